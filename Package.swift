@@ -1,0 +1,69 @@
+// swift-tools-version:6.1
+import Foundation
+import PackageDescription
+
+/// The kernels are compiled for the CPU family of the machine that builds superres (superres is built from source):
+/// Zen 4 where the build machine is an AMD CPU with AVX-512, Skylake-AVX512 for other AVX-512 CPUs, Haswell (AVX2 +
+/// FMA) otherwise. `SUPERRES_TARGET_CPU` overrides the choice (any `-target-cpu` name, or `generic` for no flag).
+let kernelCPU: String? = {
+    if let chosen = ProcessInfo.processInfo.environment["SUPERRES_TARGET_CPU"], !chosen.isEmpty {
+        return chosen == "generic" ? nil : chosen
+    }
+    #if arch(x86_64)
+    guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+        let flagsLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") })
+    else { return "haswell" }
+    let flags = Set(flagsLine.split(separator: " ").map(String.init))
+    if flags.isSuperset(of: ["avx512f", "avx512bw", "avx512vl", "avx512dq"]) {
+        let isAMD = cpuinfo.contains("AuthenticAMD")
+        return isAMD && flags.contains("avx512_bf16") ? "znver4" : "skylake-avx512"
+    }
+    if flags.isSuperset(of: ["avx2", "fma"]) { return "haswell" }
+    return nil
+    #else
+    return nil
+    #endif
+}()
+
+let kernelSettings: [SwiftSetting] =
+    [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+    + (kernelCPU.map { [.unsafeFlags(["-target-cpu", $0])] } ?? [])
+
+let package = Package(
+    name: "superres",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "superres", targets: ["superres"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    ],
+    targets: [
+        // C libraries, found through pkg-config, with the Debian packages that provide them.
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(name: "CWebP", pkgConfig: "libwebp", providers: [.apt(["libwebp-dev"])]),
+        // The only place where libpng/libjpeg's setjmp/longjmp error handling lives.
+        .target(name: "CImageShims", dependencies: ["CPNG", "CJPEG", "CWebP"]),
+
+        .target(name: "Tensor"),
+        .target(name: "Kernels", dependencies: ["Tensor"], swiftSettings: kernelSettings),
+        .target(name: "Engine", dependencies: ["Tensor", "Kernels"]),
+        .target(name: "Models", dependencies: ["Tensor"]),
+        .target(name: "Imaging", dependencies: ["CImageShims", "CPNG", "CJPEG", "CWebP"], swiftSettings: kernelSettings),
+        .target(name: "Pipeline", dependencies: ["Models", "Engine", "Imaging", "Kernels", "Tensor"]),
+        .executableTarget(
+            name: "superres",
+            dependencies: ["Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
+        .target(name: "TestSupport", dependencies: ["Tensor", "Imaging"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Tensor", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Kernels", "Tensor", "TestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "Tensor", "TestSupport"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Imaging", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "Imaging"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

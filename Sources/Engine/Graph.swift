@@ -1,0 +1,165 @@
+import Kernels
+import Tensor
+
+/// Identifies a node (and the one value it produces) by its index in `Graph.nodes`.
+public typealias NodeID = Int
+
+/// One operation of a network. Every node produces one tensor; feature maps are NHWC with a batch of one.
+public enum Operation: Sendable, Equatable {
+    /// A graph input, fed at run time.
+    case input
+    /// A constant tensor (weights, biases, scalars).
+    case constant(Tensor)
+    /// Convolution of input 0 with the HWIO weights of input 1 (a constant); with `epilogue.addsResidual`,
+    /// input 2 is the residual added last.
+    case convolution(ConvolutionGeometry, ConvolutionEpilogue)
+    /// An element-wise operation of inputs 0 and 1, broadcasting.
+    case binary(BinaryOperation)
+    /// An element-wise operation of input 0.
+    case unary(UnaryOperation)
+    /// Leaky ReLU with a per-channel (or single) slope, from a pattern of simpler ops.
+    case activation(Activation)
+    /// TensorFlow DepthToSpace (DCR order) with this block size.
+    case depthToSpace(blockSize: Int)
+    /// Axis permutation.
+    case transpose(permutation: [Int])
+
+    /// A short name for messages and op counts.
+    public var kind: String {
+        switch self {
+        case .input: "Input"
+        case .constant: "Constant"
+        case .convolution(let g, _): "Conv\(g.kernelHeight)x\(g.kernelWidth)"
+        case .binary(let op): op.rawValue.capitalized
+        case .unary(let op): op.rawValue.capitalized
+        case .activation: "Activation"
+        case .depthToSpace: "DepthToSpace"
+        case .transpose: "Transpose"
+        }
+    }
+}
+
+/// A node: an operation, the nodes it reads, and the name it had in the model file.
+public struct Node: Sendable, Equatable {
+    public var name: String
+    public var operation: Operation
+    public var inputs: [NodeID]
+
+    public init(name: String, operation: Operation, inputs: [NodeID] = []) {
+        self.name = name
+        self.operation = operation
+        self.inputs = inputs
+    }
+}
+
+/// A network as a list of nodes in topological order (every node's inputs come before it).
+public struct Graph: Sendable, Equatable {
+    public private(set) var nodes: [Node] = []
+    /// Named outputs, in the order the model file lists them.
+    public var outputs: [(name: String, node: NodeID)] {
+        get { outputList.map { ($0.name, $0.node) } }
+        set { outputList = newValue.map { NamedOutput(name: $0.name, node: $0.node) } }
+    }
+    private var outputList: [NamedOutput] = []
+
+    private struct NamedOutput: Sendable, Equatable {
+        var name: String
+        var node: NodeID
+    }
+
+    public init() {}
+
+    /// Appends a node whose inputs are already in the graph; returns its id.
+    @discardableResult
+    public mutating func add(_ node: Node) -> NodeID {
+        precondition(node.inputs.allSatisfy { $0 < nodes.count }, "inputs of \(node.name) must come first")
+        nodes.append(node)
+        return nodes.count - 1
+    }
+
+    /// Convenience for `add(Node(...))`.
+    @discardableResult
+    public mutating func add(_ name: String, _ operation: Operation, _ inputs: [NodeID] = []) -> NodeID {
+        add(Node(name: name, operation: operation, inputs: inputs))
+    }
+
+    /// Marks `node` as an output called `name`.
+    public mutating func addOutput(_ name: String, _ node: NodeID) {
+        outputList.append(NamedOutput(name: name, node: node))
+    }
+
+    /// The input nodes, in order.
+    public var inputNodes: [NodeID] { nodes.indices.filter { nodes[$0].operation == .input } }
+
+    /// The constant tensor of `node`, if it is a constant.
+    public func constant(_ node: NodeID) -> Tensor? {
+        if case .constant(let tensor) = nodes[node].operation { return tensor }
+        return nil
+    }
+
+    /// How many nodes (and outputs) read each node.
+    public func consumerCounts() -> [Int] {
+        var counts = [Int](repeating: 0, count: nodes.count)
+        for node in nodes { for input in node.inputs { counts[input] += 1 } }
+        for output in outputList { counts[output.node] += 1 }
+        return counts
+    }
+
+    /// The nodes that read `node`.
+    public func consumers(of node: NodeID) -> [NodeID] {
+        nodes.indices.filter { nodes[$0].inputs.contains(node) }
+    }
+
+    /// Number of nodes of each kind (constants and inputs excluded).
+    public var operationCounts: [String: Int] {
+        var counts: [String: Int] = [:]
+        for node in nodes where node.operation != .input {
+            if case .constant = node.operation { continue }
+            counts[node.operation.kind, default: 0] += 1
+        }
+        return counts
+    }
+
+    /// Rebuilds the graph keeping only `kept` nodes (in order), with inputs renumbered by `remap`.
+    mutating func compact(keeping kept: [Bool], replacing replacement: [NodeID: NodeID] = [:]) {
+        var newIndex = [Int](repeating: -1, count: nodes.count)
+        var newNodes: [Node] = []
+        func resolve(_ id: NodeID) -> NodeID {
+            var current = id
+            while let next = replacement[current] { current = next }
+            return current
+        }
+        for (index, node) in nodes.enumerated() where kept[index] {
+            var copy = node
+            copy.inputs = node.inputs.map { newIndex[resolve($0)] }
+            precondition(copy.inputs.allSatisfy { $0 >= 0 }, "compaction dropped an input of \(node.name)")
+            newIndex[index] = newNodes.count
+            newNodes.append(copy)
+        }
+        outputList = outputList.map { NamedOutput(name: $0.name, node: newIndex[resolve($0.node)]) }
+        nodes = newNodes
+    }
+
+    /// Replaces node `id` in place.
+    mutating func replace(_ id: NodeID, with node: Node) {
+        precondition(node.inputs.allSatisfy { $0 < id }, "replacement of \(nodes[id].name) reads a later node")
+        nodes[id] = node
+    }
+}
+
+/// Errors from building, checking or running a graph.
+public struct GraphError: Error, CustomStringConvertible, Sendable, Equatable {
+    public enum Code: String, Sendable { case shapeMismatch, badInput, unsupported }
+    public let code: Code
+    /// The node concerned, if any.
+    public let node: String?
+    public let message: String
+
+    public init(_ code: Code, node: String? = nil, _ message: String) {
+        self.code = code
+        self.node = node
+        self.message = message
+    }
+
+    public var description: String { node.map { "node '\($0)': \(message)" } ?? message }
+}

@@ -1,0 +1,114 @@
+import Tensor
+
+/// The shape of a stride-1, dilation-1 2-D convolution with explicit zero padding.
+///
+/// Input NHWC `[1, H, W, inputChannels]`, weights HWIO `[kernelHeight, kernelWidth, inputChannels,
+/// outputChannels]`, output NHWC `[1, H + padTop + padBottom - kernelHeight + 1, W + padLeft + padRight -
+/// kernelWidth + 1, outputChannels]`.
+public struct ConvolutionGeometry: Sendable, Hashable {
+    public var kernelHeight: Int
+    public var kernelWidth: Int
+    public var inputChannels: Int
+    public var outputChannels: Int
+    public var padTop: Int
+    public var padLeft: Int
+    public var padBottom: Int
+    public var padRight: Int
+
+    public init(
+        kernelHeight: Int, kernelWidth: Int, inputChannels: Int, outputChannels: Int,
+        padTop: Int, padLeft: Int, padBottom: Int, padRight: Int
+    ) {
+        self.kernelHeight = kernelHeight
+        self.kernelWidth = kernelWidth
+        self.inputChannels = inputChannels
+        self.outputChannels = outputChannels
+        self.padTop = padTop
+        self.padLeft = padLeft
+        self.padBottom = padBottom
+        self.padRight = padRight
+    }
+
+    /// TensorFlow's `SAME` padding for stride 1: `k - 1` pixels in all, the odd one after (4×4 pads 1 before, 2 after).
+    public static func same(kernelHeight: Int, kernelWidth: Int, inputChannels: Int, outputChannels: Int)
+        -> ConvolutionGeometry
+    {
+        ConvolutionGeometry(
+            kernelHeight: kernelHeight, kernelWidth: kernelWidth,
+            inputChannels: inputChannels, outputChannels: outputChannels,
+            padTop: (kernelHeight - 1) / 2, padLeft: (kernelWidth - 1) / 2,
+            padBottom: kernelHeight / 2, padRight: kernelWidth / 2)
+    }
+
+    /// The output feature-map shape for an input of `height × width`.
+    public func outputShape(height: Int, width: Int) -> FeatureMapShape {
+        FeatureMapShape(
+            height: height + padTop + padBottom - kernelHeight + 1,
+            width: width + padLeft + padRight - kernelWidth + 1,
+            channels: outputChannels)
+    }
+
+    /// Multiply-adds per output pixel.
+    public var multiplyAddsPerPixel: Int { kernelHeight * kernelWidth * inputChannels * outputChannels }
+}
+
+/// A per-element activation applied in a convolution's output stage.
+public enum Activation: Sendable, Hashable {
+    case none
+    /// `max(x, 0)`.
+    case relu
+    /// `x` for `x >= 0`, `slope * x` below.
+    case leakyReLU(slope: Float)
+    /// Like leaky ReLU with one slope per output channel.
+    case prelu(slopes: [Float])
+
+    /// Applies the activation to one value of output channel `channel`.
+    @inlinable
+    public func apply(_ x: Float, channel: Int) -> Float {
+        switch self {
+        case .none: x
+        case .relu: x < 0 ? 0 : x
+        case .leakyReLU(let slope): x < 0 ? x * slope : x
+        case .prelu(let slopes): x < 0 ? x * slopes[channel] : x
+        }
+    }
+}
+
+/// What a convolution does to its sums before storing them, in this order:
+/// `+ bias[c]`, activation, `× scale`, `+ residual`.
+///
+/// These are the element-wise tails of the layers of EDSR, FSRCNN and LapSRN, fused so that the feature map is
+/// written once; each step is the same float operation the unfused graph does, so fusing changes no bits.
+public struct ConvolutionEpilogue: Sendable, Hashable {
+    /// One value per output channel, or nil.
+    public var bias: [Float]?
+    public var activation: Activation
+    /// A scalar multiplier, or nil.
+    public var scale: Float?
+    /// Whether a residual tensor of the output's shape is added last.
+    public var addsResidual: Bool
+
+    public init(bias: [Float]? = nil, activation: Activation = .none, scale: Float? = nil, addsResidual: Bool = false) {
+        self.bias = bias
+        self.activation = activation
+        self.scale = scale
+        self.addsResidual = addsResidual
+    }
+
+    /// Applies every step but the residual to one sum of output channel `channel`.
+    @inlinable
+    public func apply(_ sum: Float, channel: Int) -> Float {
+        var value = sum
+        if let bias { value += bias[channel] }
+        value = activation.apply(value, channel: channel)
+        if let scale { value *= scale }
+        return value
+    }
+}
+
+/// Errors a kernel reports when its operands do not fit together.
+public struct KernelError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,295 @@
+import Tensor
+
+/// A convolution prepared for the fast direct kernel: weights packed once, at model load, into blocks of 16 output
+/// channels (`[block][ky][kx][ci][16]`), so the inner loop reads one contiguous SIMD vector per tap.
+///
+/// Each output value is summed over `ky`, `kx`, input channel in that order with fused multiply-adds, exactly as
+/// `ReferenceKernels.convolution` does, so results do not depend on image size, tile position or thread count.
+public final class DirectConvolution: Sendable {
+    public typealias Vector = SIMD16<Float>
+    static let lanes = Vector.scalarCount
+
+    public let geometry: ConvolutionGeometry
+    public let epilogue: ConvolutionEpilogue
+    let blockCount: Int
+    let packedWeights: [Float]
+    let paddedBias: [Float]
+    let paddedSlopes: [Float]
+
+    /// Packs HWIO `weights` for `geometry`; `epilogue` runs on the sums before they are stored.
+    public init(weights: Tensor, geometry: ConvolutionGeometry, epilogue: ConvolutionEpilogue) {
+        let g = geometry
+        precondition(weights.shape == [g.kernelHeight, g.kernelWidth, g.inputChannels, g.outputChannels])
+        self.geometry = geometry
+        self.epilogue = epilogue
+        let lanes = Self.lanes
+        blockCount = (g.outputChannels + lanes - 1) / lanes
+        let taps = g.kernelHeight * g.kernelWidth * g.inputChannels
+        var packed = [Float](repeating: 0, count: blockCount * taps * lanes)
+        for tap in 0..<taps {
+            for co in 0..<g.outputChannels {
+                packed[((co / lanes) * taps + tap) * lanes + co % lanes] = weights.scalars[tap * g.outputChannels + co]
+            }
+        }
+        packedWeights = packed
+        var bias = [Float](repeating: 0, count: blockCount * lanes)
+        if let given = epilogue.bias { bias.replaceSubrange(0..<given.count, with: given) }
+        paddedBias = bias
+        var slopes = [Float](repeating: 0, count: blockCount * lanes)
+        switch epilogue.activation {
+        case .prelu(let given): slopes.replaceSubrange(0..<given.count, with: given)
+        case .leakyReLU(let slope): slopes = [Float](repeating: slope, count: blockCount * lanes)
+        case .none, .relu: break
+        }
+        paddedSlopes = slopes
+    }
+
+    /// Runs the convolution on an NHWC input; `residual` (output-shaped) is required iff the epilogue adds one.
+    public func callAsFunction(_ input: Tensor, residual: Tensor? = nil, pool: ComputePool = .shared) -> Tensor {
+        let g = geometry
+        let inShape = FeatureMapShape(nhwc: input.shape)!
+        precondition(inShape.channels == g.inputChannels, "input has \(inShape.channels) channels, not \(g.inputChannels)")
+        let outShape = g.outputShape(height: inShape.height, width: inShape.width)
+        precondition(!epilogue.addsResidual || residual?.shape == outShape.nhwc, "residual shape")
+        let padded = Self.zeroPadded(input.scalars, shape: inShape, geometry: g)
+        var output = [Float](repeating: 0, count: outShape.elementCount)
+        let residualScalars = residual?.scalars ?? []
+        padded.withUnsafeBufferPointer { paddedBuffer in
+            packedWeights.withUnsafeBufferPointer { weightBuffer in
+                residualScalars.withUnsafeBufferPointer { residualBuffer in
+                    output.withUnsafeMutableBufferPointer { outputBuffer in
+                        let job = Job(
+                            input: paddedBuffer.baseAddress!, paddedWidth: inShape.width + g.padLeft + g.padRight,
+                            weights: weightBuffer.baseAddress!, output: outputBuffer.baseAddress!,
+                            residual: residualBuffer.baseAddress, outputShape: outShape, convolution: self)
+                        let pairCount = (blockCount + 1) / 2
+                        // Block-pair major: consecutive work items reuse the same weights from cache.
+                        pool.parallelFor(pairCount * outShape.height) { item in
+                            job.run(row: item % outShape.height, pair: item / outShape.height)
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: outShape.nhwc, scalars: output)
+    }
+
+    /// The input with the convolution's zero border added, so the inner loops never test bounds.
+    static func zeroPadded(_ input: [Float], shape: FeatureMapShape, geometry g: ConvolutionGeometry) -> [Float] {
+        if g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0 { return input }
+        let paddedWidth = shape.width + g.padLeft + g.padRight
+        let paddedHeight = shape.height + g.padTop + g.padBottom
+        let c = shape.channels
+        var padded = [Float](repeating: 0, count: paddedHeight * paddedWidth * c)
+        padded.withUnsafeMutableBufferPointer { dst in
+            input.withUnsafeBufferPointer { src in
+                for y in 0..<shape.height {
+                    let from = src.baseAddress! + y * shape.width * c
+                    let to = dst.baseAddress! + ((y + g.padTop) * paddedWidth + g.padLeft) * c
+                    to.update(from: from, count: shape.width * c)
+                }
+            }
+        }
+        return padded
+    }
+}
+
+extension DirectConvolution {
+    /// Raw views of one call's buffers, valid only inside `callAsFunction`.
+    fileprivate struct Job: @unchecked Sendable {
+        // @unchecked Sendable: the pointers outlive the loop (the caller waits for it) and each work item writes a
+        // disjoint set of output rows × channel blocks.
+        let input: UnsafePointer<Float>
+        let paddedWidth: Int
+        let weights: UnsafePointer<Float>
+        let output: UnsafeMutablePointer<Float>
+        let residual: UnsafePointer<Float>?
+        let outputShape: FeatureMapShape
+        let convolution: DirectConvolution
+
+        /// Computes output row `row` for the channel blocks `2 * pair` and `2 * pair + 1` (if it exists).
+        func run(row y: Int, pair: Int) {
+            let c = convolution
+            let g = c.geometry
+            let lanes = DirectConvolution.lanes
+            let ci = g.inputChannels
+            let taps = g.kernelHeight * g.kernelWidth * ci
+            let block0 = 2 * pair
+            let hasSecond = block0 + 1 < c.blockCount
+            let w0 = weights + block0 * taps * lanes
+            let w1 = weights + (hasSecond ? block0 + 1 : block0) * taps * lanes
+            var x = 0
+            let width = outputShape.width
+            if hasSecond {
+                while x + 6 <= width {
+                    sixPixelsTwoBlocks(y: y, x: x, w0: w0, w1: w1, block0: block0)
+                    x += 6
+                }
+                while x < width {
+                    onePixel(y: y, x: x, weights: w0, block: block0)
+                    onePixel(y: y, x: x, weights: w1, block: block0 + 1)
+                    x += 1
+                }
+            } else {
+                while x + 8 <= width {
+                    eightPixelsOneBlock(y: y, x: x, w: w0, block: block0)
+                    x += 8
+                }
+                while x < width {
+                    onePixel(y: y, x: x, weights: w0, block: block0)
+                    x += 1
+                }
+            }
+        }
+
+        @inline(__always)
+        private func inputBase(y: Int, x: Int, ky: Int, kx: Int) -> UnsafePointer<Float> {
+            input + ((y + ky) * paddedWidth + x + kx) * convolution.geometry.inputChannels
+        }
+
+        @inline(__always)
+        private func load(_ pointer: UnsafePointer<Float>) -> Vector {
+            UnsafeRawPointer(pointer).loadUnaligned(as: Vector.self)
+        }
+
+        private func sixPixelsTwoBlocks(
+            y: Int, x: Int, w0: UnsafePointer<Float>, w1: UnsafePointer<Float>, block0: Int
+        ) {
+            let g = convolution.geometry
+            let ci = g.inputChannels
+            let lanes = DirectConvolution.lanes
+            var a00 = Vector(), a01 = Vector(), a10 = Vector(), a11 = Vector(), a20 = Vector(), a21 = Vector()
+            var a30 = Vector(), a31 = Vector(), a40 = Vector(), a41 = Vector(), a50 = Vector(), a51 = Vector()
+            var tap = 0
+            for ky in 0..<g.kernelHeight {
+                for kx in 0..<g.kernelWidth {
+                    let p = inputBase(y: y, x: x, ky: ky, kx: kx)
+                    for channel in 0..<ci {
+                        let v0 = load(w0 + tap * lanes)
+                        let v1 = load(w1 + tap * lanes)
+                        let s0 = Vector(repeating: p[channel])
+                        let s1 = Vector(repeating: p[ci + channel])
+                        let s2 = Vector(repeating: p[2 * ci + channel])
+                        let s3 = Vector(repeating: p[3 * ci + channel])
+                        let s4 = Vector(repeating: p[4 * ci + channel])
+                        let s5 = Vector(repeating: p[5 * ci + channel])
+                        a00 = a00.addingProduct(s0, v0)
+                        a01 = a01.addingProduct(s0, v1)
+                        a10 = a10.addingProduct(s1, v0)
+                        a11 = a11.addingProduct(s1, v1)
+                        a20 = a20.addingProduct(s2, v0)
+                        a21 = a21.addingProduct(s2, v1)
+                        a30 = a30.addingProduct(s3, v0)
+                        a31 = a31.addingProduct(s3, v1)
+                        a40 = a40.addingProduct(s4, v0)
+                        a41 = a41.addingProduct(s4, v1)
+                        a50 = a50.addingProduct(s5, v0)
+                        a51 = a51.addingProduct(s5, v1)
+                        tap += 1
+                    }
+                }
+            }
+            store(a00, y: y, x: x, block: block0)
+            store(a01, y: y, x: x, block: block0 + 1)
+            store(a10, y: y, x: x + 1, block: block0)
+            store(a11, y: y, x: x + 1, block: block0 + 1)
+            store(a20, y: y, x: x + 2, block: block0)
+            store(a21, y: y, x: x + 2, block: block0 + 1)
+            store(a30, y: y, x: x + 3, block: block0)
+            store(a31, y: y, x: x + 3, block: block0 + 1)
+            store(a40, y: y, x: x + 4, block: block0)
+            store(a41, y: y, x: x + 4, block: block0 + 1)
+            store(a50, y: y, x: x + 5, block: block0)
+            store(a51, y: y, x: x + 5, block: block0 + 1)
+        }
+
+        private func eightPixelsOneBlock(y: Int, x: Int, w: UnsafePointer<Float>, block: Int) {
+            let g = convolution.geometry
+            let ci = g.inputChannels
+            let lanes = DirectConvolution.lanes
+            var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector()
+            var a4 = Vector(), a5 = Vector(), a6 = Vector(), a7 = Vector()
+            var tap = 0
+            for ky in 0..<g.kernelHeight {
+                for kx in 0..<g.kernelWidth {
+                    let p = inputBase(y: y, x: x, ky: ky, kx: kx)
+                    for channel in 0..<ci {
+                        let v = load(w + tap * lanes)
+                        a0 = a0.addingProduct(Vector(repeating: p[channel]), v)
+                        a1 = a1.addingProduct(Vector(repeating: p[ci + channel]), v)
+                        a2 = a2.addingProduct(Vector(repeating: p[2 * ci + channel]), v)
+                        a3 = a3.addingProduct(Vector(repeating: p[3 * ci + channel]), v)
+                        a4 = a4.addingProduct(Vector(repeating: p[4 * ci + channel]), v)
+                        a5 = a5.addingProduct(Vector(repeating: p[5 * ci + channel]), v)
+                        a6 = a6.addingProduct(Vector(repeating: p[6 * ci + channel]), v)
+                        a7 = a7.addingProduct(Vector(repeating: p[7 * ci + channel]), v)
+                        tap += 1
+                    }
+                }
+            }
+            store(a0, y: y, x: x, block: block)
+            store(a1, y: y, x: x + 1, block: block)
+            store(a2, y: y, x: x + 2, block: block)
+            store(a3, y: y, x: x + 3, block: block)
+            store(a4, y: y, x: x + 4, block: block)
+            store(a5, y: y, x: x + 5, block: block)
+            store(a6, y: y, x: x + 6, block: block)
+            store(a7, y: y, x: x + 7, block: block)
+        }
+
+        private func onePixel(y: Int, x: Int, weights w: UnsafePointer<Float>, block: Int) {
+            let g = convolution.geometry
+            let ci = g.inputChannels
+            let lanes = DirectConvolution.lanes
+            var acc = Vector()
+            var tap = 0
+            for ky in 0..<g.kernelHeight {
+                for kx in 0..<g.kernelWidth {
+                    let p = inputBase(y: y, x: x, ky: ky, kx: kx)
+                    for channel in 0..<ci {
+                        acc = acc.addingProduct(Vector(repeating: p[channel]), load(w + tap * lanes))
+                        tap += 1
+                    }
+                }
+            }
+            store(acc, y: y, x: x, block: block)
+        }
+
+        /// Runs the epilogue on 16 sums of pixel (y, x), channels `block * 16 ..< +16`, and stores the valid lanes.
+        @inline(__always)
+        private func store(_ sums: Vector, y: Int, x: Int, block: Int) {
+            let c = convolution
+            let lanes = DirectConvolution.lanes
+            let co = c.geometry.outputChannels
+            let firstChannel = block * lanes
+            var value = sums
+            let epilogue = c.epilogue
+            c.paddedBias.withUnsafeBufferPointer { bias in
+                if epilogue.bias != nil { value += load(bias.baseAddress! + firstChannel) }
+            }
+            switch epilogue.activation {
+            case .none: break
+            case .relu: value.replace(with: 0, where: value .< 0)
+            case .leakyReLU, .prelu:
+                c.paddedSlopes.withUnsafeBufferPointer { slopes in
+                    value.replace(with: value * load(slopes.baseAddress! + firstChannel), where: value .< 0)
+                }
+            }
+            if let scale = epilogue.scale { value *= scale }
+            let offset = (y * outputShape.width + x) * co + firstChannel
+            let valid = min(lanes, co - firstChannel)
+            if epilogue.addsResidual, let residual {
+                if valid == lanes {
+                    value += load(residual + offset)
+                } else {
+                    for lane in 0..<valid { value[lane] += residual[offset + lane] }
+                }
+            }
+            if valid == lanes {
+                UnsafeMutableRawPointer(output + offset).storeBytes(of: value, as: Vector.self)
+            } else {
+                for lane in 0..<valid { output[offset + lane] = value[lane] }
+            }
+        }
+    }
+}

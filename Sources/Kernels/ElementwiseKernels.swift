@@ -1,0 +1,185 @@
+import Foundation
+import Tensor
+
+/// A binary element-wise operation.
+public enum BinaryOperation: String, Sendable, Hashable {
+    case add, subtract, multiply, maximum, minimum
+
+    /// The operation on two values.
+    @inlinable
+    public func apply(_ a: Float, _ b: Float) -> Float {
+        switch self {
+        case .add: a + b
+        case .subtract: a - b
+        case .multiply: a * b
+        case .maximum: Swift.max(a, b)
+        case .minimum: Swift.min(a, b)
+        }
+    }
+}
+
+/// A unary element-wise operation.
+public enum UnaryOperation: String, Sendable, Hashable {
+    case relu, abs, tanh, negate, sigmoid
+
+    /// The operation on one value.
+    @inlinable
+    public func apply(_ x: Float) -> Float {
+        switch self {
+        case .relu: x < 0 ? 0 : x
+        case .abs: Swift.abs(x)
+        case .tanh: Foundation.tanh(x)
+        case .negate: -x
+        case .sigmoid: 1 / (1 + Foundation.exp(-x))
+        }
+    }
+}
+
+/// Numpy-style broadcasting of two shapes; nil when they do not broadcast.
+public func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
+    let rank = max(a.count, b.count)
+    let pa = [Int](repeating: 1, count: rank - a.count) + a
+    let pb = [Int](repeating: 1, count: rank - b.count) + b
+    var out: [Int] = []
+    for (x, y) in zip(pa, pb) {
+        if x == y || y == 1 { out.append(x) } else if x == 1 { out.append(y) } else { return nil }
+    }
+    return out
+}
+
+extension ReferenceKernels {
+    /// `op(a, b)` with numpy broadcasting, index by index.
+    public static func binary(_ op: BinaryOperation, _ a: Tensor, _ b: Tensor) -> Tensor {
+        guard let shape = broadcastShape(a.shape, b.shape) else {
+            preconditionFailure("shapes \(a.shape) and \(b.shape) do not broadcast")
+        }
+        let rank = shape.count
+        let pa = [Int](repeating: 1, count: rank - a.rank) + a.shape
+        let pb = [Int](repeating: 1, count: rank - b.rank) + b.shape
+        func strides(_ dims: [Int]) -> [Int] {
+            var result = [Int](repeating: 0, count: dims.count)
+            var step = 1
+            for axis in stride(from: dims.count - 1, through: 0, by: -1) {
+                result[axis] = dims[axis] == 1 ? 0 : step
+                step *= dims[axis]
+            }
+            return result
+        }
+        let sa = strides(pa)
+        let sb = strides(pb)
+        let count = shape.elementCount
+        var out = [Float](repeating: 0, count: count)
+        var index = [Int](repeating: 0, count: rank)
+        for flat in 0..<count {
+            var ia = 0
+            var ib = 0
+            for axis in 0..<rank {
+                ia += index[axis] * sa[axis]
+                ib += index[axis] * sb[axis]
+            }
+            out[flat] = op.apply(a.scalars[ia], b.scalars[ib])
+            var axis = rank - 1
+            while axis >= 0 {
+                index[axis] += 1
+                if index[axis] < shape[axis] { break }
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+        return Tensor(shape: shape, scalars: out)
+    }
+
+    /// `op(x)` for every value.
+    public static func unary(_ op: UnaryOperation, _ x: Tensor) -> Tensor {
+        Tensor(shape: x.shape, scalars: x.scalars.map(op.apply))
+    }
+}
+
+/// Fast element-wise kernels for the broadcasts that occur in these networks.
+public enum ElementwiseKernels {
+    /// `op(a, b)` with broadcasting; fast paths for equal shapes, a scalar operand and a per-channel vector.
+    public static func binary(_ op: BinaryOperation, _ a: Tensor, _ b: Tensor, pool: ComputePool = .shared) -> Tensor {
+        if a.shape == b.shape {
+            return Tensor(shape: a.shape, scalars: map2(a.scalars, b.scalars, pool: pool) { op.apply($0, $1) })
+        }
+        if b.count == 1, b.rank <= a.rank {
+            let s = b.scalars[0]
+            return Tensor(shape: a.shape, scalars: map1(a.scalars, pool: pool) { op.apply($0, s) })
+        }
+        if a.count == 1, a.rank <= b.rank {
+            let s = a.scalars[0]
+            return Tensor(shape: b.shape, scalars: map1(b.scalars, pool: pool) { op.apply(s, $0) })
+        }
+        if let channels = a.shape.last, b.count == channels, b.rank <= a.rank, b.shape.last == channels,
+            broadcastShape(a.shape, b.shape) == a.shape
+        {
+            let vector = b.scalars
+            var out = a.scalars
+            out.withUnsafeMutableBufferPointer { o in
+                vector.withUnsafeBufferPointer { v in
+                    for start in stride(from: 0, to: o.count, by: channels) {
+                        for c in 0..<channels { o[start + c] = op.apply(o[start + c], v[c]) }
+                    }
+                }
+            }
+            return Tensor(shape: a.shape, scalars: out)
+        }
+        return ReferenceKernels.binary(op, a, b)
+    }
+
+    /// `op(x)` for every value.
+    public static func unary(_ op: UnaryOperation, _ x: Tensor, pool: ComputePool = .shared) -> Tensor {
+        Tensor(shape: x.shape, scalars: map1(x.scalars, pool: pool, op.apply))
+    }
+
+    private static let chunk = 1 << 16
+
+    private static func map1(_ a: [Float], pool: ComputePool, _ f: (Float) -> Float) -> [Float] {
+        var out = [Float](repeating: 0, count: a.count)
+        a.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                let s = SendablePointer(src.baseAddress!)
+                let d = SendableMutablePointer(dst.baseAddress!)
+                let count = src.count
+                pool.parallelFor((count + chunk - 1) / chunk) { part in
+                    for i in part * chunk..<min(count, (part + 1) * chunk) { d.pointer[i] = f(s.pointer[i]) }
+                }
+            }
+        }
+        return out
+    }
+
+    private static func map2(_ a: [Float], _ b: [Float], pool: ComputePool, _ f: (Float, Float) -> Float) -> [Float] {
+        var out = [Float](repeating: 0, count: a.count)
+        a.withUnsafeBufferPointer { srcA in
+            b.withUnsafeBufferPointer { srcB in
+                out.withUnsafeMutableBufferPointer { dst in
+                    let pa = SendablePointer(srcA.baseAddress!)
+                    let pb = SendablePointer(srcB.baseAddress!)
+                    let d = SendableMutablePointer(dst.baseAddress!)
+                    let count = srcA.count
+                    pool.parallelFor((count + chunk - 1) / chunk) { part in
+                        for i in part * chunk..<min(count, (part + 1) * chunk) {
+                            d.pointer[i] = f(pa.pointer[i], pb.pointer[i])
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// A pointer handed to pool threads; valid while the posting call waits for the loop.
+struct SendablePointer<T>: @unchecked Sendable {
+    // @unchecked Sendable: only read, and only during a `parallelFor` that the owner of the memory waits for.
+    let pointer: UnsafePointer<T>
+    init(_ pointer: UnsafePointer<T>) { self.pointer = pointer }
+}
+
+/// A mutable pointer handed to pool threads; each loop index writes a disjoint range.
+struct SendableMutablePointer<T>: @unchecked Sendable {
+    // @unchecked Sendable: the loop's indices write disjoint ranges while the owner waits for the loop.
+    let pointer: UnsafeMutablePointer<T>
+    init(_ pointer: UnsafeMutablePointer<T>) { self.pointer = pointer }
+}

@@ -1,0 +1,93 @@
+import Tensor
+
+extension ReferenceKernels {
+    /// TensorFlow `DepthToSpace` (NHWC, "DCR" order): output pixel `(y*s+dy, x*s+dx)` channel `c` is input pixel
+    /// `(y, x)` channel `(dy*s + dx)*C + c`. Input `[1, H, W, s*s*C]`, output `[1, H*s, W*s, C]`.
+    public static func depthToSpace(_ input: Tensor, blockSize s: Int) -> Tensor {
+        let shape = FeatureMapShape(nhwc: input.shape)!
+        precondition(shape.channels % (s * s) == 0, "channels not divisible by block size squared")
+        let c = shape.channels / (s * s)
+        let outShape = FeatureMapShape(height: shape.height * s, width: shape.width * s, channels: c)
+        var out = [Float](repeating: 0, count: outShape.elementCount)
+        for y in 0..<shape.height {
+            for x in 0..<shape.width {
+                for dy in 0..<s {
+                    for dx in 0..<s {
+                        for k in 0..<c {
+                            out[((y * s + dy) * outShape.width + x * s + dx) * c + k] =
+                                input.scalars[(y * shape.width + x) * shape.channels + (dy * s + dx) * c + k]
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: outShape.nhwc, scalars: out)
+    }
+
+    /// Permutes the axes: output axis `i` is input axis `permutation[i]`.
+    public static func transpose(_ input: Tensor, permutation: [Int]) -> Tensor {
+        precondition(permutation.sorted() == Array(0..<input.rank), "bad permutation \(permutation)")
+        let rank = input.rank
+        let outShape = permutation.map { input.shape[$0] }
+        var inStrides = [Int](repeating: 1, count: rank)
+        for axis in stride(from: rank - 2, through: 0, by: -1) { inStrides[axis] = inStrides[axis + 1] * input.shape[axis + 1] }
+        let count = input.count
+        var out = [Float](repeating: 0, count: count)
+        var index = [Int](repeating: 0, count: rank)
+        for flat in 0..<count {
+            var source = 0
+            for axis in 0..<rank { source += index[axis] * inStrides[permutation[axis]] }
+            out[flat] = input.scalars[source]
+            var axis = rank - 1
+            while axis >= 0 {
+                index[axis] += 1
+                if index[axis] < outShape[axis] { break }
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+        return Tensor(shape: outShape, scalars: out)
+    }
+}
+
+/// Fast layout kernels.
+public enum LayoutKernels {
+    /// `DepthToSpace` as `ReferenceKernels.depthToSpace`, copying whole channel runs.
+    public static func depthToSpace(_ input: Tensor, blockSize s: Int) -> Tensor {
+        let shape = FeatureMapShape(nhwc: input.shape)!
+        let c = shape.channels / (s * s)
+        let outShape = FeatureMapShape(height: shape.height * s, width: shape.width * s, channels: c)
+        var out = [Float](repeating: 0, count: outShape.elementCount)
+        input.scalars.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for y in 0..<shape.height {
+                    for x in 0..<shape.width {
+                        let from = src.baseAddress! + (y * shape.width + x) * shape.channels
+                        for dy in 0..<s {
+                            let to = dst.baseAddress! + ((y * s + dy) * outShape.width + x * s) * c
+                            (to).update(from: from + dy * s * c, count: s * c)
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: outShape.nhwc, scalars: out)
+    }
+
+    /// NHWC `[1, H, W, C]` to NCHW `[1, C, H, W]`; other permutations fall back to the reference kernel.
+    public static func transpose(_ input: Tensor, permutation: [Int]) -> Tensor {
+        guard permutation == [0, 3, 1, 2], let shape = FeatureMapShape(nhwc: input.shape) else {
+            return ReferenceKernels.transpose(input, permutation: permutation)
+        }
+        let plane = shape.height * shape.width
+        var out = [Float](repeating: 0, count: input.count)
+        input.scalars.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for p in 0..<plane {
+                    for c in 0..<shape.channels { dst[c * plane + p] = src[p * shape.channels + c] }
+                }
+            }
+        }
+        return Tensor(shape: [1, shape.channels, shape.height, shape.width], scalars: out)
+    }
+}

@@ -1,0 +1,135 @@
+import Kernels
+import Tensor
+import TestSupport
+import Testing
+
+@Suite struct ConvolutionTests {
+    /// Random geometries, including odd sizes, even kernels, 1-channel inputs and channel counts that are not
+    /// multiples of the SIMD width.
+    static let geometries: [(h: Int, w: Int, kernel: Int, ci: Int, co: Int)] = [
+        (7, 9, 3, 5, 5), (13, 11, 3, 12, 12), (6, 17, 5, 1, 56), (10, 8, 4, 64, 4), (9, 9, 1, 32, 5),
+        (5, 23, 3, 3, 27), (8, 7, 3, 17, 33), (4, 4, 4, 1, 4), (3, 14, 3, 16, 16), (12, 13, 1, 5, 32),
+    ]
+
+    @Test(arguments: 0..<geometries.count)
+    func directMatchesReference(case index: Int) {
+        let c = Self.geometries[index]
+        var rng = SeededGenerator(seed: UInt64(100 + index))
+        let geometry = ConvolutionGeometry.same(
+            kernelHeight: c.kernel, kernelWidth: c.kernel, inputChannels: c.ci, outputChannels: c.co)
+        let input = Tensor(shape: [1, c.h, c.w, c.ci], scalars: rng.floats(c.h * c.w * c.ci))
+        let weights = Tensor(
+            shape: [c.kernel, c.kernel, c.ci, c.co], scalars: rng.floats(c.kernel * c.kernel * c.ci * c.co))
+        let epilogues: [ConvolutionEpilogue] = [
+            ConvolutionEpilogue(),
+            ConvolutionEpilogue(bias: rng.floats(c.co), activation: .relu),
+            ConvolutionEpilogue(bias: rng.floats(c.co), activation: .prelu(slopes: rng.floats(c.co, in: 0...0.5))),
+            ConvolutionEpilogue(bias: rng.floats(c.co), activation: .leakyReLU(slope: 0.2)),
+            ConvolutionEpilogue(bias: rng.floats(c.co), scale: 0.1, addsResidual: true),
+        ]
+        for epilogue in epilogues {
+            let outShape = geometry.outputShape(height: c.h, width: c.w)
+            let residual = Tensor(shape: outShape.nhwc, scalars: rng.floats(outShape.elementCount))
+            let expected = ReferenceKernels.convolution(
+                input, weights: weights, geometry: geometry, epilogue: epilogue, residual: residual)
+            let fast = DirectConvolution(weights: weights, geometry: geometry, epilogue: epilogue)
+            let actual = fast(input, residual: epilogue.addsResidual ? residual : nil)
+            #expect(actual.shape == expected.shape)
+            // Same taps, same order, same fused multiply-adds: the fast kernel must agree bit for bit.
+            #expect(actual.scalars == expected.scalars, "\(c) \(epilogue)")
+        }
+    }
+
+    @Test func samePaddingOfEvenKernelPadsOneBeforeTwoAfter() {
+        let g = ConvolutionGeometry.same(kernelHeight: 4, kernelWidth: 4, inputChannels: 1, outputChannels: 1)
+        #expect(g.padTop == 1 && g.padLeft == 1 && g.padBottom == 2 && g.padRight == 2)
+        #expect(g.outputShape(height: 10, width: 7) == FeatureMapShape(height: 10, width: 7, channels: 1))
+    }
+
+    @Test func referenceConvolutionOnAHandComputedCase() {
+        // 3×3 input 1..9, 3×3 kernel of ones, SAME padding: each output is the sum of its 3×3 neighbourhood.
+        let input = Tensor(shape: [1, 3, 3, 1], scalars: (1...9).map(Float.init))
+        let weights = Tensor(shape: [3, 3, 1, 1], repeating: 1)
+        let g = ConvolutionGeometry.same(kernelHeight: 3, kernelWidth: 3, inputChannels: 1, outputChannels: 1)
+        let out = ReferenceKernels.convolution(input, weights: weights, geometry: g)
+        #expect(out.scalars == [12, 21, 16, 27, 45, 33, 24, 39, 28])
+    }
+
+    @Test func resultDoesNotDependOnThreadCount() {
+        var rng = SeededGenerator(seed: 7)
+        let g = ConvolutionGeometry.same(kernelHeight: 3, kernelWidth: 3, inputChannels: 32, outputChannels: 48)
+        let input = Tensor(shape: [1, 19, 23, 32], scalars: rng.floats(19 * 23 * 32))
+        let weights = Tensor(shape: [3, 3, 32, 48], scalars: rng.floats(3 * 3 * 32 * 48))
+        let conv = DirectConvolution(weights: weights, geometry: g, epilogue: ConvolutionEpilogue())
+        let one = conv(input, pool: ComputePool(threadCount: 1))
+        let three = conv(input, pool: ComputePool(threadCount: 3))
+        #expect(one.scalars == three.scalars)
+    }
+}
+
+@Suite struct LayoutAndElementwiseTests {
+    @Test func depthToSpaceUsesDCROrder() {
+        // One pixel, block 2, one output channel: channel (dy*2+dx) lands at (dy, dx).
+        let input = Tensor(shape: [1, 1, 1, 4], scalars: [10, 11, 12, 13])
+        let out = ReferenceKernels.depthToSpace(input, blockSize: 2)
+        #expect(out.shape == [1, 2, 2, 1])
+        #expect(out.scalars == [10, 11, 12, 13])
+    }
+
+    @Test(arguments: [2, 3, 4])
+    func fastDepthToSpaceMatchesReference(blockSize: Int) {
+        var rng = SeededGenerator(seed: UInt64(blockSize))
+        let c = 3 * blockSize * blockSize
+        let input = Tensor(shape: [1, 5, 7, c], scalars: rng.floats(5 * 7 * c))
+        #expect(
+            LayoutKernels.depthToSpace(input, blockSize: blockSize)
+                == ReferenceKernels.depthToSpace(input, blockSize: blockSize))
+    }
+
+    @Test func transposeToNCHW() {
+        var rng = SeededGenerator(seed: 3)
+        let input = Tensor(shape: [1, 4, 5, 3], scalars: rng.floats(60))
+        let fast = LayoutKernels.transpose(input, permutation: [0, 3, 1, 2])
+        let reference = ReferenceKernels.transpose(input, permutation: [0, 3, 1, 2])
+        #expect(fast == reference)
+        #expect(fast.shape == [1, 3, 4, 5])
+        // Element (c=2, y=1, x=3) comes from NHWC (y=1, x=3, c=2).
+        #expect(fast.scalars[2 * 20 + 1 * 5 + 3] == input.scalars[(1 * 5 + 3) * 3 + 2])
+    }
+
+    @Test func broadcastingFastPathsMatchReference() {
+        var rng = SeededGenerator(seed: 11)
+        let a = Tensor(shape: [1, 6, 7, 5], scalars: rng.floats(210))
+        let sameShape = Tensor(shape: [1, 6, 7, 5], scalars: rng.floats(210))
+        let scalar = Tensor(scalar: 0.5)
+        let vector = Tensor(shape: [5], scalars: rng.floats(5))
+        for op in [BinaryOperation.add, .subtract, .multiply, .maximum] {
+            for b in [sameShape, scalar, vector] {
+                #expect(ElementwiseKernels.binary(op, a, b) == ReferenceKernels.binary(op, a, b))
+            }
+            #expect(ElementwiseKernels.binary(op, scalar, a) == ReferenceKernels.binary(op, scalar, a))
+        }
+        #expect(broadcastShape([1, 6, 7, 5], [7, 1]) == [1, 6, 7, 5])
+        #expect(broadcastShape([3], [4]) == nil)
+    }
+
+    @Test func unaryOperations() {
+        let x = Tensor(shape: [4], scalars: [-2, -0.5, 0, 3])
+        #expect(ElementwiseKernels.unary(.relu, x).scalars == [0, 0, 0, 3])
+        #expect(ElementwiseKernels.unary(.abs, x).scalars == [2, 0.5, 0, 3])
+        #expect(ElementwiseKernels.unary(.negate, x).scalars == [2, 0.5, -0, -3])
+        let t = ElementwiseKernels.unary(.tanh, x).scalars
+        #expect(abs(t[0] - -0.9640276) < 1e-6 && t[2] == 0)
+    }
+
+    @Test func poolRunsEveryIndexExactlyOnce() {
+        let pool = ComputePool(threadCount: 4)
+        var hits = [Int](repeating: 0, count: 1000)
+        hits.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            nonisolated(unsafe) let shared = base
+            pool.parallelFor(1000, grain: 7) { shared[$0] += 1 }
+        }
+        #expect(hits.allSatisfy { $0 == 1 })
+    }
+}
