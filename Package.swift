@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "Tensor"),
         .target(name: "Kernels", dependencies: ["Tensor"], swiftSettings: kernelSettings),
         .target(name: "Engine", dependencies: ["Tensor", "Kernels"]),
-        .target(name: "Models", dependencies: ["Tensor"]),
+        .target(name: "Models", dependencies: ["Engine", "Kernels", "Tensor"]),
         .target(name: "Imaging", dependencies: ["CImageShims", "CPNG", "CJPEG", "CWebP"], swiftSettings: kernelSettings),
         .target(name: "Pipeline", dependencies: ["Models", "Engine", "Imaging", "Kernels", "Tensor"]),
         .executableTarget(
@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Tensor", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Kernels", "Tensor", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "Tensor", "TestSupport"]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Imaging", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "Imaging"]),
     ],

@@ -159,10 +159,12 @@ private final class PoolState: @unchecked Sendable {
                 return
             }
             seenGeneration = generation
-            let current = job
+            var current = job
             pthread_mutex_unlock(mutex)
 
             current?.drain()
+            // Let go of the job (and its non-escaping body) before the caller can return.
+            current = nil
 
             pthread_mutex_lock(mutex)
             activeWorkers -= 1

@@ -6,7 +6,11 @@ struct Superres: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "superres",
         abstract: "Enlarge images 2×, 3× or 4× with super-resolution networks (EDSR, ESPCN, FSRCNN, LapSRN).",
+        discussion: """
+            Exit status: 0 on success, 1 when an input or model could not be processed (one line on stderr says \
+            why), 64 for a usage error.
+            """,
         version: "0.1.0",
-        subcommands: []
+        subcommands: [UpscaleCommand.self, InfoCommand.self]
     )
 }

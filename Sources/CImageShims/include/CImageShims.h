@@ -1,0 +1,146 @@
+// C shims between Swift and the image libraries (libpng, libjpeg-turbo, libwebp).
+//
+// libpng and libjpeg report fatal errors by longjmp. A jump across Swift frames skips Swift's cleanup (releases,
+// deferred blocks) and is undefined behaviour, so every setjmp/longjmp lives in this target: each entry point sets
+// its own jump target, and on failure returns a status and leaves a message in a buffer. libwebp does not jump; its
+// shims exist because its advanced API (decoder output union, writer callback with a pointer to its own state) is
+// awkward and pointer-heavy from Swift.
+//
+// This header deliberately includes none of the libraries' headers, so Swift sees only these declarations.
+#ifndef SUPERRES_CIMAGESHIMS_H
+#define SUPERRES_CIMAGESHIMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Room for a library message plus our context; messages longer than this are cut.
+#define SUPERRES_MESSAGE_SIZE 256
+
+/// Gives a C declaration a Swift name (`superres_status.ok` rather than `.SUPERRES_OK`).
+#define SUPERRES_SWIFT_NAME(name) __attribute__((swift_name(#name)))
+
+/// The outcome of a shim call; the call's message buffer says more when it is not `SUPERRES_OK`.
+typedef enum __attribute__((enum_extensibility(closed))) superres_status {
+    SUPERRES_OK SUPERRES_SWIFT_NAME(ok) = 0,
+    /// The data breaks the format's rules.
+    SUPERRES_CORRUPT SUPERRES_SWIFT_NAME(corrupt) = 1,
+    /// The data ends before the image does.
+    SUPERRES_TRUNCATED SUPERRES_SWIFT_NAME(truncated) = 2,
+    /// Valid, but a variant we do not decode (12-bit JPEG, animated WebP, ...).
+    SUPERRES_UNSUPPORTED SUPERRES_SWIFT_NAME(unsupported) = 3,
+    /// Over a size limit.
+    SUPERRES_TOO_LARGE SUPERRES_SWIFT_NAME(tooLarge) = 4,
+    /// Zero width or height.
+    SUPERRES_EMPTY SUPERRES_SWIFT_NAME(empty) = 5,
+    /// An allocation failed.
+    SUPERRES_NO_MEMORY SUPERRES_SWIFT_NAME(noMemory) = 6,
+    /// The encoder refused the image.
+    SUPERRES_ENCODE_FAILED SUPERRES_SWIFT_NAME(encodeFailed) = 7,
+    /// A caller mistake (buffer size, channel count, call order).
+    SUPERRES_INVALID_ARGUMENT SUPERRES_SWIFT_NAME(invalidArgument) = 8,
+} superres_status;
+
+/// Size and sample format of a decoded image: 1 to 4 interleaved channels of 8 or 16 bits.
+typedef struct superres_image_info {
+    uint32_t width;
+    uint32_t height;
+    int32_t channels;
+    int32_t bit_depth;
+} superres_image_info;
+
+/// A growable byte buffer that the encoders fill; release it with `superres_buffer_free`.
+typedef struct superres_buffer {
+    uint8_t *data;
+    size_t size;
+    size_t capacity;
+} superres_buffer;
+
+/// Frees the bytes of `buffer` and empties it.
+void superres_buffer_free(superres_buffer *buffer);
+
+// MARK: PNG (libpng)
+
+/// A libpng read struct over a caller-owned byte range, which must stay valid until `superres_png_decoder_destroy`.
+typedef struct superres_png_decoder superres_png_decoder;
+
+/// Wraps png_create_read_struct/png_create_info_struct: a decoder reading from memory, refusing (in libpng itself)
+/// widths or heights over `max_dimension`, with warnings silenced. NULL when out of memory.
+superres_png_decoder *superres_png_decoder_create(const uint8_t *data, size_t size, uint32_t max_dimension);
+
+/// Wraps png_read_info and png_read_update_info: reads the chunks up to the image data and sets the transformations
+/// (palette → RGB(A), grey under 8 bits → 8, tRNS → alpha, 16 bits kept in host byte order, Adam7 de-interlacing).
+/// `info` receives the size and the layout the pixels will have. Call once.
+superres_status superres_png_decoder_read_header(superres_png_decoder *decoder, superres_image_info *info);
+
+/// Wraps png_read_image and png_read_end: decodes all pixels into `pixels`, which must hold exactly
+/// height × width × channels × bit_depth / 8 bytes.
+superres_status superres_png_decoder_read_pixels(superres_png_decoder *decoder, void *pixels, size_t pixels_size);
+
+/// The message of the last failed call (empty if none).
+const char *superres_png_decoder_message(const superres_png_decoder *decoder);
+
+/// Wraps png_destroy_read_struct; frees everything the decoder holds.
+void superres_png_decoder_destroy(superres_png_decoder *decoder);
+
+/// Wraps png_write_row: encodes interleaved pixels (channels 1-4, bit depth 8 or 16 in host byte order) as a
+/// non-interlaced PNG with zlib `compression_level` 0-9, appended to `output`.
+superres_status superres_png_encode(const void *pixels, uint32_t width, uint32_t height, int32_t channels,
+                                    int32_t bit_depth, int32_t compression_level, superres_buffer *output,
+                                    char *message, size_t message_size);
+
+// MARK: JPEG (libjpeg-turbo)
+
+/// A libjpeg decompressor over a caller-owned byte range, which must stay valid until
+/// `superres_jpeg_decoder_destroy`.
+typedef struct superres_jpeg_decoder superres_jpeg_decoder;
+
+/// Wraps jpeg_create_decompress, with errors caught, messages never printed, at most `max_pixels` pixels' worth of
+/// libjpeg working memory and a bound on progressive scans. NULL when out of memory.
+superres_jpeg_decoder *superres_jpeg_decoder_create(const uint8_t *data, size_t size, uint64_t max_pixels);
+
+/// Wraps jpeg_read_header: size and output layout (grey → 1 channel; YCbCr, RGB, CMYK and YCCK → 3 channels RGB).
+/// Call once.
+superres_status superres_jpeg_decoder_read_header(superres_jpeg_decoder *decoder, superres_image_info *info);
+
+/// Wraps jpeg_start_decompress, jpeg_read_scanlines and jpeg_finish_decompress: decodes into `pixels`, which must
+/// hold exactly height × width × channels bytes. CMYK (Adobe inverted or plain) is converted to RGB.
+/// A premature end of data, which libjpeg only warns about, fails with `SUPERRES_TRUNCATED`.
+superres_status superres_jpeg_decoder_read_pixels(superres_jpeg_decoder *decoder, uint8_t *pixels,
+                                                  size_t pixels_size);
+
+/// The message of the last failed call (empty if none).
+const char *superres_jpeg_decoder_message(const superres_jpeg_decoder *decoder);
+
+/// Wraps jpeg_destroy_decompress; frees everything the decoder holds.
+void superres_jpeg_decoder_destroy(superres_jpeg_decoder *decoder);
+
+/// Wraps jpeg_start_compress/jpeg_write_scanlines: encodes 8-bit grey (1 channel) or RGB (3 channels) at `quality`
+/// 1-100, appended to `output`. RGB at quality 90 or more keeps full-resolution chroma (4:4:4), lower uses 4:2:0.
+superres_status superres_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int32_t channels,
+                                     int32_t quality, superres_buffer *output, char *message, size_t message_size);
+
+// MARK: WebP (libwebp)
+
+/// Wraps WebPGetFeatures: size and layout (RGB, or RGBA when the image has alpha; always 8 bits).
+superres_status superres_webp_read_header(const uint8_t *data, size_t size, superres_image_info *info,
+                                          char *message, size_t message_size);
+
+/// Wraps WebPDecode into caller memory: `channels` 3 (RGB) or 4 (RGBA); `pixels` holds width × height × channels.
+superres_status superres_webp_decode(const uint8_t *data, size_t size, uint8_t *pixels, size_t pixels_size,
+                                     int32_t channels, char *message, size_t message_size);
+
+/// Wraps WebPEncode: 8-bit RGB (3 channels) or RGBA (4), lossy at `quality` 0-100 or lossless (exact: colours
+/// under transparent pixels are kept), appended to `output`.
+superres_status superres_webp_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int32_t channels,
+                                     float quality, int32_t lossless, superres_buffer *output, char *message,
+                                     size_t message_size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

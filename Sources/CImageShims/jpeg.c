@@ -1,0 +1,345 @@
+// libjpeg-turbo behind a status-returning API. libjpeg's error_exit must not return, so ours longjmps back to the
+// setjmp in whichever entry point below is running; that jump never leaves this file. Messages are never printed.
+#include "shim_internal.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <jpeglib.h>
+#include <jerror.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+
+/// Progressive JPEGs may hold any number of scans, each one a full pass over the coefficients; real files have
+/// about ten. libjpeg-turbo's own tools use a bound like this against decompression bombs.
+#define SUPERRES_JPEG_MAX_SCANS 500
+
+/// Working memory beyond whole-image coefficient buffers (tables, row buffers).
+#define SUPERRES_JPEG_MEMORY_SLACK (64L * 1024 * 1024)
+
+/// libjpeg's error manager plus our jump target and outcome. `manager` comes first so that `cinfo->err` converts
+/// back to the whole struct.
+typedef struct jpeg_failure {
+    struct jpeg_error_mgr manager;
+    jmp_buf jump;
+    superres_status status;
+    char message[JMSG_LENGTH_MAX];
+} jpeg_failure;
+
+static superres_status status_for_message_code(int code, int encoding) {
+    switch (code) {
+    case JERR_EMPTY_IMAGE: return SUPERRES_EMPTY;
+    case JERR_INPUT_EMPTY:
+    case JERR_INPUT_EOF: return SUPERRES_TRUNCATED;
+    case JERR_OUT_OF_MEMORY: return SUPERRES_NO_MEMORY;
+    case JERR_NO_BACKING_STORE:
+    case JERR_IMAGE_TOO_BIG:
+    case JERR_WIDTH_OVERFLOW: return SUPERRES_TOO_LARGE;
+    case JERR_BAD_PRECISION:
+    case JERR_CONVERSION_NOTIMPL:
+    case JERR_NOTIMPL:
+    case JERR_NOT_COMPILED: return encoding ? SUPERRES_ENCODE_FAILED : SUPERRES_UNSUPPORTED;
+    default: return encoding ? SUPERRES_ENCODE_FAILED : SUPERRES_CORRUPT;
+    }
+}
+
+static void fail(j_common_ptr cinfo, superres_status status) {
+    jpeg_failure *failure = (jpeg_failure *)cinfo->err;
+    if (failure->status == SUPERRES_OK) failure->status = status;
+    if (failure->message[0] == '\0') (*cinfo->err->format_message)(cinfo, failure->message);
+    longjmp(failure->jump, 1);
+}
+
+static void exit_with_error(j_common_ptr cinfo) {
+    fail(cinfo, status_for_message_code(cinfo->err->msg_code, !cinfo->is_decompressor));
+}
+
+/// libjpeg only warns about a premature end of data and then pads the image with grey; we report it as truncated.
+/// Other warnings (extraneous bytes, a damaged segment libjpeg recovered from) are counted and otherwise ignored.
+static void emit_message(j_common_ptr cinfo, int level) {
+    if (level >= 0) return;  // trace messages
+    if (cinfo->err->msg_code == JWRN_JPEG_EOF) fail(cinfo, SUPERRES_TRUNCATED);
+    cinfo->err->num_warnings++;
+}
+
+static void output_nothing(j_common_ptr cinfo) { (void)cinfo; }
+
+static void install_failure(jpeg_failure *failure) {
+    jpeg_std_error(&failure->manager);
+    failure->manager.error_exit = exit_with_error;
+    failure->manager.emit_message = emit_message;
+    failure->manager.output_message = output_nothing;
+    failure->status = SUPERRES_OK;
+    failure->message[0] = '\0';
+}
+
+static void reset_failure(jpeg_failure *failure) {
+    failure->status = SUPERRES_OK;
+    failure->message[0] = '\0';
+}
+
+// MARK: Decoding
+
+struct superres_jpeg_decoder {
+    struct jpeg_decompress_struct cinfo;
+    jpeg_failure failure;
+    struct jpeg_progress_mgr progress;
+    const uint8_t *data;
+    size_t size;
+    uint64_t max_pixels;
+    int header_read;
+    int pixels_read;
+    int convert_cmyk;
+    int32_t channels;
+    /// One CMYK row, kept here so that destroy frees it even after a jump.
+    JSAMPLE *cmyk_row;
+};
+
+static void check_scan_count(j_common_ptr cinfo) {
+    if (!cinfo->is_decompressor) return;
+    j_decompress_ptr decompress = (j_decompress_ptr)cinfo;
+    if (decompress->input_scan_number > SUPERRES_JPEG_MAX_SCANS) {
+        jpeg_failure *failure = (jpeg_failure *)cinfo->err;
+        snprintf(failure->message, sizeof failure->message, "more than %d progressive scans",
+                 SUPERRES_JPEG_MAX_SCANS);
+        fail(cinfo, SUPERRES_CORRUPT);
+    }
+}
+
+superres_jpeg_decoder *superres_jpeg_decoder_create(const uint8_t *data, size_t size, uint64_t max_pixels) {
+    superres_jpeg_decoder *decoder = calloc(1, sizeof *decoder);
+    if (decoder == NULL) return NULL;
+    decoder->data = data;
+    decoder->size = data == NULL ? 0 : size;
+    decoder->max_pixels = max_pixels;
+    install_failure(&decoder->failure);
+    decoder->cinfo.err = &decoder->failure.manager;
+    if (setjmp(decoder->failure.jump)) {
+        jpeg_destroy_decompress(&decoder->cinfo);
+        free(decoder);
+        return NULL;
+    }
+    jpeg_create_decompress(&decoder->cinfo);
+    decoder->progress.progress_monitor = check_scan_count;
+    decoder->cinfo.progress = &decoder->progress;
+    return decoder;
+}
+
+superres_status superres_jpeg_decoder_read_header(superres_jpeg_decoder *decoder, superres_image_info *info) {
+    reset_failure(&decoder->failure);
+    if (decoder->header_read) {
+        superres_set_message(decoder->failure.message, sizeof decoder->failure.message, "header already read");
+        return SUPERRES_INVALID_ARGUMENT;
+    }
+    decoder->header_read = 1;
+    if (setjmp(decoder->failure.jump)) return decoder->failure.status;
+
+    j_decompress_ptr cinfo = &decoder->cinfo;
+    jpeg_mem_src(cinfo, decoder->data, (unsigned long)decoder->size);
+    jpeg_read_header(cinfo, TRUE);
+    switch (cinfo->jpeg_color_space) {
+    case JCS_GRAYSCALE:
+        cinfo->out_color_space = JCS_GRAYSCALE;
+        decoder->channels = 1;
+        break;
+    case JCS_YCbCr:
+    case JCS_RGB:
+        cinfo->out_color_space = JCS_RGB;
+        decoder->channels = 3;
+        break;
+    case JCS_CMYK:
+    case JCS_YCCK:
+        // libjpeg turns YCCK into CMYK; we turn CMYK into RGB.
+        cinfo->out_color_space = JCS_CMYK;
+        decoder->convert_cmyk = 1;
+        decoder->channels = 3;
+        break;
+    default:
+        snprintf(decoder->failure.message, sizeof decoder->failure.message,
+                 "unknown JPEG colour space with %d components", cinfo->num_components);
+        return SUPERRES_UNSUPPORTED;
+    }
+    cinfo->dct_method = JDCT_ISLOW;
+    // Bounds the whole-image coefficient buffers of progressive and multi-scan files (2 bytes per coefficient per
+    // component); libjpeg-turbo fails with "backing store not supported" beyond it.
+    uint64_t bound = decoder->max_pixels > (uint64_t)(LONG_MAX - SUPERRES_JPEG_MEMORY_SLACK) / 8
+                         ? (uint64_t)LONG_MAX
+                         : decoder->max_pixels * 8 + SUPERRES_JPEG_MEMORY_SLACK;
+    cinfo->mem->max_memory_to_use = (long)bound;
+
+    info->width = cinfo->image_width;
+    info->height = cinfo->image_height;
+    info->channels = decoder->channels;
+    info->bit_depth = 8;
+    return SUPERRES_OK;
+}
+
+/// Adobe applications store CMYK inverted (0 = full ink) and mark the file with an Adobe APP14 segment; without the
+/// marker the values are taken as plain ink amounts.
+static void cmyk_to_rgb(const JSAMPLE *cmyk, uint8_t *rgb, JDIMENSION width, int inverted) {
+    for (JDIMENSION x = 0; x < width; x++) {
+        unsigned c = cmyk[4 * x], m = cmyk[4 * x + 1], y = cmyk[4 * x + 2], k = cmyk[4 * x + 3];
+        if (!inverted) {
+            c = 255 - c;
+            m = 255 - m;
+            y = 255 - y;
+            k = 255 - k;
+        }
+        rgb[3 * x] = (uint8_t)((c * k + 127) / 255);
+        rgb[3 * x + 1] = (uint8_t)((m * k + 127) / 255);
+        rgb[3 * x + 2] = (uint8_t)((y * k + 127) / 255);
+    }
+}
+
+superres_status superres_jpeg_decoder_read_pixels(superres_jpeg_decoder *decoder, uint8_t *pixels,
+                                                  size_t pixels_size) {
+    reset_failure(&decoder->failure);
+    if (!decoder->header_read || decoder->pixels_read || decoder->channels == 0) {
+        superres_set_message(decoder->failure.message, sizeof decoder->failure.message,
+                             "read the header once, then the pixels once");
+        return SUPERRES_INVALID_ARGUMENT;
+    }
+    decoder->pixels_read = 1;
+    if (setjmp(decoder->failure.jump)) return decoder->failure.status;
+
+    j_decompress_ptr cinfo = &decoder->cinfo;
+    size_t row_bytes = (size_t)cinfo->image_width * (size_t)decoder->channels;
+    if (cinfo->image_height == 0 || pixels_size != row_bytes * cinfo->image_height) {
+        superres_set_message(decoder->failure.message, sizeof decoder->failure.message,
+                             "the pixel buffer does not fit the image");
+        return SUPERRES_INVALID_ARGUMENT;
+    }
+    jpeg_start_decompress(cinfo);
+    int expected_components = decoder->convert_cmyk ? 4 : decoder->channels;
+    if (cinfo->output_width != cinfo->image_width || cinfo->output_height != cinfo->image_height ||
+        cinfo->output_components != expected_components) {
+        superres_set_message(decoder->failure.message, sizeof decoder->failure.message,
+                             "libjpeg's output does not match the header");
+        return SUPERRES_CORRUPT;
+    }
+    if (decoder->convert_cmyk) {
+        decoder->cmyk_row = malloc((size_t)cinfo->output_width * 4);
+        if (decoder->cmyk_row == NULL) {
+            superres_set_message(decoder->failure.message, sizeof decoder->failure.message, "out of memory");
+            return SUPERRES_NO_MEMORY;
+        }
+    }
+    while (cinfo->output_scanline < cinfo->output_height) {
+        JDIMENSION y = cinfo->output_scanline;
+        JSAMPROW row = decoder->convert_cmyk ? decoder->cmyk_row : pixels + (size_t)y * row_bytes;
+        if (jpeg_read_scanlines(cinfo, &row, 1) != 1) {
+            superres_set_message(decoder->failure.message, sizeof decoder->failure.message,
+                                 "libjpeg returned no scanline");
+            return SUPERRES_CORRUPT;
+        }
+        if (decoder->convert_cmyk)
+            cmyk_to_rgb(decoder->cmyk_row, pixels + (size_t)y * row_bytes, cinfo->output_width,
+                        cinfo->saw_Adobe_marker);
+    }
+    // Reads up to EOI, so a file cut after its last scan still counts as truncated.
+    jpeg_finish_decompress(cinfo);
+    return SUPERRES_OK;
+}
+
+const char *superres_jpeg_decoder_message(const superres_jpeg_decoder *decoder) { return decoder->failure.message; }
+
+void superres_jpeg_decoder_destroy(superres_jpeg_decoder *decoder) {
+    if (decoder == NULL) return;
+    jpeg_destroy_decompress(&decoder->cinfo);
+    free(decoder->cmyk_row);
+    free(decoder);
+}
+
+// MARK: Encoding
+
+/// Lives on the heap: parts of it change between setjmp and longjmp, which non-volatile locals may not.
+typedef struct jpeg_encoder {
+    struct jpeg_compress_struct cinfo;
+    jpeg_failure failure;
+    struct jpeg_destination_mgr destination;
+    superres_buffer *output;
+} jpeg_encoder;
+
+/// A destination manager writing straight into the growable output buffer (libjpeg-turbo's jpeg_mem_dest would
+/// leak its buffer when compression fails after it grew).
+static void point_at_free_space(jpeg_encoder *encoder) {
+    encoder->destination.next_output_byte = encoder->output->data + encoder->output->size;
+    encoder->destination.free_in_buffer = encoder->output->capacity - encoder->output->size;
+}
+
+static void init_destination(j_compress_ptr cinfo) {
+    jpeg_encoder *encoder = cinfo->client_data;
+    if (!superres_buffer_reserve(encoder->output, 64 * 1024)) fail((j_common_ptr)cinfo, SUPERRES_NO_MEMORY);
+    point_at_free_space(encoder);
+}
+
+static boolean empty_output_buffer(j_compress_ptr cinfo) {
+    jpeg_encoder *encoder = cinfo->client_data;
+    encoder->output->size = encoder->output->capacity;  // libjpeg filled all the free space
+    if (!superres_buffer_reserve(encoder->output, encoder->output->capacity)) {
+        fail((j_common_ptr)cinfo, SUPERRES_NO_MEMORY);
+    }
+    point_at_free_space(encoder);
+    return TRUE;
+}
+
+static void term_destination(j_compress_ptr cinfo) {
+    jpeg_encoder *encoder = cinfo->client_data;
+    encoder->output->size = encoder->output->capacity - encoder->destination.free_in_buffer;
+}
+
+superres_status superres_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int32_t channels,
+                                     int32_t quality, superres_buffer *output, char *message, size_t message_size) {
+    superres_set_message(message, message_size, "");
+    if ((channels != 1 && channels != 3) || width == 0 || height == 0 || quality < 1 || quality > 100) {
+        superres_set_message(message, message_size, "invalid image parameters for JPEG");
+        return SUPERRES_INVALID_ARGUMENT;
+    }
+    if (width > JPEG_MAX_DIMENSION || height > JPEG_MAX_DIMENSION) {
+        superres_set_message(message, message_size, "JPEG is limited to 65500 pixels per side");
+        return SUPERRES_TOO_LARGE;
+    }
+    jpeg_encoder *encoder = calloc(1, sizeof *encoder);
+    if (encoder == NULL) return SUPERRES_NO_MEMORY;
+    encoder->output = output;
+    install_failure(&encoder->failure);
+    encoder->cinfo.err = &encoder->failure.manager;
+    if (setjmp(encoder->failure.jump)) {
+        superres_status status = encoder->failure.status;
+        superres_set_message(message, message_size, encoder->failure.message);
+        jpeg_destroy_compress(&encoder->cinfo);
+        free(encoder);
+        return status;
+    }
+    j_compress_ptr cinfo = &encoder->cinfo;
+    jpeg_create_compress(cinfo);
+    cinfo->client_data = encoder;
+    encoder->destination.init_destination = init_destination;
+    encoder->destination.empty_output_buffer = empty_output_buffer;
+    encoder->destination.term_destination = term_destination;
+    cinfo->dest = &encoder->destination;
+
+    cinfo->image_width = width;
+    cinfo->image_height = height;
+    cinfo->input_components = channels;
+    cinfo->in_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_set_defaults(cinfo);
+    jpeg_set_quality(cinfo, quality, TRUE);
+    cinfo->optimize_coding = TRUE;
+    cinfo->dct_method = JDCT_ISLOW;
+    if (channels == 3 && quality >= 90) {
+        cinfo->comp_info[0].h_samp_factor = 1;
+        cinfo->comp_info[0].v_samp_factor = 1;
+    }
+    jpeg_start_compress(cinfo, TRUE);
+    size_t row_bytes = (size_t)width * (size_t)channels;
+    while (cinfo->next_scanline < cinfo->image_height) {
+        JSAMPROW row = (JSAMPROW)(pixels + (size_t)cinfo->next_scanline * row_bytes);
+        jpeg_write_scanlines(cinfo, &row, 1);
+    }
+    jpeg_finish_compress(cinfo);
+    jpeg_destroy_compress(cinfo);
+    free(encoder);
+    return SUPERRES_OK;
+}

@@ -1,0 +1,220 @@
+// libpng behind a status-returning API. libpng's error callback must not return, so it longjmps back to the
+// setjmp in whichever entry point below is running; that jump never leaves this file.
+#include "shim_internal.h"
+
+#include <png.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SUPERRES_HOST_LITTLE_ENDIAN 1
+#else
+#define SUPERRES_HOST_LITTLE_ENDIAN 0
+#endif
+
+/// Largest ancillary chunk (iCCP, zTXt, ...) libpng may allocate; libpng's own default, stated here on purpose.
+#define SUPERRES_PNG_CHUNK_MALLOC_MAX 8000000
+
+struct superres_png_decoder {
+    png_structp png;
+    png_infop info;
+    const uint8_t *data;
+    size_t size;
+    size_t offset;
+    png_bytep *rows;
+    int header_read;
+    /// Set by our callbacks before they raise an error, so the error handler keeps the more precise status.
+    superres_status status;
+    char message[SUPERRES_MESSAGE_SIZE];
+};
+
+static void decoder_error(png_structp png, png_const_charp text) {
+    superres_png_decoder *decoder = png_get_error_ptr(png);
+    if (decoder->status == SUPERRES_OK) decoder->status = SUPERRES_CORRUPT;
+    superres_set_message(decoder->message, sizeof decoder->message, text);
+    png_longjmp(png, 1);
+}
+
+/// Warnings ("known incorrect sRGB profile", benign CRC errors in ancillary chunks, ...) change nothing we decode;
+/// libpng's default handler would print them to stderr.
+static void ignore_warning(png_structp png, png_const_charp text) {
+    (void)png;
+    (void)text;
+}
+
+static void read_from_memory(png_structp png, png_bytep out, size_t length) {
+    superres_png_decoder *decoder = png_get_io_ptr(png);
+    if (length > decoder->size - decoder->offset) {
+        decoder->status = SUPERRES_TRUNCATED;
+        png_error(png, "the data ends early");
+    }
+    memcpy(out, decoder->data + decoder->offset, length);
+    decoder->offset += length;
+}
+
+superres_png_decoder *superres_png_decoder_create(const uint8_t *data, size_t size, uint32_t max_dimension) {
+    superres_png_decoder *decoder = calloc(1, sizeof *decoder);
+    if (decoder == NULL) return NULL;
+    decoder->data = data;
+    decoder->size = data == NULL ? 0 : size;
+    // png_create_read_struct catches errors during creation itself and returns NULL.
+    decoder->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, decoder, decoder_error, ignore_warning);
+    if (decoder->png == NULL) {
+        free(decoder);
+        return NULL;
+    }
+    decoder->info = png_create_info_struct(decoder->png);
+    if (decoder->info == NULL) {
+        png_destroy_read_struct(&decoder->png, NULL, NULL);
+        free(decoder);
+        return NULL;
+    }
+    png_set_read_fn(decoder->png, decoder, read_from_memory);
+    if (max_dimension > PNG_UINT_31_MAX) max_dimension = PNG_UINT_31_MAX;
+    png_set_user_limits(decoder->png, max_dimension, max_dimension);
+    png_set_chunk_malloc_max(decoder->png, SUPERRES_PNG_CHUNK_MALLOC_MAX);
+    // We ignore colour profiles anyway; skip libpng's check of them.
+    png_set_option(decoder->png, PNG_SKIP_sRGB_CHECK_PROFILE, PNG_OPTION_ON);
+    return decoder;
+}
+
+superres_status superres_png_decoder_read_header(superres_png_decoder *decoder, superres_image_info *info) {
+    decoder->status = SUPERRES_OK;
+    decoder->message[0] = '\0';
+    if (decoder->header_read) {
+        superres_set_message(decoder->message, sizeof decoder->message, "the header was already read");
+        return SUPERRES_INVALID_ARGUMENT;
+    }
+    decoder->header_read = 1;
+    if (setjmp(png_jmpbuf(decoder->png))) return decoder->status;
+
+    png_structp png = decoder->png;
+    png_infop png_info = decoder->info;
+    png_read_info(png, png_info);
+    int colour_type = png_get_color_type(png, png_info);
+    int bit_depth = png_get_bit_depth(png, png_info);
+    if (colour_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+    if (colour_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8) png_set_expand_gray_1_2_4_to_8(png);
+    if (png_get_valid(png, png_info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(png);
+    if (bit_depth == 16 && SUPERRES_HOST_LITTLE_ENDIAN) png_set_swap(png);
+    // Gamma (gAMA, cHRM, sRGB) and ICC profiles are not applied: samples come out as stored.
+    png_set_interlace_handling(png);
+    png_read_update_info(png, png_info);
+
+    info->width = png_get_image_width(png, png_info);
+    info->height = png_get_image_height(png, png_info);
+    info->channels = png_get_channels(png, png_info);
+    info->bit_depth = png_get_bit_depth(png, png_info);
+    return SUPERRES_OK;
+}
+
+superres_status superres_png_decoder_read_pixels(superres_png_decoder *decoder, void *pixels, size_t pixels_size) {
+    decoder->status = SUPERRES_OK;
+    decoder->message[0] = '\0';
+    if (!decoder->header_read || decoder->rows != NULL) {
+        superres_set_message(decoder->message, sizeof decoder->message, "read the header once, then the pixels once");
+        return SUPERRES_INVALID_ARGUMENT;
+    }
+    if (setjmp(png_jmpbuf(decoder->png))) return decoder->status;
+
+    png_structp png = decoder->png;
+    png_uint_32 height = png_get_image_height(png, decoder->info);
+    size_t row_bytes = png_get_rowbytes(png, decoder->info);
+    if (height == 0 || row_bytes == 0 || pixels_size / height != row_bytes || pixels_size % height != 0) {
+        superres_set_message(decoder->message, sizeof decoder->message, "the pixel buffer does not fit the image");
+        return SUPERRES_INVALID_ARGUMENT;
+    }
+    // Kept in the decoder so that destroy frees it even when libpng jumps out of png_read_image.
+    decoder->rows = malloc((size_t)height * sizeof(png_bytep));
+    if (decoder->rows == NULL) {
+        superres_set_message(decoder->message, sizeof decoder->message, "out of memory for row pointers");
+        return SUPERRES_NO_MEMORY;
+    }
+    for (png_uint_32 y = 0; y < height; y++) decoder->rows[y] = (png_bytep)pixels + (size_t)y * row_bytes;
+    png_read_image(png, decoder->rows);
+    // Reads up to IEND, so a file cut after its image data still counts as truncated.
+    png_read_end(png, NULL);
+    return SUPERRES_OK;
+}
+
+const char *superres_png_decoder_message(const superres_png_decoder *decoder) { return decoder->message; }
+
+void superres_png_decoder_destroy(superres_png_decoder *decoder) {
+    if (decoder == NULL) return;
+    png_destroy_read_struct(&decoder->png, &decoder->info, NULL);
+    free(decoder->rows);
+    free(decoder);
+}
+
+// MARK: Encoding
+
+/// Lives on the heap: it changes between setjmp and longjmp, which a non-volatile local may not.
+typedef struct png_writer {
+    superres_buffer *output;
+    superres_status status;
+    char *message;
+    size_t message_size;
+} png_writer;
+
+static void writer_error(png_structp png, png_const_charp text) {
+    png_writer *writer = png_get_error_ptr(png);
+    if (writer->status == SUPERRES_OK) writer->status = SUPERRES_ENCODE_FAILED;
+    superres_set_message(writer->message, writer->message_size, text);
+    png_longjmp(png, 1);
+}
+
+static void write_to_buffer(png_structp png, png_bytep data, size_t length) {
+    png_writer *writer = png_get_io_ptr(png);
+    if (!superres_buffer_append(writer->output, data, length)) {
+        writer->status = SUPERRES_NO_MEMORY;
+        png_error(png, "out of memory for the encoded PNG");
+    }
+}
+
+static void flush_nothing(png_structp png) { (void)png; }
+
+superres_status superres_png_encode(const void *pixels, uint32_t width, uint32_t height, int32_t channels,
+                                    int32_t bit_depth, int32_t compression_level, superres_buffer *output,
+                                    char *message, size_t message_size) {
+    superres_set_message(message, message_size, "");
+    static const int colour_types[5] = {
+        0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGB_ALPHA};
+    if (channels < 1 || channels > 4 || (bit_depth != 8 && bit_depth != 16) || width == 0 || height == 0 ||
+        width > PNG_UINT_31_MAX || height > PNG_UINT_31_MAX || compression_level < 0 || compression_level > 9) {
+        superres_set_message(message, message_size, "invalid image parameters for PNG");
+        return SUPERRES_INVALID_ARGUMENT;
+    }
+    png_writer *writer = calloc(1, sizeof *writer);
+    if (writer == NULL) return SUPERRES_NO_MEMORY;
+    writer->output = output;
+    writer->message = message;
+    writer->message_size = message_size;
+
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, writer, writer_error, ignore_warning);
+    png_infop info = png == NULL ? NULL : png_create_info_struct(png);
+    if (info == NULL) {
+        png_destroy_write_struct(&png, NULL);
+        free(writer);
+        superres_set_message(message, message_size, "out of memory for the PNG encoder");
+        return SUPERRES_NO_MEMORY;
+    }
+    if (setjmp(png_jmpbuf(png))) {
+        superres_status status = writer->status;
+        png_destroy_write_struct(&png, &info);
+        free(writer);
+        return status;
+    }
+    png_set_write_fn(png, writer, write_to_buffer, flush_nothing);
+    png_set_compression_level(png, compression_level);
+    png_set_IHDR(png, info, width, height, bit_depth, colour_types[channels], PNG_INTERLACE_NONE,
+                 PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    if (bit_depth == 16 && SUPERRES_HOST_LITTLE_ENDIAN) png_set_swap(png);
+    size_t row_bytes = (size_t)width * (size_t)channels * (size_t)(bit_depth / 8);
+    for (uint32_t y = 0; y < height; y++) png_write_row(png, (png_const_bytep)pixels + (size_t)y * row_bytes);
+    png_write_end(png, info);
+    png_destroy_write_struct(&png, &info);
+    free(writer);
+    return SUPERRES_OK;
+}

@@ -1,0 +1,16 @@
+// Helpers shared by the shims' .c files; not part of the public header.
+#ifndef SUPERRES_SHIM_INTERNAL_H
+#define SUPERRES_SHIM_INTERNAL_H
+
+#include "CImageShims.h"
+
+/// Copies `text` into `message` (size `size`), cutting it and always terminating it.
+void superres_set_message(char *message, size_t size, const char *text);
+
+/// Makes room for `extra` more bytes; 0 when out of memory (the buffer is then unchanged).
+int superres_buffer_reserve(superres_buffer *buffer, size_t extra);
+
+/// Appends `count` bytes; 0 when out of memory.
+int superres_buffer_append(superres_buffer *buffer, const uint8_t *bytes, size_t count);
+
+#endif

@@ -1,0 +1,3 @@
+// libwebp's decoder and encoder, found through pkg-config (libwebp).
+#include <webp/decode.h>
+#include <webp/encode.h>

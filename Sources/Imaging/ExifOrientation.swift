@@ -1,0 +1,155 @@
+// The EXIF orientation of a JPEG, read from its APP1 "Exif" segment without any library, and applied to pixels.
+// Everything read from the file is bounds-checked: a damaged segment means "no orientation", never a crash.
+
+/// The EXIF orientation tag (0x0112): how the stored pixels must be turned to appear upright. Case names say where
+/// the stored image's top ends up, as in CGImagePropertyOrientation.
+enum ExifOrientation: Int, Sendable, CaseIterable {
+    /// 1: stored upright.
+    case up = 1
+    /// 2: mirrored left to right.
+    case upMirrored = 2
+    /// 3: turned by 180°.
+    case down = 3
+    /// 4: mirrored top to bottom.
+    case downMirrored = 4
+    /// 5: transposed (mirrored along the main diagonal).
+    case leftMirrored = 5
+    /// 6: must be turned 90° clockwise.
+    case right = 6
+    /// 7: transversed (mirrored along the anti-diagonal).
+    case rightMirrored = 7
+    /// 8: must be turned 90° counter-clockwise.
+    case left = 8
+
+    /// Whether the upright image has width and height swapped.
+    var swapsAxes: Bool { rawValue >= 5 }
+
+    /// The orientation in a JPEG's first APP1 "Exif" segment before the first scan; nil when there is none or it
+    /// cannot be read.
+    init?(jpeg bytes: [UInt8]) {
+        guard bytes.count >= 4, bytes[0] == 0xFF, bytes[1] == 0xD8 else { return nil }
+        let exifHeader: [UInt8] = [0x45, 0x78, 0x69, 0x66, 0, 0]  // "Exif\0\0"
+        var index = 2
+        while index < bytes.count, bytes[index] == 0xFF {
+            var markerIndex = index + 1
+            while markerIndex < bytes.count, bytes[markerIndex] == 0xFF { markerIndex += 1 }  // fill bytes
+            guard markerIndex < bytes.count else { return nil }
+            let marker = bytes[markerIndex]
+            // Start of scan or end of image: metadata segments come before.
+            if marker == 0xDA || marker == 0xD9 { return nil }
+            // Markers without a length: TEM and RST0...RST7.
+            if marker == 0x01 || (0xD0...0xD7).contains(marker) {
+                index = markerIndex + 1
+                continue
+            }
+            guard markerIndex + 2 < bytes.count else { return nil }
+            let length = Int(bytes[markerIndex + 1]) << 8 | Int(bytes[markerIndex + 2])
+            let end = markerIndex + 1 + length
+            guard length >= 2, end <= bytes.count else { return nil }
+            let payload = bytes[(markerIndex + 3)..<end]
+            if marker == 0xE1, payload.starts(with: exifHeader) {
+                self.init(tiff: Array(payload.dropFirst(exifHeader.count)))
+                return
+            }
+            index = end
+        }
+        return nil
+    }
+
+    /// The orientation tag of IFD0 in a TIFF structure (as inside an EXIF segment), either byte order.
+    init?(tiff: [UInt8]) {
+        guard tiff.count >= 8 else { return nil }
+        let littleEndian: Bool
+        switch (tiff[0], tiff[1]) {
+        case (0x49, 0x49): littleEndian = true  // "II"
+        case (0x4D, 0x4D): littleEndian = false  // "MM"
+        default: return nil
+        }
+        func unsigned(at offset: Int, size: Int) -> Int? {
+            guard offset >= 0, offset <= tiff.count - size else { return nil }
+            let bytes = tiff[offset..<offset + size]
+            let ordered = littleEndian ? Array(bytes.reversed()) : Array(bytes)
+            return ordered.reduce(0) { $0 << 8 | Int($1) }
+        }
+        guard unsigned(at: 2, size: 2) == 42, let ifd = unsigned(at: 4, size: 4),
+            let entryCount = unsigned(at: ifd, size: 2)
+        else { return nil }
+        let orientationTag = 0x0112
+        let typeShort = 3
+        let typeLong = 4
+        for entry in 0..<entryCount {
+            let offset = ifd + 2 + entry * 12
+            guard let tag = unsigned(at: offset, size: 2) else { return nil }
+            guard tag == orientationTag else { continue }
+            guard let type = unsigned(at: offset + 2, size: 2), let count = unsigned(at: offset + 4, size: 4),
+                count >= 1
+            else { return nil }
+            // A single SHORT or LONG value is stored in the entry itself, left-aligned.
+            let value =
+                switch type {
+                case typeShort: unsigned(at: offset + 8, size: 2)
+                case typeLong: unsigned(at: offset + 8, size: 4)
+                default: nil as Int?
+                }
+            guard let value else { return nil }
+            self.init(rawValue: value)
+            return
+        }
+        return nil
+    }
+
+    /// For a pixel of the upright image, the stored pixel it shows; `width` and `height` are the stored size.
+    func storedPixel(uprightX x: Int, uprightY y: Int, width: Int, height: Int) -> (x: Int, y: Int) {
+        switch self {
+        case .up: (x, y)
+        case .upMirrored: (width - 1 - x, y)
+        case .down: (width - 1 - x, height - 1 - y)
+        case .downMirrored: (x, height - 1 - y)
+        case .leftMirrored: (y, x)
+        case .right: (y, height - 1 - x)
+        case .rightMirrored: (width - 1 - y, height - 1 - x)
+        case .left: (width - 1 - y, x)
+        }
+    }
+
+    /// `image` as stored, turned upright.
+    func upright(_ image: PixelImage) -> PixelImage {
+        if self == .up { return image }
+        let width = swapsAxes ? image.height : image.width
+        let height = swapsAxes ? image.width : image.height
+        let samples: PixelSamples =
+            switch image.samples {
+            case .uint8(let values): .uint8(reorder(values, width: image.width, height: image.height, image.layout))
+            case .uint16(let values): .uint16(reorder(values, width: image.width, height: image.height, image.layout))
+            }
+        return PixelImage(width: width, height: height, layout: image.layout, samples: samples)
+    }
+
+    /// The samples of the upright image; `width` and `height` are the stored size.
+    private func reorder<Sample: FixedWidthInteger>(
+        _ stored: [Sample],
+        width: Int,
+        height: Int,
+        _ layout: PixelLayout
+    ) -> [Sample] {
+        let channels = layout.channelCount
+        let uprightWidth = swapsAxes ? height : width
+        let uprightHeight = swapsAxes ? width : height
+        return [Sample](unsafeUninitializedCapacity: stored.count) { output, initialized in
+            stored.withUnsafeBufferPointer { input in
+                var to = 0
+                for y in 0..<uprightHeight {
+                    for x in 0..<uprightWidth {
+                        let source = storedPixel(uprightX: x, uprightY: y, width: width, height: height)
+                        let from = (source.y * width + source.x) * channels
+                        for channel in 0..<channels {
+                            (output.baseAddress! + to + channel).initialize(to: input[from + channel])
+                        }
+                        to += channels
+                    }
+                }
+            }
+            initialized = stored.count
+        }
+    }
+}

@@ -1,0 +1,106 @@
+// JPEG through libjpeg-turbo (via CImageShims), turned upright with the EXIF orientation read in Swift.
+import CImageShims
+
+/// Owns a `superres_jpeg_decoder` (a libjpeg decompressor) and frees it in deinit.
+///
+/// The decoder reads from bytes it does not own. It is only ever created inside the `withUnsafeBufferPointer`
+/// closure over those bytes and never stored or returned, so it cannot outlive them.
+private final class JPEGDecoder {
+    let handle: OpaquePointer
+
+    /// Wraps superres_jpeg_decoder_create; nil when out of memory.
+    init?(_ input: UnsafeBufferPointer<UInt8>, maxPixels: Int) {
+        guard let handle = superres_jpeg_decoder_create(input.baseAddress, input.count, UInt64(max(maxPixels, 0)))
+        else { return nil }
+        self.handle = handle
+    }
+
+    deinit { superres_jpeg_decoder_destroy(handle) }
+
+    /// Wraps superres_jpeg_decoder_message: what the last failed call said.
+    var message: String { ImageCodec.message(from: superres_jpeg_decoder_message(handle)) }
+
+    /// Wraps superres_jpeg_decoder_read_header.
+    func readHeader(source: String) throws(ImagingError) -> superres_image_info {
+        var info = superres_image_info()
+        let status = superres_jpeg_decoder_read_header(handle, &info)
+        guard status == .ok else { throw ImageCodec.shimError(status, format: .jpeg, source: source, detail: message) }
+        return info
+    }
+}
+
+extension ImageCodec {
+    /// Size from libjpeg's header parse (up to the first scan), with width and height swapped when the EXIF
+    /// orientation turns the image by a quarter.
+    static func probeJPEG(_ bytes: [UInt8], source: String) throws(ImagingError) -> ImageHeader {
+        let info = try bytes.withUnsafeBufferPointer { (input) throws(ImagingError) -> superres_image_info in
+            guard let decoder = JPEGDecoder(input, maxPixels: DecodeLimits().maxPixels) else {
+                throw ImagingError(.tooLarge, source: source, message: "not enough memory to start a JPEG decoder")
+            }
+            return try decoder.readHeader(source: source)
+        }
+        let (width, height) = (Int(info.width), Int(info.height))
+        let swaps = ExifOrientation(jpeg: bytes)?.swapsAxes ?? false
+        return ImageHeader(format: .jpeg, width: swaps ? height : width, height: swaps ? width : height)
+    }
+
+    /// Decodes through superres_jpeg_decoder_read_header/read_pixels (libjpeg-turbo), then turns the image upright.
+    static func decodeJPEG(_ bytes: [UInt8], source: String, limits: DecodeLimits) throws(ImagingError) -> PixelImage {
+        let stored = try bytes.withUnsafeBufferPointer { (input) throws(ImagingError) -> PixelImage in
+            guard let decoder = JPEGDecoder(input, maxPixels: limits.maxPixels) else {
+                throw ImagingError(.tooLarge, source: source, message: "not enough memory to start a JPEG decoder")
+            }
+            let info = try decoder.readHeader(source: source)
+            let width = Int(info.width)
+            let height = Int(info.height)
+            guard let layout = PixelLayout(channelCount: Int(info.channels)), info.bit_depth == 8 else {
+                throw ImagingError(
+                    .corrupt,
+                    source: source,
+                    message: "libjpeg produced \(info.channels) channels of \(info.bit_depth) bits"
+                )
+            }
+            let count = try checkSize(
+                width: width,
+                height: height,
+                channels: layout.channelCount,
+                format: .jpeg,
+                limits: limits,
+                source: source
+            )
+            let (samples, status) = readSamples(UInt8.self, count: count) { pixels, size in
+                superres_jpeg_decoder_read_pixels(
+                    decoder.handle,
+                    pixels.assumingMemoryBound(to: UInt8.self),
+                    size
+                )
+            }
+            guard status == .ok else { throw shimError(status, format: .jpeg, source: source, detail: decoder.message) }
+            return PixelImage(width: width, height: height, layout: layout, uint8: samples)
+        }
+        guard let orientation = ExifOrientation(jpeg: bytes) else { return stored }
+        return orientation.upright(stored)
+    }
+
+    /// Encodes through superres_jpeg_encode (libjpeg-turbo): grey stays grey, colour becomes RGB, alpha is dropped.
+    static func encodeJPEG(_ image: PixelImage, quality: Int) throws(ImagingError) -> [UInt8] {
+        let target: PixelLayout = image.layout.isGrey ? .grey : .rgb
+        let pixels = convert(eightBitSamples(of: image), from: image.layout, to: target)
+        let width = UInt32(clamping: image.width)
+        let height = UInt32(clamping: image.height)
+        return try runEncoder(.jpeg) { output, message, size in
+            pixels.withUnsafeBufferPointer {
+                superres_jpeg_encode(
+                    $0.baseAddress,
+                    width,
+                    height,
+                    Int32(target.channelCount),
+                    Int32(quality),
+                    output,
+                    message,
+                    size
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,137 @@
+// PNG through libpng (via CImageShims). The size is taken from IHDR in Swift first, so that empty and oversized
+// images get precise errors before libpng is involved.
+import CImageShims
+
+/// Owns a `superres_png_decoder` (libpng read and info structs) and frees it in deinit.
+///
+/// The decoder reads from bytes it does not own. It is only ever created inside the `withUnsafeBufferPointer`
+/// closure over those bytes and never stored or returned, so it cannot outlive them.
+private final class PNGDecoder {
+    let handle: OpaquePointer
+
+    /// Wraps superres_png_decoder_create; nil when out of memory.
+    init?(_ input: UnsafeBufferPointer<UInt8>, maxDimension: UInt32) {
+        guard let handle = superres_png_decoder_create(input.baseAddress, input.count, maxDimension) else {
+            return nil
+        }
+        self.handle = handle
+    }
+
+    deinit { superres_png_decoder_destroy(handle) }
+
+    /// Wraps superres_png_decoder_message: what the last failed call said.
+    var message: String { ImageCodec.message(from: superres_png_decoder_message(handle)) }
+}
+
+extension ImageCodec {
+    /// The 8-byte signature, then IHDR: length (13), "IHDR", width and height as big-endian 32-bit numbers.
+    private static let pngHeaderLength = 24
+
+    /// Size from the IHDR chunk, which the PNG standard requires to come first.
+    static func probePNG(_ bytes: [UInt8], source: String) throws(ImagingError) -> ImageHeader {
+        guard bytes.count >= pngHeaderLength else {
+            throw ImagingError(
+                .truncated,
+                source: source,
+                message: "truncated PNG data: \(bytes.count) bytes end inside the IHDR chunk"
+            )
+        }
+        func bigEndian32(at offset: Int) -> Int {
+            bytes[offset..<offset + 4].reduce(0) { $0 << 8 | Int($1) }
+        }
+        let ihdr: [UInt8] = [0x49, 0x48, 0x44, 0x52]
+        guard bigEndian32(at: 8) == 13, Array(bytes[12..<16]) == ihdr else {
+            throw ImagingError(.corrupt, source: source, message: "corrupt PNG data: the first chunk is not IHDR")
+        }
+        let width = bigEndian32(at: 16)
+        let height = bigEndian32(at: 20)
+        try checkNotEmpty(width: width, height: height, format: .png, source: source)
+        guard width <= Int(Int32.max), height <= Int(Int32.max) else {
+            throw ImagingError(
+                .corrupt,
+                source: source,
+                message: "corrupt PNG data: IHDR declares \(width)×\(height), beyond PNG's 2³¹−1 per side"
+            )
+        }
+        return ImageHeader(format: .png, width: width, height: height)
+    }
+
+    /// Decodes through superres_png_decoder_read_header/read_pixels (libpng) after checking the IHDR size.
+    static func decodePNG(_ bytes: [UInt8], source: String, limits: DecodeLimits) throws(ImagingError) -> PixelImage {
+        let header = try probePNG(bytes, source: source)
+        _ = try checkSize(
+            width: header.width,
+            height: header.height,
+            channels: 4,
+            format: .png,
+            limits: limits,
+            source: source
+        )
+        return try bytes.withUnsafeBufferPointer { (input) throws(ImagingError) -> PixelImage in
+            // libpng's own bound, in case the IHDR it reads ever disagrees with ours.
+            let maxDimension = UInt32(clamping: limits.maxPixels)
+            guard let decoder = PNGDecoder(input, maxDimension: maxDimension) else {
+                throw ImagingError(.tooLarge, source: source, message: "not enough memory to start a PNG decoder")
+            }
+            var info = superres_image_info()
+            let status = superres_png_decoder_read_header(decoder.handle, &info)
+            guard status == .ok else { throw shimError(status, format: .png, source: source, detail: decoder.message) }
+            let width = Int(info.width)
+            let height = Int(info.height)
+            guard let layout = PixelLayout(channelCount: Int(info.channels)),
+                info.bit_depth == 8 || info.bit_depth == 16
+            else {
+                throw ImagingError(
+                    .corrupt,
+                    source: source,
+                    message: "libpng produced \(info.channels) channels of \(info.bit_depth) bits"
+                )
+            }
+            let count = try checkSize(
+                width: width,
+                height: height,
+                channels: layout.channelCount,
+                format: .png,
+                limits: limits,
+                source: source
+            )
+            let samples: PixelSamples
+            let readStatus: superres_status
+            if info.bit_depth == 16 {
+                let result = readSamples(UInt16.self, count: count) {
+                    superres_png_decoder_read_pixels(decoder.handle, $0, $1)
+                }
+                (samples, readStatus) = (.uint16(result.samples), result.status)
+            } else {
+                let result = readSamples(UInt8.self, count: count) {
+                    superres_png_decoder_read_pixels(decoder.handle, $0, $1)
+                }
+                (samples, readStatus) = (.uint8(result.samples), result.status)
+            }
+            guard readStatus == .ok else {
+                throw shimError(readStatus, format: .png, source: source, detail: decoder.message)
+            }
+            return PixelImage(width: width, height: height, layout: layout, samples: samples)
+        }
+    }
+
+    /// zlib level 6: libpng's default balance of size and speed.
+    private static let pngCompressionLevel: Int32 = 6
+
+    /// Encodes through superres_png_encode (libpng): the layout and bit depth as given.
+    static func encodePNG(_ image: PixelImage) throws(ImagingError) -> [UInt8] {
+        let width = UInt32(clamping: image.width)
+        let height = UInt32(clamping: image.height)
+        let channels = Int32(image.layout.channelCount)
+        let depth = Int32(image.bitDepth)
+        return try runEncoder(.png) { output, message, size in
+            func encode(_ pixels: UnsafeRawPointer?) -> superres_status {
+                superres_png_encode(pixels, width, height, channels, depth, pngCompressionLevel, output, message, size)
+            }
+            return switch image.samples {
+            case .uint8(let samples): samples.withUnsafeBytes { encode($0.baseAddress) }
+            case .uint16(let samples): samples.withUnsafeBytes { encode($0.baseAddress) }
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import Engine
+
+/// Why a model file could not be loaded or used.
+public struct ModelError: Error, CustomStringConvertible, Sendable {
+    public enum Code: String, Sendable {
+        /// The file could not be read.
+        case unreadable
+        /// The bytes are not a valid model file (truncated, garbled).
+        case malformed
+        /// The graph uses an operation superres does not implement.
+        case unsupportedOperation
+        /// An operation's attributes or inputs are outside what superres supports.
+        case unsupportedAttribute
+        /// The graph is not a single-input image-to-image network.
+        case notSuperResolution
+        /// The family or scale the user stated does not fit the file.
+        case mismatch
+    }
+
+    public let code: Code
+    /// The model file (or a short name).
+    public let source: String
+    /// The node concerned, if any.
+    public let node: String?
+    public let message: String
+
+    public init(_ code: Code, source: String, node: String? = nil, _ message: String) {
+        self.code = code
+        self.source = source
+        self.node = node
+        self.message = message
+    }
+
+    public var description: String {
+        if let node { return "\(source): node '\(node)': \(message)" }
+        return "\(source): \(message)"
+    }
+}

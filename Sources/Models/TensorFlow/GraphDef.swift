@@ -1,0 +1,74 @@
+import Foundation
+
+/// A TensorFlow `GraphDef` (tensorflow/core/framework/graph.proto): the nodes of a frozen graph, as OpenCV's
+/// dnn_superres models store them in their `.pb` files.
+///
+/// Only `node` is kept; `versions`, `library` and any other field are skipped (their length checked, their contents
+/// not read).
+/// Reading checks every constant tensor (shape, element count, content length), so a graph that reads without error
+/// can have its tensors decoded without surprises.
+public struct GraphDef: Sendable, Equatable {
+    /// The nodes, in file order (field `node`).
+    public var nodes: [NodeDef]
+
+    /// A graph with these nodes.
+    public init(nodes: [NodeDef] = []) {
+        self.nodes = nodes
+    }
+
+    /// Reads a serialized GraphDef.
+    ///
+    /// Errors inside a node come wrapped in `GraphDefError.inNode`; tensor errors name their node.
+    public init(serializedBytes bytes: [UInt8]) throws(GraphDefError) {
+        self.init()
+        var reader = ProtobufReader(bytes: bytes)
+        while let field = try reader.nextField() {
+            guard field.number == 1 else {
+                try reader.skip(field)  // library (2), version (3), versions (4), debug_info (5)
+                continue
+            }
+            var node = NodeDef(name: "", op: "")
+            do {
+                var nodeReader = try reader.readMessage(field)
+                try node.read(from: &nodeReader)
+            } catch {
+                throw .inNode(index: nodes.count, name: node.name, underlying: error)
+            }
+            try node.validateTensors()
+            nodes.append(node)
+        }
+    }
+
+    /// Reads a GraphDef file (a frozen-graph `.pb`). Every error names the file.
+    public init(contentsOf path: String) throws(GraphDefError) {
+        let bytes: [UInt8]
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
+            // Protobuf messages are limited to 2 GiB; refuse larger files before copying them.
+            guard data.count <= Int(Int32.max) else {
+                throw GraphDefError.unreadable(path: path, reason: "\(data.count) bytes is more than a GraphDef holds")
+            }
+            bytes = [UInt8](data)
+        } catch let error as GraphDefError {
+            throw error
+        } catch {
+            throw .unreadable(path: path, reason: error.localizedDescription)
+        }
+        do {
+            try self.init(serializedBytes: bytes)
+        } catch {
+            throw .inFile(path: path, underlying: error)
+        }
+    }
+
+    /// The first node with this name, or nil. An input reference `name:0` finds `name`.
+    public func node(named name: String) -> NodeDef? {
+        let bare = name.hasSuffix(":0") ? String(name.dropLast(2)) : name
+        return nodes.first { $0.name == bare }
+    }
+
+    /// How many nodes of each op type the graph has.
+    public var opCounts: [String: Int] {
+        nodes.reduce(into: [:]) { counts, node in counts[node.op, default: 0] += 1 }
+    }
+}

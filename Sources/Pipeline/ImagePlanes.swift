@@ -1,0 +1,192 @@
+import Imaging
+
+/// A picture taken apart for the networks: its colour samples (8 or 16 bit, grey or RGB) and its alpha plane.
+struct ImagePlanes {
+    let width: Int
+    let height: Int
+    let isGrey: Bool
+    let bitDepth: Int
+    /// Colour samples, interleaved (1 or 3 per pixel, RGB order), as read.
+    let colour8: [UInt8]
+    let colour16: [UInt16]
+    /// Alpha in the image's own range (0...255 or 0...65535), if the image has alpha.
+    let alpha: FloatPlane?
+
+    /// The result of a network, in one of the forms the families produce.
+    enum Colour {
+        /// BGR (or grey replicated to BGR) floats on the 0...255 scale: EDSR's output plus the mean.
+        case bgr255([Float])
+        /// Grey floats on the 0...1 scale: a Y-only model's output for a grey picture.
+        case greyUnit([Float])
+        /// Y from the network, Cr and Cb enlarged, all on the 0...1 scale.
+        case ycrcbUnit(y: [Float], cr: [Float], cb: [Float])
+    }
+
+    init(_ image: PixelImage) {
+        width = image.width
+        height = image.height
+        isGrey = image.layout.isGrey
+        bitDepth = image.bitDepth
+        let channels = image.layout.channelCount
+        let colourChannels = isGrey ? 1 : 3
+        let pixels = image.pixelCount
+        switch image.samples {
+        case .uint8(let samples):
+            colour8 = Self.strip(samples, channels: channels, keep: colourChannels)
+            colour16 = []
+            alpha = image.layout.hasAlpha
+                ? FloatPlane(width: width, height: height, values: (0..<pixels).map { Float(samples[$0 * channels + channels - 1]) })
+                : nil
+        case .uint16(let samples):
+            colour8 = []
+            colour16 = Self.strip(samples, channels: channels, keep: colourChannels)
+            alpha = image.layout.hasAlpha
+                ? FloatPlane(width: width, height: height, values: (0..<pixels).map { Float(samples[$0 * channels + channels - 1]) })
+                : nil
+        }
+    }
+
+    private static func strip<T>(_ samples: [T], channels: Int, keep: Int) -> [T] {
+        if channels == keep { return samples }
+        var out: [T] = []
+        out.reserveCapacity(samples.count / channels * keep)
+        for start in stride(from: 0, to: samples.count, by: channels) {
+            out.append(contentsOf: samples[start..<(start + keep)])
+        }
+        return out
+    }
+
+    // MARK: Network inputs
+
+    /// BGR floats on the 0...255 scale (grey replicated; 16-bit samples divided by 257).
+    func bgrFloats255() -> [Float] {
+        let pixels = width * height
+        var out = [Float](repeating: 0, count: pixels * 3)
+        for p in 0..<pixels {
+            for c in 0..<3 {
+                let source = isGrey ? p : p * 3 + (2 - c)
+                out[p * 3 + c] = bitDepth == 8 ? Float(colour8[source]) : Float(colour16[source]) / 257
+            }
+        }
+        return out
+    }
+
+    /// Y, Cr, Cb on the 0...1 scale as dnn_superres computes them (8-bit: OpenCV's integer YCrCb, then `× (1/255)`
+    /// in float as `convertTo` does); Cr and Cb are nil for grey pictures.
+    func ycrcbUnit() -> (y: [Float], cr: [Float]?, cb: [Float]?) {
+        let pixels = width * height
+        let unit8 = Float(1.0 / 255.0)
+        if isGrey {
+            let y = bitDepth == 8 ? colour8.map { Float($0) * unit8 } : colour16.map { Float($0) / 65535 }
+            return (y, nil, nil)
+        }
+        var y = [Float](repeating: 0, count: pixels)
+        var cr = y
+        var cb = y
+        if bitDepth == 8 {
+            let ycrcb = ColourConversion.rgbToYCrCb(colour8)
+            for p in 0..<pixels {
+                y[p] = Float(ycrcb[p * 3]) * unit8
+                cr[p] = Float(ycrcb[p * 3 + 1]) * unit8
+                cb[p] = Float(ycrcb[p * 3 + 2]) * unit8
+            }
+        } else {
+            let ycrcb = ColourConversion.rgbToYCrCb(colour16.map { Float($0) / 65535 })
+            for p in 0..<pixels {
+                y[p] = ycrcb[p * 3]
+                cr[p] = ycrcb[p * 3 + 1]
+                cb[p] = ycrcb[p * 3 + 2]
+            }
+        }
+        return (y, cr, cb)
+    }
+
+    // MARK: Back to pixels
+
+    /// OpenCV's `saturate_cast<uchar>` of a float: round half to even, clamp.
+    static func saturate8(_ value: Float) -> UInt8 {
+        let rounded = value.rounded(.toNearestOrEven)
+        return rounded <= 0 ? 0 : rounded >= 255 ? 255 : UInt8(rounded)
+    }
+
+    static func saturate16(_ value: Float) -> UInt16 {
+        let rounded = value.rounded(.toNearestOrEven)
+        return rounded <= 0 ? 0 : rounded >= 65535 ? 65535 : UInt16(rounded)
+    }
+
+    /// Puts the enlarged colour and alpha back into a picture of this one's layout and depth.
+    func assemble(colour: Colour, alpha: FloatPlane?, width: Int, height: Int) -> PixelImage {
+        let pixels = width * height
+        // Interleaved colour samples on the output's own scale, before rounding.
+        var colourSamples8: [UInt8] = []
+        var colourSamples16: [UInt16] = []
+        switch colour {
+        case .bgr255(let bgr):
+            if bitDepth == 8 {
+                let bgr8 = bgr.map(Self.saturate8)
+                if isGrey {
+                    colourSamples8 = ColourConversion.bgrToGrey(bgr8)
+                } else {
+                    colourSamples8 = [UInt8](repeating: 0, count: pixels * 3)
+                    for p in 0..<pixels { for c in 0..<3 { colourSamples8[p * 3 + c] = bgr8[p * 3 + 2 - c] } }
+                }
+            } else {
+                let unit = bgr.map { $0 / 255 }
+                let values = isGrey ? ColourConversion.bgrToGrey(unit) : rgbFromBGR(unit)
+                colourSamples16 = values.map { Self.saturate16($0 * 65535) }
+            }
+        case .greyUnit(let grey):
+            if bitDepth == 8 {
+                colourSamples8 = grey.map { Self.saturate8($0 * 255) }
+            } else {
+                colourSamples16 = grey.map { Self.saturate16($0 * 65535) }
+            }
+        case .ycrcbUnit(let y, let cr, let cb):
+            if bitDepth == 8 {
+                var merged = [UInt8](repeating: 0, count: pixels * 3)
+                for p in 0..<pixels {
+                    merged[p * 3] = Self.saturate8(y[p] * 255)
+                    merged[p * 3 + 1] = Self.saturate8(cr[p] * 255)
+                    merged[p * 3 + 2] = Self.saturate8(cb[p] * 255)
+                }
+                colourSamples8 = ColourConversion.ycrcbToRGB(merged)
+            } else {
+                var merged = [Float](repeating: 0, count: pixels * 3)
+                for p in 0..<pixels {
+                    merged[p * 3] = y[p]
+                    merged[p * 3 + 1] = cr[p]
+                    merged[p * 3 + 2] = cb[p]
+                }
+                colourSamples16 = ColourConversion.ycrcbToRGB(merged).map { Self.saturate16($0 * 65535) }
+            }
+        }
+        let colourChannels = isGrey ? 1 : 3
+        let layout = PixelLayout(channelCount: colourChannels + (alpha == nil ? 0 : 1))!
+        if bitDepth == 8 {
+            return PixelImage(width: width, height: height, layout: layout,
+                uint8: Self.interleave(colourSamples8, channels: colourChannels, alpha: alpha.map { $0.values.map(Self.saturate8) }))
+        }
+        return PixelImage(width: width, height: height, layout: layout,
+            uint16: Self.interleave(colourSamples16, channels: colourChannels, alpha: alpha.map { $0.values.map(Self.saturate16) }))
+    }
+
+    private func rgbFromBGR(_ bgr: [Float]) -> [Float] {
+        var rgb = bgr
+        for start in stride(from: 0, to: bgr.count, by: 3) {
+            rgb[start] = bgr[start + 2]
+            rgb[start + 2] = bgr[start]
+        }
+        return rgb
+    }
+
+    private static func interleave<T>(_ colour: [T], channels: Int, alpha: [T]?) -> [T] {
+        guard let alpha else { return colour }
+        var out: [T] = []
+        out.reserveCapacity(colour.count + alpha.count)
+        for p in 0..<alpha.count {
+            out.append(contentsOf: colour[(p * channels)..<((p + 1) * channels)])
+            out.append(alpha[p])
+        }
+        return out
+    }
+}

@@ -1,0 +1,185 @@
+import ArgumentParser
+import Foundation
+import Imaging
+import Kernels
+import Models
+import Pipeline
+
+/// `superres upscale INPUT... -o OUTPUT`
+struct UpscaleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "upscale",
+        abstract: "Enlarge images (files or folders of PNG, JPEG and WebP).",
+        discussion: """
+            With one input file, OUTPUT is the output file (its extension picks the format unless --format is \
+            given). With several inputs or a folder, OUTPUT is a folder (created if needed) and each result keeps \
+            its input's name. Outputs are written to a temporary file and renamed, so a failure never leaves a \
+            partial file.
+            """)
+
+    @Argument(help: "Input images or folders.")
+    var inputs: [String]
+
+    @Option(name: .shortAndLong, help: "Output file (one input) or folder.")
+    var output: String
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "Tile size in input pixels (0: whole image at once; default: chosen from the model's memory needs).")
+    var tile: Int?
+
+    @Option(help: "Compute threads (default: one per core).")
+    var threads: Int?
+
+    @Option(help: "Output format: png, jpg or webp (default: from the output name, else the input's format).")
+    var format: String?
+
+    @Option(help: "JPEG/WebP quality 1–100 (WebP 100 is lossless).")
+    var quality: Int = 95
+
+    @Option(help: "Chroma enlargement for Y-channel models: bilinear (OpenCV's, default) or bicubic.")
+    var chroma: ChromaInterpolation = .bilinear
+
+    @Option(help: "Refuse images with more pixels than this (checked from the header).")
+    var maxPixels: Int = 64_000_000
+
+    func validate() throws {
+        if let tile, tile < 0 { throw ValidationError("--tile must be 0 or more") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if !(1...100).contains(quality) { throw ValidationError("--quality must be 1...100") }
+        if let format, ImageFormat(fileExtension: format) == nil {
+            throw ValidationError("--format must be png, jpg or webp")
+        }
+        if maxPixels < 1 { throw ValidationError("--max-pixels must be positive") }
+    }
+
+    func run() throws {
+        if let threads { ComputePool.configure(threads: threads) }
+        let jobs = try CommandLineFailure.reporting { try planJobs() }
+        let model = try CommandLineFailure.reporting { try modelOptions.load() }
+        let upscaler = Upscaler(model: model, options: UpscaleOptions(tileSize: tile, chroma: chroma))
+        var failures = 0
+        for (index, job) in jobs.enumerated() {
+            let label = jobs.count > 1 ? "[\(index + 1)/\(jobs.count)] \((job.input as NSString).lastPathComponent)" : ""
+            let bar = ProgressBar(label: label)
+            do {
+                let image = try ImageFile.read(job.input, limits: DecodeLimits(maxPixels: maxPixels))
+                let result = try upscaler.upscale(image, progress: { done, total in bar.update(done, of: total) })
+                bar.finish()
+                try ImageFile.write(result, to: job.output, format: job.format, quality: quality)
+            } catch {
+                bar.finish()
+                failures += 1
+                printError("superres: \(describe(error, input: job.input))")
+            }
+        }
+        if failures > 0 { throw ExitCode(1) }
+    }
+
+    struct Job {
+        var input: String
+        var output: String
+        var format: ImageFormat
+    }
+
+    /// Expands folders, decides whether OUTPUT is a file or a folder, and picks each output's name and format.
+    func planJobs() throws -> [Job] {
+        let fileManager = FileManager.default
+        var files: [String] = []
+        var sawFolder = false
+        for input in inputs {
+            var isDirectory: ObjCBool = false
+            guard fileManager.fileExists(atPath: input, isDirectory: &isDirectory) else {
+                throw CommandLineFailure("\(input): no such file or folder")
+            }
+            if isDirectory.boolValue {
+                sawFolder = true
+                let names = try fileManager.contentsOfDirectory(atPath: input).sorted()
+                let images = names.filter { ImageFormat(fileExtension: ($0 as NSString).pathExtension) != nil }
+                if images.isEmpty { throw CommandLineFailure("\(input): no PNG, JPEG or WebP images in this folder") }
+                files += images.map { (input as NSString).appendingPathComponent($0) }
+            } else {
+                files.append(input)
+            }
+        }
+        let requested = format.flatMap { ImageFormat(fileExtension: $0) }
+        var outputIsFolder = sawFolder || files.count > 1 || output.hasSuffix("/")
+        var isDirectory: ObjCBool = false
+        if fileManager.fileExists(atPath: output, isDirectory: &isDirectory), isDirectory.boolValue { outputIsFolder = true }
+        if !outputIsFolder {
+            let fromName = ImageFormat(fileExtension: (output as NSString).pathExtension)
+            guard let chosen = requested ?? fromName else {
+                throw CommandLineFailure("\(output): cannot tell the output format from the name; use --format")
+            }
+            return [Job(input: files[0], output: output, format: chosen)]
+        }
+        try fileManager.createDirectory(atPath: output, withIntermediateDirectories: true)
+        var jobs: [Job] = []
+        var seen: Set<String> = []
+        for file in files {
+            let inputFormat = ImageFormat(fileExtension: (file as NSString).pathExtension) ?? .png
+            let chosen = requested ?? inputFormat
+            let stem = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+            let target = (output as NSString).appendingPathComponent("\(stem).\(chosen.fileExtension)")
+            guard seen.insert(target).inserted else {
+                throw CommandLineFailure("\(file): another input also writes \(target)")
+            }
+            jobs.append(Job(input: file, output: target, format: chosen))
+        }
+        return jobs
+    }
+}
+
+/// Model selection shared by the commands that run a model.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "Model file (.pb from OpenCV's dnn_superres).")
+    var model: String
+
+    @Option(help: "Model family: edsr, espcn, fsrcnn or lapsrn (default: detected from the file).")
+    var algo: ModelFamily?
+
+    @Option(help: "Scale the model must have (default: read from the file).")
+    var scale: Int?
+
+    func load() throws -> SuperResolutionModel {
+        try ModelLoader.load(path: model, family: algo, scale: scale)
+    }
+}
+
+extension ModelFamily: ExpressibleByArgument {}
+extension ChromaInterpolation: ExpressibleByArgument {}
+
+/// A failure to report as one line, exit status 1.
+struct CommandLineFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+
+    /// Runs `body`; any error is printed as one `superres: …` line and the command exits with status 1.
+    static func reporting<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            printError("superres: \(describe(error, input: nil))")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// One line that says what went wrong and where.
+func describe(_ error: Error, input: String?) -> String {
+    switch error {
+    case let error as PipelineError:
+        return input.map { "\($0): \(error)" } ?? "\(error)"
+    case let error as CocoaError:
+        return error.localizedDescription
+    default:
+        return "\(error)"
+    }
+}
+
+/// Writes one line to standard error.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
