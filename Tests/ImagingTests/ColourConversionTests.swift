@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Imaging
+import Imaging
 
 /// Fixture loading and the checksums/test patterns shared with tools/make_imaging_test_vectors.py.
 enum PixelMathFixtures {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Imaging
+import Imaging
 
 struct OpenCVResizeFixture: Decodable {
     struct Case: Decodable, CustomTestStringConvertible, Sendable {

@@ -1,0 +1,207 @@
+import ArgumentParser
+import Foundation
+import Imaging
+import Kernels
+import Models
+import Pipeline
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `superres bench`: time the whole upscale (colour conversion, network, back to 8 bits) like OpenCV's `upsample()`.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time upscaling at several input sizes (median and min of repeated runs, peak memory, GFLOP/s).",
+        discussion: """
+            Each (model, size, threads) case runs in a child process of its own, so its peak RSS is its own. The \
+            input is a seeded random square crop of --image (tiled when the crop is larger), as \
+            shared/tools/opencv_bench.py does for OpenCV; compare the two with scripts/bench-vs-opencv.
+            """)
+
+    @Option(name: .customLong("model"), help: "Model files (repeatable).")
+    var models: [String] = []
+
+    @Option(help: "Input sizes (square, in pixels), comma-separated.")
+    var sizes: String = "64,128,256"
+
+    @Option(help: "Thread counts, comma-separated.")
+    var threads: String = "\(ComputePool.defaultThreadCount)"
+
+    @Option(help: "Timed runs per case (the median and min are reported).")
+    var runs: Int = 3
+
+    @Option(help: "Untimed warm-up runs per case.")
+    var warmup: Int = 1
+
+    @Option(help: "Tile size passed to the upscaler (default: automatic).")
+    var tile: Int?
+
+    @Option(help: "Image to crop inputs from (default: shared/datasets/Set14/baboon.png beside the checkout).")
+    var image: String?
+
+    @Option(help: "Also write the rows as JSON here.")
+    var json: String?
+
+    @Option(name: .customLong("child-size"), help: .hidden) var childSize: Int?
+    @Option(name: .customLong("child-threads"), help: .hidden) var childThreads: Int?
+
+    func validate() throws {
+        if models.isEmpty { throw ValidationError("give at least one --model") }
+        if runs < 1 || warmup < 0 { throw ValidationError("--runs must be ≥ 1 and --warmup ≥ 0") }
+        if parse(sizes).isEmpty || parse(threads).isEmpty { throw ValidationError("--sizes and --threads need numbers") }
+    }
+
+    func parse(_ list: String) -> [Int] { list.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 } }
+
+    func run() throws {
+        if let size = childSize, let threadCount = childThreads {
+            let row = try CommandLineFailure.reporting { try measure(model: models[0], size: size, threads: threadCount) }
+            let data = try JSONEncoder().encode(row)
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        var rows: [BenchRow] = []
+        for model in models {
+            for threadCount in parse(threads) {
+                for size in parse(sizes) {
+                    let row = try CommandLineFailure.reporting { try runChild(model: model, size: size, threads: threadCount) }
+                    printError("... \(row.model) \(size)×\(size) threads=\(threadCount): median \(String(format: "%.4f", row.medianSeconds)) s")
+                    rows.append(row)
+                }
+            }
+        }
+        print(BenchRow.markdownTable(rows))
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try encoder.encode(rows).write(to: URL(fileURLWithPath: json))
+        }
+    }
+
+    func runChild(model: String, size: Int, threads threadCount: Int) throws -> BenchRow {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var arguments = [
+            "bench", "--model", model, "--runs", "\(runs)", "--warmup", "\(warmup)",
+            "--child-size", "\(size)", "--child-threads", "\(threadCount)",
+        ]
+        if let tile { arguments += ["--tile", "\(tile)"] }
+        if let image { arguments += ["--image", image] }
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last
+        else { throw CommandLineFailure("benchmark of \(model) at \(size)×\(size) failed") }
+        return try JSONDecoder().decode(BenchRow.self, from: Data(line.utf8))
+    }
+
+    /// One case, in this process.
+    func measure(model path: String, size: Int, threads threadCount: Int) throws -> BenchRow {
+        ComputePool.configure(threads: threadCount)
+        let model = try ModelLoader.load(path: path)
+        let input = try BenchInput.crop(size: size, from: image ?? BenchInput.defaultImage)
+        let upscaler = Upscaler(model: model, options: UpscaleOptions(tileSize: tile))
+        let rssAfterLoad = BenchInput.peakRSSMegabytes()
+        for _ in 0..<warmup { _ = try upscaler.upscale(input) }
+        var times: [Double] = []
+        for _ in 0..<runs {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = try upscaler.upscale(input)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        let sorted = times.sorted()
+        let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+        return BenchRow(
+            model: (path as NSString).lastPathComponent, family: model.family.rawValue, scale: model.scale, size: size,
+            threads: threadCount, runs: times, medianSeconds: median, minSeconds: sorted[0],
+            gflops: Double(model.flopsPerInputPixel) * Double(size * size) / median / 1e9,
+            megapixelsOutPerSecond: Double(size * size * model.scale * model.scale) / median / 1e6,
+            msPerInputMegapixel: median * 1000 / (Double(size * size) / 1e6),
+            rssLoadMB: rssAfterLoad, rssPeakMB: BenchInput.peakRSSMegabytes())
+    }
+}
+
+/// One benchmark case's numbers.
+struct BenchRow: Codable {
+    var model: String
+    var family: String
+    var scale: Int
+    var size: Int
+    var threads: Int
+    var runs: [Double]
+    var medianSeconds: Double
+    var minSeconds: Double
+    var gflops: Double
+    var megapixelsOutPerSecond: Double
+    var msPerInputMegapixel: Double
+    var rssLoadMB: Double
+    var rssPeakMB: Double
+
+    static func markdownTable(_ rows: [BenchRow]) -> String {
+        var lines = [
+            "| model | LR size | threads | median s | min s | ms / input MP | MPix out/s | GFLOP/s | RSS load MB | RSS peak MB |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for r in rows {
+            lines.append(
+                "| \(r.model) | \(r.size)×\(r.size) | \(r.threads) | \(String(format: "%.4f", r.medianSeconds)) | "
+                    + "\(String(format: "%.4f", r.minSeconds)) | \(String(format: "%.0f", r.msPerInputMegapixel)) | "
+                    + "\(String(format: "%.2f", r.megapixelsOutPerSecond)) | \(String(format: "%.1f", r.gflops)) | "
+                    + "\(String(format: "%.0f", r.rssLoadMB)) | \(String(format: "%.0f", r.rssPeakMB)) |")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Benchmark inputs and memory readings.
+enum BenchInput {
+    static var defaultImage: String {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        // .build/<config>/superres → checkout → ../shared
+        var folder = executable.deletingLastPathComponent()
+        for _ in 0..<6 {
+            let candidate = folder.appendingPathComponent("../shared/datasets/Set14/baboon.png").standardizedFileURL
+            if FileManager.default.fileExists(atPath: candidate.path) { return candidate.path }
+            folder.deleteLastPathComponent()
+        }
+        return "../shared/datasets/Set14/baboon.png"
+    }
+
+    /// A seeded random `size × size` RGB crop of the image (tiled if the image is smaller).
+    static func crop(size: Int, from path: String) throws -> PixelImage {
+        let source = try ImageFile.read(path)
+        guard case .uint8(let samples) = source.samples, source.layout == .rgb else {
+            throw CommandLineFailure("\(path): the benchmark image must be 8-bit RGB")
+        }
+        var state = UInt64(1000 + size)
+        func next(_ bound: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return bound <= 1 ? 0 : Int((state >> 33) % UInt64(bound))
+        }
+        let x0 = next(max(1, source.width - size + 1))
+        let y0 = next(max(1, source.height - size + 1))
+        var out = [UInt8](repeating: 0, count: size * size * 3)
+        for y in 0..<size {
+            for x in 0..<size {
+                let sx = (x0 + x) % source.width
+                let sy = (y0 + y) % source.height
+                for c in 0..<3 { out[(y * size + x) * 3 + c] = samples[(sy * source.width + sx) * 3 + c] }
+            }
+        }
+        return PixelImage(width: size, height: size, layout: .rgb, uint8: out)
+    }
+
+    /// Peak resident set size of this process so far (VmHWM), in MB.
+    static func peakRSSMegabytes() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kilobytes = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        else { return .nan }
+        return kilobytes / 1024
+    }
+}

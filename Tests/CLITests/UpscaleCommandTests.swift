@@ -1,0 +1,82 @@
+import Foundation
+import Imaging
+import TestSupport
+import Testing
+
+/// `superres upscale` and `superres info`, run as a user runs them.
+@Suite(.enabled(if: CommandRunner.isAvailable, "the superres binary was not built"))
+struct UpscaleCommandTests {
+    static let model = SharedData.path("models/opencv/FSRCNN-small_x2.pb")
+    static let input = SharedData.path("reference/inputs/bird_crop_37x29.png")
+
+    @Test(.enabled(if: SharedData.isAvailable, "\(SharedData.missingMessage)"))
+    func upscalesOneFileToTheNamedFormat() throws {
+        let folder = try CommandRunner.temporaryFolder("cli-one")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let output = folder.appendingPathComponent("bird.webp").path
+        let result = try CommandRunner.run(["upscale", Self.input, "-o", output, "--model", Self.model, "--quality", "100"])
+        #expect(result.status == 0, "\(result.standardError)")
+        let image = try ImageFile.read(output)
+        #expect(image.width == 74 && image.height == 58)
+        #expect(try [UInt8](Data(contentsOf: URL(fileURLWithPath: output))).starts(with: Array("RIFF".utf8)))
+        // Nothing but the output in the folder: no temporary files left behind.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["bird.webp"])
+    }
+
+    @Test(.enabled(if: SharedData.isAvailable, "\(SharedData.missingMessage)"))
+    func upscalesAFolderIntoAFolderAndReportsBrokenFilesWithoutStopping() throws {
+        let source = try CommandRunner.temporaryFolder("cli-in")
+        let target = source.appendingPathComponent("out/nested")
+        defer { try? FileManager.default.removeItem(at: source) }
+        try FileManager.default.copyItem(atPath: Self.input, toPath: source.appendingPathComponent("a.png").path)
+        try FileManager.default.copyItem(atPath: Self.input, toPath: source.appendingPathComponent("b.png").path)
+        try Data("not a picture".utf8).write(to: source.appendingPathComponent("broken.jpg"))
+        let result = try CommandRunner.run(["upscale", source.path, "-o", target.path, "--model", Self.model])
+        #expect(result.status == 1)
+        let lines = result.standardError.split(separator: "\n")
+        #expect(lines.count == 1, "one line per failure: \(result.standardError)")
+        #expect(lines.first?.contains("broken.jpg") == true)
+        let written = try FileManager.default.contentsOfDirectory(atPath: target.path).sorted()
+        #expect(written == ["a.png", "b.png"])
+    }
+
+    @Test(.enabled(if: SharedData.isAvailable, "\(SharedData.missingMessage)"))
+    func failuresExitNonZeroWithOneLineAndNoOutputFile() throws {
+        let folder = try CommandRunner.temporaryFolder("cli-fail")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let output = folder.appendingPathComponent("out.png").path
+        let truncatedModel = folder.appendingPathComponent("cut.pb")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: Self.model))
+        try bytes.prefix(bytes.count / 2).write(to: truncatedModel)
+        let cases: [(arguments: [String], mentions: String)] = [
+            (["upscale", Self.input, "-o", output, "--model", truncatedModel.path], "cut.pb"),
+            (["upscale", Self.input, "-o", output, "--model", folder.path + "/missing.pb"], "missing.pb"),
+            (["upscale", folder.path + "/nope.png", "-o", output, "--model", Self.model], "nope.png"),
+            (["upscale", Self.input, "-o", output, "--model", Self.model, "--scale", "4"], "×2"),
+            (["upscale", Self.input, "-o", output, "--model", Self.model, "--max-pixels", "100"], "limit"),
+        ]
+        for c in cases {
+            let result = try CommandRunner.run(c.arguments)
+            #expect(result.status == 1, "\(c.arguments): \(result.standardError)")
+            #expect(result.standardError.split(separator: "\n").count == 1, "\(result.standardError)")
+            #expect(result.standardError.contains(c.mentions), "\(result.standardError)")
+            #expect(!FileManager.default.fileExists(atPath: output))
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["cut.pb"])
+    }
+
+    @Test func usageErrorsExitWith64() throws {
+        let result = try CommandRunner.run(["upscale", "a.png", "-o", "b.png", "--model", "m.pb", "--quality", "0"])
+        #expect(result.status == 64)
+        #expect(result.standardError.contains("quality"))
+    }
+
+    @Test(.enabled(if: SharedData.isAvailable, "\(SharedData.missingMessage)"))
+    func infoDescribesTheModel() throws {
+        let result = try CommandRunner.run(["info", SharedData.path("models/opencv/LapSRN_x4.pb")])
+        #expect(result.status == 0)
+        #expect(result.standardOutput.contains("family:      lapsrn"))
+        #expect(result.standardOutput.contains("scale:       ×4"))
+        #expect(result.standardOutput.contains("Conv2D         24"))
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import Imaging
+import Models
+import Pipeline
+import TestSupport
+import Testing
+
+@Suite struct TilingTests {
+    /// Every model in shared/models except the 38 MB EDSR fixture (the same graph as edsr_small with more blocks;
+    /// its margin of 67 pixels makes every tile of a test-sized image the whole image).
+    static let models: [String] = {
+        guard SharedData.isAvailable else { return [] }
+        var names: [String] = []
+        for folder in ["models/opencv", "models/fixtures"] {
+            let files = (try? FileManager.default.contentsOfDirectory(atPath: SharedData.path(folder))) ?? []
+            names += files.filter { $0.hasSuffix(".pb") && $0 != "edsr_full_x3.pb" }.map { "\(folder)/\($0)" }
+        }
+        return names.sorted()
+    }()
+
+    @Test(.enabled(if: SharedData.isAvailable, "\(SharedData.missingMessage)"), arguments: models)
+    func tiledEqualsWholeImage(_ modelPath: String) throws {
+        let model = try ModelLoader.load(path: SharedData.path(modelPath))
+        let input = try ImageFile.read(SharedData.path("reference/inputs/bird_crop_37x29.png"))
+        let whole = try Upscaler(model: model, options: UpscaleOptions(tileSize: 0)).upscale(input)
+        var tilesSeen = 0
+        let tiled = try Upscaler(model: model, options: UpscaleOptions(tileSize: 8)).upscale(
+            input, progress: { _, total in tilesSeen = total })
+        #expect(tilesSeen == 5 * 4, "37×29 in 8-pixel tiles is 5 × 4 tiles")
+        #expect(tiled == whole, "\(modelPath): tiled result differs from the whole-image result")
+    }
+
+    @Test func planCoversTheImageOnceWithClippedMargins() {
+        let tiles = TiledNetworkRunner.plan(width: 37, height: 29, tileSize: 16, margin: 5)
+        #expect(tiles.count == 3 * 2)
+        var covered = [Int](repeating: 0, count: 37 * 29)
+        for tile in tiles {
+            #expect(tile.inputX == max(0, tile.coreX - 5) && tile.inputY == max(0, tile.coreY - 5))
+            #expect(tile.inputX + tile.inputWidth == min(37, tile.coreX + tile.coreWidth + 5))
+            for y in tile.coreY..<(tile.coreY + tile.coreHeight) {
+                for x in tile.coreX..<(tile.coreX + tile.coreWidth) { covered[y * 37 + x] += 1 }
+            }
+        }
+        #expect(covered.allSatisfy { $0 == 1 })
+    }
+
+    @Test(.enabled(if: SharedData.isAvailable, "\(SharedData.missingMessage)"))
+    func cancellationStopsBetweenTiles() throws {
+        let model = try ModelLoader.load(path: SharedData.path("models/opencv/FSRCNN_x3.pb"))
+        let input = try ImageFile.read(SharedData.path("reference/inputs/bird_crop_37x29.png"))
+        var finished = 0
+        #expect(throws: PipelineError.self) {
+            try Upscaler(model: model, options: UpscaleOptions(tileSize: 8)).upscale(
+                input, progress: { done, _ in finished = done }, shouldCancel: { finished >= 3 })
+        }
+        #expect(finished == 3)
+    }
+}
