@@ -1,0 +1,36 @@
+/// Why an evaluation could not run: a data set, an image or a model that does not fit the protocol.
+public struct EvaluationError: Error, CustomStringConvertible, Sendable {
+    /// The kind of failure.
+    public enum Code: String, Sendable {
+        /// The data set folder is missing, unreadable or holds no images.
+        case datasetUnreadable
+        /// An image cannot go through the protocol (16-bit samples, smaller than the scale).
+        case unsupportedImage
+        /// A model's scale is not the scale being evaluated.
+        case scaleMismatch
+        /// A model failed on an image.
+        case modelFailed
+        /// A report, chart or image could not be written.
+        case writeFailed
+    }
+
+    /// The kind of failure.
+    public let code: Code
+    /// The file or folder concerned.
+    public let source: String
+    /// A human-readable reason.
+    public let message: String
+    /// The error that caused this one, if any.
+    public let underlying: (any Error & Sendable)?
+
+    /// An error of kind `code` about `source`.
+    public init(_ code: Code, source: String, message: String, underlying: (any Error & Sendable)? = nil) {
+        self.code = code
+        self.source = source
+        self.message = message
+        self.underlying = underlying
+    }
+
+    /// "<source>: <message>".
+    public var description: String { "\(source): \(message)" }
+}

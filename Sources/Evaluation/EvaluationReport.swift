@@ -1,0 +1,123 @@
+import Foundation
+
+/// One image's scores under one method.
+public struct ImageResult: Codable, Sendable, Equatable {
+    /// The image's file name.
+    public var image: String
+    /// PSNR in dB on the Y channel, border `scale` removed.
+    public var psnr: Double
+    /// SSIM on the Y channel, border `scale` removed.
+    public var ssim: Double
+    /// Wall-clock seconds of the upscale alone (network and its pre- and post-processing, on the CPU).
+    public var seconds: Double
+    /// CPU seconds of the process over the same interval, all threads together.
+    public var cpuSeconds: Double
+    /// Size of the output (the cropped HR image).
+    public var width: Int
+    public var height: Int
+
+    public init(
+        image: String,
+        psnr: Double,
+        ssim: Double,
+        seconds: Double,
+        cpuSeconds: Double,
+        width: Int,
+        height: Int
+    ) {
+        self.image = image
+        self.psnr = psnr
+        self.ssim = ssim
+        self.seconds = seconds
+        self.cpuSeconds = cpuSeconds
+        self.width = width
+        self.height = height
+    }
+}
+
+/// One data set under one method: mean scores and the images they came from.
+public struct ResultRow: Codable, Sendable, Equatable {
+    /// The data set's folder name, e.g. "Set5".
+    public var dataset: String
+    /// "bicubic", or the model's name.
+    public var model: String
+    public var scale: Int
+    /// Mean PSNR over the images, dB.
+    public var psnr: Double
+    /// Mean SSIM over the images.
+    public var ssim: Double
+    /// Mean wall-clock seconds per image.
+    public var seconds: Double
+    /// Mean CPU seconds per image (all threads).
+    public var cpuSeconds: Double
+    /// Total wall-clock seconds ÷ total output megapixels.
+    public var secondsPerMegapixel: Double
+    public var images: [ImageResult]
+
+    /// The row summarising `images`.
+    public init(dataset: String, model: String, scale: Int, images: [ImageResult]) {
+        precondition(!images.isEmpty, "a row needs at least one image")
+        let count = Double(images.count)
+        self.dataset = dataset
+        self.model = model
+        self.scale = scale
+        self.psnr = images.map(\.psnr).reduce(0, +) / count
+        self.ssim = images.map(\.ssim).reduce(0, +) / count
+        self.seconds = images.map(\.seconds).reduce(0, +) / count
+        self.cpuSeconds = images.map(\.cpuSeconds).reduce(0, +) / count
+        let megapixels = images.map { Double($0.width * $0.height) / 1e6 }.reduce(0, +)
+        self.secondsPerMegapixel = images.map(\.seconds).reduce(0, +) / megapixels
+        self.images = images
+    }
+}
+
+/// The results of `superres eval`: one row per data set × method.
+public struct EvaluationReport: Codable, Sendable, Equatable {
+    /// How the LR inputs were made.
+    public var lrKernel: LowResolutionKernel
+    public var rows: [ResultRow]
+
+    public init(lrKernel: LowResolutionKernel = .matlab, rows: [ResultRow] = []) {
+        self.lrKernel = lrKernel
+        self.rows = rows
+    }
+
+    /// Data set names in order of first appearance.
+    public var datasets: [String] { ordered(rows.map(\.dataset)) }
+    /// Method names in order of first appearance (bicubic first when present).
+    public var models: [String] { ordered(rows.map(\.model)) }
+
+    /// The row for a data set and method.
+    public func row(dataset: String, model: String) -> ResultRow? {
+        rows.first { $0.dataset == dataset && $0.model == model }
+    }
+
+    /// The report as pretty-printed JSON (`{"lrKernel": ..., "rows": [...]}`); an infinite PSNR (identical
+    /// images) is written as the string "inf".
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf",
+            negativeInfinity: "-inf",
+            nan: "nan"
+        )
+        return try encoder.encode(self)
+    }
+
+    /// Reads a report written by `jsonData()`.
+    public static func decode(_ data: Data) throws -> EvaluationReport {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf",
+            negativeInfinity: "-inf",
+            nan: "nan"
+        )
+        return try decoder.decode(EvaluationReport.self, from: data)
+    }
+
+    private func ordered(_ names: [String]) -> [String] {
+        var seen = Set<String>()
+        return names.filter { seen.insert($0).inserted }
+    }
+}

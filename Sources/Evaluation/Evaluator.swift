@@ -1,0 +1,225 @@
+import Foundation
+import Imaging
+import Models
+import Pipeline
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// One way of enlarging the LR image: the bicubic baseline or a model.
+public struct EvaluationMethod: Sendable {
+    /// "bicubic", or the model's name.
+    public let name: String
+    /// The model's upscaler; nil for the bicubic baseline.
+    public let upscaler: Upscaler?
+
+    /// MATLAB `imresize` bicubic, rounded to `uint8`: the baseline of every table.
+    public static let bicubic = EvaluationMethod(name: "bicubic", upscaler: nil)
+
+    /// A model, run through the same `Upscaler` as `superres upscale`.
+    public init(name: String, upscaler: Upscaler) {
+        self.init(name: name, upscaler: Optional(upscaler))
+    }
+
+    private init(name: String, upscaler: Upscaler?) {
+        self.name = name
+        self.upscaler = upscaler
+    }
+
+    /// A display name for a model file: its name without folder and extension ("FSRCNN_x3").
+    public static func name(forModelAt path: String) -> String {
+        ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+    }
+}
+
+/// One image through the protocol: its HR, LR, every method's output and scores.
+public struct EvaluatedImage: Sendable {
+    /// The image's file name.
+    public var name: String
+    /// The HR image cropped to a multiple of the scale.
+    public var hr: PixelImage
+    /// The LR input.
+    public var lr: PixelImage
+    /// Each method's output, in the evaluator's order (bicubic first).
+    public var outputs: [(method: String, image: PixelImage)]
+    /// Each method's scores, in the same order.
+    public var results: [ImageResult]
+}
+
+/// Runs the standard super-resolution evaluation protocol on data sets:
+///
+/// 1. HR cropped to a multiple of the scale (top-left origin);
+/// 2. LR = MATLAB `imresize(HR, 1/scale, 'bicubic')` per channel in Double, MATLAB `uint8` rounding (or OpenCV's
+///    INTER_CUBIC, see `LowResolutionKernel`);
+/// 3. SR = each model's output on the LR; bicubic = MATLAB `imresize(LR, scale, 'bicubic')`, `uint8`;
+/// 4. PSNR and SSIM on MATLAB's rounded Y (BT.601, 16...235), `scale` pixels of border removed.
+public struct Evaluator: Sendable {
+    public let scale: Int
+    public let kernel: LowResolutionKernel
+    /// Bicubic first, then the models in the order given.
+    public let methods: [EvaluationMethod]
+
+    /// An evaluator of `models` at `scale`; every model must be a ×`scale` model.
+    public init(
+        scale: Int,
+        models: [EvaluationMethod] = [],
+        kernel: LowResolutionKernel = .matlab
+    ) throws(EvaluationError) {
+        precondition(scale >= 1, "scale \(scale) is not positive")
+        var names = Set(["bicubic"])
+        var methods = [EvaluationMethod.bicubic]
+        for model in models {
+            guard let upscaler = model.upscaler else { continue }
+            let modelScale = upscaler.model.scale
+            guard modelScale == scale else {
+                throw EvaluationError(
+                    .scaleMismatch,
+                    source: upscaler.model.source,
+                    message: "this is a ×\(modelScale) model; the evaluation is at ×\(scale) (--scale \(scale))"
+                )
+            }
+            // Two files with the same name (from different folders) get distinct labels.
+            var name = model.name
+            var suffix = 2
+            while names.contains(name) {
+                name = "\(model.name)#\(suffix)"
+                suffix += 1
+            }
+            names.insert(name)
+            methods.append(EvaluationMethod(name: name, upscaler: upscaler))
+        }
+        self.scale = scale
+        self.kernel = kernel
+        self.methods = methods
+    }
+
+    /// The image files of a data set folder (PNG, JPEG, WebP), sorted by name, as full paths.
+    public static func imageFiles(in folder: String) throws(EvaluationError) -> [String] {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: folder)
+        } catch {
+            throw EvaluationError(
+                .datasetUnreadable,
+                source: folder,
+                message: "cannot list the folder",
+                underlying: error
+            )
+        }
+        let images = names.filter { ImageFormat(fileExtension: ($0 as NSString).pathExtension) != nil }.sorted()
+        guard !images.isEmpty else {
+            throw EvaluationError(
+                .datasetUnreadable,
+                source: folder,
+                message: "no PNG, JPEG or WebP images in this folder"
+            )
+        }
+        return images.map { (folder as NSString).appendingPathComponent($0) }
+    }
+
+    /// Evaluates every method on every image of the folder: one row per method, named after the folder.
+    ///
+    /// `progress(done, total, name)` is called before each image; `inspect` gets each evaluated image (to save it).
+    public func evaluate(
+        datasetAt folder: String,
+        progress: (Int, Int, String) -> Void = { _, _, _ in },
+        inspect: (EvaluatedImage) throws(EvaluationError) -> Void = { _ in }
+    ) throws(EvaluationError) -> [ResultRow] {
+        let files = try Self.imageFiles(in: folder)
+        let dataset = URL(fileURLWithPath: folder).standardizedFileURL.lastPathComponent
+        warmUp()
+        var perMethod = [[ImageResult]](repeating: [], count: methods.count)
+        for (index, file) in files.enumerated() {
+            let name = (file as NSString).lastPathComponent
+            progress(index, files.count, name)
+            let image: PixelImage
+            do {
+                image = try ImageFile.read(file)
+            } catch {
+                throw EvaluationError(.datasetUnreadable, source: file, message: error.message, underlying: error)
+            }
+            let evaluated = try evaluate(image, name: name, source: file)
+            for (m, result) in evaluated.results.enumerated() { perMethod[m].append(result) }
+            try inspect(evaluated)
+        }
+        return zip(methods, perMethod).map { method, images in
+            ResultRow(dataset: dataset, model: method.name, scale: scale, images: images)
+        }
+    }
+
+    /// One image through the protocol with every method.
+    public func evaluate(
+        _ image: PixelImage,
+        name: String,
+        source: String? = nil
+    ) throws(EvaluationError) -> EvaluatedImage {
+        let source = source ?? name
+        let hr = try Degradation.cropToMultiple(Degradation.prepared(image, source: source), of: scale, source: source)
+        let lr = Degradation.downscale(hr, scale: scale, kernel: kernel)
+        let hrLuma = LumaPlane(matlabLumaOf: hr)
+        var outputs: [(method: String, image: PixelImage)] = []
+        var results: [ImageResult] = []
+        for method in methods {
+            let (output, wall, cpu) = try Self.timed { () throws(EvaluationError) -> PixelImage in
+                guard let upscaler = method.upscaler else { return Degradation.bicubicUpscale(lr, scale: scale) }
+                do {
+                    return try upscaler.upscale(lr)
+                } catch {
+                    throw EvaluationError(
+                        .modelFailed,
+                        source: source,
+                        message: "\(method.name): \(error)",
+                        underlying: error
+                    )
+                }
+            }
+            let luma = LumaPlane(matlabLumaOf: output)
+            precondition(luma.width == hrLuma.width && luma.height == hrLuma.height, "\(method.name) output size")
+            results.append(
+                ImageResult(
+                    image: name,
+                    psnr: QualityMetrics.psnr(hrLuma, luma, border: scale),
+                    ssim: QualityMetrics.ssim(hrLuma, luma, border: scale),
+                    seconds: wall,
+                    cpuSeconds: cpu,
+                    width: hr.width,
+                    height: hr.height
+                )
+            )
+            outputs.append((method.name, output))
+        }
+        return EvaluatedImage(name: name, hr: hr, lr: lr, outputs: outputs, results: results)
+    }
+
+    /// Runs each model once on a small image so that one-time set-up (threads, buffers) is not timed.
+    func warmUp() {
+        let side = 24
+        let pixels = (0..<(side * side * 3)).map { UInt8(truncatingIfNeeded: $0 &* 37) }
+        let image = PixelImage(width: side, height: side, layout: .rgb, uint8: pixels)
+        for method in methods { _ = try? method.upscaler?.upscale(image) }
+    }
+
+    /// `body`'s result with the wall-clock and process CPU seconds it took.
+    static func timed<T>(
+        _ body: () throws(EvaluationError) -> T
+    ) throws(EvaluationError) -> (T, wall: Double, cpu: Double) {
+        let clock = ContinuousClock()
+        let cpuStart = processCPUSeconds()
+        let start = clock.now
+        let value = try body()
+        let elapsed = clock.now - start
+        let cpu = processCPUSeconds() - cpuStart
+        let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        return (value, wall, cpu)
+    }
+
+    /// CPU time of the whole process so far, all threads.
+    static func processCPUSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
+    }
+}
