@@ -8,13 +8,13 @@ struct InfoCommand: ParsableCommand {
         commandName: "info",
         abstract: "Describe a model file: family, scale, operations, parameters and cost per pixel.")
 
-    @Argument(help: "Model file (.pb).")
+    @Argument(help: "Model: a catalogue name or a model file.")
     var model: String
 
     func run() throws {
-        let loaded = try CommandLineFailure.reporting { try ModelLoader.load(path: model) }
-        let size = (try? FileManager.default.attributesOfItem(atPath: model)[.size] as? Int) ?? 0
-        print("model:       \(model) (\(size) bytes)")
+        let loaded = try CommandLineFailure.reporting { try ModelLoader.load(nameOrPath: model) }
+        let size = (try? FileManager.default.attributesOfItem(atPath: loaded.source)[.size] as? Int) ?? 0
+        print("model:       \(loaded.source) (\(size) bytes)")
         print("family:      \(loaded.family.rawValue)")
         print("scale:       ×\(loaded.scale)")
         print("input:       \(loaded.inputChannels == 3 ? "BGR, 3 channels" : "Y (luma), 1 channel")")

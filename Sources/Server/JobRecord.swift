@@ -1,0 +1,147 @@
+import Foundation
+
+/// Where a job is in its life.
+public enum JobState: String, Codable, Sendable, CaseIterable {
+    /// Waiting for a worker.
+    case queued
+    /// Being enlarged.
+    case running
+    /// Finished; the result can be downloaded.
+    case succeeded
+    /// Stopped by an error (including a restart or shutdown that cut it off).
+    case failed
+    /// Stopped by `DELETE /api/v1/jobs/{id}`.
+    case cancelled
+
+    /// Whether the job will not change any more.
+    public var isFinished: Bool { self == .succeeded || self == .failed || self == .cancelled }
+}
+
+/// An image's format, size and byte count.
+public struct ImageSummary: Codable, Sendable, Equatable {
+    /// png, jpeg or webp.
+    public var format: String
+    public var width: Int
+    public var height: Int
+    public var bytes: Int
+    /// The uploaded file's name (inputs only).
+    public var filename: String?
+}
+
+/// A job as stored in `jobs/<id>/job.json`: enough to answer for it and to resume after a restart.
+public struct JobRecord: Codable, Sendable, Equatable {
+    public var id: String
+    public var state: JobState
+    /// 0...1, from finished tiles.
+    public var progress: Double
+    public var tilesDone: Int
+    public var tilesTotal: Int
+    /// The model's name.
+    public var model: String
+    public var scale: Int
+    /// The result's format: png, jpeg or webp.
+    public var format: String
+    public var quality: Int
+    public var input: ImageSummary
+    public var output: ImageSummary?
+    public var createdAt: Date
+    public var startedAt: Date?
+    public var finishedAt: Date?
+    /// When the job and its files are deleted.
+    public var expiresAt: Date
+    /// Why the job failed or was cancelled.
+    public var error: ProblemDetails?
+    /// Whether a cancel was asked for while the job ran.
+    public var cancelRequested: Bool
+
+    /// The input file's name inside the job's folder.
+    var inputFileName: String { "input.\(Self.fileExtension(input.format))" }
+    /// The result file's name inside the job's folder.
+    var resultFileName: String { "result.\(Self.fileExtension(format))" }
+
+    static func fileExtension(_ format: String) -> String { format == "jpeg" ? "jpg" : format }
+}
+
+/// A job as `GET /api/v1/jobs/{id}` shows it: the record plus its links, timings and place in the queue.
+struct JobResource: Encodable, Sendable {
+    struct Links: Encodable, Sendable {
+        var this: String
+        var events: String
+        var result: String
+
+        enum CodingKeys: String, CodingKey {
+            case this = "self"
+            case events, result
+        }
+    }
+
+    struct Timings: Encodable, Sendable {
+        /// Seconds from submission to the start of processing (or until now while queued).
+        var queuedSeconds: Double?
+        /// Seconds of processing (or so far while running).
+        var processingSeconds: Double?
+        /// Seconds from submission to the end (or until now).
+        var totalSeconds: Double
+    }
+
+    var record: JobRecord
+    var links: Links
+    var timings: Timings
+
+    init(_ record: JobRecord, now: Date = Date()) {
+        self.record = record
+        let base = "/api/v1/jobs/\(record.id)"
+        links = Links(this: base, events: base + "/events", result: base + "/result")
+        let end = record.finishedAt ?? now
+        let queued = (record.startedAt ?? (record.state == .queued ? now : end)).timeIntervalSince(record.createdAt)
+        timings = Timings(
+            queuedSeconds: max(0, queued),
+            processingSeconds: record.startedAt.map { max(0, end.timeIntervalSince($0)) },
+            totalSeconds: max(0, end.timeIntervalSince(record.createdAt))
+        )
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        try record.encode(to: encoder)
+        var container = encoder.container(keyedBy: ExtraKeys.self)
+        try container.encode(links, forKey: .links)
+        try container.encode(timings, forKey: .timings)
+    }
+
+    private enum ExtraKeys: String, CodingKey {
+        case links, timings
+    }
+
+    /// JSON as the API sends it.
+    func json() -> Data {
+        (try? JobJSON.encoder(pretty: false).encode(self)) ?? Data("{}".utf8)
+    }
+}
+
+/// JSON coding of jobs: sorted keys, ISO 8601 dates with milliseconds.
+enum JobJSON {
+    static func encoder(pretty: Bool) -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting =
+            pretty
+            ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+            : [
+                .sortedKeys, .withoutEscapingSlashes,
+            ]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+        }
+        return encoder
+    }
+
+    static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) { return date }
+            return try Date.ISO8601FormatStyle().parse(text)
+        }
+        return decoder
+    }
+}

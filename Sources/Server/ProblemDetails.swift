@@ -1,0 +1,44 @@
+import Foundation
+
+/// An `application/problem+json` body (RFC 9457): what went wrong, for a person and for a program.
+public struct ProblemDetails: Codable, Sendable, Equatable {
+    /// A URI naming the kind of problem, `urn:superres:problem:<code>`; stable for programs to match on.
+    public var type: String
+    /// A short summary of the kind of problem, the same for every occurrence.
+    public var title: String
+    /// The HTTP status code.
+    public var status: Int
+    /// What happened this time, in words a person understands.
+    public var detail: String
+    /// The request path the problem is about.
+    public var instance: String?
+    /// The request id, also in the `X-Request-Id` header and the server's log.
+    public var requestId: String?
+
+    /// A problem body with every member given.
+    public init(
+        type: String,
+        title: String,
+        status: Int,
+        detail: String,
+        instance: String? = nil,
+        requestId: String? = nil
+    ) {
+        self.type = type
+        self.title = title
+        self.status = status
+        self.detail = detail
+        self.instance = instance
+        self.requestId = requestId
+    }
+
+    /// The media type of problem bodies.
+    public static let mediaType = "application/problem+json"
+
+    /// The body as JSON (keys sorted so that bodies are stable).
+    func encoded() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(self)) ?? Data("{\"status\":\(status)}".utf8)
+    }
+}

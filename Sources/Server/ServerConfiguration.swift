@@ -1,0 +1,48 @@
+import Foundation
+import Logging
+
+/// The settings of `superres serve`, as resolved from flags, environment variables and defaults.
+public struct ServerConfiguration: Sendable {
+    /// Address to listen on.
+    public var host: String = "127.0.0.1"
+    /// TCP port; 0 picks a free one.
+    public var port: Int = 8080
+    /// Model files (or catalogue names); the first is the default model.
+    public var models: [String] = []
+    /// The largest request body accepted, in bytes (the whole multipart body).
+    public var maxUploadBytes: Int = 25 << 20
+    /// The largest input image accepted, in pixels, checked from the header before decoding.
+    public var maxPixels: Int = 16_000_000
+    /// Inference worker threads: how many images are enlarged at once.
+    public var workers: Int = 1
+    /// Requests and jobs that may wait for a worker; more are refused with 503.
+    public var queueCapacity: Int = 16
+    /// Where job inputs, results and records are kept.
+    public var dataDirectory: String = ServerConfiguration.defaultDataDirectory
+    /// The longest one upscale may run; it is stopped at the next tile after that.
+    public var jobTimeout: Duration = .seconds(600)
+    /// How long a finished job (and its files) is kept.
+    public var expiry: Duration = .seconds(24 * 3600)
+    /// How long a shutdown waits for running jobs before stopping them.
+    public var shutdownGracePeriod: Duration = .seconds(30)
+    /// Tile size in input pixels (nil: chosen from each model's memory needs, as `superres upscale` does).
+    public var tileSize: Int?
+    /// Server name reported in logs.
+    public var serverName: String = "superres"
+
+    /// Settings with every default.
+    public init() {}
+
+    /// `$XDG_STATE_HOME/superres`, else `~/.local/state/superres`.
+    public static var defaultDataDirectory: String {
+        let environment = ProcessInfo.processInfo.environment
+        if let state = environment["XDG_STATE_HOME"], !state.isEmpty { return state + "/superres" }
+        return NSHomeDirectory() + "/.local/state/superres"
+    }
+
+    /// The seconds in a duration, as a Double.
+    static func seconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+extension SuperresServer {
+    /// `POST /enhance`: the Flask service's API. Multipart field `image` in, the enlarged image out (PNG unless
+    /// `format` says otherwise), the same pixels as `superres upscale` with the same model.
+    func enhance(_ request: Request, context: BasicRequestContext) async throws(ServiceError) -> Response {
+        let parameters = try UpscaleParameters(request.uri.queryParameters)
+        let model = try models.select(name: parameters.model, scale: parameters.scale)
+        guard isReady else {
+            throw ServiceError(.shuttingDown, "The server is shutting down and takes no new images. Try again shortly.")
+        }
+        let upload = try await ImageUpload.read(
+            from: request,
+            maxBytes: configuration.maxUploadBytes,
+            maxPixels: configuration.maxPixels,
+            io: io
+        )
+        try await engine.admit()
+        let token = CancelToken()
+        let key = remember(token)
+        defer { forget(key) }
+        let work = UpscaleWork(
+            input: .bytes(upload.bytes),
+            sourceName: upload.filename,
+            model: model,
+            format: parameters.format,
+            quality: parameters.quality,
+            outputPath: nil
+        )
+        let outcome: UpscaleOutcome
+        do {
+            // A client that goes away stops the upscale at the next tile.
+            outcome = try await withTaskCancellationHandler {
+                try await engine.process(work, token: token)
+            } onCancel: {
+                token.cancel(.user)
+            }
+        } catch let error as ServiceError {
+            throw error
+        } catch let stopped as UpscaleStopped {
+            if stopped.reason == .shutdown {
+                throw ServiceError(.shuttingDown, "The server shut down before \(upload.filename) was finished.")
+            }
+            throw ServiceError(.cancelled, "The upscale of \(upload.filename) was cancelled.")
+        } catch {
+            throw ServiceError(.internalError, "\(upload.filename): \(error)")
+        }
+        context.logger.info(
+            "enhanced",
+            metadata: [
+                "model": "\(model.name)", "input": "\(outcome.inputWidth)x\(outcome.inputHeight)",
+                "output": "\(outcome.outputWidth)x\(outcome.outputHeight)",
+                "seconds": "\(String(format: "%.3f", outcome.processingSeconds))",
+            ]
+        )
+        let name = Self.resultFileName(upload: upload.filename, scale: model.scale, format: parameters.format.rawValue)
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: parameters.format.mediaType,
+                .contentDisposition: "inline; filename=\"\(name)\"",
+                .cacheControl: "no-store",
+                .init("Server-Timing")!: "upscale;dur=\(String(format: "%.1f", outcome.processingSeconds * 1000))",
+                .init("X-Superres-Model")!: model.name,
+            ],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: outcome.encoded ?? []))
+        )
+    }
+}

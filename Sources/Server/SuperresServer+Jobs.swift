@@ -1,0 +1,284 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Imaging
+import Logging
+
+extension SuperresServer {
+    /// `POST /api/v1/jobs`: checks and stores the upload, queues it, answers 202 with the job and its links.
+    func submitJob(_ request: Request, context: BasicRequestContext) async throws(ServiceError) -> Response {
+        let parameters = try UpscaleParameters(request.uri.queryParameters)
+        let model = try models.select(name: parameters.model, scale: parameters.scale)
+        guard isReady else {
+            throw ServiceError(.shuttingDown, "The server is shutting down and takes no new images. Try again shortly.")
+        }
+        let upload = try await ImageUpload.read(
+            from: request,
+            maxBytes: configuration.maxUploadBytes,
+            maxPixels: configuration.maxPixels,
+            io: io
+        )
+        try await engine.admit()
+        let now = Date()
+        let record = JobRecord(
+            id: JobStore.makeID(),
+            state: .queued,
+            progress: 0,
+            tilesDone: 0,
+            tilesTotal: 0,
+            model: model.name,
+            scale: model.scale,
+            format: parameters.format.rawValue,
+            quality: parameters.quality,
+            input: ImageSummary(
+                format: upload.header.format.rawValue,
+                width: upload.header.width,
+                height: upload.header.height,
+                bytes: upload.bytes.count,
+                filename: upload.filename
+            ),
+            output: nil,
+            createdAt: now,
+            startedAt: nil,
+            finishedAt: nil,
+            expiresAt: now.addingTimeInterval(ServerConfiguration.seconds(configuration.expiry)),
+            error: nil,
+            cancelRequested: false
+        )
+        let store = store
+        let bytes = upload.bytes
+        let created: Result<Job, any Error> = await io.run { Result { try store.create(record: record, input: bytes) } }
+        let job: Job
+        switch created {
+        case .success(let value):
+            job = value
+        case .failure(let error):
+            await admission.release(processingSeconds: nil)
+            throw ServiceError(.internalError, "The upload could not be stored in the data directory: \(error).")
+        }
+        context.logger.info(
+            "job queued",
+            metadata: [
+                "job.id": "\(job.id)", "model": "\(model.name)",
+                "input": "\(upload.header.width)x\(upload.header.height)",
+            ]
+        )
+        let work = UpscaleWork(
+            input: .file(job.path(record.inputFileName)),
+            sourceName: upload.filename,
+            model: model,
+            format: parameters.format,
+            quality: parameters.quality,
+            outputPath: job.path(record.resultFileName)
+        )
+        let logger = context.logger
+        Task { await self.runJob(job, work: work, logger: logger) }
+        let resource = JobResource(record)
+        return Self.json(data: resource.json(), status: .accepted, headers: [.location: resource.links.this])
+    }
+
+    /// Runs a queued job to its end and records the outcome.
+    func runJob(_ job: Job, work: UpscaleWork, logger: Logger) async {
+        let expiry = configuration.expiry
+        let reportWriteError: @Sendable (any Error) -> Void = { error in
+            logger.error("cannot record the job's state", metadata: ["job.id": "\(job.id)", "error": "\(error)"])
+        }
+        _ = try? await engine.process(
+            work,
+            token: job.token,
+            onStart: {
+                job.update(event: "status", persisting: true, onPersistError: reportWriteError) { record in
+                    record.state = .running
+                    record.startedAt = Date()
+                }
+            },
+            onProgress: { done, total in
+                job.update(event: "progress") { record in
+                    record.tilesDone = done
+                    record.tilesTotal = total
+                    record.progress = total > 0 ? Double(done) / Double(total) : 0
+                }
+            },
+            onFinish: { result in
+                // On the worker: the record is on disk before the job's place in the queue is given back.
+                Self.recordOutcome(
+                    result,
+                    of: job,
+                    format: work.format,
+                    expiry: expiry,
+                    logger: logger,
+                    reportWriteError: reportWriteError
+                )
+            }
+        )
+    }
+
+    /// Finishes `job` according to how its upscale ended (blocking: writes the record).
+    static func recordOutcome(
+        _ result: Result<UpscaleOutcome, any Error>,
+        of job: Job,
+        format: ImageFormat,
+        expiry: Duration,
+        logger: Logger,
+        reportWriteError: (any Error) -> Void
+    ) {
+        switch result {
+        case .success(let outcome):
+            let output = ImageSummary(
+                format: format.rawValue,
+                width: outcome.outputWidth,
+                height: outcome.outputHeight,
+                bytes: outcome.outputBytes,
+                filename: nil
+            )
+            job.finish(.succeeded, expiry: expiry, output: output, onPersistError: reportWriteError)
+            logger.info(
+                "job succeeded",
+                metadata: [
+                    "job.id": "\(job.id)", "output": "\(outcome.outputWidth)x\(outcome.outputHeight)",
+                    "seconds": "\(String(format: "%.3f", outcome.processingSeconds))",
+                ]
+            )
+        case .failure(let stopped as UpscaleStopped):
+            switch stopped.reason {
+            case .shutdown:
+                let problem = ServiceError(
+                    .interrupted,
+                    "The server shut down before the job finished. Submit the image again."
+                ).problem
+                job.finish(.failed, expiry: expiry, error: problem, onPersistError: reportWriteError)
+            case .user, .none:
+                let problem = ServiceError(.cancelled, "The job was cancelled.").problem
+                job.finish(.cancelled, expiry: expiry, error: problem, onPersistError: reportWriteError)
+            }
+            logger.info("job stopped", metadata: ["job.id": "\(job.id)", "reason": "\(stopped.reason)"])
+        case .failure(let error):
+            let serviceError = error as? ServiceError ?? ServiceError(.internalError, "\(error)")
+            job.finish(.failed, expiry: expiry, error: serviceError.problem, onPersistError: reportWriteError)
+            logger.warning("job failed", metadata: ["job.id": "\(job.id)", "error": "\(serviceError)"])
+        }
+    }
+
+    /// The job named by the `{id}` path parameter.
+    func job(in context: BasicRequestContext) throws(ServiceError) -> Job {
+        let id = context.parameters.get("id") ?? ""
+        guard JobStore.isValidID(id), let job = store.job(id) else {
+            let hours = ServerConfiguration.seconds(configuration.expiry) / 3600
+            throw ServiceError(
+                .jobNotFound,
+                "There is no job \(id). Jobs are kept for \(String(format: "%g", hours)) hours after they finish."
+            )
+        }
+        return job
+    }
+
+    /// `GET /api/v1/jobs/{id}`.
+    func jobStatus(_ context: BasicRequestContext) throws(ServiceError) -> Response {
+        Self.json(data: JobResource(try job(in: context).record).json())
+    }
+
+    /// `DELETE /api/v1/jobs/{id}`: cancels a queued job (200) or asks a running one to stop at its next tile (202);
+    /// deletes a finished job and its files (204).
+    func cancelJob(_ context: BasicRequestContext) async throws(ServiceError) -> Response {
+        let job = try job(in: context)
+        let record = job.record
+        switch record.state {
+        case .queued:
+            job.token.cancel(.user)
+            let problem = ServiceError(.cancelled, "The job was cancelled before it started.").problem
+            let expiry = configuration.expiry
+            await io.run { job.finish(.cancelled, expiry: expiry, error: problem) }
+            context.logger.info("job cancelled", metadata: ["job.id": "\(job.id)"])
+            return Self.json(data: JobResource(job.record).json())
+        case .running:
+            job.token.cancel(.user)
+            let updated = job.update(event: "status") { $0.cancelRequested = true } ?? job.record
+            context.logger.info("job cancel requested", metadata: ["job.id": "\(job.id)"])
+            return Self.json(data: JobResource(updated).json(), status: .accepted)
+        case .succeeded, .failed, .cancelled:
+            let store = store
+            await io.run { store.delete(job) }
+            context.logger.info("job deleted", metadata: ["job.id": "\(job.id)"])
+            return Response(status: .noContent)
+        }
+    }
+
+    /// `GET /api/v1/jobs/{id}/events`: Server-Sent Events, from the job's state now to its end.
+    func jobEvents(_ context: BasicRequestContext) throws(ServiceError) -> Response {
+        let events = try job(in: context).events()
+        let body = ResponseBody { writer in
+            let (lines, continuation) = AsyncStream.makeStream(of: String.self)
+            let pump = Task {
+                for await event in events { continuation.yield(event.serialized()) }
+                continuation.finish()
+            }
+            // A comment line now and then keeps proxies from closing a quiet stream.
+            let heartbeat = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(15))
+                    continuation.yield(": keep-alive\n\n")
+                }
+            }
+            defer {
+                pump.cancel()
+                heartbeat.cancel()
+            }
+            try await writer.write(ByteBuffer(string: "retry: 3000\n\n"))
+            for await line in lines {
+                try await writer.write(ByteBuffer(string: line))
+            }
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-store",
+                .init("X-Accel-Buffering")!: "no",
+            ],
+            body: body
+        )
+    }
+
+    /// `GET /api/v1/jobs/{id}/result`: the enlarged image once the job has succeeded; 409 before or otherwise.
+    func jobResult(_ request: Request, context: BasicRequestContext) async throws(ServiceError) -> Response {
+        let job = try job(in: context)
+        let record = job.record
+        switch record.state {
+        case .succeeded:
+            break
+        case .queued:
+            throw ServiceError(.jobHasNoResult, "The job is waiting for a worker; its result is not ready yet.")
+        case .running:
+            let percent = Int((record.progress * 100).rounded())
+            throw ServiceError(.jobHasNoResult, "The job is running (\(percent)% done); its result is not ready yet.")
+        case .failed:
+            throw ServiceError(
+                .jobHasNoResult,
+                "The job failed, so it has no result: \(record.error?.detail ?? "no reason recorded")."
+            )
+        case .cancelled:
+            throw ServiceError(.jobHasNoResult, "The job was cancelled, so it has no result.")
+        }
+        let body: ResponseBody
+        do {
+            body = try await FileIO().loadFile(path: job.path(record.resultFileName), context: context)
+        } catch {
+            throw ServiceError(.internalError, "The job's result file is missing from the data directory.")
+        }
+        let name = Self.resultFileName(
+            upload: record.input.filename ?? "image",
+            scale: record.scale,
+            format: record.format
+        )
+        let format = record.format
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: "image/\(format)",
+                .contentDisposition: "inline; filename=\"\(name)\"",
+                .cacheControl: "private, max-age=3600",
+            ],
+            body: body
+        )
+    }
+}

@@ -1,0 +1,184 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+extension SuperresServer {
+    /// The routes, documented in `openapi.yaml`.
+    func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
+        router.add(middleware: RequestMiddleware(metrics: metrics, routes: routeTable))
+
+        router.get("/") { request, _ in try self.staticFile("index.html", request: request) }
+        router.get("/static/{file}") { request, context in
+            try self.staticFile(context.parameters.get("file") ?? "", request: request)
+        }
+        router.get("/openapi.yaml") { request, _ in WebResources.response(self.web.openAPI, request: request) }
+        router.get("/healthz") { _, _ in self.health() }
+        router.get("/readyz") { _, _ in try await self.readiness() }
+        router.get("/metrics") { _, _ in await self.metricsText() }
+        router.get("/api/v1/models") { _, _ in self.modelList() }
+
+        router.post("/enhance") { request, context in try await self.enhance(request, context: context) }
+        router.post("/api/v1/jobs") { request, context in try await self.submitJob(request, context: context) }
+        router.get("/api/v1/jobs/{id}") { _, context in try self.jobStatus(context) }
+        router.delete("/api/v1/jobs/{id}") { _, context in try await self.cancelJob(context) }
+        router.get("/api/v1/jobs/{id}/events") { _, context in try self.jobEvents(context) }
+        router.get("/api/v1/jobs/{id}/result") { request, context in
+            try await self.jobResult(request, context: context)
+        }
+        return router
+    }
+
+    /// The routes `makeRouter` adds (HEAD is answered for every GET as well).
+    var routeTable: RouteTable {
+        var table = RouteTable()
+        for path in ["/", "/static/{file}", "/openapi.yaml", "/healthz", "/readyz", "/metrics", "/api/v1/models"] {
+            table.add(.get, path)
+        }
+        table.add(.post, "/enhance")
+        table.add(.post, "/api/v1/jobs")
+        table.add(.get, "/api/v1/jobs/{id}")
+        table.add(.delete, "/api/v1/jobs/{id}")
+        table.add(.get, "/api/v1/jobs/{id}/events")
+        table.add(.get, "/api/v1/jobs/{id}/result")
+        for route in table.routes where route.method == .get { table.add(.head, route.path) }
+        return table
+    }
+
+    /// The public routes of the route table (what `openapi.yaml` must document).
+    public var documentedRoutes: [RouteTable.Route] {
+        routeTable.routes.filter { $0.method != .head }
+    }
+
+    // MARK: - Status
+
+    func staticFile(_ name: String, request: Request) throws(ServiceError) -> Response {
+        guard let file = web.files[name] else {
+            throw ServiceError(.notFound, "There is no file \(name) in the web page's resources.")
+        }
+        return WebResources.response(file, request: request)
+    }
+
+    func health() -> Response {
+        Self.json(["status": "ok"])
+    }
+
+    func readiness() async throws(ServiceError) -> Response {
+        guard isReady else {
+            throw ServiceError(.notReady, "The server is shutting down and takes no new work.")
+        }
+        struct Readiness: Encodable {
+            var status = "ready"
+            var models: [String]
+            var workers: Int
+            var running: Int
+            var waiting: Int
+            var queueCapacity: Int
+        }
+        let inFlight = await admission.inFlight
+        let running = workers.running
+        return Self.json(
+            Readiness(
+                models: models.models.map(\.name),
+                workers: configuration.workers,
+                running: running,
+                waiting: max(0, inFlight - running),
+                queueCapacity: configuration.queueCapacity
+            )
+        )
+    }
+
+    func metricsText() async -> Response {
+        metrics.queueDepth.record(workers.waiting)
+        metrics.running.record(workers.running)
+        return Response(
+            status: .ok,
+            headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition()))
+        )
+    }
+
+    func modelList() -> Response {
+        struct Entry: Encodable {
+            var name: String
+            var family: String
+            var scale: Int
+            var isDefault: Bool
+            var file: String
+            var parameters: Int
+
+            enum CodingKeys: String, CodingKey {
+                case name, family, scale, file, parameters
+                case isDefault = "default"
+            }
+        }
+        struct Limits: Encodable {
+            var maxUploadBytes: Int
+            var maxPixels: Int
+        }
+        struct List: Encodable {
+            var defaultModel: String
+            var models: [Entry]
+            var families: [String]
+            var scales: [Int]
+            var limits: Limits
+            var catalogue: [CatalogueListing]
+
+            enum CodingKeys: String, CodingKey {
+                case models, families, scales, limits, catalogue
+                case defaultModel = "default"
+            }
+        }
+        let entries = models.models.enumerated().map { index, model in
+            Entry(
+                name: model.name,
+                family: model.family.rawValue,
+                scale: model.scale,
+                isDefault: index == 0,
+                file: (model.path as NSString).lastPathComponent,
+                parameters: model.model.parameterCount
+            )
+        }
+        return Self.json(
+            List(
+                defaultModel: models.defaultModel.name,
+                models: entries,
+                families: Array(Set(entries.map(\.family))).sorted(),
+                scales: Array(Set(entries.map(\.scale))).sorted(),
+                limits: Limits(maxUploadBytes: configuration.maxUploadBytes, maxPixels: configuration.maxPixels),
+                catalogue: catalogue
+            )
+        )
+    }
+
+    // MARK: - Helpers
+
+    /// A JSON answer.
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response
+    {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        return json(data: data, status: status, headers: headers)
+    }
+
+    /// A JSON answer from encoded bytes.
+    static func json(data: Data, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        if fields[.cacheControl] == nil { fields[.cacheControl] = "no-store" }
+        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(data: data)))
+    }
+
+    /// A file name for the result of `upload`: `<stem>_x<scale>.<ext>`, reduced to safe characters.
+    static func resultFileName(upload: String, scale: Int, format: String) -> String {
+        let stem = (upload as NSString).deletingPathExtension
+        let safe = String(
+            stem.unicodeScalars.map { scalar -> Character in
+                scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "-_.".unicodeScalars.contains(scalar))
+                    ? Character(scalar) : "_"
+            }
+        ).prefix(80)
+        return "\(safe.isEmpty ? "image" : String(safe))_x\(scale).\(JobRecord.fileExtension(format))"
+    }
+}

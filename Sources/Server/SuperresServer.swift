@@ -1,0 +1,269 @@
+import Foundation
+import Hummingbird
+import Logging
+import Models
+import Pipeline
+import ServiceLifecycle
+import Synchronization
+
+/// The `superres serve` service: models, workers, jobs and routes, ready to be run by Hummingbird.
+///
+/// `start` loads and checks every model and restores the jobs of the data directory before anything listens, so
+/// that a bad model stops the server with one clear error. `run()` then serves until SIGTERM or SIGINT.
+public final class SuperresServer: Sendable {
+    public let configuration: ServerConfiguration
+    public let models: ModelRegistry
+    let logger: Logger
+    let metrics: ServerMetrics
+    /// The inference workers: `configuration.workers` threads.
+    let workers: WorkerThreads
+    /// Two threads for blocking file work (storing uploads, job records, sweeping).
+    let io: WorkerThreads
+    let admission: AdmissionQueue
+    let engine: UpscaleEngine
+    let store: JobStore
+    let web: WebResources
+    /// The model catalogue and what of it is installed, as at start-up.
+    let catalogue: [CatalogueListing]
+    /// Whether the server takes work (false before start-up finishes and from the start of a shutdown).
+    let ready = Atomic<Bool>(false)
+    /// Tokens of the `POST /enhance` upscales in flight, so that a shutdown can stop them.
+    private let enhanceTokens = Mutex<[Int: CancelToken]>([:])
+    private let nextToken = Atomic<Int>(0)
+
+    private init(
+        configuration: ServerConfiguration,
+        models: ModelRegistry,
+        logger: Logger,
+        workers: WorkerThreads,
+        io: WorkerThreads,
+        store: JobStore,
+        web: WebResources,
+        catalogue: [CatalogueListing]
+    ) {
+        self.configuration = configuration
+        self.models = models
+        self.logger = logger
+        self.workers = workers
+        self.io = io
+        self.store = store
+        self.web = web
+        self.catalogue = catalogue
+        metrics = ServerMetrics()
+        admission = AdmissionQueue(workers: configuration.workers, capacity: configuration.queueCapacity)
+        engine = UpscaleEngine(
+            workers: workers,
+            admission: admission,
+            metrics: metrics,
+            maxPixels: configuration.maxPixels,
+            timeout: configuration.jobTimeout,
+            logger: logger
+        )
+    }
+
+    /// Checks the settings, loads and checks the models (on the inference threads), prepares the data directory and
+    /// restores its jobs. Nothing listens yet.
+    ///
+    /// `loader` turns each `--model` value into a model, its file and its name (by default: a file path, or a
+    /// catalogue name installed in the model store).
+    public static func start(
+        configuration: ServerConfiguration,
+        logger: Logger = Logger(label: "superres.server"),
+        loader: @escaping ModelRegistry.Loader = ModelRegistry.loadFileOrCatalogueModel
+    ) async throws(ServerStartupError) -> SuperresServer {
+        try validate(configuration)
+        let workers = WorkerThreads(count: configuration.workers, name: "superres-inference")
+        let io = WorkerThreads(count: 2, name: "superres-io")
+        let specifications = configuration.models
+        let options = UpscaleOptions(tileSize: configuration.tileSize)
+        let models: ModelRegistry
+        do {
+            models = try await workers.run { () throws -> ModelRegistry in
+                try ModelRegistry.load(specifications, options: options, using: loader)
+            }
+        } catch let error as ServerStartupError {
+            throw error
+        } catch {
+            throw ServerStartupError("\(error)")
+        }
+        for model in models.models {
+            logger.info(
+                "model loaded and checked",
+                metadata: [
+                    "model": "\(model.name)", "family": "\(model.family.rawValue)", "scale": "\(model.scale)",
+                    "path": "\(model.path)",
+                ]
+            )
+        }
+        let dataDirectory = configuration.dataDirectory
+        let expiry = configuration.expiry
+        let prepared:
+            Result<(JobStore, WebResources, [CatalogueListing], restored: Int, interrupted: Int), ServerStartupError> =
+                await io.run {
+                    do {
+                        let store = try JobStore(dataDirectory: dataDirectory, expiry: expiry)
+                        let (restored, interrupted) = store.restore(logger: logger)
+                        let web = try WebResources.load()
+                        let catalogue = CatalogueListing.current(loaded: models)
+                        return .success((store, web, catalogue, restored, interrupted))
+                    } catch let error as ServerStartupError {
+                        return .failure(error)
+                    } catch {
+                        return .failure(ServerStartupError("\(error)"))
+                    }
+                }
+        let (store, web, catalogue, restored, interrupted) = try prepared.get()
+        logger.info(
+            "data directory ready",
+            metadata: [
+                "path": "\(dataDirectory)", "jobs.restored": "\(restored)", "jobs.interrupted": "\(interrupted)",
+            ]
+        )
+        let server = SuperresServer(
+            configuration: configuration,
+            models: models,
+            logger: logger,
+            workers: workers,
+            io: io,
+            store: store,
+            web: web,
+            catalogue: catalogue
+        )
+        server.ready.store(true, ordering: .releasing)
+        return server
+    }
+
+    /// Refuses settings that cannot work.
+    static func validate(_ configuration: ServerConfiguration) throws(ServerStartupError) {
+        if !(0...65535).contains(configuration.port) {
+            throw ServerStartupError("--port \(configuration.port) is not a TCP port (0...65535)")
+        }
+        if configuration.workers < 1 { throw ServerStartupError("--workers must be at least 1") }
+        if configuration.queueCapacity < 0 { throw ServerStartupError("--queue must be 0 or more") }
+        if configuration.maxUploadBytes < 1 { throw ServerStartupError("--max-upload-mb must be positive") }
+        if configuration.maxPixels < 1 { throw ServerStartupError("--max-pixels must be positive") }
+        if configuration.jobTimeout <= .zero { throw ServerStartupError("--job-timeout must be positive") }
+        if configuration.expiry <= .zero { throw ServerStartupError("--expiry must be positive") }
+        if let tile = configuration.tileSize, tile < 0 { throw ServerStartupError("--tile must be 0 or more") }
+    }
+
+    /// Whether the server takes work.
+    public var isReady: Bool { ready.load(ordering: .acquiring) }
+
+    /// The HTTP application. With `includingJobService`, the job sweeper and drain run inside it (for tests);
+    /// `run()` instead runs them beside it so that a shutdown drains the jobs before the listener closes.
+    public func makeApplication(
+        includingJobService: Bool = true,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let logger = logger
+        let host = configuration.host
+        return Application(
+            router: makeRouter(),
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: configuration.serverName
+            ),
+            services: includingJobService ? [jobService] : [],
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                logger.notice("listening", metadata: ["url": "http://\(host):\(port)/"])
+                await onServerRunning(port)
+            },
+            logger: logger
+        )
+    }
+
+    /// The service that expires old jobs and, on shutdown, drains the running ones.
+    public var jobService: JobService { JobService(server: self) }
+
+    /// Serves until SIGTERM or SIGINT, then stops taking work, lets running jobs finish within the grace period
+    /// (stopping the rest, which are recorded as interrupted) and closes the listener.
+    public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let application = makeApplication(includingJobService: false, onServerRunning: onServerRunning)
+        // Services shut down in reverse order: the job service drains first, while the listener still answers
+        // (with 503 for new work); then the listener closes.
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [application, jobService],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+    }
+
+    // MARK: - Shutdown
+
+    /// Stops taking work, waits up to the grace period for the work in flight, then stops what is left at its next
+    /// tile and waits for the workers to let go.
+    func drain() async {
+        ready.store(false, ordering: .releasing)
+        await admission.close()
+        let inFlight = await admission.inFlight
+        logger.notice(
+            "shutting down: no new work is taken",
+            metadata: [
+                "in_flight": "\(inFlight)",
+                "grace_seconds": "\(ServerConfiguration.seconds(configuration.shutdownGracePeriod))",
+            ]
+        )
+        let clock = ContinuousClock()
+        let graceEnd = clock.now.advanced(by: configuration.shutdownGracePeriod)
+        while await admission.inFlight > 0, clock.now < graceEnd {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        let left = await admission.inFlight
+        if left > 0 {
+            logger.warning("grace period over: stopping the work still in flight", metadata: ["in_flight": "\(left)"])
+            for job in store.all where !job.record.state.isFinished { job.token.cancel(.shutdown) }
+            for token in enhanceTokens.withLock({ Array($0.values) }) { token.cancel(.shutdown) }
+            // Workers stop at their next tile; a tile can take a while on a big image, so wait a bounded time.
+            let stopEnd = clock.now.advanced(by: .seconds(30))
+            while await admission.inFlight > 0, clock.now < stopEnd {
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        let stuck = await admission.inFlight
+        if stuck > 0 {
+            logger.error(
+                "work still running at exit; its jobs will be reported as interrupted at the next start",
+                metadata: ["in_flight": "\(stuck)"]
+            )
+        } else {
+            logger.notice("all work finished or stopped")
+        }
+    }
+
+    /// Registers a `POST /enhance` token so that a shutdown can stop it; returns the key for `forget`.
+    func remember(_ token: CancelToken) -> Int {
+        let key = nextToken.wrappingAdd(1, ordering: .relaxed).oldValue
+        enhanceTokens.withLock { $0[key] = token }
+        return key
+    }
+
+    /// Removes a token registered with `remember`.
+    func forget(_ key: Int) {
+        _ = enhanceTokens.withLock { $0.removeValue(forKey: key) }
+    }
+}
+
+/// Deletes expired jobs every little while and, on graceful shutdown, drains the work in flight.
+public struct JobService: Service {
+    let server: SuperresServer
+
+    public func run() async throws {
+        let expiry = ServerConfiguration.seconds(server.configuration.expiry)
+        let interval = Duration.seconds(min(60, max(1, expiry / 4)))
+        let store = server.store
+        let logger = server.logger
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: interval)
+                let deleted = await server.io.run { store.deleteExpired() }
+                if deleted > 0 { logger.info("expired jobs deleted", metadata: ["count": "\(deleted)"]) }
+            }
+        }
+        await server.drain()
+    }
+}

@@ -1,0 +1,222 @@
+import Foundation
+import Imaging
+import Logging
+import Pipeline
+import Synchronization
+
+/// One image to enlarge: where it comes from, with which model, into which format, and where the result goes.
+struct UpscaleWork: Sendable {
+    /// Where the input bytes are.
+    enum Input: Sendable {
+        case bytes([UInt8])
+        case file(String)
+    }
+
+    var input: Input
+    /// Names the image in messages (the uploaded file's name).
+    var sourceName: String
+    var model: LoadedModel
+    var format: ImageFormat
+    /// JPEG/WebP quality 1...100.
+    var quality: Int
+    /// Where the encoded result is written (atomically); nil keeps it in memory.
+    var outputPath: String?
+}
+
+/// What an upscale produced.
+struct UpscaleOutcome: Sendable {
+    /// The encoded result when it was kept in memory.
+    var encoded: [UInt8]?
+    var inputWidth: Int
+    var inputHeight: Int
+    var outputWidth: Int
+    var outputHeight: Int
+    /// Size of the encoded result.
+    var outputBytes: Int
+    /// Decode, upscale and encode time on the worker.
+    var processingSeconds: Double
+}
+
+/// Runs upscales on the inference worker threads, bounded by the admission queue, with the per-job time limit.
+final class UpscaleEngine: Sendable {
+    let workers: WorkerThreads
+    let admission: AdmissionQueue
+    let metrics: ServerMetrics
+    let maxPixels: Int
+    let timeout: Duration
+    let logger: Logger
+    /// A seam for tests: called on the worker after each tile (e.g. to hold a job while it runs).
+    let afterTile = Mutex<(@Sendable (Int, Int) -> Void)?>(nil)
+
+    init(
+        workers: WorkerThreads,
+        admission: AdmissionQueue,
+        metrics: ServerMetrics,
+        maxPixels: Int,
+        timeout: Duration,
+        logger: Logger
+    ) {
+        self.workers = workers
+        self.admission = admission
+        self.metrics = metrics
+        self.maxPixels = maxPixels
+        self.timeout = timeout
+        self.logger = logger
+    }
+
+    /// Takes a place in the queue or throws 503 (`.queueFull`, `.shuttingDown`); pair with `process`.
+    func admit() async throws(ServiceError) {
+        do {
+            try await admission.admit()
+        } catch {
+            if error.code == .queueFull { metrics.rejections.increment() }
+            throw error
+        }
+    }
+
+    /// Decodes, enlarges and encodes `work` on a worker thread, then gives the admission place back.
+    ///
+    /// `onStart` runs on the worker when it takes the work, `onProgress(done, total)` after each tile, and
+    /// `onFinish` with the outcome still on the worker, before the place is given back (so a shutdown that waits
+    /// for the places also waits for what `onFinish` records). Throws a `ServiceError`, or `UpscaleStopped` when
+    /// `token` stopped it.
+    func process(
+        _ work: UpscaleWork,
+        token: CancelToken,
+        onStart: @escaping @Sendable () -> Void = {},
+        onProgress: @escaping @Sendable (Int, Int) -> Void = { _, _ in },
+        onFinish: @escaping @Sendable (Result<UpscaleOutcome, any Error>) -> Void = { _ in }
+    ) async throws -> UpscaleOutcome {
+        let maxPixels = maxPixels
+        let timeout = timeout
+        let afterTile = afterTile.withLock { $0 }
+        let progress: @Sendable (Int, Int) -> Void = { done, total in
+            onProgress(done, total)
+            afterTile?(done, total)
+        }
+        let result: Result<UpscaleOutcome, any Error> = await workers.run {
+            let result = Result {
+                try Self.run(
+                    work,
+                    token: token,
+                    maxPixels: maxPixels,
+                    timeout: timeout,
+                    onStart: onStart,
+                    onProgress: progress
+                )
+            }
+            onFinish(result)
+            return result
+        }
+        let seconds: Double?
+        let outcome: String
+        switch result {
+        case .success(let value):
+            seconds = value.processingSeconds
+            outcome = "succeeded"
+            metrics.recordUpscale(
+                model: work.model.name,
+                outcome: outcome,
+                seconds: seconds,
+                megapixels: Double(value.inputWidth * value.inputHeight) / 1e6
+            )
+        case .failure(let error):
+            seconds = nil
+            if error is UpscaleStopped {
+                outcome = "cancelled"
+            } else if let error = error as? ServiceError, error.code == .jobTimeout {
+                outcome = "timeout"
+            } else {
+                outcome = "failed"
+            }
+            metrics.recordUpscale(model: work.model.name, outcome: outcome, seconds: nil, megapixels: nil)
+        }
+        await admission.release(processingSeconds: seconds)
+        return try result.get()
+    }
+
+    /// The work itself, on a worker thread.
+    private static func run(
+        _ work: UpscaleWork,
+        token: CancelToken,
+        maxPixels: Int,
+        timeout: Duration,
+        onStart: () -> Void,
+        onProgress: (Int, Int) -> Void
+    ) throws -> UpscaleOutcome {
+        if token.isCancelled { throw UpscaleStopped(reason: token.reason) }
+        onStart()
+        let clock = ContinuousClock()
+        let start = clock.now
+        let deadline = start.advanced(by: timeout)
+        let name = work.sourceName
+        let bytes: [UInt8]
+        switch work.input {
+        case .bytes(let data):
+            bytes = data
+        case .file(let path):
+            do {
+                bytes = try Array(Data(contentsOf: URL(fileURLWithPath: path)))
+            } catch {
+                throw ServiceError(.internalError, "\(name): the stored upload could not be read: \(error)")
+            }
+        }
+        let image: PixelImage
+        do {
+            image = try ImageCodec.decode(bytes, source: name, limits: DecodeLimits(maxPixels: maxPixels))
+        } catch {
+            throw ServiceError(error, upload: name)
+        }
+        var timedOut = false
+        let enlarged: PixelImage
+        do {
+            enlarged = try work.model.upscaler.upscale(
+                image,
+                progress: onProgress,
+                shouldCancel: {
+                    if token.isCancelled { return true }
+                    if clock.now > deadline {
+                        timedOut = true
+                        return true
+                    }
+                    return false
+                }
+            )
+        } catch .cancelled {
+            if timedOut {
+                let limit = Int(ServerConfiguration.seconds(timeout).rounded())
+                throw ServiceError(
+                    .jobTimeout,
+                    "\(name) (\(image.width)×\(image.height)) took longer than the limit of \(limit) s to enlarge "
+                        + "and was stopped. Try a smaller image or a faster model."
+                )
+            }
+            throw UpscaleStopped(reason: token.reason)
+        } catch {
+            throw ServiceError(error, upload: name)
+        }
+        let encoded: [UInt8]
+        do {
+            encoded = try ImageCodec.encode(enlarged, as: work.format, quality: work.quality)
+        } catch {
+            throw ServiceError(.internalError, "\(name): the result could not be encoded: \(error.message)")
+        }
+        if let path = work.outputPath {
+            do {
+                try ImageFile.writeAtomically(encoded, to: path)
+            } catch {
+                throw ServiceError(.internalError, "\(name): the result could not be stored: \(error.message)")
+            }
+        }
+        let elapsed = start.duration(to: clock.now)
+        return UpscaleOutcome(
+            encoded: work.outputPath == nil ? encoded : nil,
+            inputWidth: image.width,
+            inputHeight: image.height,
+            outputWidth: enlarged.width,
+            outputHeight: enlarged.height,
+            outputBytes: encoded.count,
+            processingSeconds: ServerConfiguration.seconds(elapsed)
+        )
+    }
+}

@@ -1,0 +1,39 @@
+import Hummingbird
+import Imaging
+
+/// The optional query parameters of `POST /enhance` and `POST /api/v1/jobs`.
+struct UpscaleParameters: Sendable, Equatable {
+    /// `model`: a loaded model's name.
+    var model: String?
+    /// `scale`: the enlargement wanted (picks a model of that scale).
+    var scale: Int?
+    /// `format`: png (default), jpg/jpeg or webp.
+    var format: ImageFormat = .png
+    /// `quality`: 1...100 for JPEG and WebP (100 is lossless WebP); default 95.
+    var quality: Int = 95
+
+    /// Reads and checks the parameters; unknown parameters are ignored.
+    init(_ query: Parameters) throws(ServiceError) {
+        if let model = query.get("model"), !model.isEmpty { self.model = model }
+        if let text = query.get("scale"), !text.isEmpty {
+            guard let scale = Int(text.hasPrefix("x") || text.hasPrefix("×") ? String(text.dropFirst()) : text),
+                (1...16).contains(scale)
+            else {
+                throw ServiceError(.badRequest, "scale=\(text) is not a whole enlargement factor such as 2, 3 or 4.")
+            }
+            self.scale = scale
+        }
+        if let text = query.get("format"), !text.isEmpty {
+            guard let format = ImageFormat(fileExtension: text) else {
+                throw ServiceError(.badRequest, "format=\(text) is not one of png, jpg or webp.")
+            }
+            self.format = format
+        }
+        if let text = query.get("quality"), !text.isEmpty {
+            guard let quality = Int(text), (1...100).contains(quality) else {
+                throw ServiceError(.badRequest, "quality=\(text) is not a whole number from 1 to 100.")
+            }
+            self.quality = quality
+        }
+    }
+}

@@ -1,0 +1,488 @@
+// superres web page: choose a photo, send it as a job, follow its progress, compare and download the result.
+// Plain JavaScript, no dependencies; talks only to this server's API (see /openapi.yaml).
+(() => {
+  'use strict';
+
+  const $ = (id) => document.getElementById(id);
+  const ui = {
+    dropzone: $('dropzone'), file: $('file'), chosen: $('chosen'), limitHint: $('limit-hint'),
+    scale: $('scale'), model: $('model'), format: $('format'), start: $('start'),
+    message: $('message'), messageTitle: $('message-title'), messageDetail: $('message-detail'),
+    progress: $('progress'), uploadBar: $('upload-bar'), uploadText: $('upload-text'),
+    processBar: $('process-bar'), processText: $('process-text'), cancel: $('cancel'),
+    result: $('result'), viewer: $('viewer'), stage: $('stage'), before: $('before'), after: $('after'),
+    divider: $('divider'), download: $('download'), again: $('again'),
+    factOriginal: $('fact-original'), factResult: $('fact-result'), factModel: $('fact-model'), factTime: $('fact-time'),
+  };
+
+  const accepted = ['image/png', 'image/jpeg', 'image/webp'];
+  const state = {
+    models: [], defaultModel: null, limits: null,
+    file: null, fileURL: null, original: null,
+    xhr: null, events: null, job: null, uploadStarted: 0, uploadSeconds: 0, cancelling: false,
+    zoom: 'fit', split: 50,
+  };
+
+  // ---------- Formatting ----------
+
+  function formatBytes(bytes) {
+    if (bytes < 1024) return `${bytes} B`;
+    if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(bytes < 10240 ? 1 : 0)} KB`;
+    return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  }
+
+  function formatSeconds(seconds) {
+    if (seconds == null) return '–';
+    return seconds < 10 ? `${seconds.toFixed(2)} s` : `${seconds.toFixed(1)} s`;
+  }
+
+  const formatNames = { png: 'PNG', jpeg: 'JPEG', jpg: 'JPEG', webp: 'WebP' };
+
+  // ---------- Messages ----------
+
+  function showMessage(title, detail, kind = 'error') {
+    ui.messageTitle.textContent = title;
+    ui.messageDetail.textContent = detail || '';
+    ui.message.classList.toggle('info', kind === 'info');
+    ui.message.hidden = false;
+  }
+
+  function hideMessage() {
+    ui.message.hidden = true;
+  }
+
+  /// Shows an RFC 9457 problem (or what we can tell from a bare status).
+  function showProblem(problem, status) {
+    if (problem && (problem.title || problem.detail)) {
+      showMessage(problem.title || 'Something went wrong', problem.detail || '');
+      return;
+    }
+    const fallback = {
+      400: ['The request was not accepted', 'The server could not read the upload.'],
+      413: ['Upload too large', 'The file is over the server\'s size limit. Try a smaller image.'],
+      415: ['Unsupported image format', 'Send a PNG, JPEG or WebP image.'],
+      422: ['Corrupt image', 'The image could not be read. The file may be damaged.'],
+      503: ['Server busy', 'The server is busy or restarting. Try again in a moment.'],
+      504: ['Processing took too long', 'Try a smaller image or a faster model.'],
+    }[status];
+    if (fallback) showMessage(fallback[0], fallback[1]);
+    else showMessage('Something went wrong', status ? `The server answered with status ${status}.` : '');
+  }
+
+  function parseProblem(text) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return null;
+    }
+  }
+
+  // ---------- Models ----------
+
+  async function loadModels() {
+    try {
+      const response = await fetch('/api/v1/models', { headers: { Accept: 'application/json' } });
+      if (!response.ok) throw new Error(`status ${response.status}`);
+      const list = await response.json();
+      state.models = list.models;
+      state.defaultModel = list.default;
+      state.limits = list.limits || null;
+      if (state.limits && state.limits.maxUploadBytes) {
+        ui.limitHint.textContent = `, up to ${formatBytes(state.limits.maxUploadBytes)}`;
+      }
+      const scales = [...new Set(list.models.map((m) => m.scale))].sort((a, b) => a - b);
+      ui.scale.replaceChildren(...scales.map((s) => new Option(`${s}×`, String(s))));
+      const fallback = list.models.find((m) => m.name === list.default) || list.models[0];
+      ui.scale.value = String(fallback.scale);
+      fillModels(fallback.name);
+    } catch (error) {
+      showMessage('Could not load the models', `The server did not answer (${error.message}). Reload the page to try again.`);
+    }
+  }
+
+  function fillModels(selected) {
+    const scale = Number(ui.scale.value);
+    const models = state.models.filter((m) => m.scale === scale);
+    ui.model.replaceChildren(...models.map((m) => {
+      const option = new Option(`${m.name}${m.default ? ' (default)' : ''}`, m.name);
+      return option;
+    }));
+    const choice = models.find((m) => m.name === selected) || models.find((m) => m.default) || models[0];
+    if (choice) ui.model.value = choice.name;
+  }
+
+  ui.scale.addEventListener('change', () => fillModels(state.defaultModel));
+
+  // ---------- Choosing a file ----------
+
+  function chooseFile(file) {
+    hideMessage();
+    if (!file) return;
+    const byName = /\.(png|jpe?g|webp)$/i.test(file.name || '');
+    if (!accepted.includes(file.type) && !byName) {
+      showMessage('Unsupported image format', `${file.name || 'This file'} is not a PNG, JPEG or WebP image.`);
+      return;
+    }
+    if (state.limits && file.size > state.limits.maxUploadBytes) {
+      showMessage('Upload too large',
+        `${file.name} is ${formatBytes(file.size)}; the server takes files up to ${formatBytes(state.limits.maxUploadBytes)}.`);
+      return;
+    }
+    if (state.fileURL) URL.revokeObjectURL(state.fileURL);
+    state.file = file;
+    state.fileURL = URL.createObjectURL(file);
+    state.original = null;
+    const probe = new Image();
+    probe.onload = () => {
+      state.original = { width: probe.naturalWidth, height: probe.naturalHeight };
+      ui.chosen.textContent = `${file.name || 'Pasted image'} · ${probe.naturalWidth}×${probe.naturalHeight} · ${formatBytes(file.size)}`;
+      if (state.limits && probe.naturalWidth * probe.naturalHeight > state.limits.maxPixels) {
+        showMessage('Image too large',
+          `${file.name} has ${(probe.naturalWidth * probe.naturalHeight / 1e6).toFixed(1)} megapixels; the server takes up to ${(state.limits.maxPixels / 1e6).toFixed(1)}.`);
+      }
+    };
+    probe.src = state.fileURL;
+    ui.chosen.textContent = `${file.name || 'Pasted image'} · ${formatBytes(file.size)}`;
+    ui.chosen.hidden = false;
+    ui.start.disabled = false;
+    ui.start.focus();
+  }
+
+  ui.dropzone.addEventListener('click', () => ui.file.click());
+  ui.dropzone.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' || event.key === ' ') {
+      event.preventDefault();
+      ui.file.click();
+    }
+  });
+  ui.file.addEventListener('change', () => chooseFile(ui.file.files[0]));
+
+  ['dragenter', 'dragover'].forEach((name) => ui.dropzone.addEventListener(name, (event) => {
+    event.preventDefault();
+    ui.dropzone.classList.add('dragging');
+  }));
+  ['dragleave', 'dragend'].forEach((name) => ui.dropzone.addEventListener(name, () => {
+    ui.dropzone.classList.remove('dragging');
+  }));
+  ui.dropzone.addEventListener('drop', (event) => {
+    event.preventDefault();
+    ui.dropzone.classList.remove('dragging');
+    chooseFile(event.dataTransfer.files[0]);
+  });
+  // A file dropped beside the zone must not replace the page.
+  window.addEventListener('dragover', (event) => event.preventDefault());
+  window.addEventListener('drop', (event) => event.preventDefault());
+
+  document.addEventListener('paste', (event) => {
+    const items = [...(event.clipboardData ? event.clipboardData.items : [])];
+    const item = items.find((i) => i.kind === 'file' && i.type.startsWith('image/'));
+    if (!item) return;
+    event.preventDefault();
+    const file = item.getAsFile();
+    const extension = (file.type.split('/')[1] || 'png').replace('jpeg', 'jpg');
+    chooseFile(new File([file], file.name && file.name !== 'image.png' ? file.name : `pasted.${extension}`, { type: file.type }));
+  });
+
+  // ---------- Running a job ----------
+
+  function setBusy(busy) {
+    ui.start.disabled = busy || !state.file;
+    ui.scale.disabled = busy;
+    ui.model.disabled = busy;
+    ui.format.disabled = busy;
+    ui.dropzone.setAttribute('aria-disabled', String(busy));
+    ui.dropzone.style.pointerEvents = busy ? 'none' : '';
+  }
+
+  function start() {
+    if (!state.file) return;
+    hideMessage();
+    ui.result.hidden = true;
+    ui.progress.hidden = false;
+    ui.uploadBar.value = 0;
+    ui.uploadText.textContent = '0%';
+    ui.processBar.value = 0;
+    ui.processBar.removeAttribute('value');
+    ui.processBar.value = 0;
+    ui.processText.textContent = 'waiting for the upload';
+    ui.cancel.disabled = false;
+    ui.cancel.textContent = 'Cancel';
+    state.cancelling = false;
+    state.job = null;
+    setBusy(true);
+
+    const query = new URLSearchParams({ model: ui.model.value, scale: ui.scale.value, format: ui.format.value });
+    const form = new FormData();
+    form.append('image', state.file, state.file.name || 'image.png');
+    const xhr = new XMLHttpRequest();
+    state.xhr = xhr;
+    state.uploadStarted = performance.now();
+    xhr.open('POST', `/api/v1/jobs?${query}`);
+    xhr.responseType = 'text';
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.upload.addEventListener('progress', (event) => {
+      if (!event.lengthComputable) return;
+      const percent = Math.round((event.loaded / event.total) * 100);
+      ui.uploadBar.value = percent;
+      ui.uploadText.textContent = `${percent}% of ${formatBytes(event.total)}`;
+    });
+    xhr.addEventListener('load', () => {
+      state.xhr = null;
+      state.uploadSeconds = (performance.now() - state.uploadStarted) / 1000;
+      if (xhr.status === 202) {
+        ui.uploadBar.value = 100;
+        ui.uploadText.textContent = `done in ${formatSeconds(state.uploadSeconds)}`;
+        follow(JSON.parse(xhr.responseText));
+      } else {
+        finishRun();
+        showProblem(parseProblem(xhr.responseText), xhr.status);
+      }
+    });
+    xhr.addEventListener('error', () => {
+      state.xhr = null;
+      finishRun();
+      showMessage('The upload failed',
+        'The server could not be reached or closed the connection. Check that it is running; a file over the size limit can also cause this.');
+    });
+    xhr.addEventListener('abort', () => {
+      state.xhr = null;
+      finishRun();
+      showMessage('Cancelled', 'The upload was cancelled.', 'info');
+    });
+    xhr.send(form);
+  }
+
+  function follow(job) {
+    state.job = job;
+    updateProgress(job);
+    const events = new EventSource(job.links.events);
+    state.events = events;
+    const handle = (event) => {
+      const current = JSON.parse(event.data);
+      state.job = current;
+      updateProgress(current);
+      if (event.type === 'done') {
+        closeEvents();
+        showResult(current);
+      } else if (event.type === 'failed') {
+        closeEvents();
+        finishRun();
+        showProblem(current.error, current.error && current.error.status);
+      } else if (event.type === 'cancelled') {
+        closeEvents();
+        finishRun();
+        showMessage('Cancelled', 'The job was cancelled; nothing was kept.', 'info');
+      }
+    };
+    ['status', 'progress', 'done', 'failed', 'cancelled'].forEach((name) => events.addEventListener(name, handle));
+    events.addEventListener('error', () => {
+      if (events.readyState === EventSource.CLOSED) {
+        closeEvents();
+        finishRun();
+        showMessage('Lost the connection', 'The server stopped sending progress. Reload the page and try again.');
+      } else {
+        ui.processText.textContent = 'reconnecting…';
+      }
+    });
+  }
+
+  function closeEvents() {
+    if (state.events) state.events.close();
+    state.events = null;
+  }
+
+  function updateProgress(job) {
+    const percent = Math.round((job.progress || 0) * 100);
+    ui.processBar.value = percent;
+    if (job.state === 'queued') {
+      ui.processText.textContent = 'waiting for a free worker';
+    } else if (job.state === 'running') {
+      const tiles = job.tilesTotal > 1 ? ` (${job.tilesDone}/${job.tilesTotal} tiles)` : '';
+      ui.processText.textContent = state.cancelling ? 'stopping…' : `${percent}%${tiles}`;
+    } else if (job.state === 'succeeded') {
+      ui.processText.textContent = `done in ${formatSeconds(job.timings && job.timings.processingSeconds)}`;
+    }
+  }
+
+  function finishRun() {
+    ui.progress.hidden = true;
+    setBusy(false);
+  }
+
+  async function cancel() {
+    if (state.xhr) {
+      state.xhr.abort();
+      return;
+    }
+    if (!state.job) return;
+    state.cancelling = true;
+    ui.cancel.disabled = true;
+    ui.cancel.textContent = 'Cancelling…';
+    try {
+      const response = await fetch(state.job.links.self, { method: 'DELETE' });
+      if (response.status === 204) {
+        // The job had already finished; its events have said how.
+        return;
+      }
+      if (!response.ok) {
+        showProblem(parseProblem(await response.text()), response.status);
+      }
+    } catch {
+      showMessage('Could not cancel', 'The server could not be reached.');
+    }
+  }
+
+  ui.start.addEventListener('click', start);
+  ui.cancel.addEventListener('click', cancel);
+
+  // ---------- Result ----------
+
+  function resultName(job) {
+    const stem = (job.input.filename || 'image').replace(/\.[^.]+$/, '');
+    const extension = job.format === 'jpeg' ? 'jpg' : job.format;
+    return `${stem}_x${job.scale}.${extension}`;
+  }
+
+  function showResult(job) {
+    const loaded = (img) => new Promise((resolve, reject) => {
+      if (img.complete && img.naturalWidth) return resolve();
+      img.onload = () => resolve();
+      img.onerror = () => reject(new Error('image'));
+    });
+    ui.before.src = state.fileURL;
+    ui.after.src = job.links.result;
+    Promise.all([loaded(ui.before), loaded(ui.after)]).then(() => {
+      finishRun();
+      ui.result.hidden = false;
+      ui.download.href = job.links.result;
+      ui.download.setAttribute('download', resultName(job));
+      ui.factOriginal.textContent =
+        `${job.input.width}×${job.input.height} px · ${formatNames[job.input.format] || job.input.format} · ${formatBytes(job.input.bytes)}`;
+      ui.factResult.textContent =
+        `${job.output.width}×${job.output.height} px · ${formatNames[job.output.format] || job.output.format} · ${formatBytes(job.output.bytes)}`;
+      const model = state.models.find((m) => m.name === job.model);
+      ui.factModel.textContent = `${job.model}${model ? ` · ${model.family.toUpperCase()}` : ''} · ${job.scale}×`;
+      const t = job.timings || {};
+      ui.factTime.textContent =
+        `${formatSeconds(t.processingSeconds)} enhancing · ${formatSeconds(state.uploadSeconds + (t.totalSeconds || 0))} in all`;
+      setSplit(50);
+      setZoom('fit');
+      ui.result.scrollIntoView({ behavior: 'smooth', block: 'start' });
+    }).catch(() => {
+      finishRun();
+      showMessage('Could not show the result', 'The enhanced image could not be loaded. Try again.');
+    });
+  }
+
+  ui.again.addEventListener('click', () => {
+    ui.result.hidden = true;
+    hideMessage();
+    ui.file.value = '';
+    ui.dropzone.focus();
+    ui.dropzone.scrollIntoView({ behavior: 'smooth', block: 'center' });
+  });
+
+  // ---------- Zoom ----------
+
+  function fitScale() {
+    const width = ui.after.naturalWidth;
+    const height = ui.after.naturalHeight;
+    const available = ui.viewer.clientWidth;
+    const maxHeight = Math.min(window.innerHeight * 0.72, 820) - 2;
+    return Math.min(available / width, maxHeight / height);
+  }
+
+  function setZoom(zoom) {
+    const width = ui.after.naturalWidth;
+    const height = ui.after.naturalHeight;
+    if (!width || !height) return;
+    const viewer = ui.viewer;
+    // Keep the point at the centre of the view where it is.
+    const centreX = (viewer.scrollLeft + viewer.clientWidth / 2) / Math.max(1, ui.stage.offsetWidth);
+    const centreY = (viewer.scrollTop + viewer.clientHeight / 2) / Math.max(1, ui.stage.offsetHeight);
+    state.zoom = zoom;
+    const scale = zoom === 'fit' ? fitScale() : Number(zoom);
+    ui.stage.style.width = `${Math.round(width * scale)}px`;
+    ui.stage.style.height = `${Math.round(height * scale)}px`;
+    // Zoomed to 100% and beyond, show pixels as pixels; at "Fit" let the browser smooth both pictures, so that the
+    // comparison is with an ordinary enlargement.
+    ui.stage.classList.toggle('pixelated', zoom !== 'fit' && scale >= 1);
+    const zoomed = ui.stage.offsetWidth > viewer.clientWidth || ui.stage.offsetHeight > viewer.clientHeight;
+    viewer.classList.toggle('zoomed', zoomed);
+    viewer.scrollLeft = centreX * ui.stage.offsetWidth - viewer.clientWidth / 2;
+    viewer.scrollTop = centreY * ui.stage.offsetHeight - viewer.clientHeight / 2;
+    document.querySelectorAll('[data-zoom]').forEach((button) => {
+      button.setAttribute('aria-pressed', String(button.dataset.zoom === String(zoom)));
+    });
+  }
+
+  document.querySelectorAll('[data-zoom]').forEach((button) => {
+    button.addEventListener('click', () => setZoom(button.dataset.zoom === 'fit' ? 'fit' : Number(button.dataset.zoom)));
+  });
+  window.addEventListener('resize', () => {
+    if (!ui.result.hidden && state.zoom === 'fit') setZoom('fit');
+  });
+
+  // ---------- Before/after divider ----------
+
+  function setSplit(percent) {
+    const value = Math.max(0, Math.min(100, percent));
+    state.split = value;
+    ui.stage.style.setProperty('--split', `${value}%`);
+    const rounded = Math.round(value);
+    ui.divider.setAttribute('aria-valuenow', String(rounded));
+    ui.divider.setAttribute('aria-valuetext', `${rounded}% before, ${100 - rounded}% after`);
+  }
+
+  function splitAt(clientX) {
+    const box = ui.stage.getBoundingClientRect();
+    setSplit(((clientX - box.left) / box.width) * 100);
+  }
+
+  ui.divider.addEventListener('keydown', (event) => {
+    const step = event.shiftKey ? 10 : 1;
+    const moves = {
+      ArrowLeft: -step, ArrowDown: -step, ArrowRight: step, ArrowUp: step, PageDown: -10, PageUp: 10,
+    };
+    if (event.key in moves) setSplit(state.split + moves[event.key]);
+    else if (event.key === 'Home') setSplit(0);
+    else if (event.key === 'End') setSplit(100);
+    else return;
+    event.preventDefault();
+  });
+
+  // Drag the divider to compare; drag elsewhere to pan when zoomed in, or click to move the divider there.
+  let drag = null;
+  ui.stage.addEventListener('pointerdown', (event) => {
+    if (event.button !== 0) return;
+    const onDivider = event.target === ui.divider || ui.divider.contains(event.target);
+    const zoomed = ui.viewer.classList.contains('zoomed');
+    if (onDivider || !zoomed) {
+      drag = { kind: 'split' };
+      splitAt(event.clientX);
+      ui.divider.focus({ preventScroll: true });
+    } else {
+      drag = { kind: 'pan', x: event.clientX, y: event.clientY, left: ui.viewer.scrollLeft, top: ui.viewer.scrollTop };
+      ui.viewer.classList.add('panning');
+    }
+    ui.stage.setPointerCapture(event.pointerId);
+    event.preventDefault();
+  });
+  ui.stage.addEventListener('pointermove', (event) => {
+    if (!drag) return;
+    if (drag.kind === 'split') {
+      splitAt(event.clientX);
+    } else {
+      ui.viewer.scrollLeft = drag.left - (event.clientX - drag.x);
+      ui.viewer.scrollTop = drag.top - (event.clientY - drag.y);
+    }
+  });
+  const endDrag = () => {
+    drag = null;
+    ui.viewer.classList.remove('panning');
+  };
+  ui.stage.addEventListener('pointerup', endDrag);
+  ui.stage.addEventListener('pointercancel', endDrag);
+
+  loadModels();
+})();

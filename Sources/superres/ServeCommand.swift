@@ -1,0 +1,203 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Kernels
+import Logging
+import Server
+
+/// `superres serve`: the HTTP service and its web page.
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the web page and the HTTP API (POST /enhance, /api/v1/jobs, …).",
+        discussion: """
+            Every setting can also come from an environment variable (the flag wins): SUPERRES_HOST, SUPERRES_PORT, \
+            SUPERRES_MODEL (comma-separated), SUPERRES_MAX_UPLOAD_MB, SUPERRES_MAX_PIXELS, SUPERRES_WORKERS, \
+            SUPERRES_QUEUE, SUPERRES_DATA_DIR, SUPERRES_JOB_TIMEOUT, SUPERRES_EXPIRY, SUPERRES_GRACE_PERIOD, \
+            SUPERRES_TILE, SUPERRES_THREADS, SUPERRES_LOG_LEVEL, SUPERRES_LOG_FORMAT. Every model is loaded and checked before the server listens: \
+            a missing or broken model stops it with one line on stderr and exit status 1. SIGTERM or SIGINT stop \
+            it gracefully (exit status 0). See docs/OPERATIONS.md.
+            """
+    )
+
+    @Option(help: "Address to listen on (default 127.0.0.1; env SUPERRES_HOST).")
+    var host: String?
+
+    @Option(help: "Port to listen on; 0 picks a free one (default 8080; env SUPERRES_PORT).")
+    var port: Int?
+
+    @Option(
+        name: .customLong("model"),
+        help: "Model file or catalogue name; repeat for several, the first is the default (env SUPERRES_MODEL)."
+    )
+    var models: [String] = []
+
+    @Option(help: "Largest request body in MB (default 25; env SUPERRES_MAX_UPLOAD_MB).")
+    var maxUploadMb: Double?
+
+    @Option(help: "Largest input image in pixels, read from its header (default 16000000; env SUPERRES_MAX_PIXELS).")
+    var maxPixels: Int?
+
+    @Option(help: "Inference worker threads (default 1; env SUPERRES_WORKERS).")
+    var workers: Int?
+
+    @Option(help: "Images that may wait for a worker before new ones get 503 (default 16; env SUPERRES_QUEUE).")
+    var queue: Int?
+
+    @Option(help: "Folder for job inputs and results (default ~/.local/state/superres; env SUPERRES_DATA_DIR).")
+    var dataDir: String?
+
+    @Option(help: "Longest time one image may take, in seconds (default 600; env SUPERRES_JOB_TIMEOUT).")
+    var jobTimeout: Double?
+
+    @Option(help: "Hours a finished job and its files are kept (default 24; env SUPERRES_EXPIRY).")
+    var expiry: Double?
+
+    @Option(help: "Seconds a shutdown waits for running jobs (default 30; env SUPERRES_GRACE_PERIOD).")
+    var gracePeriod: Double?
+
+    @Option(
+        help:
+            "Tile size in input pixels; 0 runs whole images (default: from the model's memory needs; env SUPERRES_TILE)."
+    )
+    var tile: Int?
+
+    @Option(help: "Compute threads shared by the workers (default: one per core; env SUPERRES_THREADS).")
+    var threads: Int?
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical (default info; env SUPERRES_LOG_LEVEL).")
+    var logLevel: String?
+
+    @Option(help: "text or json (default text; env SUPERRES_LOG_FORMAT).")
+    var logFormat: String?
+
+    func run() throws {
+        let environment = ProcessInfo.processInfo.environment
+        let configuration: ServerConfiguration
+        let logger: Logger
+        do throws(ServerStartupError) {
+            configuration = try resolve(environment)
+            logger = try makeLogger(environment)
+        } catch {
+            printError("superres: serve: \(error)")
+            throw ExitCode(64)
+        }
+        if let threads = try? setting(threads, "SUPERRES_THREADS", environment, Int.init), threads > 0 {
+            ComputePool.configure(threads: threads)
+        }
+        // ArgumentParser's root command is synchronous: run the async service on a task and wait for it here
+        // (the main thread is not part of Swift's cooperative pool).
+        let outcome = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            do {
+                let server = try await SuperresServer.start(configuration: configuration, logger: logger)
+                try await server.run()
+                outcome.set(nil)
+            } catch {
+                outcome.set(error)
+            }
+            done.signal()
+        }
+        done.wait()
+        if let error = outcome.error {
+            printError("superres: serve: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    /// Flags, then environment variables, then defaults.
+    func resolve(_ environment: [String: String]) throws(ServerStartupError) -> ServerConfiguration {
+        var configuration = ServerConfiguration()
+        if let value = try setting(host, "SUPERRES_HOST", environment, { $0 }) { configuration.host = value }
+        if let value = try setting(port, "SUPERRES_PORT", environment, Int.init) { configuration.port = value }
+        if !models.isEmpty {
+            configuration.models = models
+        } else if let list = environment["SUPERRES_MODEL"], !list.isEmpty {
+            configuration.models = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
+        }
+        if let value = try setting(maxUploadMb, "SUPERRES_MAX_UPLOAD_MB", environment, Double.init) {
+            guard value > 0, value < 1e6 else { throw ServerStartupError("--max-upload-mb must be positive") }
+            configuration.maxUploadBytes = Int(value * 1_048_576)
+        }
+        if let value = try setting(maxPixels, "SUPERRES_MAX_PIXELS", environment, Int.init) {
+            configuration.maxPixels = value
+        }
+        if let value = try setting(workers, "SUPERRES_WORKERS", environment, Int.init) { configuration.workers = value }
+        if let value = try setting(queue, "SUPERRES_QUEUE", environment, Int.init) {
+            configuration.queueCapacity = value
+        }
+        if let value = try setting(dataDir, "SUPERRES_DATA_DIR", environment, { $0 }) {
+            configuration.dataDirectory = value
+        }
+        if let value = try setting(jobTimeout, "SUPERRES_JOB_TIMEOUT", environment, Double.init) {
+            configuration.jobTimeout = try duration(value, "--job-timeout")
+        }
+        if let value = try setting(expiry, "SUPERRES_EXPIRY", environment, Double.init) {
+            configuration.expiry = try duration(value * 3600, "--expiry")
+        }
+        if let value = try setting(gracePeriod, "SUPERRES_GRACE_PERIOD", environment, Double.init) {
+            guard value >= 0, value.isFinite else { throw ServerStartupError("--grace-period must be 0 or more") }
+            configuration.shutdownGracePeriod = .milliseconds(Int64(value * 1000))
+        }
+        if let value = try setting(tile, "SUPERRES_TILE", environment, Int.init) { configuration.tileSize = value }
+        return configuration
+    }
+
+    /// The flag's value, else the environment variable's (parsed), else nil.
+    func setting<Value>(
+        _ flag: Value?,
+        _ variable: String,
+        _ environment: [String: String],
+        _ parse: (String) -> Value?
+    ) throws(ServerStartupError) -> Value? {
+        if let flag { return flag }
+        guard let text = environment[variable], !text.isEmpty else { return nil }
+        guard let value = parse(text) else {
+            throw ServerStartupError("\(variable)=\(text) is not a valid value")
+        }
+        return value
+    }
+
+    func duration(_ seconds: Double, _ name: String) throws(ServerStartupError) -> Duration {
+        guard seconds > 0, seconds.isFinite, seconds < 1e9 else { throw ServerStartupError("\(name) must be positive") }
+        return .milliseconds(Int64(seconds * 1000))
+    }
+
+    /// Sets up swift-log (text or JSON lines on stderr) and returns the server's logger.
+    func makeLogger(_ environment: [String: String]) throws(ServerStartupError) -> Logger {
+        let levelName = try setting(logLevel, "SUPERRES_LOG_LEVEL", environment, { $0 }) ?? "info"
+        guard let level = Logger.Level(rawValue: levelName.lowercased()) else {
+            throw ServerStartupError("log level \(levelName) is not one of trace, debug, info, notice, warning, error")
+        }
+        let format = try setting(logFormat, "SUPERRES_LOG_FORMAT", environment, { $0 }) ?? "text"
+        switch format.lowercased() {
+        case "json":
+            LoggingSystem.bootstrap { label in
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        case "text":
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        default:
+            throw ServerStartupError("log format \(format) is not text or json")
+        }
+        var logger = Logger(label: "superres")
+        logger.logLevel = level
+        return logger
+    }
+}
+
+/// The result of the service task, handed to the main thread.
+private final class Outcome: @unchecked Sendable {
+    // @unchecked Sendable: `error` is written once by the service task before it signals the semaphore, and read
+    // by the main thread only after waiting on it.
+    private(set) var error: (any Error)?
+    func set(_ error: (any Error)?) { self.error = error }
+}

@@ -1,0 +1,242 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Imaging
+import Models
+import NIOCore
+import Pipeline
+import TestSupport
+import Testing
+
+@testable import Server
+
+/// `POST /enhance`: the Flask service's API, its results and every way it refuses a request.
+@Suite(.enabled(if: Fixtures.available, Comment(rawValue: SharedData.missingMessage)))
+struct EnhanceTests {
+    @Test func answersThePixelsOfTheUpscaler() async throws {
+        let test = try await TestServer.make()
+        defer { test.removeData() }
+        let png = try Fixtures.cropPNG(side: 40)
+        let expected = try Upscaler(model: ModelLoader.load(path: Fixtures.fsrcnnX3))
+            .upscale(ImageCodec.decode(png, source: "crop"))
+        try await test.withClient { client in
+            let response = try await client.post("/enhance", .image(png, filename: "crop.png"))
+            #expect(response.status == .ok, "\(response.text)")
+            #expect(response.headers[.contentType] == "image/png")
+            #expect(response.headers[.contentDisposition] == "inline; filename=\"crop_x3.png\"")
+            #expect(response.headers[HTTPField.Name("X-Superres-Model")!] == "FSRCNN_x3")
+            #expect(response.headers[HTTPField.Name("Server-Timing")!]?.hasPrefix("upscale;dur=") == true)
+            let result = try ImageCodec.decode(response.bytes, source: "response")
+            #expect(result.width == 120 && result.height == 120)
+            #expect(result == expected)
+        }
+    }
+
+    @Test func edsrResultMatchesTheUpscalerToo() async throws {
+        let test = try await TestServer.make(models: [Fixtures.edsrTinyX3])
+        defer { test.removeData() }
+        let png = try Fixtures.cropPNG(side: 24)
+        let expected = try Upscaler(model: ModelLoader.load(path: Fixtures.edsrTinyX3))
+            .upscale(ImageCodec.decode(png, source: "crop"))
+        try await test.withClient { client in
+            let response = try await client.post("/enhance", .image(png))
+            #expect(response.status == .ok, "\(response.text)")
+            #expect(try ImageCodec.decode(response.bytes, source: "response") == expected)
+        }
+    }
+
+    @Test(arguments: [("jpg", "image/jpeg"), ("jpeg", "image/jpeg"), ("webp", "image/webp"), ("png", "image/png")])
+    func encodesTheRequestedFormat(format: String, mediaType: String) async throws {
+        let test = try await TestServer.make()
+        defer { test.removeData() }
+        let png = try Fixtures.cropPNG(side: 24)
+        try await test.withClient { client in
+            let response = try await client.post("/enhance?format=\(format)&quality=90", .image(png))
+            #expect(response.status == .ok, "\(response.text)")
+            #expect(response.headers[.contentType] == mediaType)
+            let header = try ImageCodec.probe(response.bytes, source: "response")
+            #expect(header.format.mediaType == mediaType)
+            #expect(header.width == 72)
+        }
+    }
+
+    @Test func picksTheModelByNameOrScale() async throws {
+        let test = try await TestServer.make(models: [Fixtures.fsrcnnX3, Fixtures.fsrcnnX2])
+        defer { test.removeData() }
+        let png = try Fixtures.cropPNG(side: 20)
+        try await test.withClient { client in
+            let byScale = try await client.post("/enhance?scale=2", .image(png))
+            #expect(byScale.headers[HTTPField.Name("X-Superres-Model")!] == "FSRCNN_x2")
+            #expect(try ImageCodec.probe(byScale.bytes, source: "r").width == 40)
+            let byName = try await client.post("/enhance?model=FSRCNN_x2", .image(png))
+            #expect(try ImageCodec.probe(byName.bytes, source: "r").width == 40)
+            let byDefault = try await client.post("/enhance", .image(png))
+            #expect(try ImageCodec.probe(byDefault.bytes, source: "r").width == 60)
+            let both = try await client.post("/enhance?model=FSRCNN_x3&scale=3", .image(png))
+            #expect(both.status == .ok)
+        }
+    }
+
+    @Test func refusesUnknownModelsAndBadParameters() async throws {
+        let test = try await TestServer.make()
+        defer { test.removeData() }
+        let png = try Fixtures.cropPNG(side: 16)
+        try await test.withClient { client in
+            expectProblem(try await client.post("/enhance?model=nope", .image(png)), .unknownModel)
+            expectProblem(try await client.post("/enhance?scale=4", .image(png)), .unknownModel)
+            expectProblem(try await client.post("/enhance?model=FSRCNN_x3&scale=2", .image(png)), .unknownModel)
+            expectProblem(try await client.post("/enhance?scale=three", .image(png)), .badRequest)
+            expectProblem(try await client.post("/enhance?format=gif", .image(png)), .badRequest)
+            expectProblem(try await client.post("/enhance?quality=0", .image(png)), .badRequest)
+        }
+    }
+
+    @Test func missingOrMisnamedFieldIs400() async throws {
+        let test = try await TestServer.make()
+        defer { test.removeData() }
+        let png = try Fixtures.cropPNG(side: 16)
+        try await test.withClient { client in
+            let wrongName = try await client.post("/enhance", .image(png, field: "file"))
+            expectProblem(wrongName, .missingImage)
+            #expect(wrongName.problem?.detail.contains("'file'") == true)
+            // RFC 2046 asks for at least one part: a body that is only the closing boundary is malformed.
+            let noParts = try await client.post("/enhance", MultipartBody(parts: []))
+            expectProblem(noParts, .malformedForm)
+            let empty = try await client.post("/enhance", .image([]))
+            expectProblem(empty, .missingImage)
+            let textOnly = MultipartBody(parts: [("comment", nil, nil, Array("hello".utf8))])
+            expectProblem(try await client.post("/enhance", textOnly), .missingImage)
+        }
+    }
+
+    @Test func malformedMultipartIs400AndOtherBodiesAre415() async throws {
+        let test = try await TestServer.make()
+        defer { test.removeData() }
+        let png = try Fixtures.cropPNG(side: 16)
+        try await test.withClient { client in
+            // Cut before the closing boundary.
+            var cut = MultipartBody.image(png).buffer
+            cut.moveWriterIndex(to: cut.writerIndex - 60)
+            let truncated = try await client.execute(
+                uri: "/enhance",
+                method: .post,
+                headers: MultipartBody.image(png).headers,
+                body: cut
+            )
+            expectProblem(truncated, .malformedForm)
+            let noBoundary = try await client.execute(
+                uri: "/enhance",
+                method: .post,
+                headers: [.contentType: "multipart/form-data"],
+                body: MultipartBody.image(png).buffer
+            )
+            expectProblem(noBoundary, .malformedForm)
+            let raw = try await client.execute(
+                uri: "/enhance",
+                method: .post,
+                headers: [.contentType: "image/png"],
+                body: ByteBuffer(bytes: png)
+            )
+            expectProblem(raw, .notMultipart)
+            let none = try await client.execute(uri: "/enhance", method: .post, body: ByteBuffer(bytes: png))
+            expectProblem(none, .notMultipart)
+        }
+    }
+
+    @Test func unsupportedFormatIs415AndCorruptImagesAre422() async throws {
+        let test = try await TestServer.make()
+        defer { test.removeData() }
+        let png = try Fixtures.cropPNG(side: 32)
+        try await test.withClient { client in
+            let gif = Array("GIF89a".utf8) + [UInt8](repeating: 0, count: 64)
+            let unsupported = try await client.post("/enhance", .image(gif, filename: "anim.gif"))
+            expectProblem(unsupported, .unsupportedImage)
+            #expect(unsupported.problem?.detail.contains("GIF is not supported") == true)
+            expectProblem(try await client.post("/enhance", .image(Array("hello world".utf8))), .unsupportedImage)
+
+            let truncated = try await client.post("/enhance", .image(Array(png.prefix(png.count / 2))))
+            expectProblem(truncated, .corruptImage)
+            expectProblem(try await client.post("/enhance", .image(Array(png.prefix(5)))), .corruptImage)
+            expectProblem(try await client.post("/enhance", .image(try Fixtures.corruptPNG())), .corruptImage)
+        }
+    }
+
+    @Test func uploadsOverTheLimitAre413() async throws {
+        let test = try await TestServer.make { $0.maxUploadBytes = 4096 }
+        defer { test.removeData() }
+        let big = [UInt8](repeating: 7, count: 10_000)
+        try await test.withClient { client in
+            let response = try await client.post("/enhance", .image(big))
+            expectProblem(response, .uploadTooLarge)
+            #expect(response.problem?.detail.contains("limit") == true)
+        }
+    }
+
+    @Test func imagesWithTooManyPixelsAre413BeforeDecoding() async throws {
+        let test = try await TestServer.make { $0.maxPixels = 1000 }
+        defer { test.removeData() }
+        try await test.withClient { client in
+            // Only a header: a decode would fail, so a 413 shows the limit was checked first.
+            let huge = Fixtures.headerOnlyPNG(width: 30_000, height: 30_000)
+            let response = try await client.post("/enhance", .image(huge, filename: "huge.png"))
+            expectProblem(response, .imageTooLarge)
+            #expect(response.problem?.detail.contains("30000×30000") == true)
+            expectProblem(try await client.post("/enhance", .image(try Fixtures.cropPNG(side: 40))), .imageTooLarge)
+        }
+    }
+
+    @Test func fullQueueIs503WithRetryAfter() async throws {
+        let test = try await TestServer.make {
+            $0.workers = 1
+            $0.queueCapacity = 1
+        }
+        defer { test.removeData() }
+        let server = test.server
+        // Take every place (one running, one waiting).
+        try await server.engine.admit()
+        try await server.engine.admit()
+        let png = try Fixtures.cropPNG(side: 16)
+        try await test.withClient { client in
+            let response = try await client.post("/enhance", .image(png))
+            expectProblem(response, .queueFull)
+            let retry = try #require(response.headers[.retryAfter].flatMap { Int($0) })
+            #expect((1...120).contains(retry))
+            expectProblem(try await client.post("/api/v1/jobs", .image(png)), .queueFull)
+            let metrics = try await client.execute(uri: "/metrics", method: .get).text
+            #expect(metrics.contains("superres_queue_rejections_total 2"))
+            await server.admission.release(processingSeconds: nil)
+            await server.admission.release(processingSeconds: nil)
+            #expect(try await client.post("/enhance", .image(png)).status == .ok)
+        }
+    }
+
+    @Test func anUpscaleOverTheTimeLimitIs504() async throws {
+        let test = try await TestServer.make {
+            $0.tileSize = 8
+            $0.jobTimeout = .milliseconds(50)
+        }
+        defer { test.removeData() }
+        // Hold the first tile past the limit; the check before the second tile stops it.
+        test.server.engine.afterTile.withLock { $0 = { _, _ in Thread.sleep(forTimeInterval: 0.2) } }
+        let png = try Fixtures.cropPNG(side: 24)
+        try await test.withClient { client in
+            let response = try await client.post("/enhance", .image(png, filename: "slow.png"))
+            expectProblem(response, .jobTimeout)
+            #expect(response.problem?.detail.contains("slow.png") == true)
+            let metrics = try await client.execute(uri: "/metrics", method: .get).text
+            #expect(metrics.contains("outcome=\"timeout\""))
+        }
+    }
+
+    @Test func shutdownRefusesNewImages() async throws {
+        let test = try await TestServer.make()
+        defer { test.removeData() }
+        let png = try Fixtures.cropPNG(side: 16)
+        try await test.withClient { client in
+            await test.server.drain()
+            expectProblem(try await client.post("/enhance", .image(png)), .shuttingDown)
+            expectProblem(try await client.post("/api/v1/jobs", .image(png)), .shuttingDown)
+            expectProblem(try await client.execute(uri: "/readyz", method: .get), .notReady)
+        }
+    }
+}

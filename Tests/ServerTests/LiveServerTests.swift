@@ -1,0 +1,164 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Imaging
+import NIOCore
+import TestSupport
+import Testing
+
+@testable import Server
+
+/// The server on a real loopback listener: in process through Hummingbird's live test client, and as the built
+/// `superres serve` binary (start-up check, request, graceful shutdown on SIGTERM).
+@Suite(.enabled(if: Fixtures.available, Comment(rawValue: SharedData.missingMessage)))
+struct LiveServerTests {
+    @Test func enhanceAndEventsOverALoopbackSocket() async throws {
+        let test = try await TestServer.make { $0.tileSize = 16 }
+        defer { test.removeData() }
+        let png = try Fixtures.cropPNG(side: 32)
+        try await test.withClient(.live) { client in
+            #expect(client.port != nil)
+            let enhanced = try await client.post("/enhance", .image(png))
+            #expect(enhanced.status == .ok)
+            #expect(try ImageCodec.probe(enhanced.bytes, source: "r").width == 96)
+            let id = try await client.submitJob(.image(png))
+            let events = try await client.execute(uri: "/api/v1/jobs/\(id)/events", method: .get)
+            #expect(events.headers[.contentType] == "text/event-stream; charset=utf-8")
+            #expect(ServerSentEvent.parse(events.text).last?.name == "done")
+            let result = try await client.execute(uri: "/api/v1/jobs/\(id)/result", method: .get)
+            #expect(result.bytes == enhanced.bytes)
+            expectProblem(try await client.post("/enhance", .image(Array("junk".utf8))), .unsupportedImage)
+        }
+    }
+
+    @Test(.enabled(if: ServeProcess.binary != nil, "the superres binary is not built"))
+    func aBadModelStopsServeBeforeItListens() async throws {
+        let folder = TestServer.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let truncated = folder + "/cut.pb"
+        let model = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.fsrcnnX3)))
+        try Array(model.prefix(1000)).write(to: truncated)
+        for path in [folder + "/missing.pb", truncated] {
+            let process = try ServeProcess(arguments: ["--model", path, "--data-dir", folder + "/data", "--port", "0"])
+            let status = try await process.waitForExit(timeout: .seconds(60))
+            #expect(status == 1)
+            let lines = process.standardError.split(separator: "\n")
+            #expect(lines.count == 1, "\(process.standardError)")
+            #expect(lines.first?.hasPrefix("superres: serve: model ") == true)
+            #expect(lines.first?.contains(path) == true)
+            #expect(!process.standardError.contains("listening"))
+        }
+    }
+
+    @Test(.enabled(if: ServeProcess.binary != nil, "the superres binary is not built"))
+    func theBinaryServesAndStopsGracefullyOnSIGTERM() async throws {
+        let folder = TestServer.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let process = try ServeProcess(
+            arguments: ["--model", Fixtures.fsrcnnX3, "--data-dir", folder, "--port", "0", "--grace-period", "20"],
+            environment: ["SUPERRES_WORKERS": "2", "SUPERRES_LOG_FORMAT": "json"]
+        )
+        let port = try await process.waitForPort(timeout: .seconds(120))
+        let png = try Fixtures.cropPNG(side: 24)
+        let body = MultipartBody.image(png)
+        let jobID: String = try await TestClient.withClient(host: "127.0.0.1", port: port) { client in
+            let ready = try await client.get("/readyz")
+            #expect(ready.status == .ok)
+            let readiness = try JSONSerialization.jsonObject(with: Data((ready.body ?? ByteBuffer()).readableBytesView))
+            #expect((readiness as? [String: Any])?["workers"] as? Int == 2)
+            let enhanced = try await client.post("/enhance", headers: body.headers, body: body.buffer)
+            #expect(enhanced.status == .ok)
+            #expect(
+                try ImageCodec.probe(Array((enhanced.body ?? ByteBuffer()).readableBytesView), source: "r").width == 72
+            )
+            let submitted = try await client.post("/api/v1/jobs", headers: body.headers, body: body.buffer)
+            #expect(submitted.status == .accepted)
+            let job = try JSONSerialization.jsonObject(with: Data((submitted.body ?? ByteBuffer()).readableBytesView))
+            return try #require((job as? [String: Any])?["id"] as? String)
+        }
+        process.terminate()
+        let status = try await process.waitForExit(timeout: .seconds(60))
+        #expect(status == 0, "\(process.standardError)")
+        // Logs are JSON lines with the request id.
+        let logLines = process.standardError.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        #expect(logLines.contains { $0["message"] as? String == "request" && $0["request.id"] != nil })
+        #expect(logLines.contains { ($0["message"] as? String)?.hasPrefix("shutting down") == true })
+        // The job was finished (within the grace period) and recorded.
+        let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/jobs/\(jobID)/job.json"))
+        #expect(try JobStore.decoder().decode(JobRecord.self, from: data).state == .succeeded)
+    }
+}
+
+/// `superres serve` as a child process, its standard error going to a file (read at any time, nothing lost at exit).
+final class ServeProcess: @unchecked Sendable {
+    // @unchecked Sendable: `process` is used from the test's task only; the log file is read, never shared.
+    private let process = Process()
+    private let logPath = NSTemporaryDirectory() + "superres-serve-" + UUID().uuidString + ".log"
+
+    /// The built binary beside the test bundle (`.build/<configuration>/superres`), if there is one.
+    static let binary: String? = {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            .appendingPathComponent("superres").path
+        let candidates = [beside, SharedData.packageRoot.appendingPathComponent(".build/debug/superres").path]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }()
+
+    init(arguments: [String], environment: [String: String] = [:]) throws {
+        guard let binary = Self.binary else { throw FixtureError("no superres binary") }
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["serve"] + arguments
+        var variables = ProcessInfo.processInfo.environment.filter {
+            !$0.key.hasPrefix("SUPERRES_") || $0.key == "SUPERRES_SHARED"
+        }
+        variables.merge(environment) { $1 }
+        process.environment = variables
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+        try? FileManager.default.removeItem(atPath: logPath)
+    }
+
+    var standardError: String {
+        (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+    }
+
+    /// Sends SIGTERM.
+    func terminate() {
+        process.terminate()
+    }
+
+    /// The port from the "listening" log line.
+    func waitForPort(timeout: Duration) async throws -> Int {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while ContinuousClock.now < deadline {
+            let text = standardError
+            if let range = text.range(of: "http://127.0.0.1:") {
+                let digits = text[range.upperBound...].prefix { $0.isNumber }
+                if let port = Int(digits) { return port }
+            }
+            guard process.isRunning else { throw FixtureError("serve exited: \(text)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw FixtureError("serve did not listen within \(timeout): \(standardError)")
+    }
+
+    /// The exit status once the process has ended.
+    func waitForExit(timeout: Duration) async throws -> Int32 {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else {
+                process.interrupt()
+                throw FixtureError("serve did not exit within \(timeout)")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return process.terminationStatus
+    }
+}
