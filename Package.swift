@@ -36,7 +36,13 @@ let package = Package(
         .executable(name: "superres", targets: ["superres"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C libraries, found through pkg-config, with the Debian packages that provide them.
@@ -52,9 +58,25 @@ let package = Package(
         .target(name: "Models", dependencies: ["Engine", "Kernels", "Tensor"]),
         .target(name: "Imaging", dependencies: ["CImageShims", "CPNG", "CJPEG", "CWebP"], swiftSettings: kernelSettings),
         .target(name: "Pipeline", dependencies: ["Models", "Engine", "Imaging", "Kernels", "Tensor"]),
+        .target(name: "Evaluation", dependencies: ["Pipeline", "Models", "Imaging"]),
+        .target(
+            name: "Server",
+            dependencies: [
+                "Pipeline", "Models", "Imaging", "Kernels",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Web"), .copy("openapi.yaml")]
+        ),
         .executableTarget(
             name: "superres",
-            dependencies: ["Pipeline", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "Pipeline", "Server", "Evaluation", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
 
         .target(name: "TestSupport", dependencies: ["Tensor", "Imaging"]),
@@ -62,8 +84,20 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Kernels", "Tensor", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "Tensor", "TestSupport"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "Imaging", "TestSupport"]),
+        .testTarget(
+            name: "PipelineTests", dependencies: ["Pipeline", "Models", "Imaging", "TestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "Imaging"]),
+        .testTarget(
+            name: "EvaluationTests",
+            dependencies: ["Evaluation", "Pipeline", "Models", "Imaging", "TestSupport"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: ["Server", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -56,6 +56,31 @@ extension Graph {
                     .shapeMismatch, node: node.name, "permutation \(permutation) does not fit \(inputShapes[0])")
             }
             return permutation.map { inputShapes[0][$0] }
+        case .concatenate:
+            let maps = inputShapes.compactMap { FeatureMapShape(nhwc: $0) }
+            guard maps.count == inputShapes.count, let first = maps.first,
+                maps.allSatisfy({ $0.height == first.height && $0.width == first.width })
+            else {
+                throw GraphError(.shapeMismatch, node: node.name, "cannot concatenate \(inputShapes)")
+            }
+            return FeatureMapShape(height: first.height, width: first.width, channels: maps.reduce(0) { $0 + $1.channels })
+                .nhwc
+        case .resample(_, let scaleY, let scaleX):
+            guard let input = FeatureMapShape(nhwc: inputShapes[0]) else {
+                throw GraphError(.shapeMismatch, node: node.name, "resample input \(inputShapes[0]) is not NHWC")
+            }
+            let height = Int(Float(input.height) * scaleY)
+            let width = Int(Float(input.width) * scaleX)
+            guard height > 0, width > 0 else {
+                throw GraphError(.shapeMismatch, node: node.name, "resampling \(input) gives an empty map")
+            }
+            return FeatureMapShape(height: height, width: width, channels: input.channels).nhwc
+        case .pixelShuffle(let s):
+            guard let input = FeatureMapShape(nhwc: inputShapes[0]), s > 0, input.channels % (s * s) == 0 else {
+                throw GraphError(.shapeMismatch, node: node.name, "PixelShuffle(\(s)) cannot split \(inputShapes[0])")
+            }
+            return FeatureMapShape(height: input.height * s, width: input.width * s, channels: input.channels / (s * s))
+                .nhwc
         }
     }
 
@@ -80,9 +105,19 @@ extension Graph {
             switch node.operation {
             case .convolution(let g, _):
                 radius[id] += max(g.padTop, g.padBottom, g.padLeft, g.padRight)
-            case .depthToSpace(let s):
+            case .depthToSpace(let s), .pixelShuffle(let s):
                 scale[id] *= s
                 radius[id] *= s
+            case .resample(let mode, let scaleY, _):
+                // Integer upsampling multiplies the scale; cubic taps reach 2 source pixels further.
+                let factor = max(1, Int(scaleY.rounded()))
+                if scaleY >= 1, Float(factor) == scaleY {
+                    scale[id] *= factor
+                    radius[id] = radius[id] * factor + (mode == .bicubic ? 2 * factor : 0)
+                } else {
+                    // A fractional resample (e.g. 0.75 after 4×): keep the scale in whole steps, widen the field.
+                    radius[id] += 2 * max(1, Int((1 / scaleY).rounded(.up)))
+                }
             default:
                 break
             }

@@ -23,6 +23,12 @@ public enum Operation: Sendable, Equatable {
     case depthToSpace(blockSize: Int)
     /// Axis permutation.
     case transpose(permutation: [Int])
+    /// Channel concatenation of all inputs (NHWC, equal height and width).
+    case concatenate
+    /// Resampling to `height × scaleY` by `width × scaleX` (rounded down), as ncnn's `Interp`.
+    case resample(ResampleMode, scaleY: Float, scaleX: Float)
+    /// PyTorch `PixelShuffle` (CRD order) with this block size.
+    case pixelShuffle(blockSize: Int)
 
     /// A short name for messages and op counts.
     public var kind: String {
@@ -35,6 +41,9 @@ public enum Operation: Sendable, Equatable {
         case .activation: "Activation"
         case .depthToSpace: "DepthToSpace"
         case .transpose: "Transpose"
+        case .concatenate: "Concat"
+        case .resample(let mode, _, _): "Resample(\(mode.rawValue))"
+        case .pixelShuffle: "PixelShuffle"
         }
     }
 }

@@ -128,6 +128,15 @@ public final class GraphExecutor: Sendable {
             return fast
                 ? LayoutKernels.transpose(inputs[0], permutation: permutation)
                 : ReferenceKernels.transpose(inputs[0], permutation: permutation)
+        case .concatenate:
+            return ReferenceKernels.concatenateChannels(inputs)
+        case .resample(let mode, let scaleY, let scaleX):
+            let shape = FeatureMapShape(nhwc: inputs[0].shape)!
+            return ReferenceKernels.resample(
+                inputs[0], mode: mode, outputHeight: Int(Float(shape.height) * scaleY),
+                outputWidth: Int(Float(shape.width) * scaleX), scaleY: scaleY, scaleX: scaleX)
+        case .pixelShuffle(let s):
+            return ReferenceKernels.pixelShuffle(inputs[0], blockSize: s)
         }
     }
 }

@@ -13,9 +13,16 @@ public enum ModelFamily: String, Sendable, CaseIterable, Codable {
     case fsrcnn
     /// LapSRN: the Y channel, several outputs (the full-scale one is used).
     case lapsrn
+    /// SRMD and SRMD-NF (ncnn): RGB in [0, 1] plus 15 degradation maps (and SRMD's noise-level map), RGB out.
+    case srmd
+    /// Real-ESRGAN (ncnn): RGB in [0, 1] in and out.
+    case realesrgan
 
     /// Whether the network sees only the Y channel (the chroma is enlarged by interpolation).
-    public var usesLumaOnly: Bool { self != .edsr }
+    public var usesLumaOnly: Bool { self == .espcn || self == .fsrcnn || self == .lapsrn }
+
+    /// Whether the family's networks come as ncnn `.param`/`.bin` pairs rather than TensorFlow `.pb` files.
+    public var isNCNN: Bool { self == .srmd || self == .realesrgan }
 }
 
 /// A loaded, ready-to-run super-resolution network with what is known about it.
@@ -25,7 +32,7 @@ public struct SuperResolutionModel: Sendable {
     public let family: ModelFamily
     /// Output size ÷ input size.
     public let scale: Int
-    /// Channels the network takes: 3 (BGR) or 1 (Y).
+    /// Channels the network takes: 3 (BGR) or 1 (Y); for ncnn families 3 (RGB), SRMD 18 or 19.
     public let inputChannels: Int
     /// The prepared network.
     public let executor: GraphExecutor
@@ -33,14 +40,18 @@ public struct SuperResolutionModel: Sendable {
     public let outputName: String
     /// Whether that output is NCHW (`[1, C, H, W]`, as the dnn_superres exports end with a Transpose) or NHWC.
     public let outputIsNCHW: Bool
-    /// Input pixels of context a tile needs on each side to match the whole-image result.
+    /// Input pixels of context a tile gets on each side: the receptive field when `tileMarginIsExact` (tiles then
+    /// match the whole-image result), else a fixed context margin for networks whose field is too wide to carry
+    /// (Real-ESRGAN x4plus: hundreds of pixels), where tiles differ slightly from the whole image near their seams.
     public let tileMargin: Int
-    /// Operation counts of the file as written (before fusion), by TensorFlow op name.
+    /// Operation counts of the file as written (before fusion), by TensorFlow op name or ncnn layer type.
     public let fileOperationCounts: [String: Int]
     /// Learned weights and biases.
     public let parameterCount: Int
     /// Floating-point operations (2 per multiply-add) per input pixel, convolutions only.
     public let flopsPerInputPixel: Int
+    /// Whether `tileMargin` covers the whole receptive field.
+    public internal(set) var tileMarginIsExact = true
     /// The most channels any convolution produces (sizes the feature maps for memory planning).
     public var widestFeatureMap: Int {
         executor.graph.nodes.compactMap { node -> Int? in
@@ -57,11 +68,15 @@ public struct SuperResolutionModel: Sendable {
 
 /// Reads model files.
 public enum ModelLoader {
-    /// Loads a TensorFlow `.pb` from dnn_superres; `family` and `scale` may be stated (like OpenCV's
-    /// `setModel(algo, scale)`) and are otherwise detected from the graph; stated values must fit the file.
+    /// Loads a TensorFlow `.pb` from dnn_superres, or an ncnn `.param` (with its `.bin` beside it, same stem);
+    /// `family` and `scale` may be stated (like OpenCV's `setModel(algo, scale)`) and are otherwise detected from
+    /// the graph; stated values must fit the file.
     public static func load(
         path: String, family stated: ModelFamily? = nil, scale statedScale: Int? = nil, kernels: KernelChoice = .fast
     ) throws(ModelError) -> SuperResolutionModel {
+        if NCNNImporter.isParamFile(path) {
+            return try loadNCNN(paramPath: path, family: stated, scale: statedScale, kernels: kernels)
+        }
         let def: GraphDef
         do {
             def = try GraphDef(contentsOf: path)
@@ -131,6 +146,10 @@ public enum ModelLoader {
             detected = .lapsrn
         }
         let family = stated ?? detected
+        if family.isNCNN {
+            throw ModelError(
+                .mismatch, source: source, "\(family.rawValue) networks are ncnn .param/.bin files, not graphs")
+        }
         if family.usesLumaOnly != (channels == 1) {
             throw ModelError(
                 .mismatch, source: source,
@@ -159,8 +178,10 @@ public enum ModelLoader {
                 parameters += epilogue.bias?.count ?? 0
                 if case .prelu(let slopes) = epilogue.activation { parameters += slopes.count }
                 flops += 2 * g.multiplyAddsPerPixel * scale[id] * scale[id]
-            case .depthToSpace(let s):
+            case .depthToSpace(let s), .pixelShuffle(let s):
                 scale[id] *= s
+            case .resample(_, let scaleY, _) where scaleY >= 1 && scaleY == scaleY.rounded():
+                scale[id] *= Int(scaleY)
             case .binary:
                 parameters += node.inputs.compactMap { graph.constant($0) }.filter { $0.count > 1 }.map(\.count)
                     .reduce(0, +)

@@ -12,9 +12,10 @@ public struct TileRegion: Sendable, Equatable {
 
 /// Runs a network over an input in overlapping tiles so memory stays bounded.
 ///
-/// Each tile carries the network's whole receptive field as context (`SuperResolutionModel.tileMargin`), and the
-/// kernels compute every output value in the same order wherever it lies, so the stitched result is identical to
-/// running the whole image at once.
+/// Each tile carries `SuperResolutionModel.tileMargin` pixels of context. When that is the network's whole receptive
+/// field (`tileMarginIsExact`), and the kernels compute every output value in the same order wherever it lies, the
+/// stitched result is identical to running the whole image at once; networks whose field is too wide to carry
+/// (Real-ESRGAN x4plus) get a fixed context margin and differ slightly near the seams.
 public enum TiledNetworkRunner {
     /// The tiles covering `width × height` with cores of at most `tileSize` pixels a side and `margin` of context.
     public static func plan(width: Int, height: Int, tileSize: Int, margin: Int) -> [TileRegion] {

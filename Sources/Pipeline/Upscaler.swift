@@ -16,10 +16,14 @@ public struct UpscaleOptions: Sendable {
     /// Tile core size in input pixels; nil picks one from the model's size, 0 runs the whole image at once.
     public var tileSize: Int?
     public var chroma: ChromaInterpolation
+    /// SRMD's noise level, 0...10 as srmd-ncnn-vulkan's `-n` (nil: its default, 3); -1 (no denoising) is the
+    /// SRMD-NF model, which takes none. Other families take none.
+    public var noiseLevel: Int?
 
-    public init(tileSize: Int? = nil, chroma: ChromaInterpolation = .bilinear) {
+    public init(tileSize: Int? = nil, chroma: ChromaInterpolation = .bilinear, noiseLevel: Int? = nil) {
         self.tileSize = tileSize
         self.chroma = chroma
+        self.noiseLevel = noiseLevel
     }
 }
 
@@ -27,8 +31,9 @@ public struct UpscaleOptions: Sendable {
 ///
 /// EDSR: BGR float minus the DIV2K mean, network, plus the mean, rounded to 8 bits. ESPCN/FSRCNN/LapSRN: 8-bit BGR
 /// to YCrCb (OpenCV's integer arithmetic), Y/255 through the network, Cr and Cb enlarged by `cv::resize`, merged,
-/// ×255 to 8 bits, back to BGR. Grey images stay grey, alpha is enlarged separately (bicubic) and kept, 16-bit
-/// images are processed in float and written back at 16 bits.
+/// ×255 to 8 bits, back to BGR. SRMD and Real-ESRGAN (ncnn): as srmd-ncnn-vulkan and Real-ESRGAN-ncnn-vulkan feed
+/// them (`Upscaler+SRMD.swift`, `Upscaler+RealESRGAN.swift`). Grey images stay grey, alpha is enlarged separately
+/// (bicubic) and kept, 16-bit images are processed in float and written back at 16 bits.
 public struct Upscaler: Sendable {
     public let model: SuperResolutionModel
     public let options: UpscaleOptions
@@ -54,6 +59,10 @@ public struct Upscaler: Sendable {
             colour = try upscaleEDSR(planes, progress: progress, shouldCancel: shouldCancel)
         case .espcn, .fsrcnn, .lapsrn:
             colour = try upscaleLuma(planes, progress: progress, shouldCancel: shouldCancel)
+        case .srmd:
+            colour = try upscaleSRMD(planes, progress: progress, shouldCancel: shouldCancel)
+        case .realesrgan:
+            colour = try upscaleRealESRGAN(planes, progress: progress, shouldCancel: shouldCancel)
         }
         let alpha = planes.alpha.map { enlargeAlpha($0, bitDepth: image.bitDepth) }
         return planes.assemble(colour: colour, alpha: alpha, width: image.width * model.scale,

