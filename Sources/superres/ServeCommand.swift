@@ -106,6 +106,9 @@ struct ServeCommand: ParsableCommand {
         }
     }
 
+    /// The model served when neither `--model` nor `SUPERRES_MODEL` names one.
+    static let defaultModel = "srmdnf-x3"
+
     /// Flags, then environment variables, then defaults.
     func resolve(_ environment: [String: String]) throws(ServerStartupError) -> ServerConfiguration {
         var configuration = ServerConfiguration()
@@ -116,6 +119,9 @@ struct ServeCommand: ParsableCommand {
         } else if let list = environment["SUPERRES_MODEL"], !list.isEmpty {
             configuration.models = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 .filter { !$0.isEmpty }
+        } else {
+            // The default: SRMD-NF ×3, EDSR-class quality at a small cost (`superres models pull srmdnf-x3`).
+            configuration.models = [ServeCommand.defaultModel]
         }
         if let value = try setting(maxUploadMb, "SUPERRES_MAX_UPLOAD_MB", environment, Double.init) {
             guard value > 0, value < 1e6 else { throw ServerStartupError("--max-upload-mb must be positive") }
