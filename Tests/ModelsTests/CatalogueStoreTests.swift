@@ -234,7 +234,7 @@ struct CatalogueStoreTests {
         }
         #expect(notInstalled?.description.contains("superres models pull espcn-x4") == true)
 
-        // An ncnn entry (here: placeholder files of the right sizes) is refused clearly, not parsed as a GraphDef.
+        // An ncnn entry (here: zero-filled files of the right sizes) goes to the ncnn reader, which refuses them.
         let srmdnf = try #require(ModelCatalogue.entry(named: "srmdnf-x3"))
         let folder = ModelStore.folder(of: srmdnf, in: store.path)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -243,8 +243,8 @@ struct CatalogueStoreTests {
         }
         #expect(try ModelStore.locate("srmdnf-x3", in: store.path) == folder + "/srmdnf_x3.param")
         let ncnn = #expect(throws: ModelError.self) { try ModelLoader.load(nameOrPath: "srmdnf-x3", store: store.path) }
-        #expect(ncnn?.code == .unsupportedOperation)
-        #expect(ncnn?.message.contains("ncnn") == true)
+        #expect(ncnn?.code == .malformed)
+        #expect(ncnn?.source.hasSuffix("srmdnf_x3.param") == true)
         #expect(ModelStore.verify(srmdnf, in: store.path) != .ok)
     }
 }
