@@ -6,18 +6,7 @@ extension SuperresServer {
     /// `POST /enhance`: the Flask service's API. Multipart field `image` in, the enlarged image out (PNG unless
     /// `format` says otherwise), the same pixels as `superres upscale` with the same model.
     func enhance(_ request: Request, context: BasicRequestContext) async throws(ServiceError) -> Response {
-        let parameters = try UpscaleParameters(request.uri.queryParameters)
-        let model = try models.select(name: parameters.model, scale: parameters.scale)
-        guard isReady else {
-            throw ServiceError(.shuttingDown, "The server is shutting down and takes no new images. Try again shortly.")
-        }
-        let upload = try await ImageUpload.read(
-            from: request,
-            maxBytes: configuration.maxUploadBytes,
-            maxPixels: configuration.maxPixels,
-            io: io
-        )
-        try await engine.admit()
+        let (parameters, model, upload) = try await acceptUpload(request)
         let token = CancelToken()
         let key = remember(token)
         defer { forget(key) }
@@ -67,5 +56,25 @@ extension SuperresServer {
             ],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: outcome.encoded ?? []))
         )
+    }
+
+    /// What `POST /enhance` and `POST /api/v1/jobs` both do first: read the query, pick the model, refuse during
+    /// shutdown, read and check the upload (size and pixel limits from the header), then take a place in the queue.
+    func acceptUpload(
+        _ request: Request
+    ) async throws(ServiceError) -> (UpscaleParameters, LoadedModel, ImageUpload) {
+        let parameters = try UpscaleParameters(request.uri.queryParameters)
+        let model = try models.select(name: parameters.model, scale: parameters.scale)
+        guard isReady else {
+            throw ServiceError(.shuttingDown, "The server is shutting down and takes no new images. Try again shortly.")
+        }
+        let upload = try await ImageUpload.read(
+            from: request,
+            maxBytes: configuration.maxUploadBytes,
+            maxPixels: configuration.maxPixels,
+            io: io
+        )
+        try await engine.admit()
+        return (parameters, model, upload)
     }
 }

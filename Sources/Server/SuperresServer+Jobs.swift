@@ -7,18 +7,7 @@ import Logging
 extension SuperresServer {
     /// `POST /api/v1/jobs`: checks and stores the upload, queues it, answers 202 with the job and its links.
     func submitJob(_ request: Request, context: BasicRequestContext) async throws(ServiceError) -> Response {
-        let parameters = try UpscaleParameters(request.uri.queryParameters)
-        let model = try models.select(name: parameters.model, scale: parameters.scale)
-        guard isReady else {
-            throw ServiceError(.shuttingDown, "The server is shutting down and takes no new images. Try again shortly.")
-        }
-        let upload = try await ImageUpload.read(
-            from: request,
-            maxBytes: configuration.maxUploadBytes,
-            maxPixels: configuration.maxPixels,
-            io: io
-        )
-        try await engine.admit()
+        let (parameters, model, upload) = try await acceptUpload(request)
         let now = Date()
         let record = JobRecord(
             id: JobStore.makeID(),
