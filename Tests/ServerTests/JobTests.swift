@@ -56,6 +56,8 @@ struct JobTests {
     @Test func eventsReportProgressThenDone() async throws {
         let test = try await TestServer.make { $0.tileSize = 16 }
         defer { test.removeData() }
+        // Slow the tiles down so the job is still running when the event stream connects, even on a busy machine.
+        test.server.engine.afterTile.withLock { $0 = { _, _ in Thread.sleep(forTimeInterval: 0.1) } }
         let png = try Fixtures.cropPNG(side: 40)
         try await test.withClient { client in
             let id = try await client.submitJob(.image(png))
