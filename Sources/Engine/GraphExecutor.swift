@@ -5,24 +5,49 @@ import Tensor
 public enum KernelChoice: String, Sendable, CaseIterable {
     /// The plain reference kernels: slow, obviously correct.
     case reference
-    /// The optimized kernels (the default).
+    /// The optimized kernels (the default): Winograd F(6×6, 3×3) for 3×3 convolutions with 16 or more input channels,
+    /// the direct SIMD kernel (bit-identical to the reference) for the others.
     case fast
+    /// The fast path without Winograd: every convolution on the direct kernel, so outputs equal the reference kernels'
+    /// bit for bit. For tests and comparisons.
+    case direct
 }
 
 /// A graph prepared to run: optimized once, convolution weights packed once; `run` may be called from any thread.
+///
+/// Memory is planned per run: each value is released after its last reader, a convolution that adds a residual
+/// whose last reader it is writes its output into the residual's buffer, released buffers are reused by the next
+/// value of the same size, and cheap values with long lives (a 3-channel input's first convolution, kept for a global
+/// skip connection) are recomputed where they are needed again instead of being held.
 public final class GraphExecutor: Sendable {
     /// The optimized graph this executor runs.
     public let graph: Graph
     public let kernels: KernelChoice
     private let steps: [Step]
-    private let lastUse: [Int]
+    /// For each node, the steps that read it, in order (graph outputs are read at `Int.max`).
+    private let readers: [[Int]]
+    /// The nodes recomputed at each use rather than held between distant uses.
+    private let recomputed: Set<Int>
 
     private enum Step: Sendable {
         case input
         case constant(Tensor)
         case direct(DirectConvolution)
+        case winograd(WinogradConvolution)
         case node(Node)
+
+        /// Whether the step computes its value (rather than passing on the input or a constant).
+        var isComputed: Bool {
+            switch self {
+            case .input, .constant: false
+            default: true
+            }
+        }
     }
+
+    /// The most memory the Winograd convolutions of one graph may keep as transformed weights; above it they keep
+    /// only the plain weights and transform them at each call (which costs little on large inputs).
+    public static let transformedWeightBudget = 96 << 20
 
     /// Optimizes `graph` (unless `optimize` is false) and prepares its kernels.
     public init(graph: Graph, kernels: KernelChoice = .fast, optimize: Bool = true) throws(GraphError) {
@@ -30,27 +55,72 @@ public final class GraphExecutor: Sendable {
         guard prepared.inputNodes.count == 1 else {
             throw GraphError(.unsupported, "the graph has \(prepared.inputNodes.count) inputs; one is supported")
         }
+        // Winograd weights are kept transformed when all of them fit the budget.
+        var transformedBytes = 0
+        if kernels == .fast {
+            for node in prepared.nodes {
+                guard case .convolution(let geometry, _) = node.operation, Self.usesWinograd(geometry) else { continue }
+                let alpha = WinogradConvolution.TileSize.f6x6.rawValue + 2
+                let blocks = (geometry.outputChannels + 15) / 16
+                transformedBytes += alpha * alpha * (blocks * geometry.inputChannels + 1) * 16 * 4
+            }
+        }
+        let keepTransformed = transformedBytes <= Self.transformedWeightBudget
         var steps: [Step] = []
         for node in prepared.nodes {
             switch node.operation {
             case .input: steps.append(.input)
             case .constant(let tensor): steps.append(.constant(tensor))
-            case .convolution(let geometry, let epilogue) where kernels == .fast:
+            case .convolution(let geometry, let epilogue) where kernels != .reference:
                 guard let weights = prepared.constant(node.inputs[1]) else {
                     throw GraphError(.unsupported, node: node.name, "convolution weights are not constant")
                 }
-                steps.append(.direct(DirectConvolution(weights: weights, geometry: geometry, epilogue: epilogue)))
+                if kernels == .fast && Self.usesWinograd(geometry) {
+                    steps.append(
+                        .winograd(
+                            WinogradConvolution(
+                                weights: weights, geometry: geometry, epilogue: epilogue, tileSize: .f6x6,
+                                keepsTransformedWeights: keepTransformed)))
+                } else {
+                    steps.append(.direct(DirectConvolution(weights: weights, geometry: geometry, epilogue: epilogue)))
+                }
             default: steps.append(.node(node))
             }
         }
-        // The last step that reads each value, so intermediate tensors are released as soon as possible.
-        var lastUse = [Int](repeating: -1, count: prepared.nodes.count)
-        for (index, node) in prepared.nodes.enumerated() { for input in node.inputs { lastUse[input] = index } }
-        for output in prepared.outputs { lastUse[output.node] = Int.max }
+        var readers = [[Int]](repeating: [], count: prepared.nodes.count)
+        for (index, node) in prepared.nodes.enumerated() {
+            for input in node.inputs where readers[input].last != index { readers[input].append(index) }
+        }
+        for output in prepared.outputs { readers[output.node].append(Int.max) }
+        // A value is recomputed rather than held when it is cheap: made only from the graph input and constants by a
+        // convolution over at most 4 channels or an element-wise operation, and not itself a graph output.
+        var recomputed = Set<Int>()
+        let outputNodes = Set(prepared.outputs.map(\.node))
+        for (index, node) in prepared.nodes.enumerated() where !outputNodes.contains(index) {
+            let cheap: Bool
+            switch node.operation {
+            case .convolution(let geometry, _): cheap = geometry.inputChannels <= 4
+            case .binary, .unary, .activation: cheap = true
+            default: cheap = false
+            }
+            let sourcesAvailable = node.inputs.allSatisfy { input in
+                switch prepared.nodes[input].operation {
+                case .input, .constant: true
+                default: recomputed.contains(input)
+                }
+            }
+            if cheap && sourcesAvailable { recomputed.insert(index) }
+        }
         self.graph = prepared
         self.kernels = kernels
         self.steps = steps
-        self.lastUse = lastUse
+        self.readers = readers
+        self.recomputed = recomputed
+    }
+
+    /// Whether the fast kernels run this convolution with Winograd's algorithm.
+    static func usesWinograd(_ geometry: ConvolutionGeometry) -> Bool {
+        WinogradConvolution.supports(geometry) && geometry.inputChannels >= 16
     }
 
     /// The output shapes for an input of `inputShape`, checked without computing anything.
@@ -62,26 +132,17 @@ public final class GraphExecutor: Sendable {
     /// Runs the network on `input` (NHWC); returns every named output.
     public func run(_ input: Tensor) throws(GraphError) -> [String: Tensor] {
         _ = try graph.inferShapes(inputShape: input.shape)
-        var values = [Tensor?](repeating: nil, count: steps.count)
-        for (index, step) in steps.enumerated() {
-            let node = graph.nodes[index]
-            let value: Tensor
-            switch step {
-            case .input: value = input
-            case .constant(let tensor): value = tensor
-            case .direct(let convolution):
-                value = convolution(values[node.inputs[0]]!, residual: node.inputs.count > 2 ? values[node.inputs[2]] : nil)
-            case .node(let node):
-                value = try Self.evaluate(node, inputs: node.inputs.map { values[$0]! }, kernels: kernels)
+        var state = RunState(count: steps.count)
+        for index in steps.indices where !recomputed.contains(index) {
+            guard steps[index].isComputed else {
+                if case .input = steps[index] { state.values[index] = input }
+                continue
             }
-            values[index] = value
-            for input in node.inputs where lastUse[input] == index {
-                if case .constant = steps[input] { continue }
-                values[input] = nil
-            }
+            try compute(index, input: input, state: &state)
+            release(after: index, state: &state)
         }
         var outputs: [String: Tensor] = [:]
-        for output in graph.outputs { outputs[output.name] = values[output.node]! }
+        for output in graph.outputs { outputs[output.name] = state.values[output.node]! }
         return outputs
     }
 
@@ -93,11 +154,123 @@ public final class GraphExecutor: Sendable {
         return value
     }
 
+    /// The values of one run, and the buffers released by earlier steps, kept for the next value of their size.
+    private struct RunState {
+        var values: [Tensor?]
+        var spare: [[Float]] = []
+        init(count: Int) { values = [Tensor?](repeating: nil, count: count) }
+
+        /// A buffer of `count` values, reused if one was released; its contents are undefined.
+        mutating func buffer(count: Int) -> [Float] {
+            if let match = spare.firstIndex(where: { $0.count == count }) { return spare.remove(at: match) }
+            spare.removeAll()  // Sizes changed: let the old buffers go rather than hold them beside the new ones.
+            return [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+        }
+
+        /// Takes value `node` out of the run (for reuse of its buffer in place).
+        mutating func take(_ node: Int) -> [Float] {
+            let scalars = values[node]!.scalars
+            values[node] = nil
+            return scalars
+        }
+    }
+
+    /// The value of `node`, computed (with the recomputed values it needs) if it is not held.
+    private func value(_ node: Int, input: Tensor, state: inout RunState) throws(GraphError) -> Tensor {
+        if let held = state.values[node] { return held }
+        switch steps[node] {
+        case .input: return input
+        case .constant(let tensor): return tensor
+        default:
+            try compute(node, input: input, state: &state)
+            return state.values[node]!
+        }
+    }
+
+    /// Whether step `index` may overwrite the value of `node` (it is that value's last reader here).
+    private func consumes(_ node: Int, at index: Int) -> Bool {
+        if recomputed.contains(node) { return true }
+        guard let position = readers[node].firstIndex(of: index) else { return false }
+        return position == readers[node].count - 1
+    }
+
+    private func compute(_ index: Int, input: Tensor, state: inout RunState) throws(GraphError) {
+        let node = graph.nodes[index]
+        if case .winograd(let convolution) = steps[index] {
+            try runWinograd(convolution, node: node, at: index, input: input, state: &state)
+            for id in node.inputs where recomputed.contains(id) { state.values[id] = nil }
+            return
+        }
+        // The other kernels allocate their own outputs: let the kept buffers go first, so they do not add to the peak.
+        state.spare.removeAll()
+        var inputs: [Tensor] = []
+        for id in node.inputs { inputs.append(try value(id, input: input, state: &state)) }
+        switch steps[index] {
+        case .input: state.values[index] = input
+        case .constant(let tensor): state.values[index] = tensor
+        case .direct(let convolution):
+            state.values[index] = convolution(inputs[0], residual: inputs.count > 2 ? inputs[2] : nil)
+        case .winograd: break  // Run above.
+        case .node(let node):
+            state.values[index] = try Self.evaluate(node, inputs: inputs, kernels: kernels)
+        }
+        // Recomputed inputs are rebuilt where they are next needed.
+        for id in node.inputs where recomputed.contains(id) { state.values[id] = nil }
+    }
+
+    /// Runs a Winograd step into a reused buffer, or into its residual's buffer when this step is the residual's last
+    /// reader.
+    private func runWinograd(
+        _ convolution: WinogradConvolution, node: Node, at index: Int, input: Tensor, state: inout RunState
+    ) throws(GraphError) {
+        let source = try value(node.inputs[0], input: input, state: &state)
+        let shape = FeatureMapShape(nhwc: source.shape)!
+        let outShape = convolution.geometry.outputShape(height: shape.height, width: shape.width)
+        var output: [Float]
+        var residual: [Float] = []
+        var inPlace = false
+        if node.inputs.count > 2 {
+            let residualNode = node.inputs[2]
+            let held = try value(residualNode, input: input, state: &state)
+            if residualNode != node.inputs[0], consumes(residualNode, at: index), steps[residualNode].isComputed {
+                output = state.take(residualNode)  // Now the only reference: written in place, not copied.
+                inPlace = true
+            } else {
+                residual = held.scalars
+                output = state.buffer(count: outShape.elementCount)
+            }
+        } else {
+            output = state.buffer(count: outShape.elementCount)
+        }
+        let addsResidual = node.inputs.count > 2
+        source.scalars.withUnsafeBufferPointer { sourceBuffer in
+            residual.withUnsafeBufferPointer { residualBuffer in
+                output.withUnsafeMutableBufferPointer { target in
+                    convolution.run(
+                        input: sourceBuffer, height: shape.height, width: shape.width, output: target,
+                        residual: addsResidual ? (inPlace ? UnsafeBufferPointer(target) : residualBuffer) : nil)
+                }
+            }
+        }
+        state.values[index] = Tensor(shape: outShape.nhwc, scalars: output)
+    }
+
+    /// Releases the values step `index` read for the last time (or, for recomputed values, read until much later),
+    /// keeping their buffers for reuse.
+    private func release(after index: Int, state: inout RunState) {
+        for id in graph.nodes[index].inputs {
+            guard state.values[id] != nil, !recomputed.contains(id), steps[id].isComputed, readers[id].last == index
+            else { continue }
+            state.spare.append(state.take(id))
+            if state.spare.count > 2 { state.spare.removeFirst() }
+        }
+    }
+
     /// Computes one node from its input values.
     static func evaluate(_ node: Node, inputs: [Tensor], kernels: KernelChoice) throws(GraphError) -> Tensor {
         let inputShapes = inputs.map(\.shape)
         _ = try Graph.shape(of: node, inputShapes: inputShapes, graphInput: [])
-        let fast = kernels == .fast
+        let fast = kernels != .reference
         switch node.operation {
         case .input, .constant:
             throw GraphError(.unsupported, node: node.name, "inputs and constants are not evaluated")

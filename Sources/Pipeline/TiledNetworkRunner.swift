@@ -16,15 +16,30 @@ public struct TileRegion: Sendable, Equatable {
 /// field (`tileMarginIsExact`), and the kernels compute every output value in the same order wherever it lies, the
 /// stitched result is identical to running the whole image at once; networks whose field is too wide to carry
 /// (Real-ESRGAN x4plus) get a fixed context margin and differ slightly near the seams.
+/// The size of the tiles' cores: squares (`--tile N`) or full-width bands (the automatic choice).
+public struct TileLayout: Sendable, Equatable, CustomStringConvertible {
+    public var width: Int
+    public var height: Int
+
+    public init(width: Int, height: Int) {
+        self.width = max(1, width)
+        self.height = max(1, height)
+    }
+
+    /// Square cores of `side` pixels.
+    public static func square(_ side: Int) -> TileLayout { TileLayout(width: side, height: side) }
+
+    public var description: String { "\(width)×\(height)" }
+}
+
 public enum TiledNetworkRunner {
-    /// The tiles covering `width × height` with cores of at most `tileSize` pixels a side and `margin` of context.
-    public static func plan(width: Int, height: Int, tileSize: Int, margin: Int) -> [TileRegion] {
-        let size = max(1, tileSize)
+    /// The tiles covering `width × height` with cores of at most `layout` pixels and `margin` of context.
+    public static func plan(width: Int, height: Int, layout: TileLayout, margin: Int) -> [TileRegion] {
         var tiles: [TileRegion] = []
-        for y in stride(from: 0, to: height, by: size) {
-            for x in stride(from: 0, to: width, by: size) {
-                let w = min(size, width - x)
-                let h = min(size, height - y)
+        for y in stride(from: 0, to: height, by: layout.height) {
+            for x in stride(from: 0, to: width, by: layout.width) {
+                let w = min(layout.width, width - x)
+                let h = min(layout.height, height - y)
                 let x0 = max(0, x - margin)
                 let y0 = max(0, y - margin)
                 let x1 = min(width, x + w + margin)
@@ -38,32 +53,62 @@ public enum TiledNetworkRunner {
         return tiles
     }
 
-    /// A tile size that keeps each of the network's feature maps near `budgetBytes`, or nil (no tiling) when the
-    /// whole image already fits.
-    public static func automaticTileSize(
-        for model: SuperResolutionModel, width: Int, height: Int, budgetBytes: Int = 128 << 20
-    ) -> Int? {
-        let channels = max(model.widestFeatureMap, 1)
-        let pixels = budgetBytes / (4 * channels)
-        if width * height <= pixels { return nil }
-        let side = Int(Double(pixels).squareRoot())
-        return max(side - 2 * model.tileMargin, 64)
+    /// The tiles covering `width × height` with square cores of at most `tileSize` pixels a side.
+    public static func plan(width: Int, height: Int, tileSize: Int, margin: Int) -> [TileRegion] {
+        plan(width: width, height: height, layout: .square(tileSize), margin: margin)
     }
 
-    /// Runs `model` on the NHWC `input` (`[1, H, W, C]`), tile by tile (`tileSize` nil or ≤ 0: all at once), and
-    /// returns the NHWC output `[1, H·s, W·s, C']`.
+    /// The feature-map budget of automatic tiling: each of the network's widest maps stays near this size. With the
+    /// executor's memory plan (two such maps live in EDSR's body) this keeps EDSR at 500×500 under 600 MB.
+    public static let defaultBudgetBytes = 176 << 20
+
+    /// A tiling that keeps each of the network's feature maps near `budgetBytes`, or nil (no tiling) when the whole
+    /// image already fits.
+    ///
+    /// Full-width bands are preferred: a band recomputes `margin` rows on each inner edge only, where square tiles
+    /// recompute margins on four sides. The image is cut into as few bands of equal height as fit the budget; when even
+    /// a band of twice the margin does not fit (very wide images), square tiles are used.
+    public static func automaticLayout(
+        for model: SuperResolutionModel, width: Int, height: Int, budgetBytes: Int = defaultBudgetBytes
+    ) -> TileLayout? {
+        automaticLayout(
+            channels: model.widestFeatureMap, margin: model.tileMargin, width: width, height: height,
+            budgetBytes: budgetBytes)
+    }
+
+    /// The automatic layout for a network whose widest maps have `channels` channels and whose tiles need `margin`.
+    public static func automaticLayout(
+        channels: Int, margin: Int, width: Int, height: Int, budgetBytes: Int = defaultBudgetBytes
+    ) -> TileLayout? {
+        let pixels = budgetBytes / (4 * max(channels, 1))
+        if width * height <= pixels { return nil }
+        let rowsThatFit = pixels / width
+        if rowsThatFit >= max(4 * margin, 1), height >= 2 {
+            for bands in 2...height {
+                let core = (height + bands - 1) / bands
+                let rows = core + (bands > 2 ? 2 : 1) * margin
+                if rows <= rowsThatFit { return TileLayout(width: width, height: core) }
+            }
+        }
+        let side = Int(Double(pixels).squareRoot())
+        return .square(max(side - 2 * margin, 64))
+    }
+
+    /// Runs `model` on the NHWC `input` (`[1, H, W, C]`), tile by tile (`layout` nil: all at once), and returns the
+    /// NHWC output `[1, H·s, W·s, C']`.
     ///
     /// `progress(done, total)` is called after each tile; `shouldCancel` is asked before each tile.
     public static func run(
-        _ model: SuperResolutionModel, input: Tensor, tileSize: Int?,
+        _ model: SuperResolutionModel, input: Tensor, layout: TileLayout?,
         progress: (Int, Int) -> Void = { _, _ in }, shouldCancel: () -> Bool = { false }
     ) throws(PipelineError) -> Tensor {
         guard let shape = FeatureMapShape(nhwc: input.shape) else {
             throw .unsupportedImage("network input \(input.shape) is not NHWC")
         }
         let s = model.scale
-        let size = (tileSize ?? 0) > 0 ? tileSize! : max(shape.width, shape.height)
-        let tiles = plan(width: shape.width, height: shape.height, tileSize: size, margin: model.tileMargin)
+        let tiles = plan(
+            width: shape.width, height: shape.height,
+            layout: layout ?? TileLayout(width: shape.width, height: shape.height), margin: model.tileMargin)
         if tiles.count == 1 {
             if shouldCancel() { throw .cancelled }
             let result = try runWhole(model, input)

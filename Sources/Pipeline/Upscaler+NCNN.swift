@@ -84,7 +84,7 @@ extension Upscaler {
         let output = try TiledNetworkRunner.run(
             model,
             input: Tensor(shape: [1, paddedHeight, paddedWidth, channels], scalars: input),
-            tileSize: networkTileSize(width: paddedWidth, height: paddedHeight),
+            layout: networkTileLayout(width: paddedWidth, height: paddedHeight),
             progress: progress,
             shouldCancel: shouldCancel
         )

@@ -69,9 +69,11 @@ public struct Upscaler: Sendable {
             height: image.height * model.scale)
     }
 
-    func networkTileSize(width: Int, height: Int) -> Int? {
-        if let size = options.tileSize { return size }
-        return TiledNetworkRunner.automaticTileSize(for: model, width: width, height: height)
+    /// The tiling for a network input of `width × height`: the user's square tiles (`tileSize`, 0 for none) or the
+    /// automatic layout.
+    func networkTileLayout(width: Int, height: Int) -> TileLayout? {
+        if let size = options.tileSize { return size > 0 ? .square(size) : nil }
+        return TiledNetworkRunner.automaticLayout(for: model, width: width, height: height)
     }
 
     // MARK: EDSR
@@ -89,7 +91,7 @@ public struct Upscaler: Sendable {
         }
         let output = try TiledNetworkRunner.run(
             model, input: Tensor(shape: [1, h, w, 3], scalars: input),
-            tileSize: networkTileSize(width: w, height: h), progress: progress, shouldCancel: shouldCancel)
+            layout: networkTileLayout(width: w, height: h), progress: progress, shouldCancel: shouldCancel)
         var result = output.scalars
         let pixels = result.count / 3
         for p in 0..<pixels {
@@ -107,7 +109,7 @@ public struct Upscaler: Sendable {
         let ycrcb = planes.ycrcbUnit()
         let luma = Tensor(shape: [1, h, w, 1], scalars: ycrcb.y)
         let output = try TiledNetworkRunner.run(
-            model, input: luma, tileSize: networkTileSize(width: w, height: h),
+            model, input: luma, layout: networkTileLayout(width: w, height: h),
             progress: progress, shouldCancel: shouldCancel)
         guard let cr = ycrcb.cr, let cb = ycrcb.cb else { return .greyUnit(output.scalars) }
         let enlarge: (FloatPlane) -> FloatPlane

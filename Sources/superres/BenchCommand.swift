@@ -107,6 +107,7 @@ struct BenchCommand: ParsableCommand {
         let input = try BenchInput.crop(size: size, from: image ?? BenchInput.defaultImage)
         let upscaler = Upscaler(model: model, options: UpscaleOptions(tileSize: tile))
         let rssAfterLoad = BenchInput.peakRSSMegabytes()
+        let rssModel = BenchInput.currentRSSMegabytes()
         for _ in 0..<warmup { _ = try upscaler.upscale(input) }
         var times: [Double] = []
         for _ in 0..<runs {
@@ -122,7 +123,7 @@ struct BenchCommand: ParsableCommand {
             gflops: Double(model.flopsPerInputPixel) * Double(size * size) / median / 1e9,
             megapixelsOutPerSecond: Double(size * size * model.scale * model.scale) / median / 1e6,
             msPerInputMegapixel: median * 1000 / (Double(size * size) / 1e6),
-            rssLoadMB: rssAfterLoad, rssPeakMB: BenchInput.peakRSSMegabytes())
+            rssLoadMB: rssAfterLoad, rssModelMB: rssModel, rssPeakMB: BenchInput.peakRSSMegabytes())
     }
 }
 
@@ -139,20 +140,25 @@ struct BenchRow: Codable {
     var gflops: Double
     var megapixelsOutPerSecond: Double
     var msPerInputMegapixel: Double
+    /// Peak resident memory while the model loaded.
     var rssLoadMB: Double
+    /// Resident memory once the model is loaded (what it holds while idle).
+    var rssModelMB: Double
+    /// Peak resident memory of the whole case.
     var rssPeakMB: Double
 
     static func markdownTable(_ rows: [BenchRow]) -> String {
         var lines = [
-            "| model | LR size | threads | median s | min s | ms / input MP | MPix out/s | GFLOP/s | RSS load MB | RSS peak MB |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "| model | LR size | threads | median s | min s | ms / input MP | MPix out/s | GFLOP/s | RSS load peak MB | RSS model MB | RSS peak MB |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for r in rows {
             lines.append(
                 "| \(r.model) | \(r.size)×\(r.size) | \(r.threads) | \(String(format: "%.4f", r.medianSeconds)) | "
                     + "\(String(format: "%.4f", r.minSeconds)) | \(String(format: "%.0f", r.msPerInputMegapixel)) | "
                     + "\(String(format: "%.2f", r.megapixelsOutPerSecond)) | \(String(format: "%.1f", r.gflops)) | "
-                    + "\(String(format: "%.0f", r.rssLoadMB)) | \(String(format: "%.0f", r.rssPeakMB)) |")
+                    + "\(String(format: "%.0f", r.rssLoadMB)) | \(String(format: "%.0f", r.rssModelMB)) | "
+                    + "\(String(format: "%.0f", r.rssPeakMB)) |")
         }
         return lines.joined(separator: "\n")
     }
@@ -197,9 +203,14 @@ enum BenchInput {
     }
 
     /// Peak resident set size of this process so far (VmHWM), in MB.
-    static func peakRSSMegabytes() -> Double {
+    static func peakRSSMegabytes() -> Double { statusMegabytes("VmHWM:") }
+
+    /// The resident memory now, in MiB.
+    static func currentRSSMegabytes() -> Double { statusMegabytes("VmRSS:") }
+
+    static func statusMegabytes(_ field: String) -> Double {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field) }),
             let kilobytes = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
         else { return .nan }
         return kilobytes / 1024
