@@ -83,6 +83,33 @@ public enum ColourConversion {
         }
     }
 
+    /// `ycrcbToRGB(_:)` of three planes of unit floats, each first quantized to 8 bits as OpenCV's
+    /// `convertTo(CV_8U, 255)` does (×255, rounded half to even, saturated): one pass, no merged copy.
+    public static func ycrcbUnitPlanesToRGB(y: [Float], cr: [Float], cb: [Float]) -> [UInt8] {
+        precondition(y.count == cr.count && y.count == cb.count, "plane sizes differ")
+        let pixels = y.count
+        let half = 1 << (yuvShift - 1)
+        @inline(__always) func quantize(_ value: Float) -> Int {
+            let rounded = (value * 255).rounded(.toNearestOrEven)
+            return rounded <= 0 ? 0 : rounded >= 255 ? 255 : Int(rounded)
+        }
+        return [UInt8](unsafeUninitializedCapacity: pixels * 3) { out, initialised in
+            y.withUnsafeBufferPointer { yp in
+                cr.withUnsafeBufferPointer { crp in
+                    cb.withUnsafeBufferPointer { cbp in
+                        for i in 0..<pixels {
+                            let luma = quantize(yp[i]), red = quantize(crp[i]) - 128, blue = quantize(cbp[i]) - 128
+                            out[i * 3 + 2] = saturate(luma + ((blue * cb2b + half) >> yuvShift))
+                            out[i * 3 + 1] = saturate(luma + ((blue * cb2g + red * cr2g + half) >> yuvShift))
+                            out[i * 3] = saturate(luma + ((red * cr2r + half) >> yuvShift))
+                        }
+                    }
+                }
+            }
+            initialised = pixels * 3
+        }
+    }
+
     private static func fromYCrCb(_ source: [UInt8], blueIndex: Int) -> [UInt8] {
         precondition(source.count % 3 == 0, "\(source.count) samples is not a whole number of Y, Cr, Cb pixels")
         let pixels = source.count / 3

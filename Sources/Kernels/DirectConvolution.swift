@@ -51,25 +51,37 @@ public final class DirectConvolution: Sendable {
         precondition(inShape.channels == g.inputChannels, "input has \(inShape.channels) channels, not \(g.inputChannels)")
         let outShape = g.outputShape(height: inShape.height, width: inShape.width)
         precondition(!epilogue.addsResidual || residual?.shape == outShape.nhwc, "residual shape")
+        guard outShape.height > 0, outShape.width > 0 else { return Tensor(shape: outShape.nhwc, repeating: 0) }
         let padded = Self.zeroPadded(input.scalars, shape: inShape, geometry: g)
-        var output = [Float](repeating: 0, count: outShape.elementCount)
+        let count = outShape.elementCount
         let residualScalars = residual?.scalars ?? []
-        padded.withUnsafeBufferPointer { paddedBuffer in
-            packedWeights.withUnsafeBufferPointer { weightBuffer in
-                residualScalars.withUnsafeBufferPointer { residualBuffer in
-                    output.withUnsafeMutableBufferPointer { outputBuffer in
-                        let job = Job(
-                            input: paddedBuffer.baseAddress!, paddedWidth: inShape.width + g.padLeft + g.padRight,
-                            weights: weightBuffer.baseAddress!, output: outputBuffer.baseAddress!,
-                            residual: residualBuffer.baseAddress, outputShape: outShape, convolution: self)
-                        let pairCount = (blockCount + 1) / 2
-                        // Block-pair major: consecutive work items reuse the same weights from cache.
-                        pool.parallelFor(pairCount * outShape.height) { item in
-                            job.run(row: item % outShape.height, pair: item / outShape.height)
+        // Not zero-filled first: every output value is written exactly once.
+        let output = [Float](unsafeUninitializedCapacity: count) { outputBuffer, initialized in
+            padded.withUnsafeBufferPointer { paddedBuffer in
+                packedWeights.withUnsafeBufferPointer { weightBuffer in
+                    residualScalars.withUnsafeBufferPointer { residualBuffer in
+                        paddedBias.withUnsafeBufferPointer { bias in
+                            paddedSlopes.withUnsafeBufferPointer { slopes in
+                                let job = Job(
+                                    input: paddedBuffer.baseAddress!,
+                                    paddedWidth: inShape.width + g.padLeft + g.padRight,
+                                    weights: weightBuffer.baseAddress!, output: outputBuffer.baseAddress!,
+                                    residual: epilogue.addsResidual ? residualBuffer.baseAddress : nil,
+                                    outputShape: outShape, geometry: g, blockCount: blockCount,
+                                    bias: epilogue.bias == nil ? nil : bias.baseAddress!,
+                                    activation: WinogradConvolution.activationCode(epilogue.activation),
+                                    slopes: slopes.baseAddress!, scale: epilogue.scale)
+                                let pairCount = (blockCount + 1) / 2
+                                // Block-pair major: consecutive work items reuse the same weights from cache.
+                                pool.parallelFor(pairCount * outShape.height) { item in
+                                    job.run(row: item % outShape.height, pair: item / outShape.height)
+                                }
+                            }
                         }
                     }
                 }
             }
+            initialized = count
         }
         return Tensor(shape: outShape.nhwc, scalars: output)
     }
@@ -105,17 +117,23 @@ extension DirectConvolution {
         let output: UnsafeMutablePointer<Float>
         let residual: UnsafePointer<Float>?
         let outputShape: FeatureMapShape
-        let convolution: DirectConvolution
+        let geometry: ConvolutionGeometry
+        let blockCount: Int
+        // The epilogue as raw values, so storing a result touches no reference-counted storage.
+        let bias: UnsafePointer<Float>?
+        /// `WinogradConvolution.activationCode`: 0 none, 1 ReLU, 2 per-channel slopes.
+        let activation: Int
+        let slopes: UnsafePointer<Float>
+        let scale: Float?
 
         /// Computes output row `row` for the channel blocks `2 * pair` and `2 * pair + 1` (if it exists).
         func run(row y: Int, pair: Int) {
-            let c = convolution
-            let g = c.geometry
+            let g = geometry
             let lanes = DirectConvolution.lanes
             let ci = g.inputChannels
             let taps = g.kernelHeight * g.kernelWidth * ci
             let block0 = 2 * pair
-            let hasSecond = block0 + 1 < c.blockCount
+            let hasSecond = block0 + 1 < blockCount
             let w0 = weights + block0 * taps * lanes
             let w1 = weights + (hasSecond ? block0 + 1 : block0) * taps * lanes
             var x = 0
@@ -144,7 +162,7 @@ extension DirectConvolution {
 
         @inline(__always)
         private func inputBase(y: Int, x: Int, ky: Int, kx: Int) -> UnsafePointer<Float> {
-            input + ((y + ky) * paddedWidth + x + kx) * convolution.geometry.inputChannels
+            input + ((y + ky) * paddedWidth + x + kx) * geometry.inputChannels
         }
 
         @inline(__always)
@@ -155,7 +173,7 @@ extension DirectConvolution {
         private func sixPixelsTwoBlocks(
             y: Int, x: Int, w0: UnsafePointer<Float>, w1: UnsafePointer<Float>, block0: Int
         ) {
-            let g = convolution.geometry
+            let g = geometry
             let ci = g.inputChannels
             let lanes = DirectConvolution.lanes
             var a00 = Vector(), a01 = Vector(), a10 = Vector(), a11 = Vector(), a20 = Vector(), a21 = Vector()
@@ -204,7 +222,7 @@ extension DirectConvolution {
         }
 
         private func eightPixelsOneBlock(y: Int, x: Int, w: UnsafePointer<Float>, block: Int) {
-            let g = convolution.geometry
+            let g = geometry
             let ci = g.inputChannels
             let lanes = DirectConvolution.lanes
             var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector()
@@ -238,7 +256,7 @@ extension DirectConvolution {
         }
 
         private func onePixel(y: Int, x: Int, weights w: UnsafePointer<Float>, block: Int) {
-            let g = convolution.geometry
+            let g = geometry
             let ci = g.inputChannels
             let lanes = DirectConvolution.lanes
             var acc = Vector()
@@ -256,36 +274,34 @@ extension DirectConvolution {
         }
 
         /// Runs the epilogue on 16 sums of pixel (y, x), channels `block * 16 ..< +16`, and stores the valid lanes.
+        ///
+        /// With a single block of fewer than 16 channels, all 16 lanes are stored unless they would pass the row's
+        /// end: the extra lanes land on the following pixels' channels, which the same work item stores later (pixels
+        /// are stored left to right), so no scalar loop is needed.
         @inline(__always)
         private func store(_ sums: Vector, y: Int, x: Int, block: Int) {
-            let c = convolution
             let lanes = DirectConvolution.lanes
-            let co = c.geometry.outputChannels
+            let co = geometry.outputChannels
             let firstChannel = block * lanes
             var value = sums
-            let epilogue = c.epilogue
-            c.paddedBias.withUnsafeBufferPointer { bias in
-                if epilogue.bias != nil { value += load(bias.baseAddress! + firstChannel) }
+            if let bias { value += load(bias + firstChannel) }
+            if activation == 1 {
+                value.replace(with: 0, where: value .< 0)
+            } else if activation == 2 {
+                value.replace(with: value * load(slopes + firstChannel), where: value .< 0)
             }
-            switch epilogue.activation {
-            case .none: break
-            case .relu: value.replace(with: 0, where: value .< 0)
-            case .leakyReLU, .prelu:
-                c.paddedSlopes.withUnsafeBufferPointer { slopes in
-                    value.replace(with: value * load(slopes.baseAddress! + firstChannel), where: value .< 0)
-                }
-            }
-            if let scale = epilogue.scale { value *= scale }
+            if let scale { value *= scale }
             let offset = (y * outputShape.width + x) * co + firstChannel
             let valid = min(lanes, co - firstChannel)
-            if epilogue.addsResidual, let residual {
-                if valid == lanes {
+            let whole = valid == lanes || (blockCount == 1 && x * co + lanes <= outputShape.width * co)
+            if let residual {
+                if whole {
                     value += load(residual + offset)
                 } else {
                     for lane in 0..<valid { value[lane] += residual[offset + lane] }
                 }
             }
-            if valid == lanes {
+            if whole {
                 UnsafeMutableRawPointer(output + offset).storeBytes(of: value, as: Vector.self)
             } else {
                 for lane in 0..<valid { output[offset + lane] = value[lane] }

@@ -143,13 +143,7 @@ struct ImagePlanes {
             }
         case .ycrcbUnit(let y, let cr, let cb):
             if bitDepth == 8 {
-                var merged = [UInt8](repeating: 0, count: pixels * 3)
-                for p in 0..<pixels {
-                    merged[p * 3] = Self.saturate8(y[p] * 255)
-                    merged[p * 3 + 1] = Self.saturate8(cr[p] * 255)
-                    merged[p * 3 + 2] = Self.saturate8(cb[p] * 255)
-                }
-                colourSamples8 = ColourConversion.ycrcbToRGB(merged)
+                colourSamples8 = ColourConversion.ycrcbUnitPlanesToRGB(y: y, cr: cr, cb: cb)
             } else {
                 var merged = [Float](repeating: 0, count: pixels * 3)
                 for p in 0..<pixels {

@@ -147,6 +147,21 @@ private struct ColourFixture: Decodable {
         #expect(ColourConversion.rgbToYCrCb(floatsA, channelCount: 4) == ColourConversion.rgbToYCrCb(floats))
     }
 
+    /// The one-pass planar conversion equals quantizing each plane to 8 bits and converting the merged samples.
+    @Test func unitPlanesConvertAsQuantizedMergedSamples() {
+        var state: UInt32 = 12345
+        func next() -> Float {
+            state = state &* 1_664_525 &+ 1_013_904_223
+            return Float(state >> 8) / Float(1 << 24) * 1.2 - 0.1  // slightly beyond 0...1 to test saturation
+        }
+        let count = 5000
+        let y = (0..<count).map { _ in next() }, cr = (0..<count).map { _ in next() }, cb = (0..<count).map { _ in next() }
+        func quantize(_ v: Float) -> UInt8 { UInt8(min(max((v * 255).rounded(.toNearestOrEven), 0), 255)) }
+        var merged: [UInt8] = []
+        for i in 0..<count { merged += [quantize(y[i]), quantize(cr[i]), quantize(cb[i])] }
+        #expect(ColourConversion.ycrcbUnitPlanesToRGB(y: y, cr: cr, cb: cb) == ColourConversion.ycrcbToRGB(merged))
+    }
+
     @Test func greyPixelsHaveNeutralChroma() {
         let greys: [UInt8] = (0...255).flatMap { [UInt8($0), UInt8($0), UInt8($0)] }
         let ycrcb = ColourConversion.bgrToYCrCb(greys)

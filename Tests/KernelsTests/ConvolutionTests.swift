@@ -9,6 +9,7 @@ import Testing
     static let geometries: [(h: Int, w: Int, kernel: Int, ci: Int, co: Int)] = [
         (7, 9, 3, 5, 5), (13, 11, 3, 12, 12), (6, 17, 5, 1, 56), (10, 8, 4, 64, 4), (9, 9, 1, 32, 5),
         (5, 23, 3, 3, 27), (8, 7, 3, 17, 33), (4, 4, 4, 1, 4), (3, 14, 3, 16, 16), (12, 13, 1, 5, 32),
+        (3, 40, 3, 8, 1), (5, 33, 3, 4, 2), (4, 19, 5, 3, 9),
     ]
 
     @Test(arguments: 0..<geometries.count)
@@ -120,6 +121,24 @@ import Testing
         #expect(ElementwiseKernels.unary(.negate, x).scalars == [2, 0.5, -0, -3])
         let t = ElementwiseKernels.unary(.tanh, x).scalars
         #expect(abs(t[0] - -0.9640276) < 1e-6 && t[2] == 0)
+    }
+
+    /// The vectorized tanh against Foundation's on random values of every magnitude, with a tail that is not a multiple
+    /// of 16.
+    @Test(arguments: [37, 70_001])
+    func vectorizedTanhMatchesFoundation(count: Int) {
+        var rng = SeededGenerator(seed: UInt64(count))
+        var values = rng.floats(count, in: -12...12)
+        for index in stride(from: 0, to: count, by: 3) { values[index] *= 0.01 }  // many small values
+        values[0] = 0
+        values[1] = -30
+        values[2] = 1e-30
+        let fast = ElementwiseKernels.unary(.tanh, Tensor(shape: [count], scalars: values)).scalars
+        let reference = ReferenceKernels.unary(.tanh, Tensor(shape: [count], scalars: values)).scalars
+        var worst: Float = 0
+        for (a, b) in zip(fast, reference) { worst = max(worst, abs(a - b) / max(abs(b), 1e-3)) }
+        #expect(worst < 4e-7, "largest relative difference \(worst)")
+        #expect(fast[0] == 0 && fast[1] == -1 && fast[2] == 1e-30)
     }
 
     @Test func poolRunsEveryIndexExactlyOnce() {
