@@ -24,10 +24,19 @@ public enum VectorMath {
 
     /// e^x − 1 for x in [-87, 88], accurate near 0 too: with x = k·ln 2 + r it is (2^k − 1) + 2^k·q(r), where
     /// q(r) = e^r − 1 is a polynomial with no constant term (so nothing cancels when k = 0).
+    ///
+    /// Written with plain lane-wise arithmetic and bit casts only (the generic SIMD rounding and conversion
+    /// functions are not specialized and cost more than the whole function).
     @inline(__always)
     public static func expm1(_ x: Vector) -> Vector {
-        let clamped = x.clamped(lowerBound: Vector(repeating: -87), upperBound: Vector(repeating: 88))
-        let k = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
+        var clamped = x
+        clamped.replace(with: -87, where: x .< -87)
+        clamped.replace(with: 88, where: x .> 88)
+        // Adding 1.5·2^23 rounds to an integer (to nearest, ties to even) held in the low bits of the mantissa.
+        let magic = Vector(repeating: 12_582_912)
+        let shifted = clamped * 1.442_695_04 + magic
+        let k = shifted - magic
+        let kBits = unsafeBitCast(shifted, to: SIMD16<Int32>.self) &- 0x4B40_0000
         var r = clamped.addingProduct(k, Vector(repeating: -0.693_145_751_953_125))
         r = r.addingProduct(k, Vector(repeating: -1.428_606_765_330_187e-6))
         var q = Vector(repeating: 1.0 / 5040)
@@ -38,7 +47,7 @@ public enum VectorMath {
         q = q * r + 0.5
         q = q * r + 1
         q = q * r
-        let scale = unsafeBitCast((SIMD16<Int32>(k, rounding: .toNearestOrEven) &+ 127) &<< 23, to: Vector.self)
+        let scale = unsafeBitCast((kBits &+ 127) &<< 23, to: Vector.self)
         return (scale - 1).addingProduct(scale, q)
     }
 
@@ -48,7 +57,8 @@ public enum VectorMath {
     public static func tanh(_ x: Vector) -> Vector {
         var a = x
         a.replace(with: -x, where: x .< 0)
-        let e = expm1(2 * a.clamped(lowerBound: Vector(), upperBound: Vector(repeating: 10)))
+        a.replace(with: 10, where: a .> 10)
+        let e = expm1(2 * a)
         var t = e / (e + 2)
         t.replace(with: -t, where: x .< 0)
         return t
