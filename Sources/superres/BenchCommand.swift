@@ -23,7 +23,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("model"), help: "Model files (repeatable).")
     var models: [String] = []
 
-    @Option(help: "Input sizes (square, in pixels), comma-separated.")
+    @Option(help: "Input sizes, comma-separated: N for N×N, or WxH (e.g. 64,256,640x360).")
     var sizes: String = "64,128,256"
 
     @Option(help: "Thread counts, comma-separated.")
@@ -44,19 +44,20 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Also write the rows as JSON here.")
     var json: String?
 
-    @Option(name: .customLong("child-size"), help: .hidden) var childSize: Int?
+    @Option(name: .customLong("child-size"), help: .hidden) var childSize: String?
     @Option(name: .customLong("child-threads"), help: .hidden) var childThreads: Int?
 
     func validate() throws {
         if models.isEmpty { throw ValidationError("give at least one --model") }
         if runs < 1 || warmup < 0 { throw ValidationError("--runs must be ≥ 1 and --warmup ≥ 0") }
-        if parse(sizes).isEmpty || parse(threads).isEmpty { throw ValidationError("--sizes and --threads need numbers") }
+        if parse(threads).isEmpty { throw ValidationError("--threads needs numbers") }
+        if BenchSize.list(sizes) == nil { throw ValidationError("--sizes needs sizes like 64,256,640x360") }
     }
 
     func parse(_ list: String) -> [Int] { list.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 } }
 
     func run() throws {
-        if let size = childSize, let threadCount = childThreads {
+        if let sizeText = childSize, let size = BenchSize(sizeText), let threadCount = childThreads {
             let row = try CommandLineFailure.reporting { try measure(model: models[0], size: size, threads: threadCount) }
             let data = try JSONEncoder().encode(row)
             print(String(decoding: data, as: UTF8.self))
@@ -65,9 +66,9 @@ struct BenchCommand: ParsableCommand {
         var rows: [BenchRow] = []
         for model in models {
             for threadCount in parse(threads) {
-                for size in parse(sizes) {
+                for size in BenchSize.list(sizes) ?? [] {
                     let row = try CommandLineFailure.reporting { try runChild(model: model, size: size, threads: threadCount) }
-                    printError("... \(row.model) \(size)×\(size) threads=\(threadCount): median \(String(format: "%.4f", row.medianSeconds)) s")
+                    printError("... \(row.model) \(size) threads=\(threadCount): median \(String(format: "%.4f", row.medianSeconds)) s")
                     rows.append(row)
                 }
             }
@@ -80,12 +81,12 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    func runChild(model: String, size: Int, threads threadCount: Int) throws -> BenchRow {
+    func runChild(model: String, size: BenchSize, threads threadCount: Int) throws -> BenchRow {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var arguments = [
             "bench", "--model", model, "--runs", "\(runs)", "--warmup", "\(warmup)",
-            "--child-size", "\(size)", "--child-threads", "\(threadCount)",
+            "--child-size", size.argument, "--child-threads", "\(threadCount)",
         ]
         if let tile { arguments += ["--tile", "\(tile)"] }
         if let image { arguments += ["--image", image] }
@@ -96,15 +97,15 @@ struct BenchCommand: ParsableCommand {
         let data = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0, let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last
-        else { throw CommandLineFailure("benchmark of \(model) at \(size)×\(size) failed") }
+        else { throw CommandLineFailure("benchmark of \(model) at \(size) failed") }
         return try JSONDecoder().decode(BenchRow.self, from: Data(line.utf8))
     }
 
     /// One case, in this process.
-    func measure(model path: String, size: Int, threads threadCount: Int) throws -> BenchRow {
+    func measure(model path: String, size: BenchSize, threads threadCount: Int) throws -> BenchRow {
         ComputePool.configure(threads: threadCount)
         let model = try ModelLoader.load(path: path)
-        let input = try BenchInput.crop(size: size, from: image ?? BenchInput.defaultImage)
+        let input = try BenchInput.crop(size, from: image ?? BenchInput.defaultImage)
         let upscaler = Upscaler(model: model, options: UpscaleOptions(tileSize: tile))
         let rssAfterLoad = BenchInput.peakRSSMegabytes()
         let rssModel = BenchInput.currentRSSMegabytes()
@@ -118,11 +119,11 @@ struct BenchCommand: ParsableCommand {
         let sorted = times.sorted()
         let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
         return BenchRow(
-            model: (path as NSString).lastPathComponent, family: model.family.rawValue, scale: model.scale, size: size,
+            model: (path as NSString).lastPathComponent, family: model.family.rawValue, scale: model.scale, size: size.width, width: size.width, height: size.height,
             threads: threadCount, runs: times, medianSeconds: median, minSeconds: sorted[0],
-            gflops: Double(model.flopsPerInputPixel) * Double(size * size) / median / 1e9,
-            megapixelsOutPerSecond: Double(size * size * model.scale * model.scale) / median / 1e6,
-            msPerInputMegapixel: median * 1000 / (Double(size * size) / 1e6),
+            gflops: Double(model.flopsPerInputPixel) * Double(size.pixels) / median / 1e9,
+            megapixelsOutPerSecond: Double(size.pixels * model.scale * model.scale) / median / 1e6,
+            msPerInputMegapixel: median * 1000 / (Double(size.pixels) / 1e6),
             rssLoadMB: rssAfterLoad, rssModelMB: rssModel, rssPeakMB: BenchInput.peakRSSMegabytes())
     }
 }
@@ -132,7 +133,10 @@ struct BenchRow: Codable {
     var model: String
     var family: String
     var scale: Int
+    /// The input width (kept under this name for older JSON readers); `width` and `height` give the whole size.
     var size: Int
+    var width: Int
+    var height: Int
     var threads: Int
     var runs: [Double]
     var medianSeconds: Double
@@ -154,7 +158,7 @@ struct BenchRow: Codable {
         ]
         for r in rows {
             lines.append(
-                "| \(r.model) | \(r.size)×\(r.size) | \(r.threads) | \(String(format: "%.4f", r.medianSeconds)) | "
+                "| \(r.model) | \(r.width)×\(r.height) | \(r.threads) | \(String(format: "%.4f", r.medianSeconds)) | "
                     + "\(String(format: "%.4f", r.minSeconds)) | \(String(format: "%.0f", r.msPerInputMegapixel)) | "
                     + "\(String(format: "%.2f", r.megapixelsOutPerSecond)) | \(String(format: "%.1f", r.gflops)) | "
                     + "\(String(format: "%.0f", r.rssLoadMB)) | \(String(format: "%.0f", r.rssModelMB)) | "
@@ -178,28 +182,29 @@ enum BenchInput {
         return "../shared/datasets/Set14/baboon.png"
     }
 
-    /// A seeded random `size × size` RGB crop of the image (tiled if the image is smaller).
-    static func crop(size: Int, from path: String) throws -> PixelImage {
+    /// A seeded random crop of `size` from the image (tiled if the image is smaller).
+    static func crop(_ size: BenchSize, from path: String) throws -> PixelImage {
+        let (width, height) = (size.width, size.height)
         let source = try ImageFile.read(path)
         guard case .uint8(let samples) = source.samples, source.layout == .rgb else {
             throw CommandLineFailure("\(path): the benchmark image must be 8-bit RGB")
         }
-        var state = UInt64(1000 + size)
+        var state = UInt64(1000 + width + (height == width ? 0 : 100_000 * height))
         func next(_ bound: Int) -> Int {
             state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return bound <= 1 ? 0 : Int((state >> 33) % UInt64(bound))
         }
-        let x0 = next(max(1, source.width - size + 1))
-        let y0 = next(max(1, source.height - size + 1))
-        var out = [UInt8](repeating: 0, count: size * size * 3)
-        for y in 0..<size {
-            for x in 0..<size {
+        let x0 = next(max(1, source.width - width + 1))
+        let y0 = next(max(1, source.height - height + 1))
+        var out = [UInt8](repeating: 0, count: width * height * 3)
+        for y in 0..<height {
+            for x in 0..<width {
                 let sx = (x0 + x) % source.width
                 let sy = (y0 + y) % source.height
-                for c in 0..<3 { out[(y * size + x) * 3 + c] = samples[(sy * source.width + sx) * 3 + c] }
+                for c in 0..<3 { out[(y * width + x) * 3 + c] = samples[(sy * source.width + sx) * 3 + c] }
             }
         }
-        return PixelImage(width: size, height: size, layout: .rgb, uint8: out)
+        return PixelImage(width: width, height: height, layout: .rgb, uint8: out)
     }
 
     /// Peak resident set size of this process so far (VmHWM), in MB.
@@ -215,4 +220,31 @@ enum BenchInput {
         else { return .nan }
         return kilobytes / 1024
     }
+}
+
+/// One benchmark input size: `N` (N×N) or `WxH`.
+struct BenchSize: Sendable, CustomStringConvertible {
+    var width: Int
+    var height: Int
+
+    init?(_ text: String) {
+        let parts = text.lowercased().split(separator: "x", omittingEmptySubsequences: false)
+            .map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard (1...2).contains(parts.count), let width = parts[0], let height = parts.last!, width > 0, height > 0 else {
+            return nil
+        }
+        self.width = width
+        self.height = height
+    }
+
+    /// The sizes of a comma-separated list, or nil if any is malformed (or there are none).
+    static func list(_ text: String) -> [BenchSize]? {
+        let sizes = text.split(separator: ",").map { BenchSize(String($0)) }
+        guard !sizes.isEmpty, sizes.allSatisfy({ $0 != nil }) else { return nil }
+        return sizes.compactMap { $0 }
+    }
+
+    var pixels: Int { width * height }
+    var argument: String { "\(width)x\(height)" }
+    var description: String { "\(width)×\(height)" }
 }
