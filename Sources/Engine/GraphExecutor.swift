@@ -1,4 +1,5 @@
 import Kernels
+import Synchronization
 import Tensor
 
 /// Which kernels run a graph.
@@ -28,6 +29,12 @@ public final class GraphExecutor: Sendable {
     private let readers: [[Int]]
     /// The nodes recomputed at each use rather than held between distant uses.
     private let recomputed: Set<Int>
+    /// Buffers released by earlier runs, for the next run to reuse (at most `cachedBufferBytes`): fresh memory
+    /// costs a page fault per 4 KiB on first touch, which on small networks rivals the arithmetic.
+    private let bufferCache = Mutex<[[Float]]>([])
+
+    /// The most memory an executor keeps between runs for reuse.
+    public static let cachedBufferBytes = 128 << 20
 
     private enum Step: Sendable {
         case input
@@ -133,6 +140,15 @@ public final class GraphExecutor: Sendable {
     public func run(_ input: Tensor) throws(GraphError) -> [String: Tensor] {
         _ = try graph.inferShapes(inputShape: input.shape)
         var state = RunState(count: steps.count)
+        state.spare = bufferCache.withLock { cache in
+            defer { cache = [] }
+            return cache
+        }
+        defer {
+            // Keep the released buffers for the next run, within the budget.
+            state.trimSpares(toBytes: Self.cachedBufferBytes)
+            bufferCache.withLock { cache in cache = state.spare }
+        }
         for index in steps.indices where !recomputed.contains(index) {
             guard steps[index].isComputed else {
                 if case .input = steps[index] { state.values[index] = input }
@@ -160,11 +176,35 @@ public final class GraphExecutor: Sendable {
         var spare: [[Float]] = []
         init(count: Int) { values = [Tensor?](repeating: nil, count: count) }
 
-        /// A buffer of `count` values, reused if one was released; its contents are undefined.
+        /// A buffer of `count` values, reused if one of that size was released; its contents are undefined.
         mutating func buffer(count: Int) -> [Float] {
             if let match = spare.firstIndex(where: { $0.count == count }) { return spare.remove(at: match) }
-            spare.removeAll()  // Sizes changed: let the old buffers go rather than hold them beside the new ones.
+            // Kept buffers that do not serve this size go rather than stay beside the new one: the larger ones, and
+            // all of them when the new one is big (a new phase of the network, or a bigger input).
+            if count * MemoryLayout<Float>.stride >= 32 << 20 {
+                spare.removeAll()
+            } else {
+                spare.removeAll { $0.count > count }
+            }
             return [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+        }
+
+        /// Keeps the most recently released buffers that fit in `bytes`, lets the others go.
+        mutating func trimSpares(toBytes budget: Int) {
+            var kept: [[Float]] = []
+            var bytes = 0
+            for buffer in spare.reversed() where bytes + buffer.count * MemoryLayout<Float>.stride <= budget {
+                kept.insert(buffer, at: 0)
+                bytes += buffer.count * MemoryLayout<Float>.stride
+            }
+            spare = kept
+        }
+
+        /// Keeps a buffer for reuse (the eight most recent).
+        mutating func keep(_ buffer: [Float]) {
+            guard !buffer.isEmpty else { return }
+            spare.append(buffer)
+            if spare.count > 8 { spare.removeFirst() }
         }
 
         /// Takes value `node` out of the run (for reuse of its buffer in place).
@@ -201,16 +241,20 @@ public final class GraphExecutor: Sendable {
             for id in node.inputs where recomputed.contains(id) { state.values[id] = nil }
             return
         }
-        // The other kernels allocate their own outputs: let the kept buffers go first, so they do not add to the peak.
-        state.spare.removeAll()
+        if case .direct(let convolution) = steps[index] {
+            try runDirect(convolution, node: node, at: index, input: input, state: &state)
+            for id in node.inputs where recomputed.contains(id) { state.values[id] = nil }
+            return
+        }
+        // The other kernels allocate their own outputs: let big kept buffers go first, so they do not add to the peak
+        // (those within the cache budget stay, for the next run).
+        state.trimSpares(toBytes: Self.cachedBufferBytes)
         var inputs: [Tensor] = []
         for id in node.inputs { inputs.append(try value(id, input: input, state: &state)) }
         switch steps[index] {
         case .input: state.values[index] = input
         case .constant(let tensor): state.values[index] = tensor
-        case .direct(let convolution):
-            state.values[index] = convolution(inputs[0], residual: inputs.count > 2 ? inputs[2] : nil)
-        case .winograd: break  // Run above.
+        case .direct, .winograd: break  // Run above.
         case .node(let node):
             state.values[index] = try Self.evaluate(node, inputs: inputs, kernels: kernels)
         }
@@ -255,14 +299,39 @@ public final class GraphExecutor: Sendable {
         state.values[index] = Tensor(shape: outShape.nhwc, scalars: output)
     }
 
+    /// Runs a direct-convolution step into a reused buffer (its padded input too).
+    private func runDirect(
+        _ convolution: DirectConvolution, node: Node, at index: Int, input: Tensor, state: inout RunState
+    ) throws(GraphError) {
+        let source = try value(node.inputs[0], input: input, state: &state)
+        let residual = node.inputs.count > 2 ? try value(node.inputs[2], input: input, state: &state).scalars : []
+        let shape = FeatureMapShape(nhwc: source.shape)!
+        let outShape = convolution.geometry.outputShape(height: shape.height, width: shape.width)
+        var output = state.buffer(count: outShape.elementCount)
+        let paddedCount = convolution.paddedCount(height: shape.height, width: shape.width)
+        var scratch = paddedCount > 0 ? state.buffer(count: paddedCount) : []
+        source.scalars.withUnsafeBufferPointer { sourceBuffer in
+            residual.withUnsafeBufferPointer { residualBuffer in
+                scratch.withUnsafeMutableBufferPointer { scratchBuffer in
+                    output.withUnsafeMutableBufferPointer { target in
+                        convolution.run(
+                            input: sourceBuffer, height: shape.height, width: shape.width, output: target,
+                            residual: node.inputs.count > 2 ? residualBuffer : nil, paddingScratch: scratchBuffer)
+                    }
+                }
+            }
+        }
+        state.keep(scratch)
+        state.values[index] = Tensor(shape: outShape.nhwc, scalars: output)
+    }
+
     /// Releases the values step `index` read for the last time (or, for recomputed values, read until much later),
     /// keeping their buffers for reuse.
     private func release(after index: Int, state: inout RunState) {
         for id in graph.nodes[index].inputs {
             guard state.values[id] != nil, !recomputed.contains(id), steps[id].isComputed, readers[id].last == index
             else { continue }
-            state.spare.append(state.take(id))
-            if state.spare.count > 2 { state.spare.removeFirst() }
+            state.keep(state.take(id))
         }
     }
 

@@ -52,32 +52,18 @@ public final class DirectConvolution: Sendable {
         let outShape = g.outputShape(height: inShape.height, width: inShape.width)
         precondition(!epilogue.addsResidual || residual?.shape == outShape.nhwc, "residual shape")
         guard outShape.height > 0, outShape.width > 0 else { return Tensor(shape: outShape.nhwc, repeating: 0) }
-        let padded = Self.zeroPadded(input.scalars, shape: inShape, geometry: g)
         let count = outShape.elementCount
         let residualScalars = residual?.scalars ?? []
+        var scratch = [Float](repeating: 0, count: paddedCount(height: inShape.height, width: inShape.width))
         // Not zero-filled first: every output value is written exactly once.
         let output = [Float](unsafeUninitializedCapacity: count) { outputBuffer, initialized in
-            padded.withUnsafeBufferPointer { paddedBuffer in
-                packedWeights.withUnsafeBufferPointer { weightBuffer in
-                    residualScalars.withUnsafeBufferPointer { residualBuffer in
-                        paddedBias.withUnsafeBufferPointer { bias in
-                            paddedSlopes.withUnsafeBufferPointer { slopes in
-                                let job = Job(
-                                    input: paddedBuffer.baseAddress!,
-                                    paddedWidth: inShape.width + g.padLeft + g.padRight,
-                                    weights: weightBuffer.baseAddress!, output: outputBuffer.baseAddress!,
-                                    residual: epilogue.addsResidual ? residualBuffer.baseAddress : nil,
-                                    outputShape: outShape, geometry: g, blockCount: blockCount,
-                                    bias: epilogue.bias == nil ? nil : bias.baseAddress!,
-                                    activation: WinogradConvolution.activationCode(epilogue.activation),
-                                    slopes: slopes.baseAddress!, scale: epilogue.scale)
-                                let pairCount = (blockCount + 1) / 2
-                                // Block-pair major: consecutive work items reuse the same weights from cache.
-                                pool.parallelFor(pairCount * outShape.height) { item in
-                                    job.run(row: item % outShape.height, pair: item / outShape.height)
-                                }
-                            }
-                        }
+            input.scalars.withUnsafeBufferPointer { inputBuffer in
+                residualScalars.withUnsafeBufferPointer { residualBuffer in
+                    scratch.withUnsafeMutableBufferPointer { scratchBuffer in
+                        run(
+                            input: inputBuffer, height: inShape.height, width: inShape.width, output: outputBuffer,
+                            residual: epilogue.addsResidual ? residualBuffer : nil, paddingScratch: scratchBuffer,
+                            pool: pool)
                     }
                 }
             }
@@ -86,28 +72,86 @@ public final class DirectConvolution: Sendable {
         return Tensor(shape: outShape.nhwc, scalars: output)
     }
 
-    /// The input with the convolution's zero border added, so the inner loops never test bounds.
-    static func zeroPadded(_ input: [Float], shape: FeatureMapShape, geometry g: ConvolutionGeometry) -> [Float] {
-        if g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0 { return input }
-        let paddedWidth = shape.width + g.padLeft + g.padRight
-        let paddedHeight = shape.height + g.padTop + g.padBottom
-        let c = shape.channels
-        var padded = [Float](repeating: 0, count: paddedHeight * paddedWidth * c)
-        padded.withUnsafeMutableBufferPointer { dst in
-            input.withUnsafeBufferPointer { src in
-                for y in 0..<shape.height {
-                    let from = src.baseAddress! + y * shape.width * c
-                    let to = dst.baseAddress! + ((y + g.padTop) * paddedWidth + g.padLeft) * c
-                    to.update(from: from, count: shape.width * c)
+    /// The floats `run` needs in `paddingScratch` for an input of `height × width` (0 when the geometry has no
+    /// padding).
+    public func paddedCount(height: Int, width: Int) -> Int {
+        let g = geometry
+        if g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0 { return 0 }
+        return (height + g.padTop + g.padBottom) * (width + g.padLeft + g.padRight) * g.inputChannels
+    }
+
+    /// Runs the convolution from and into caller-owned NHWC buffers (batch one), so an executor can reuse memory.
+    ///
+    /// `input` holds `height × width × inputChannels` values; `output` receives `geometry.outputShape(height:width:)`
+    /// and must not overlap `input` or `residual` (required iff the epilogue adds one). `paddingScratch` holds
+    /// `paddedCount(height:width:)` floats of any content: the zero-padded input is built there.
+    public func run(
+        input: UnsafeBufferPointer<Float>,
+        height: Int,
+        width: Int,
+        output: UnsafeMutableBufferPointer<Float>,
+        residual: UnsafeBufferPointer<Float>?,
+        paddingScratch: UnsafeMutableBufferPointer<Float>,
+        pool: ComputePool = .shared
+    ) {
+        let g = geometry
+        let outShape = g.outputShape(height: height, width: width)
+        guard outShape.height > 0, outShape.width > 0 else { return }
+        precondition(input.count >= height * width * g.inputChannels, "input buffer too small")
+        precondition(output.count >= outShape.elementCount, "output buffer too small")
+        precondition(!epilogue.addsResidual || (residual?.count ?? 0) >= outShape.elementCount, "residual missing")
+        let paddedCount = paddedCount(height: height, width: width)
+        precondition(paddingScratch.count >= paddedCount, "padding scratch too small")
+        let source: UnsafePointer<Float>
+        if paddedCount == 0 {
+            source = input.baseAddress!
+        } else {
+            Self.pad(input.baseAddress!, height: height, width: width, geometry: g, into: paddingScratch.baseAddress!)
+            source = UnsafePointer(paddingScratch.baseAddress!)
+        }
+        packedWeights.withUnsafeBufferPointer { weightBuffer in
+            paddedBias.withUnsafeBufferPointer { bias in
+                paddedSlopes.withUnsafeBufferPointer { slopes in
+                    let job = Job(
+                        input: source,
+                        paddedWidth: width + g.padLeft + g.padRight,
+                        weights: weightBuffer.baseAddress!, output: output.baseAddress!,
+                        residual: epilogue.addsResidual ? residual!.baseAddress! : nil,
+                        outputShape: outShape, geometry: g, blockCount: blockCount,
+                        bias: epilogue.bias == nil ? nil : bias.baseAddress!,
+                        activation: WinogradConvolution.activationCode(epilogue.activation),
+                        slopes: slopes.baseAddress!, scale: epilogue.scale)
+                    let pairCount = (blockCount + 1) / 2
+                    // Block-pair major: consecutive work items reuse the same weights from cache.
+                    pool.parallelFor(pairCount * outShape.height) { item in
+                        job.run(row: item % outShape.height, pair: item / outShape.height)
+                    }
                 }
             }
         }
-        return padded
+    }
+
+    /// Writes the input with the convolution's zero border into `target`, so the inner loops never test bounds.
+    static func pad(
+        _ input: UnsafePointer<Float>, height: Int, width: Int, geometry g: ConvolutionGeometry,
+        into target: UnsafeMutablePointer<Float>
+    ) {
+        let paddedWidth = width + g.padLeft + g.padRight
+        let paddedHeight = height + g.padTop + g.padBottom
+        let c = g.inputChannels
+        target.update(repeating: 0, count: g.padTop * paddedWidth * c)
+        for y in 0..<height {
+            let row = target + ((y + g.padTop) * paddedWidth) * c
+            row.update(repeating: 0, count: g.padLeft * c)
+            (row + g.padLeft * c).update(from: input + y * width * c, count: width * c)
+            (row + (g.padLeft + width) * c).update(repeating: 0, count: g.padRight * c)
+        }
+        (target + (g.padTop + height) * paddedWidth * c).update(repeating: 0, count: g.padBottom * paddedWidth * c)
     }
 }
 
 extension DirectConvolution {
-    /// Raw views of one call's buffers, valid only inside `callAsFunction`.
+    /// Raw views of one call's buffers, valid only inside `run`.
     fileprivate struct Job: @unchecked Sendable {
         // @unchecked Sendable: the pointers outlive the loop (the caller waits for it) and each work item writes a
         // disjoint set of output rows × channel blocks.

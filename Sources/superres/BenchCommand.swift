@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Imaging
-import Kernels
+@_spi(Benchmarks) import Kernels
 import Models
 import Pipeline
 
@@ -44,11 +44,18 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Also write the rows as JSON here.")
     var json: String?
 
+    @Flag(
+        help: """
+            Measure this machine's ceiling instead of a model: the Winograd matrix micro-kernel (6 tiles × 32 \
+            channels, operands in L1) on 1 thread and on each --threads count, in GFLOP/s.
+            """)
+    var ceiling = false
+
     @Option(name: .customLong("child-size"), help: .hidden) var childSize: String?
     @Option(name: .customLong("child-threads"), help: .hidden) var childThreads: Int?
 
     func validate() throws {
-        if models.isEmpty { throw ValidationError("give at least one --model") }
+        if models.isEmpty && !ceiling { throw ValidationError("give at least one --model (or --ceiling)") }
         if runs < 1 || warmup < 0 { throw ValidationError("--runs must be ≥ 1 and --warmup ≥ 0") }
         if parse(threads).isEmpty { throw ValidationError("--threads needs numbers") }
         if BenchSize.list(sizes) == nil { throw ValidationError("--sizes needs sizes like 64,256,640x360") }
@@ -57,6 +64,10 @@ struct BenchCommand: ParsableCommand {
     func parse(_ list: String) -> [Int] { list.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 } }
 
     func run() throws {
+        if ceiling {
+            measureCeiling()
+            return
+        }
         if let sizeText = childSize, let size = BenchSize(sizeText), let threadCount = childThreads {
             let row = try CommandLineFailure.reporting { try measure(model: models[0], size: size, threads: threadCount) }
             let data = try JSONEncoder().encode(row)
@@ -78,6 +89,28 @@ struct BenchCommand: ParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(rows).write(to: URL(fileURLWithPath: json))
+        }
+    }
+
+    /// The micro-kernel's rate on cache-resident operands: what the convolution kernels could reach at best.
+    func measureCeiling() {
+        print("| threads | micro-kernel GFLOP/s | per thread |")
+        print("|---|---|---|")
+        for threadCount in Array(Set([1] + parse(threads))).sorted() {
+            let pool = ComputePool(threadCount: threadCount)
+            let repetitions = 20_000
+            func once() -> Double {
+                let start = DispatchTime.now().uptimeNanoseconds
+                pool.parallelFor(threadCount) { _ in
+                    _ = WinogradConvolution.runMicroKernel(depth: 256, repetitions: repetitions)
+                }
+                return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            }
+            _ = once()
+            let best = (0..<5).map { _ in once() }.min()!
+            let flops = Double(2 * 6 * 32 * 256 * repetitions * threadCount)
+            let rate = flops / best / 1e9
+            print("| \(threadCount) | \(String(format: "%.0f", rate)) | \(String(format: "%.0f", rate / Double(threadCount))) |")
         }
     }
 
