@@ -1,5 +1,7 @@
+import Dispatch
 import Engine
 import Kernels
+import Synchronization
 import Tensor
 import TestSupport
 import Testing
@@ -74,5 +76,30 @@ import Testing
         let reference = try GraphExecutor(graph: graph, kernels: .reference).run(input)
         #expect(fast["head"] == reference["head"], "the 3-channel head runs on the exact direct kernel")
         #expect(Self.maxRelativeDifference(fast["output"]!, reference["output"]!) < 2e-5)
+    }
+
+    /// Buffers kept from one run serve the next: results do not depend on what ran before, on one thread or on two
+    /// at once.
+    @Test func reusedBuffersDoNotLeakBetweenRuns() throws {
+        let graph = Self.edsrLikeGraph(channels: 16, blocks: 2, seed: 9)
+        var rng = SeededGenerator(seed: 10)
+        let small = Tensor(shape: [1, 7, 9, 3], scalars: rng.floats(7 * 9 * 3))
+        let large = Tensor(shape: [1, 19, 13, 3], scalars: rng.floats(19 * 13 * 3))
+        let expectedSmall = try GraphExecutor(graph: graph).run(small, output: nil)
+        let expectedLarge = try GraphExecutor(graph: graph).run(large, output: nil)
+        let shared = try GraphExecutor(graph: graph)
+        for input in [small, large, small, large, large, small] {
+            let result = try shared.run(input, output: nil)
+            #expect(result == (input == small ? expectedSmall : expectedLarge))
+        }
+        let results = Mutex<[Tensor]>([])
+        DispatchQueue.concurrentPerform(iterations: 8) { index in
+            let result = try? shared.run(index % 2 == 0 ? small : large, output: nil)
+            results.withLock { $0.append(result ?? Tensor(scalar: .nan)) }
+        }
+        for result in results.withLock({ $0 }) {
+            #expect(result == expectedSmall || result == expectedLarge)
+        }
+        #expect(results.withLock { $0.count } == 8)
     }
 }
