@@ -106,6 +106,12 @@ public struct Graph: Sendable, Equatable {
         return nil
     }
 
+    /// Replaces the value of constant `node` (an executor drops weights its kernels hold in their own form).
+    public mutating func replaceConstant(_ node: NodeID, with tensor: Tensor) {
+        precondition(constant(node) != nil, "node \(node) is not a constant")
+        nodes[node].operation = .constant(tensor)
+    }
+
     /// How many nodes (and outputs) read each node.
     public func consumerCounts() -> [Int] {
         var counts = [Int](repeating: 0, count: nodes.count)

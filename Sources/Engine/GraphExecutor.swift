@@ -21,7 +21,8 @@ public enum KernelChoice: String, Sendable, CaseIterable {
 /// value of the same size, and cheap values with long lives (a 3-channel input's first convolution, kept for a global
 /// skip connection) are recomputed where they are needed again instead of being held.
 public final class GraphExecutor: Sendable {
-    /// The optimized graph this executor runs.
+    /// The optimized graph this executor runs. With the fast kernels, the convolution weights live in the kernels (packed,
+    /// transformed or palette-coded) and appear here as empty constants.
     public let graph: Graph
     public let kernels: KernelChoice
     private let steps: [Step]
@@ -94,6 +95,27 @@ public final class GraphExecutor: Sendable {
             default: steps.append(.node(node))
             }
         }
+        // Weights the fast kernels hold in their own form (packed, transformed, or palette-coded) are dropped from the
+        // graph kept here, so they are not held twice: only their shape would remain of use, and nothing reads them.
+        var kept = prepared
+        if kernels != .reference {
+            var weightReaders = [Int](repeating: 0, count: prepared.nodes.count)
+            var otherReaders = [Int](repeating: 0, count: prepared.nodes.count)
+            for node in prepared.nodes {
+                for (position, input) in node.inputs.enumerated() {
+                    if case .convolution = node.operation, position == 1 {
+                        weightReaders[input] += 1
+                    } else {
+                        otherReaders[input] += 1
+                    }
+                }
+            }
+            for output in prepared.outputs { otherReaders[output.node] += 1 }
+            for id in prepared.nodes.indices where weightReaders[id] > 0 && otherReaders[id] == 0 {
+                kept.replaceConstant(id, with: Tensor(shape: [0], scalars: []))
+                steps[id] = .constant(Tensor(shape: [0], scalars: []))
+            }
+        }
         var readers = [[Int]](repeating: [], count: prepared.nodes.count)
         for (index, node) in prepared.nodes.enumerated() {
             for input in node.inputs where readers[input].last != index { readers[input].append(index) }
@@ -118,7 +140,7 @@ public final class GraphExecutor: Sendable {
             }
             if cheap && sourcesAvailable { recomputed.insert(index) }
         }
-        self.graph = prepared
+        self.graph = kept
         self.kernels = kernels
         self.steps = steps
         self.readers = readers

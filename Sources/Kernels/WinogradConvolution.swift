@@ -37,8 +37,10 @@ public final class WinogradConvolution: Sendable {
     let inputStride: Int
     /// `U[ξ][outputBlock][ci][16]` (ξ slices `weightPointStride` apart), or empty when not kept.
     let transformedWeights: [Float]
-    /// The HWIO weights when the transformed ones are not kept, else empty.
+    /// The HWIO weights when the transformed ones are not kept (and `palette` does not hold them), else empty.
     let rawWeights: [Float]
+    /// The HWIO weights, one byte each, when the transformed ones are not kept and take at most 256 values.
+    let palette: WeightPalette?
     /// `G`, α × 3, row-major.
     let filterMatrix: [Float]
     let paddedBias: [Float]
@@ -100,9 +102,11 @@ public final class WinogradConvolution: Sendable {
             }
             transformedWeights = transformed
             rawWeights = []
+            palette = nil
         } else {
             transformedWeights = []
-            rawWeights = weights.scalars
+            palette = WeightPalette(weights.scalars)
+            rawWeights = palette == nil ? weights.scalars : []
         }
         var bias = [Float](repeating: 0, count: blockCount * lanes)
         if let given = epilogue.bias {
@@ -211,12 +215,14 @@ public final class WinogradConvolution: Sendable {
         let vCount = alpha * alpha * inputPointStride
         let mCount = alpha * alpha * outputPointStride
         let uCount = keepsTransformedWeights ? 0 : transformedWeightBytes / MemoryLayout<Float>.stride
-        let scratchCount = vCount + mCount + uCount
+        let decodedCount = palette == nil ? 0 : palette!.count
+        let scratchCount = vCount + mCount + uCount + decodedCount
 
         WinogradScratchArena.shared.withBuffer(bytes: scratchCount * MemoryLayout<Float>.stride) { raw in
             let scratch = raw.bindMemory(to: Float.self, capacity: scratchCount)
             if !keepsTransformedWeights {
-                transformWeightsInParallel(into: scratch + vCount + mCount, pool: pool)
+                transformWeightsInParallel(
+                    into: scratch + vCount + mCount, decoding: scratch + vCount + mCount + uCount, pool: pool)
             }
             transformedWeights.withUnsafeBufferPointer { kept in
                 paddedBias.withUnsafeBufferPointer { bias in
@@ -304,24 +310,38 @@ public final class WinogradConvolution: Sendable {
         blockBudgetOverride.store(bytes ?? 0, ordering: .relaxed)
     }
 
-    private func transformWeightsInParallel(into target: UnsafeMutablePointer<Float>, pool: ComputePool) {
+    /// Transforms the weights into `target`, spread over the pool by input channel; palette-coded weights are first
+    /// decoded, each chunk of channels by the thread that transforms it, into `decoding` (HWIO, `palette.count` floats).
+    private func transformWeightsInParallel(
+        into target: UnsafeMutablePointer<Float>, decoding: UnsafeMutablePointer<Float>, pool: ComputePool
+    ) {
         let g = geometry
         let alpha = tileSize.rawValue + 2
         let chunk = max(1, (g.inputChannels + 4 * pool.threadCount - 1) / (4 * pool.threadCount))
         let chunks = (g.inputChannels + chunk - 1) / chunk
         let blocks = blockCount
+        let palette = palette
         rawWeights.withUnsafeBufferPointer { raw in
             filterMatrix.withUnsafeBufferPointer { matrix in
                 pool.parallelFor(chunks) { index in
+                    let channels = index * chunk..<min(g.inputChannels, (index + 1) * chunk)
+                    var source = raw.baseAddress
+                    if let palette {
+                        for tap in 0..<9 {
+                            let start = (tap * g.inputChannels + channels.lowerBound) * g.outputChannels
+                            palette.decode(start..<(start + channels.count * g.outputChannels), into: decoding)
+                        }
+                        source = UnsafePointer(decoding)
+                    }
                     Self.transformWeights(
-                        raw.baseAddress!,
+                        source!,
                         inputChannels: g.inputChannels,
                         outputChannels: g.outputChannels,
                         blockCount: blocks,
                         alpha: alpha,
                         filter: matrix.baseAddress!,
                         into: target,
-                        channels: index * chunk..<min(g.inputChannels, (index + 1) * chunk)
+                        channels: channels
                     )
                 }
             }

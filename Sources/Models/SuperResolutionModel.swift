@@ -74,6 +74,15 @@ public enum ModelLoader {
     public static func load(
         path: String, family stated: ModelFamily? = nil, scale statedScale: Int? = nil, kernels: KernelChoice = .fast
     ) throws(ModelError) -> SuperResolutionModel {
+        let model = try loadFile(path: path, family: stated, scale: statedScale, kernels: kernels)
+        // The file's bytes and the plain weights are gone now (the kernels hold their own form): return their pages.
+        MemoryPolicy.returnFreedMemory()
+        return model
+    }
+
+    private static func loadFile(
+        path: String, family stated: ModelFamily?, scale statedScale: Int?, kernels: KernelChoice
+    ) throws(ModelError) -> SuperResolutionModel {
         if NCNNImporter.isParamFile(path) {
             return try loadNCNN(paramPath: path, family: stated, scale: statedScale, kernels: kernels)
         }

@@ -1,5 +1,5 @@
 import Foundation
-import Kernels
+@testable import Kernels
 import Tensor
 import TestSupport
 import Testing
@@ -146,11 +146,30 @@ import Testing
         }
     }
 
-    @Test func winogradKeptAndRebuiltWeightsGiveIdenticalResults() {
+    @Test func weightPaletteDecodesEveryBitPattern() {
+        var rng = SeededGenerator(seed: 31)
+        let levels = rng.floats(254) + [0, -0.0]
+        var weights = (0..<5000).map { _ in levels[Int(rng.next() % 256)] }
+        weights[17] = -0.0
+        let palette = WeightPalette(weights)!
+        #expect(palette.values.count <= 256)
+        var decoded = [Float](repeating: .nan, count: weights.count)
+        decoded.withUnsafeMutableBufferPointer { palette.decode(0..<weights.count, into: $0.baseAddress!) }
+        #expect(decoded.map(\.bitPattern) == weights.map(\.bitPattern))
+        #expect(WeightPalette(rng.floats(1000)) == nil, "a thousand random floats have more than 256 values")
+    }
+
+    /// Transformed weights kept, or rebuilt at each call from the plain weights or (when they take at most 256 values,
+    /// like EDSR's quantized ones) from their one-byte palette codes: the same results.
+    @Test(arguments: [false, true])
+    func winogradKeptAndRebuiltWeightsGiveIdenticalResults(quantized: Bool) {
         var rng = SeededGenerator(seed: 23)
         let g = ConvolutionGeometry.same(kernelHeight: 3, kernelWidth: 3, inputChannels: 35, outputChannels: 20)
         let input = Tensor(shape: [1, 15, 19, 35], scalars: rng.floats(15 * 19 * 35))
-        let weights = Tensor(shape: [3, 3, 35, 20], scalars: rng.floats(9 * 35 * 20))
+        var values = rng.floats(9 * 35 * 20)
+        if quantized { values = values.map { ($0 * 100).rounded() / 100 } }  // 201 levels at most
+        let weights = Tensor(shape: [3, 3, 35, 20], scalars: values)
+        #expect((WeightPalette(values) != nil) == quantized)
         let epilogue = ConvolutionEpilogue(bias: rng.floats(20), activation: .relu)
         for tileSize in WinogradConvolution.TileSize.allCases {
             let kept = WinogradConvolution(
