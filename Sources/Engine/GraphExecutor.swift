@@ -201,12 +201,12 @@ public final class GraphExecutor: Sendable {
         /// A buffer of `count` values, reused if one of that size was released; its contents are undefined.
         mutating func buffer(count: Int) -> [Float] {
             if let match = spare.firstIndex(where: { $0.count == count }) { return spare.remove(at: match) }
-            // Kept buffers that do not serve this size go rather than stay beside the new one: the larger ones, and
-            // all of them when the new one is big (a new phase of the network, or a bigger input).
+            // Kept buffers that do not serve this size go rather than stay beside the new one: all of them when the new
+            // one is big (a new phase of the network, or a bigger input), else those beyond the cache budget.
             if count * MemoryLayout<Float>.stride >= 32 << 20 {
                 spare.removeAll()
             } else {
-                spare.removeAll { $0.count > count }
+                trimSpares(toBytes: GraphExecutor.cachedBufferBytes)
             }
             return [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
         }

@@ -15,3 +15,27 @@ public enum MemoryPolicy {
         #endif
     }
 }
+
+#if canImport(Glibc)
+/// glibc's `mallopt` (declared in malloc.h, which the Glibc module does not export).
+@_silgen_name("mallopt")
+private func mallopt(_ parameter: Int32, _ value: Int32) -> Int32
+#endif
+
+extension MemoryPolicy {
+    /// Keeps up to `retainedBytes` of freed heap memory for reuse, and maps blocks of `mappingThreshold` bytes or more
+    /// on their own (given back as soon as they are freed).
+    ///
+    /// glibc's defaults adapt: after a freed block of a few MiB its heap serves such blocks, but gives the top of the
+    /// heap back whenever twice that much is free, so the image buffers of each upscale (a few MiB each for a video
+    /// frame) are faulted in afresh every time; on the small networks that cost as much as the network. Call once, at
+    /// start-up.
+    public static func keepFreedMemoryForReuse(retainedBytes: Int = 128 << 20, mappingThreshold: Int = 32 << 20) {
+        #if canImport(Glibc)
+        let trimThreshold: Int32 = -1  // M_TRIM_THRESHOLD
+        let mmapThreshold: Int32 = -3  // M_MMAP_THRESHOLD
+        _ = mallopt(trimThreshold, Int32(clamping: retainedBytes))
+        _ = mallopt(mmapThreshold, Int32(clamping: mappingThreshold))
+        #endif
+    }
+}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Kernels
 
 /// `superres`: AI image super-resolution from the command line.
 @main
@@ -13,4 +14,14 @@ struct Superres: ParsableCommand {
         version: "0.1.0",
         subcommands: [UpscaleCommand.self, InfoCommand.self, BenchCommand.self, EvalCommand.self, ServeCommand.self, ModelsCommand.self]
     )
+
+    static func main() {
+        MemoryPolicy.keepFreedMemoryForReuse()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
