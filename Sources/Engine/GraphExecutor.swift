@@ -149,7 +149,7 @@ public final class GraphExecutor: Sendable {
 
     /// Whether the fast kernels run this convolution with Winograd's algorithm.
     static func usesWinograd(_ geometry: ConvolutionGeometry) -> Bool {
-        WinogradConvolution.supports(geometry) && geometry.inputChannels >= 16
+        WinogradConvolution.supports(geometry) && geometry.inputChannels >= 16 && geometry.outputChannels >= 16
     }
 
     /// The output shapes for an input of `inputShape`, checked without computing anything.
@@ -297,12 +297,12 @@ public final class GraphExecutor: Sendable {
         var inPlace = false
         if node.inputs.count > 2 {
             let residualNode = node.inputs[2]
-            let held = try value(residualNode, input: input, state: &state)
             if residualNode != node.inputs[0], consumes(residualNode, at: index), steps[residualNode].isComputed {
+                _ = try value(residualNode, input: input, state: &state)  // computed if need be, no copy held here
                 output = state.take(residualNode)  // Now the only reference: written in place, not copied.
                 inPlace = true
             } else {
-                residual = held.scalars
+                residual = try value(residualNode, input: input, state: &state).scalars
                 output = state.buffer(count: outShape.elementCount)
             }
         } else {

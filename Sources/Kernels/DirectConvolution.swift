@@ -137,7 +137,6 @@ public final class DirectConvolution: Sendable {
         into target: UnsafeMutablePointer<Float>
     ) {
         let paddedWidth = width + g.padLeft + g.padRight
-        let paddedHeight = height + g.padTop + g.padBottom
         let c = g.inputChannels
         target.update(repeating: 0, count: g.padTop * paddedWidth * c)
         for y in 0..<height {

@@ -76,6 +76,12 @@ public enum LayoutKernels {
 
     /// NHWC `[1, H, W, C]` to NCHW `[1, C, H, W]`; other permutations fall back to the reference kernel.
     public static func transpose(_ input: Tensor, permutation: [Int]) -> Tensor {
+        // Moving only axes of size 1 keeps the values in the same order: a new shape, no copy (a one-channel NHWC map
+        // seen as NCHW, the output of every Y-channel network).
+        let outShape = permutation.map { input.shape[$0] }
+        if permutation.filter({ input.shape[$0] != 1 }) == input.shape.indices.filter({ input.shape[$0] != 1 }) {
+            return input.reshaped(to: outShape)
+        }
         guard permutation == [0, 3, 1, 2], let shape = FeatureMapShape(nhwc: input.shape) else {
             return ReferenceKernels.transpose(input, permutation: permutation)
         }

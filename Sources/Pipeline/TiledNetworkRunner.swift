@@ -156,6 +156,7 @@ public enum TiledNetworkRunner {
         }
         guard model.outputIsNCHW else { return raw }
         let (c, h, w) = (raw.shape[1], raw.shape[2], raw.shape[3])
+        if c == 1 { return raw.reshaped(to: [1, h, w, 1]) }  // one channel: the same values in the same order
         var nhwc = [Float](repeating: 0, count: raw.count)
         raw.scalars.withUnsafeBufferPointer { src in
             nhwc.withUnsafeMutableBufferPointer { dst in

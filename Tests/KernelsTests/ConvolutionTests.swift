@@ -98,6 +98,19 @@ import Testing
         #expect(fast.scalars[2 * 20 + 1 * 5 + 3] == input.scalars[(1 * 5 + 3) * 3 + 2])
     }
 
+    /// Permutations that move only axes of size 1 (a one-channel map to NCHW) and general ones, against the reference.
+    @Test(arguments: [
+        ([1, 4, 5, 1], [0, 3, 1, 2]), ([1, 1, 7, 1], [0, 3, 1, 2]), ([1, 6, 1, 3], [0, 3, 1, 2]),
+        ([2, 3, 1, 4], [1, 0, 2, 3]), ([1, 4, 5, 2], [0, 2, 1, 3]),
+    ])
+    func transposeMatchesReference(shape: [Int], permutation: [Int]) {
+        var rng = SeededGenerator(seed: UInt64(shape.reduce(1, *)))
+        let input = Tensor(shape: shape, scalars: rng.floats(shape.reduce(1, *)))
+        #expect(
+            LayoutKernels.transpose(input, permutation: permutation)
+                == ReferenceKernels.transpose(input, permutation: permutation))
+    }
+
     @Test func broadcastingFastPathsMatchReference() {
         var rng = SeededGenerator(seed: 11)
         let a = Tensor(shape: [1, 6, 7, 5], scalars: rng.floats(210))
