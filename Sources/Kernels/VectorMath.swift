@@ -2,26 +2,6 @@
 public enum VectorMath {
     public typealias Vector = SIMD16<Float>
 
-    /// e^x for x in [-87, 88]: Cody–Waite reduction x = k·ln 2 + r, |r| ≤ ln 2 / 2, then a degree-7 Taylor polynomial
-    /// (truncation below 2e-8 relative) scaled by 2^k through the exponent bits.
-    @inline(__always)
-    public static func exp(_ x: Vector) -> Vector {
-        let clamped = x.clamped(lowerBound: Vector(repeating: -87), upperBound: Vector(repeating: 88))
-        let k = (clamped * 1.442_695_04).rounded(.toNearestOrEven)
-        var r = clamped.addingProduct(k, Vector(repeating: -0.693_145_751_953_125))
-        r = r.addingProduct(k, Vector(repeating: -1.428_606_765_330_187e-6))
-        var p = Vector(repeating: 1.0 / 5040)
-        p = p * r + 1.0 / 720
-        p = p * r + 1.0 / 120
-        p = p * r + 1.0 / 24
-        p = p * r + 1.0 / 6
-        p = p * r + 0.5
-        p = p * r + 1
-        p = p * r + 1
-        let exponent = (SIMD16<Int32>(k, rounding: .toNearestOrEven) &+ 127) &<< 23
-        return p * unsafeBitCast(exponent, to: Vector.self)
-    }
-
     /// e^x − 1 for x in [-87, 88], accurate near 0 too: with x = k·ln 2 + r it is (2^k − 1) + 2^k·q(r), where
     /// q(r) = e^r − 1 is a polynomial with no constant term (so nothing cancels when k = 0).
     ///
