@@ -68,9 +68,7 @@ public final class GraphExecutor: Sendable {
         if kernels == .fast {
             for node in prepared.nodes {
                 guard case .convolution(let geometry, _) = node.operation, Self.usesWinograd(geometry) else { continue }
-                let alpha = WinogradConvolution.TileSize.f6x6.rawValue + 2
-                let blocks = (geometry.outputChannels + 15) / 16
-                transformedBytes += alpha * alpha * (blocks * geometry.inputChannels + 1) * 16 * 4
+                transformedBytes += WinogradConvolution.transformedWeightBytes(for: geometry, tileSize: .f6x6)
             }
         }
         let keepTransformed = transformedBytes <= Self.transformedWeightBudget
@@ -258,26 +256,19 @@ public final class GraphExecutor: Sendable {
 
     private func compute(_ index: Int, input: Tensor, state: inout RunState) throws(GraphError) {
         let node = graph.nodes[index]
-        if case .winograd(let convolution) = steps[index] {
-            try runWinograd(convolution, node: node, at: index, input: input, state: &state)
-            for id in node.inputs where recomputed.contains(id) { state.values[id] = nil }
-            return
-        }
-        if case .direct(let convolution) = steps[index] {
-            try runDirect(convolution, node: node, at: index, input: input, state: &state)
-            for id in node.inputs where recomputed.contains(id) { state.values[id] = nil }
-            return
-        }
-        // The other kernels allocate their own outputs: let big kept buffers go first, so they do not add to the peak
-        // (those within the cache budget stay, for the next run).
-        state.trimSpares(toBytes: Self.cachedBufferBytes)
-        var inputs: [Tensor] = []
-        for id in node.inputs { inputs.append(try value(id, input: input, state: &state)) }
         switch steps[index] {
         case .input: state.values[index] = input
         case .constant(let tensor): state.values[index] = tensor
-        case .direct, .winograd: break  // Run above.
+        case .winograd(let convolution):
+            try runWinograd(convolution, node: node, at: index, input: input, state: &state)
+        case .direct(let convolution):
+            try runDirect(convolution, node: node, at: index, input: input, state: &state)
         case .node(let node):
+            // The other kernels allocate their own outputs: let big kept buffers go first, so they do not add to the
+            // peak (those within the cache budget stay, for the next run).
+            state.trimSpares(toBytes: Self.cachedBufferBytes)
+            var inputs: [Tensor] = []
+            for id in node.inputs { inputs.append(try value(id, input: input, state: &state)) }
             state.values[index] = try Self.evaluate(node, inputs: inputs, kernels: kernels)
         }
         // Recomputed inputs are rebuilt where they are next needed.

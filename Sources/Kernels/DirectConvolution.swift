@@ -13,8 +13,7 @@ public final class DirectConvolution: Sendable {
     public let epilogue: ConvolutionEpilogue
     let blockCount: Int
     let packedWeights: [Float]
-    let paddedBias: [Float]
-    let paddedSlopes: [Float]
+    let vectorEpilogue: VectorEpilogue
 
     /// Packs HWIO `weights` for `geometry`; `epilogue` runs on the sums before they are stored.
     public init(weights: Tensor, geometry: ConvolutionGeometry, epilogue: ConvolutionEpilogue) {
@@ -32,16 +31,7 @@ public final class DirectConvolution: Sendable {
             }
         }
         packedWeights = packed
-        var bias = [Float](repeating: 0, count: blockCount * lanes)
-        if let given = epilogue.bias { bias.replaceSubrange(0..<given.count, with: given) }
-        paddedBias = bias
-        var slopes = [Float](repeating: 0, count: blockCount * lanes)
-        switch epilogue.activation {
-        case .prelu(let given): slopes.replaceSubrange(0..<given.count, with: given)
-        case .leakyReLU(let slope): slopes = [Float](repeating: slope, count: blockCount * lanes)
-        case .none, .relu: break
-        }
-        paddedSlopes = slopes
+        vectorEpilogue = VectorEpilogue(epilogue, outputChannels: g.outputChannels)
     }
 
     /// Runs the convolution on an NHWC input; `residual` (output-shaped) is required iff the epilogue adds one.
@@ -54,7 +44,8 @@ public final class DirectConvolution: Sendable {
         guard outShape.height > 0, outShape.width > 0 else { return Tensor(shape: outShape.nhwc, repeating: 0) }
         let count = outShape.elementCount
         let residualScalars = residual?.scalars ?? []
-        var scratch = [Float](repeating: 0, count: paddedCount(height: inShape.height, width: inShape.width))
+        let scratchCount = paddedCount(height: inShape.height, width: inShape.width)
+        var scratch = [Float](unsafeUninitializedCapacity: scratchCount) { _, initialized in initialized = scratchCount }
         // Not zero-filled first: every output value is written exactly once.
         let output = [Float](unsafeUninitializedCapacity: count) { outputBuffer, initialized in
             input.scalars.withUnsafeBufferPointer { inputBuffer in
@@ -110,22 +101,17 @@ public final class DirectConvolution: Sendable {
             source = UnsafePointer(paddingScratch.baseAddress!)
         }
         packedWeights.withUnsafeBufferPointer { weightBuffer in
-            paddedBias.withUnsafeBufferPointer { bias in
-                paddedSlopes.withUnsafeBufferPointer { slopes in
-                    let job = Job(
-                        input: source,
-                        paddedWidth: width + g.padLeft + g.padRight,
-                        weights: weightBuffer.baseAddress!, output: output.baseAddress!,
-                        residual: epilogue.addsResidual ? residual!.baseAddress! : nil,
-                        outputShape: outShape, geometry: g, blockCount: blockCount,
-                        bias: epilogue.bias == nil ? nil : bias.baseAddress!,
-                        activation: WinogradConvolution.activationCode(epilogue.activation),
-                        slopes: slopes.baseAddress!, scale: epilogue.scale)
-                    let pairCount = (blockCount + 1) / 2
-                    // Block-pair major: consecutive work items reuse the same weights from cache.
-                    pool.parallelFor(pairCount * outShape.height) { item in
-                        job.run(row: item % outShape.height, pair: item / outShape.height)
-                    }
+            vectorEpilogue.withValues { values in
+                let job = Job(
+                    input: source,
+                    paddedWidth: width + g.padLeft + g.padRight,
+                    weights: weightBuffer.baseAddress!, output: output.baseAddress!,
+                    residual: epilogue.addsResidual ? residual!.baseAddress! : nil,
+                    outputShape: outShape, geometry: g, blockCount: blockCount, epilogue: values)
+                let pairCount = (blockCount + 1) / 2
+                // Block-pair major: consecutive work items reuse the same weights from cache.
+                pool.parallelFor(pairCount * outShape.height) { item in
+                    job.run(row: item % outShape.height, pair: item / outShape.height)
                 }
             }
         }
@@ -162,12 +148,7 @@ extension DirectConvolution {
         let outputShape: FeatureMapShape
         let geometry: ConvolutionGeometry
         let blockCount: Int
-        // The epilogue as raw values, so storing a result touches no reference-counted storage.
-        let bias: UnsafePointer<Float>?
-        /// `WinogradConvolution.activationCode`: 0 none, 1 ReLU, 2 per-channel slopes.
-        let activation: Int
-        let slopes: UnsafePointer<Float>
-        let scale: Float?
+        let epilogue: EpilogueValues
 
         /// Computes output row `row` for the channel blocks `2 * pair` and `2 * pair + 1` (if it exists).
         func run(row y: Int, pair: Int) {
@@ -326,14 +307,7 @@ extension DirectConvolution {
             let lanes = DirectConvolution.lanes
             let co = geometry.outputChannels
             let firstChannel = block * lanes
-            var value = sums
-            if let bias { value += load(bias + firstChannel) }
-            if activation == 1 {
-                value.replace(with: 0, where: value .< 0)
-            } else if activation == 2 {
-                value.replace(with: value * load(slopes + firstChannel), where: value .< 0)
-            }
-            if let scale { value *= scale }
+            var value = epilogue.apply(sums, firstChannel: firstChannel)
             let offset = (y * outputShape.width + x) * co + firstChannel
             let valid = min(lanes, co - firstChannel)
             let whole = valid == lanes || (blockCount == 1 && x * co + lanes <= outputShape.width * co)

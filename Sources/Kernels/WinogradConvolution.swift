@@ -43,8 +43,7 @@ public final class WinogradConvolution: Sendable {
     let palette: WeightPalette?
     /// `G`, α × 3, row-major.
     let filterMatrix: [Float]
-    let paddedBias: [Float]
-    let paddedSlopes: [Float]
+    let vectorEpilogue: VectorEpilogue
 
     /// Whether the kernel can run `geometry`: a 3×3 kernel with any non-negative padding (stride and dilation are 1
     /// by construction of `ConvolutionGeometry`).
@@ -108,27 +107,17 @@ public final class WinogradConvolution: Sendable {
             palette = WeightPalette(weights.scalars)
             rawWeights = palette == nil ? weights.scalars : []
         }
-        var bias = [Float](repeating: 0, count: blockCount * lanes)
-        if let given = epilogue.bias {
-            precondition(given.count == g.outputChannels, "bias count")
-            bias.replaceSubrange(0..<given.count, with: given)
-        }
-        paddedBias = bias
-        var slopes = [Float](repeating: 0, count: blockCount * lanes)
-        switch epilogue.activation {
-        case .prelu(let given):
-            precondition(given.count == g.outputChannels, "PReLU slope count")
-            slopes.replaceSubrange(0..<given.count, with: given)
-        case .leakyReLU(let slope): slopes = [Float](repeating: slope, count: blockCount * lanes)
-        case .none, .relu: break
-        }
-        paddedSlopes = slopes
+        vectorEpilogue = VectorEpilogue(epilogue, outputChannels: g.outputChannels)
     }
 
     /// The bytes the transformed weights take (held by the convolution when kept, else borrowed at each call).
-    public var transformedWeightBytes: Int {
+    public var transformedWeightBytes: Int { Self.transformedWeightBytes(for: geometry, tileSize: tileSize) }
+
+    /// The bytes the transformed weights of `geometry` take with `tileSize` (known before any weights are transformed).
+    public static func transformedWeightBytes(for geometry: ConvolutionGeometry, tileSize: TileSize) -> Int {
         let alpha = tileSize.rawValue + 2
-        return alpha * alpha * Self.weightPointStride(blockCount: blockCount, inputChannels: geometry.inputChannels)
+        let blocks = (geometry.outputChannels + WinogradVector.scalarCount - 1) / WinogradVector.scalarCount
+        return alpha * alpha * weightPointStride(blockCount: blocks, inputChannels: geometry.inputChannels)
             * MemoryLayout<Float>.stride
     }
 
@@ -225,8 +214,7 @@ public final class WinogradConvolution: Sendable {
                     into: scratch + vCount + mCount, decoding: scratch + vCount + mCount + uCount, pool: pool)
             }
             transformedWeights.withUnsafeBufferPointer { kept in
-                paddedBias.withUnsafeBufferPointer { bias in
-                    paddedSlopes.withUnsafeBufferPointer { slopes in
+                vectorEpilogue.withValues { values in
                         let job = WinogradJob(
                             input: input.baseAddress!,
                             inputEnd: input.baseAddress! + height * width * g.inputChannels,
@@ -255,16 +243,12 @@ public final class WinogradConvolution: Sendable {
                             tilesPerBlock: tilesPerBlock,
                             inputPointStride: inputPointStride,
                             outputPointStride: outputPointStride,
-                            bias: epilogue.bias == nil ? nil : bias.baseAddress!,
-                            activation: Self.activationCode(epilogue.activation),
-                            slopes: slopes.baseAddress!,
-                            scale: epilogue.scale
+                            epilogue: values
                         )
                         switch tileSize {
                         case .f4x4: job.run(WinogradF4.self, tileCount: tileCount, pool: pool)
                         case .f6x6: job.run(WinogradF6.self, tileCount: tileCount, pool: pool)
                         }
-                    }
                 }
             }
         }
@@ -277,14 +261,6 @@ public final class WinogradConvolution: Sendable {
 
     /// The scratch bytes kept for later calls.
     public static var retainedScratchBytes: Int { WinogradScratchArena.shared.unusedBytes }
-
-    static func activationCode(_ activation: Activation) -> Int {
-        switch activation {
-        case .none: 0
-        case .relu: 1
-        case .leakyReLU, .prelu: 2
-        }
-    }
 
     /// Tiles per block: as many as fit in `blockBudgetBytes` of transformed tiles (`V` and `M`), so that each panel
     /// of transformed weights, read from memory once per block, serves many tiles; blocks of equal size (a multiple
@@ -451,11 +427,7 @@ struct WinogradJob: @unchecked Sendable {
     /// The distance between the slices of two transform points in `V` and in `M`.
     let inputPointStride: Int
     let outputPointStride: Int
-    let bias: UnsafePointer<Float>?
-    /// 0 none, 1 ReLU, 2 per-channel slopes (leaky ReLU, PReLU).
-    let activation: Int
-    let slopes: UnsafePointer<Float>
-    let scale: Float?
+    let epilogue: EpilogueValues
 
     func run<Tile: WinogradTile>(_ tile: Tile.Type, tileCount: Int, pool: ComputePool) {
         let alpha = Tile.inputSize
@@ -609,14 +581,7 @@ struct WinogradJob: @unchecked Sendable {
     private func store(_ sums: WinogradVector, y: Int, x: Int, block: Int) {
         let lanes = WinogradVector.scalarCount
         let firstChannel = block * lanes
-        var value = sums
-        if let bias { value += loadVector(bias + firstChannel) }
-        if activation == 1 {
-            value.replace(with: 0, where: value .< 0)
-        } else if activation == 2 {
-            value.replace(with: value * loadVector(slopes + firstChannel), where: value .< 0)
-        }
-        if let scale { value *= scale }
+        var value = epilogue.apply(sums, firstChannel: firstChannel)
         let offset = (y * outputWidth + x) * outputChannels + firstChannel
         let valid = min(lanes, outputChannels - firstChannel)
         if valid == lanes {

@@ -10,12 +10,6 @@ public struct TileRegion: Sendable, Equatable {
     public var inputX: Int, inputY: Int, inputWidth: Int, inputHeight: Int
 }
 
-/// Runs a network over an input in overlapping tiles so memory stays bounded.
-///
-/// Each tile carries `SuperResolutionModel.tileMargin` pixels of context. When that is the network's whole receptive
-/// field (`tileMarginIsExact`), and the kernels compute every output value in the same order wherever it lies, the
-/// stitched result is identical to running the whole image at once; networks whose field is too wide to carry
-/// (Real-ESRGAN x4plus) get a fixed context margin and differ slightly near the seams.
 /// The size of the tiles' cores: squares (`--tile N`) or full-width bands (the automatic choice).
 public struct TileLayout: Sendable, Equatable, CustomStringConvertible {
     public var width: Int
@@ -32,6 +26,13 @@ public struct TileLayout: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(width)×\(height)" }
 }
 
+/// Runs a network over an input in overlapping tiles so memory stays bounded.
+///
+/// Each tile carries `SuperResolutionModel.tileMargin` pixels of context. When that is the network's whole receptive
+/// field (`tileMarginIsExact`), and the kernels compute every output value in the same order wherever it lies, the
+/// stitched result is identical to running the whole image at once (on the direct kernels; Winograd's transform grid
+/// starts at each tile's corner, so its results may differ by a grey level in rare pixels); networks whose field is
+/// too wide to carry (Real-ESRGAN x4plus) get a fixed context margin and differ slightly near the seams.
 public enum TiledNetworkRunner {
     /// The tiles covering `width × height` with cores of at most `layout` pixels and `margin` of context.
     public static func plan(width: Int, height: Int, layout: TileLayout, margin: Int) -> [TileRegion] {
