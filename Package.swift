@@ -52,8 +52,12 @@ let package = Package(
         // The only place where libpng/libjpeg's setjmp/longjmp error handling lives.
         .target(name: "CImageShims", dependencies: ["CPNG", "CJPEG", "CWebP"]),
 
+        // The bfloat16 micro-kernels (AMX tiles, AVX-512 BF16 dot products): instructions Swift cannot spell, each
+        // function compiled for its own instruction set and called only when the CPU has it.
+        .target(name: "CMatrixKernels", cSettings: [.unsafeFlags(["-O3"])]),
+
         .target(name: "Tensor"),
-        .target(name: "Kernels", dependencies: ["Tensor"], swiftSettings: kernelSettings),
+        .target(name: "Kernels", dependencies: ["Tensor", "CMatrixKernels"], swiftSettings: kernelSettings),
         .target(name: "Engine", dependencies: ["Tensor", "Kernels"]),
         .target(name: "Models", dependencies: ["Engine", "Kernels", "Tensor"]),
         .target(name: "Imaging", dependencies: ["CImageShims", "CPNG", "CJPEG", "CWebP"], swiftSettings: kernelSettings),
@@ -88,7 +92,7 @@ let package = Package(
             name: "PipelineTests", dependencies: ["Pipeline", "Models", "Imaging", "TestSupport"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "Imaging"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "Imaging", "Kernels"]),
         .testTarget(
             name: "EvaluationTests",
             dependencies: ["Evaluation", "Pipeline", "Models", "Imaging", "TestSupport"],

@@ -25,6 +25,8 @@ public final class GraphExecutor: Sendable {
     /// transformed or palette-coded) and appear here as empty constants.
     public let graph: Graph
     public let kernels: KernelChoice
+    /// The convolutions' arithmetic: with `.bf16`, those with 16 or more input and output channels run in bfloat16.
+    public let precision: Precision
     private let steps: [Step]
     /// For each node, the steps that read it, in order (graph outputs are read at `Int.max`).
     private let readers: [[Int]]
@@ -42,6 +44,7 @@ public final class GraphExecutor: Sendable {
         case constant(Tensor)
         case direct(DirectConvolution)
         case winograd(WinogradConvolution)
+        case bfloat16(BFloat16Convolution)
         case node(Node)
 
         /// Whether the step computes its value (rather than passing on the input or a constant).
@@ -58,7 +61,21 @@ public final class GraphExecutor: Sendable {
     public static let transformedWeightBudget = 96 << 20
 
     /// Optimizes `graph` (unless `optimize` is false) and prepares its kernels.
-    public init(graph: Graph, kernels: KernelChoice = .fast, optimize: Bool = true) throws(GraphError) {
+    ///
+    /// `precision: .bf16` runs on the fast kernels of a CPU with bfloat16 instructions (AMX, else AVX-512 BF16; or
+    /// `bfloat16Hardware`), and is an `.unsupported` error elsewhere.
+    public init(
+        graph: Graph, kernels: KernelChoice = .fast, precision: Precision = .fp32,
+        bfloat16Hardware: BFloat16Hardware? = nil, optimize: Bool = true
+    ) throws(GraphError) {
+        var hardware: BFloat16Hardware?
+        if precision == .bf16 {
+            guard kernels == .fast else { throw GraphError(.unsupported, "bf16 runs on the fast kernels only") }
+            guard let chosen = bfloat16Hardware ?? BFloat16Hardware.best,
+                BFloat16Hardware.available.contains(chosen)
+            else { throw GraphError(.unsupported, BFloat16Hardware.unavailableReason) }
+            hardware = chosen
+        }
         let prepared = optimize ? GraphOptimizer.optimize(graph) : graph
         guard prepared.inputNodes.count == 1 else {
             throw GraphError(.unsupported, "the graph has \(prepared.inputNodes.count) inputs; one is supported")
@@ -67,7 +84,9 @@ public final class GraphExecutor: Sendable {
         var transformedBytes = 0
         if kernels == .fast {
             for node in prepared.nodes {
-                guard case .convolution(let geometry, _) = node.operation, Self.usesWinograd(geometry) else { continue }
+                guard case .convolution(let geometry, _) = node.operation, Self.usesWinograd(geometry),
+                    hardware == nil || !BFloat16Convolution.supports(geometry)
+                else { continue }
                 transformedBytes += WinogradConvolution.transformedWeightBytes(for: geometry, tileSize: .f6x6)
             }
         }
@@ -81,7 +100,12 @@ public final class GraphExecutor: Sendable {
                 guard let weights = prepared.constant(node.inputs[1]) else {
                     throw GraphError(.unsupported, node: node.name, "convolution weights are not constant")
                 }
-                if kernels == .fast && Self.usesWinograd(geometry) {
+                if let hardware, BFloat16Convolution.supports(geometry) {
+                    steps.append(
+                        .bfloat16(
+                            BFloat16Convolution(
+                                weights: weights, geometry: geometry, epilogue: epilogue, hardware: hardware)))
+                } else if kernels == .fast && Self.usesWinograd(geometry) {
                     steps.append(
                         .winograd(
                             WinogradConvolution(
@@ -140,6 +164,7 @@ public final class GraphExecutor: Sendable {
         }
         self.graph = kept
         self.kernels = kernels
+        self.precision = precision
         self.steps = steps
         self.readers = readers
         self.recomputed = recomputed
@@ -260,7 +285,18 @@ public final class GraphExecutor: Sendable {
         case .input: state.values[index] = input
         case .constant(let tensor): state.values[index] = tensor
         case .winograd(let convolution):
-            try runWinograd(convolution, node: node, at: index, input: input, state: &state)
+            try runInPlaceCapable(node: node, at: index, geometry: convolution.geometry, input: input, state: &state) {
+                source, height, width, output, residual, _ in
+                convolution.run(input: source, height: height, width: width, output: output, residual: residual)
+            }
+        case .bfloat16(let convolution):
+            try runInPlaceCapable(
+                node: node, at: index, geometry: convolution.geometry,
+                scratchCount: { convolution.scratchCount(height: $0, width: $1) }, input: input, state: &state
+            ) { source, height, width, output, residual, scratch in
+                convolution.run(
+                    input: source, height: height, width: width, output: output, residual: residual, scratch: scratch)
+            }
         case .direct(let convolution):
             try runDirect(convolution, node: node, at: index, input: input, state: &state)
         case .node(let node):
@@ -275,14 +311,21 @@ public final class GraphExecutor: Sendable {
         for id in node.inputs where recomputed.contains(id) { state.values[id] = nil }
     }
 
-    /// Runs a Winograd step into a reused buffer, or into its residual's buffer when this step is the residual's last
-    /// reader.
-    private func runWinograd(
-        _ convolution: WinogradConvolution, node: Node, at index: Int, input: Tensor, state: inout RunState
+    /// Runs a convolution step whose kernel may add its residual in place (Winograd, bfloat16) into a reused buffer,
+    /// or into its residual's buffer when this step is the residual's last reader. `kernel` gets the input, its
+    /// height and width, the output, the residual (possibly the output itself) and a scratch buffer of
+    /// `scratchCount(height, width)` floats.
+    private func runInPlaceCapable(
+        node: Node, at index: Int, geometry: ConvolutionGeometry,
+        scratchCount: (Int, Int) -> Int = { _, _ in 0 }, input: Tensor, state: inout RunState,
+        kernel: (
+            UnsafeBufferPointer<Float>, Int, Int, UnsafeMutableBufferPointer<Float>, UnsafeBufferPointer<Float>?,
+            UnsafeMutableBufferPointer<Float>
+        ) -> Void
     ) throws(GraphError) {
         let source = try value(node.inputs[0], input: input, state: &state)
         let shape = FeatureMapShape(nhwc: source.shape)!
-        let outShape = convolution.geometry.outputShape(height: shape.height, width: shape.width)
+        let outShape = geometry.outputShape(height: shape.height, width: shape.width)
         var output: [Float]
         var residual: [Float] = []
         var inPlace = false
@@ -300,15 +343,21 @@ public final class GraphExecutor: Sendable {
             output = state.buffer(count: outShape.elementCount)
         }
         let addsResidual = node.inputs.count > 2
+        let scratchFloats = scratchCount(shape.height, shape.width)
+        var scratch = scratchFloats > 0 ? state.buffer(count: scratchFloats) : []
         source.scalars.withUnsafeBufferPointer { sourceBuffer in
             residual.withUnsafeBufferPointer { residualBuffer in
-                output.withUnsafeMutableBufferPointer { target in
-                    convolution.run(
-                        input: sourceBuffer, height: shape.height, width: shape.width, output: target,
-                        residual: addsResidual ? (inPlace ? UnsafeBufferPointer(target) : residualBuffer) : nil)
+                scratch.withUnsafeMutableBufferPointer { scratchBuffer in
+                    output.withUnsafeMutableBufferPointer { target in
+                        kernel(
+                            sourceBuffer, shape.height, shape.width, target,
+                            addsResidual ? (inPlace ? UnsafeBufferPointer(target) : residualBuffer) : nil,
+                            scratchBuffer)
+                    }
                 }
             }
         }
+        state.keep(scratch)
         state.values[index] = Tensor(shape: outShape.nhwc, scalars: output)
     }
 

@@ -15,6 +15,8 @@ public struct ModelError: Error, CustomStringConvertible, Sendable {
         case notSuperResolution
         /// The family or scale the user stated does not fit the file.
         case mismatch
+        /// The precision asked for needs instructions this CPU lacks.
+        case unsupportedPrecision
     }
 
     public let code: Code

@@ -70,21 +70,29 @@ public struct SuperResolutionModel: Sendable {
 public enum ModelLoader {
     /// Loads a TensorFlow `.pb` from dnn_superres, or an ncnn `.param` (with its `.bin` beside it, same stem);
     /// `family` and `scale` may be stated (like OpenCV's `setModel(algo, scale)`) and are otherwise detected from
-    /// the graph; stated values must fit the file.
+    /// the graph; stated values must fit the file. `precision: .bf16` needs a CPU with bfloat16 instructions
+    /// (`BFloat16Hardware.best`) and is an `.unsupportedPrecision` error elsewhere, before the file is read.
     public static func load(
-        path: String, family stated: ModelFamily? = nil, scale statedScale: Int? = nil, kernels: KernelChoice = .fast
+        path: String, family stated: ModelFamily? = nil, scale statedScale: Int? = nil, kernels: KernelChoice = .fast,
+        precision: Precision = .fp32
     ) throws(ModelError) -> SuperResolutionModel {
-        let model = try loadFile(path: path, family: stated, scale: statedScale, kernels: kernels)
+        if precision == .bf16 && BFloat16Hardware.best == nil {
+            throw ModelError(.unsupportedPrecision, source: path, BFloat16Hardware.unavailableReason)
+        }
+        let model = try loadFile(
+            path: path, family: stated, scale: statedScale, kernels: kernels, precision: precision)
         // The file's bytes and the plain weights are gone now (the kernels hold their own form): return their pages.
         MemoryPolicy.returnFreedMemory()
         return model
     }
 
     private static func loadFile(
-        path: String, family stated: ModelFamily?, scale statedScale: Int?, kernels: KernelChoice
+        path: String, family stated: ModelFamily?, scale statedScale: Int?, kernels: KernelChoice,
+        precision: Precision
     ) throws(ModelError) -> SuperResolutionModel {
         if NCNNImporter.isParamFile(path) {
-            return try loadNCNN(paramPath: path, family: stated, scale: statedScale, kernels: kernels)
+            return try loadNCNN(
+                paramPath: path, family: stated, scale: statedScale, kernels: kernels, precision: precision)
         }
         let def: GraphDef
         do {
@@ -96,13 +104,13 @@ public enum ModelLoader {
         }
         let graph = try TensorFlowImporter.makeGraph(def, source: path)
         return try make(graph: graph, source: path, fileOperationCounts: def.opCounts, family: stated,
-            scale: statedScale, kernels: kernels)
+            scale: statedScale, kernels: kernels, precision: precision)
     }
 
     /// Wraps an imported graph: optimizes it, detects family and scale, checks stated values.
     public static func make(
         graph: Graph, source: String, fileOperationCounts: [String: Int], family stated: ModelFamily?, scale statedScale: Int?,
-        kernels: KernelChoice
+        kernels: KernelChoice, precision: Precision = .fp32
     ) throws(ModelError) -> SuperResolutionModel {
         guard graph.inputNodes.count == 1 else {
             throw ModelError(.notSuperResolution, source: source, "expected one input, found \(graph.inputNodes.count)")
@@ -119,7 +127,7 @@ public enum ModelLoader {
         let channels = firstGeometry.inputChannels
         let executor: GraphExecutor
         do {
-            executor = try GraphExecutor(graph: graph, kernels: kernels)
+            executor = try GraphExecutor(graph: graph, kernels: kernels, precision: precision)
         } catch {
             throw ModelError(.unsupportedAttribute, source: source, node: error.node, error.message)
         }

@@ -29,6 +29,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Thread counts, comma-separated.")
     var threads: String = "\(ComputePool.defaultThreadCount)"
 
+    @Option(help: "Convolution arithmetic, comma-separated: fp32, bf16 (each is a case of its own).")
+    var precision: String = "fp32"
+
     @Option(help: "Timed runs per case (the median and min are reported).")
     var runs: Int = 3
 
@@ -54,11 +57,22 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("child-size"), help: .hidden) var childSize: String?
     @Option(name: .customLong("child-threads"), help: .hidden) var childThreads: Int?
 
+    /// The precisions of `--precision`, or nil when one is not a precision.
+    var precisions: [Precision]? {
+        let names = precision.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let parsed = names.compactMap(Precision.init(rawValue:))
+        return parsed.count == names.count && !parsed.isEmpty ? parsed : nil
+    }
+
     func validate() throws {
         if models.isEmpty && !ceiling { throw ValidationError("give at least one --model (or --ceiling)") }
         if runs < 1 || warmup < 0 { throw ValidationError("--runs must be ≥ 1 and --warmup ≥ 0") }
         if parse(threads).isEmpty { throw ValidationError("--threads needs numbers") }
         if BenchSize.list(sizes) == nil { throw ValidationError("--sizes needs sizes like 64,256,640x360") }
+        guard let precisions else { throw ValidationError("--precision takes fp32, bf16 or both (fp32,bf16)") }
+        if precisions.contains(.bf16) && BFloat16Hardware.best == nil {
+            throw ValidationError(BFloat16Hardware.unavailableReason)
+        }
     }
 
     func parse(_ list: String) -> [Int] { list.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.filter { $0 > 0 } }
@@ -69,18 +83,26 @@ struct BenchCommand: ParsableCommand {
             return
         }
         if let sizeText = childSize, let size = BenchSize(sizeText), let threadCount = childThreads {
-            let row = try CommandLineFailure.reporting { try measure(model: models[0], size: size, threads: threadCount) }
+            let row = try CommandLineFailure.reporting {
+                try measure(model: models[0], size: size, threads: threadCount, precision: precisions?.first ?? .fp32)
+            }
             let data = try JSONEncoder().encode(row)
             print(String(decoding: data, as: UTF8.self))
             return
         }
         var rows: [BenchRow] = []
         for model in models {
-            for threadCount in parse(threads) {
-                for size in BenchSize.list(sizes) ?? [] {
-                    let row = try CommandLineFailure.reporting { try runChild(model: model, size: size, threads: threadCount) }
-                    printError("... \(row.model) \(size) threads=\(threadCount): median \(String(format: "%.4f", row.medianSeconds)) s")
-                    rows.append(row)
+            for precision in precisions ?? [] {
+                for threadCount in parse(threads) {
+                    for size in BenchSize.list(sizes) ?? [] {
+                        let row = try CommandLineFailure.reporting {
+                            try runChild(model: model, size: size, threads: threadCount, precision: precision)
+                        }
+                        printError(
+                            "... \(row.model) \(precision) \(size) threads=\(threadCount): median "
+                                + "\(String(format: "%.4f", row.medianSeconds)) s")
+                        rows.append(row)
+                    }
                 }
             }
         }
@@ -114,12 +136,12 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    func runChild(model: String, size: BenchSize, threads threadCount: Int) throws -> BenchRow {
+    func runChild(model: String, size: BenchSize, threads threadCount: Int, precision: Precision) throws -> BenchRow {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var arguments = [
             "bench", "--model", model, "--runs", "\(runs)", "--warmup", "\(warmup)",
-            "--child-size", size.argument, "--child-threads", "\(threadCount)",
+            "--child-size", size.argument, "--child-threads", "\(threadCount)", "--precision", precision.rawValue,
         ]
         if let tile { arguments += ["--tile", "\(tile)"] }
         if let image { arguments += ["--image", image] }
@@ -135,9 +157,9 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// One case, in this process.
-    func measure(model path: String, size: BenchSize, threads threadCount: Int) throws -> BenchRow {
+    func measure(model path: String, size: BenchSize, threads threadCount: Int, precision: Precision) throws -> BenchRow {
         ComputePool.configure(threads: threadCount)
-        let model = try ModelLoader.load(path: path)
+        let model = try ModelLoader.load(path: path, precision: precision)
         let input = try BenchInput.crop(size, from: image ?? BenchInput.defaultImage)
         let upscaler = Upscaler(model: model, options: UpscaleOptions(tileSize: tile))
         let rssAfterLoad = BenchInput.peakRSSMegabytes()
@@ -153,7 +175,7 @@ struct BenchCommand: ParsableCommand {
         let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
         return BenchRow(
             model: (path as NSString).lastPathComponent, family: model.family.rawValue, scale: model.scale, size: size.width, width: size.width, height: size.height,
-            threads: threadCount, runs: times, medianSeconds: median, minSeconds: sorted[0],
+            threads: threadCount, precision: precision.rawValue, runs: times, medianSeconds: median, minSeconds: sorted[0],
             gflops: Double(model.flopsPerInputPixel) * Double(size.pixels) / median / 1e9,
             megapixelsOutPerSecond: Double(size.pixels * model.scale * model.scale) / median / 1e6,
             msPerInputMegapixel: median * 1000 / (Double(size.pixels) / 1e6),
@@ -171,6 +193,8 @@ struct BenchRow: Codable {
     var width: Int
     var height: Int
     var threads: Int
+    /// The convolution arithmetic (absent in rows written before it was an option: fp32).
+    var precision: String?
     var runs: [Double]
     var medianSeconds: Double
     var minSeconds: Double
@@ -186,12 +210,12 @@ struct BenchRow: Codable {
 
     static func markdownTable(_ rows: [BenchRow]) -> String {
         var lines = [
-            "| model | LR size | threads | median s | min s | ms / input MP | MPix out/s | GFLOP/s | RSS load peak MB | RSS model MB | RSS peak MB |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
+            "| model | precision | LR size | threads | median s | min s | ms / input MP | MPix out/s | GFLOP/s | RSS load peak MB | RSS model MB | RSS peak MB |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for r in rows {
             lines.append(
-                "| \(r.model) | \(r.width)×\(r.height) | \(r.threads) | \(String(format: "%.4f", r.medianSeconds)) | "
+                "| \(r.model) | \(r.precision ?? "fp32") | \(r.width)×\(r.height) | \(r.threads) | \(String(format: "%.4f", r.medianSeconds)) | "
                     + "\(String(format: "%.4f", r.minSeconds)) | \(String(format: "%.0f", r.msPerInputMegapixel)) | "
                     + "\(String(format: "%.2f", r.megapixelsOutPerSecond)) | \(String(format: "%.1f", r.gflops)) | "
                     + "\(String(format: "%.0f", r.rssLoadMB)) | \(String(format: "%.0f", r.rssModelMB)) | "

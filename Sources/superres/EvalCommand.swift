@@ -50,6 +50,9 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Compute threads (default: one per core).")
     var threads: Int?
 
+    @Option(help: "Convolution arithmetic of the models: fp32 (default) or bf16.")
+    var precision: Precision = .fp32
+
     @Flag(help: "Print per-image values as well as the means (JSON always has them; Markdown gets them too).")
     var perImage = false
 
@@ -63,7 +66,7 @@ struct EvalCommand: ParsableCommand {
         if let threads { ComputePool.configure(threads: threads) }
         let methods = try CommandLineFailure.reporting {
             try models.map { nameOrPath -> EvaluationMethod in
-                let model = try ModelLoader.load(nameOrPath: nameOrPath)
+                let model = try ModelLoader.load(nameOrPath: nameOrPath, precision: precision)
                 let isFile = FileManager.default.fileExists(atPath: nameOrPath)
                 let name = isFile ? EvaluationMethod.name(forModelAt: nameOrPath) : nameOrPath
                 return EvaluationMethod(name: name, upscaler: Upscaler(model: model))

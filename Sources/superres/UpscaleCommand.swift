@@ -151,12 +151,20 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Scale the model must have (default: read from the file).")
     var scale: Int?
 
+    @Option(
+        help: """
+            Convolution arithmetic: fp32 (default; OpenCV's pixels) or bf16 (faster on CPUs with AMX or AVX-512 \
+            BF16, within about a grey level of fp32; an error on other CPUs).
+            """)
+    var precision: Precision = .fp32
+
     func load() throws -> SuperResolutionModel {
-        try ModelLoader.load(nameOrPath: model, family: algo, scale: scale)
+        try ModelLoader.load(nameOrPath: model, family: algo, scale: scale, precision: precision)
     }
 }
 
 extension ModelFamily: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {}
 extension ChromaInterpolation: ExpressibleByArgument {}
 
 /// A failure to report as one line, exit status 1.

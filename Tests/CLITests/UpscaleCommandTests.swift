@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Kernels
 import TestSupport
 import Testing
 
@@ -65,7 +66,34 @@ struct UpscaleCommandTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["cut.pb"])
     }
 
+    @Test(.enabled(if: SharedData.isAvailable, "\(SharedData.missingMessage)"))
+    func bf16PrecisionRunsWhereTheCPUHasItAndIsAClearErrorElsewhere() throws {
+        let folder = try CommandRunner.temporaryFolder("cli-bf16")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let output = folder.appendingPathComponent("out.png").path
+        let model = SharedData.path("models/opencv/ESPCN_x3.pb")
+        let arguments = ["upscale", Self.input, "-o", output, "--model", model, "--precision", "bf16"]
+        // As on a CPU without AVX-512 BF16 or AMX: exit 1, one line that says what is missing, no output file.
+        let refused = try CommandRunner.run(arguments, environment: ["SUPERRES_BF16_HARDWARE": "none"])
+        #expect(refused.status == 1, "\(refused.standardError)")
+        #expect(refused.standardError.split(separator: "\n").count == 1, "\(refused.standardError)")
+        #expect(refused.standardError.contains("AVX-512 BF16"), "\(refused.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: output))
+        let ran = try CommandRunner.run(arguments)
+        if BFloat16Hardware.best != nil {
+            #expect(ran.status == 0, "\(ran.standardError)")
+            let image = try ImageFile.read(output)
+            #expect(image.width == 37 * 3 && image.height == 29 * 3)
+        } else {
+            #expect(ran.status == 1 && ran.standardError.contains("AVX-512 BF16"), "\(ran.standardError)")
+        }
+    }
+
     @Test func usageErrorsExitWith64() throws {
+        let wrongPrecision = try CommandRunner.run(
+            ["upscale", "a.png", "-o", "b.png", "--model", "m.pb", "--precision", "fp8"])
+        #expect(wrongPrecision.status == 64)
+        #expect(wrongPrecision.standardError.contains("precision"))
         let result = try CommandRunner.run(["upscale", "a.png", "-o", "b.png", "--model", "m.pb", "--quality", "0"])
         #expect(result.status == 64)
         #expect(result.standardError.contains("quality"))

@@ -65,6 +65,33 @@ import Testing
         #expect(input == inputCopy, "the caller's input is not written")
     }
 
+    @Test(
+        .enabled(if: BFloat16Hardware.best != nil, "this CPU has no bfloat16 instructions"),
+        arguments: [(32, 3, 17, 23), (20, 2, 9, 11)])
+    func bfloat16RunsTheWideConvolutionsWithinItsRounding(channels: Int, blocks: Int, height: Int, width: Int) throws {
+        let graph = Self.edsrLikeGraph(channels: channels, blocks: blocks, seed: UInt64(channels + blocks))
+        var rng = SeededGenerator(seed: UInt64(height + width))
+        let input = Tensor(shape: [1, height, width, 3], scalars: rng.floats(height * width * 3))
+        let reference = try GraphExecutor(graph: graph, kernels: .reference).run(input, output: nil)
+        for hardware in BFloat16Hardware.available {
+            let executor = try GraphExecutor(graph: graph, precision: .bf16, bfloat16Hardware: hardware)
+            #expect(executor.precision == .bf16)
+            let first = try executor.run(input, output: nil)
+            let second = try executor.run(input, output: nil)
+            #expect(first == second, "\(hardware): runs are bit-stable (buffers reused, residuals in place)")
+            let difference = Self.maxRelativeDifference(first, reference)
+            // bfloat16 keeps 8 significant bits (relative rounding up to 2^-9 per operand).
+            #expect(difference < 1e-2, "\(hardware): bf16 differs by \(difference) of the output range")
+            #expect(difference > 1e-5, "\(hardware): the wide convolutions ran in bfloat16")
+        }
+    }
+
+    @Test func bfloat16NeedsTheFastKernels() {
+        let graph = Self.edsrLikeGraph(channels: 16, blocks: 1, seed: 1)
+        #expect(throws: GraphError.self) { try GraphExecutor(graph: graph, kernels: .reference, precision: .bf16) }
+        #expect(throws: GraphError.self) { try GraphExecutor(graph: graph, kernels: .direct, precision: .bf16) }
+    }
+
     @Test func outputsAreNotRecomputedOrOverwritten() throws {
         // The head is a graph output too: it must be kept and returned as computed, not consumed in place.
         var graph = Self.edsrLikeGraph(channels: 16, blocks: 1, seed: 5)

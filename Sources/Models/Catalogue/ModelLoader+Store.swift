@@ -1,4 +1,5 @@
 import Engine
+import Kernels
 
 extension ModelLoader {
     /// Loads a model given as a file path or as a catalogue name (`espcn-x2`) installed in the store
@@ -9,11 +10,12 @@ extension ModelLoader {
         family stated: ModelFamily? = nil,
         scale statedScale: Int? = nil,
         kernels: KernelChoice = .fast,
+        precision: Precision = .fp32,
         store: String = ModelStore.directory()
     ) throws(ModelError) -> SuperResolutionModel {
         let path = try ModelStore.locate(nameOrPath, in: store)
         guard path != nameOrPath, let entry = ModelCatalogue.entry(named: nameOrPath) else {
-            return try load(path: path, family: stated, scale: statedScale, kernels: kernels)
+            return try load(path: path, family: stated, scale: statedScale, kernels: kernels, precision: precision)
         }
         guard let family = entry.modelFamily else {
             throw ModelError(
@@ -22,6 +24,7 @@ extension ModelLoader {
                 "an \(entry.format.rawValue) model (\(path)); this version of superres can store it but not run it yet"
             )
         }
-        return try load(path: path, family: stated ?? family, scale: statedScale, kernels: kernels)
+        return try load(
+            path: path, family: stated ?? family, scale: statedScale, kernels: kernels, precision: precision)
     }
 }

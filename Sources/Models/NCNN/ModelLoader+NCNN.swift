@@ -32,7 +32,8 @@ extension ModelLoader {
         paramPath: String,
         family stated: ModelFamily? = nil,
         scale statedScale: Int? = nil,
-        kernels: KernelChoice = .fast
+        kernels: KernelChoice = .fast,
+        precision: Precision = .fp32
     ) throws(ModelError) -> SuperResolutionModel {
         let param = try NCNNParam(contentsOf: paramPath)
         let binPath = NCNNImporter.weightsPath(forParam: paramPath)
@@ -51,7 +52,8 @@ extension ModelLoader {
             fileOperationCounts: NCNNImporter.layerCounts(param),
             family: stated,
             scale: statedScale,
-            kernels: kernels
+            kernels: kernels,
+            precision: precision
         )
     }
 
@@ -63,7 +65,8 @@ extension ModelLoader {
         fileOperationCounts: [String: Int],
         family stated: ModelFamily?,
         scale statedScale: Int?,
-        kernels: KernelChoice
+        kernels: KernelChoice,
+        precision: Precision = .fp32
     ) throws(ModelError) -> SuperResolutionModel {
         guard graph.inputNodes.count == 1 else {
             throw ModelError(
@@ -84,7 +87,7 @@ extension ModelLoader {
         let channels = geometry.inputChannels
         let executor: GraphExecutor
         do {
-            executor = try GraphExecutor(graph: graph, kernels: kernels)
+            executor = try GraphExecutor(graph: graph, kernels: kernels, precision: precision)
         } catch {
             throw ModelError(.unsupportedAttribute, source: source, node: error.node, error.message)
         }

@@ -1,0 +1,219 @@
+import CMatrixKernels
+import Tensor
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The arithmetic of a network's convolutions.
+public enum Precision: String, Sendable, CaseIterable {
+    /// 32-bit floats (the default): OpenCV's pixels, bit-stable across runs with the same thread count.
+    case fp32
+    /// Convolution operands rounded to bfloat16 (8 significant bits), products summed in 32-bit floats, on AMX tiles
+    /// or AVX-512 BF16 dot products. Faster where the CPU has them; an error where it has neither.
+    case bf16
+}
+
+/// The bfloat16 instructions a CPU offers the convolution kernels.
+public enum BFloat16Hardware: String, Sendable, CaseIterable {
+    /// AMX tile matrix multiplies (`tdpbf16ps`): Intel Sapphire Rapids and later.
+    case amx
+    /// AVX-512 BF16 dot products (`vdpbf16ps`): AMD Zen 4 and later, Intel Cooper Lake and later.
+    case avx512
+
+    /// The environment variable that restricts the paths used: `avx512` (skip AMX) or `none` (as on a CPU without
+    /// bfloat16), to compare the paths or check the error elsewhere.
+    public static let environmentVariable = "SUPERRES_BF16_HARDWARE"
+
+    /// The fastest bfloat16 path this machine runs (within `SUPERRES_BF16_HARDWARE`), or nil when it has none.
+    public static let best: BFloat16Hardware? = {
+        let detected: BFloat16Hardware? =
+            switch superres_bf16_support() {
+            case SUPERRES_BF16_AMX: .amx
+            case SUPERRES_BF16_AVX512: .avx512
+            default: nil
+            }
+        switch getenv(environmentVariable).map({ String(cString: $0) }) {
+        case "none": return nil
+        case "avx512": return detected == nil ? nil : .avx512
+        default: return detected
+        }
+    }()
+
+    /// Every path this process may run (AMX machines run the AVX-512 path too).
+    public static var available: [BFloat16Hardware] {
+        switch best {
+        case .amx: [.amx, .avx512]
+        case .avx512: [.avx512]
+        case nil: []
+        }
+    }
+
+    /// Why bfloat16 cannot run here, for error messages.
+    public static let unavailableReason =
+        "bf16 needs a CPU with AVX-512 BF16 (AMD Zen 4 or later, Intel Cooper Lake or later) or AMX; this one has "
+        + "neither (use fp32)"
+}
+
+/// A convolution in bfloat16: weights rounded and packed once, at model load, as AMX B tiles (blocks of 16 output
+/// channels × 32 input channels per tap); each call rounds the NHWC input into a zero-padded bfloat16 copy and runs
+/// the tile (or dot-product) kernel, with the epilogue applied to the float sums.
+///
+/// Input NHWC `[1, H, W, inputChannels]`, output NHWC `geometry.outputShape(height:width:)`. The only difference
+/// from `ReferenceKernels.convolution` on operands rounded to bfloat16 is the order of the float additions. Each output
+/// value is summed by one thread in a fixed order, so results do not depend on the thread count.
+public final class BFloat16Convolution: Sendable {
+    public let geometry: ConvolutionGeometry
+    public let epilogue: ConvolutionEpilogue
+    public let hardware: BFloat16Hardware
+    let packedWeights: [UInt16]
+    /// Channels per padded input pixel: the input channels rounded up to 32 (one AMX tile row).
+    let channelStride: Int
+    let vectorEpilogue: VectorEpilogue
+
+    /// Pixels the kernels may read past the padded input (a partial block of 16 still loads whole tiles).
+    static let slackPixels = 32
+
+    /// Whether bfloat16 pays for this convolution: tiles of 32 input and 16 output channels must be mostly filled.
+    public static func supports(_ geometry: ConvolutionGeometry) -> Bool {
+        geometry.inputChannels >= 16 && geometry.outputChannels >= 16
+    }
+
+    /// Rounds and packs HWIO `weights` for `geometry`. `hardware` must be in `BFloat16Hardware.available`.
+    public init(
+        weights: Tensor, geometry: ConvolutionGeometry, epilogue: ConvolutionEpilogue,
+        hardware: BFloat16Hardware
+    ) {
+        let g = geometry
+        precondition(weights.shape == [g.kernelHeight, g.kernelWidth, g.inputChannels, g.outputChannels])
+        precondition(BFloat16Hardware.available.contains(hardware), "\(hardware) bfloat16 is not available here")
+        self.geometry = geometry
+        self.epilogue = epilogue
+        self.hardware = hardware
+        let taps = Int32(g.kernelHeight * g.kernelWidth)
+        let count = superres_bf16_packed_weight_count(taps, Int32(g.inputChannels), Int32(g.outputChannels))
+        packedWeights = [UInt16](unsafeUninitializedCapacity: count) { buffer, initialized in
+            weights.scalars.withUnsafeBufferPointer { source in
+                superres_bf16_pack_weights(
+                    source.baseAddress!, taps, Int32(g.inputChannels), Int32(g.outputChannels), buffer.baseAddress!)
+            }
+            initialized = count
+        }
+        channelStride = (g.inputChannels + 31) / 32 * 32
+        vectorEpilogue = VectorEpilogue(epilogue, outputChannels: g.outputChannels)
+    }
+
+    /// The floats `run` needs in `scratch` for an input of `height × width`: the padded bfloat16 input.
+    public func scratchCount(height: Int, width: Int) -> Int {
+        let g = geometry
+        let pixels = (height + g.padTop + g.padBottom) * (width + g.padLeft + g.padRight) + Self.slackPixels
+        return (pixels * channelStride + 1) / 2
+    }
+
+    /// Runs the convolution on an NHWC input; `residual` (output-shaped) is required iff the epilogue adds one.
+    public func callAsFunction(_ input: Tensor, residual: Tensor? = nil, pool: ComputePool = .shared) -> Tensor {
+        let inShape = FeatureMapShape(nhwc: input.shape)!
+        precondition(inShape.channels == geometry.inputChannels, "input has \(inShape.channels) channels")
+        let outShape = geometry.outputShape(height: inShape.height, width: inShape.width)
+        precondition(!epilogue.addsResidual || residual?.shape == outShape.nhwc, "residual shape")
+        guard outShape.height > 0, outShape.width > 0 else { return Tensor(shape: outShape.nhwc, repeating: 0) }
+        var scratch = [Float](repeating: 0, count: scratchCount(height: inShape.height, width: inShape.width))
+        let residualScalars = residual?.scalars ?? []
+        let output = [Float](unsafeUninitializedCapacity: outShape.elementCount) { outputBuffer, initialized in
+            input.scalars.withUnsafeBufferPointer { inputBuffer in
+                residualScalars.withUnsafeBufferPointer { residualBuffer in
+                    scratch.withUnsafeMutableBufferPointer { scratchBuffer in
+                        run(
+                            input: inputBuffer, height: inShape.height, width: inShape.width, output: outputBuffer,
+                            residual: epilogue.addsResidual ? residualBuffer : nil, scratch: scratchBuffer, pool: pool)
+                    }
+                }
+            }
+            initialized = outShape.elementCount
+        }
+        return Tensor(shape: outShape.nhwc, scalars: output)
+    }
+
+    /// Runs the convolution from and into caller-owned NHWC buffers (batch one).
+    ///
+    /// `output` receives `geometry.outputShape(height:width:)` values and must not overlap `input`; `residual`
+    /// (required iff the epilogue adds one) may be `output` itself, for an in-place residual add. `scratch` holds
+    /// `scratchCount(height:width:)` floats of any content.
+    public func run(
+        input: UnsafeBufferPointer<Float>,
+        height: Int,
+        width: Int,
+        output: UnsafeMutableBufferPointer<Float>,
+        residual: UnsafeBufferPointer<Float>?,
+        scratch: UnsafeMutableBufferPointer<Float>,
+        pool: ComputePool = .shared
+    ) {
+        let g = geometry
+        let outShape = g.outputShape(height: height, width: width)
+        guard outShape.height > 0, outShape.width > 0 else { return }
+        precondition(input.count >= height * width * g.inputChannels, "input buffer too small")
+        precondition(output.count >= outShape.elementCount, "output buffer too small")
+        precondition(!epilogue.addsResidual || (residual?.count ?? 0) >= outShape.elementCount, "residual missing")
+        precondition(scratch.count >= scratchCount(height: height, width: width), "scratch too small")
+        let paddedHeight = height + g.padTop + g.padBottom
+        let paddedWidth = width + g.padLeft + g.padRight
+        let padded = UnsafeMutableRawPointer(scratch.baseAddress!).bindMemory(
+            to: UInt16.self, capacity: scratch.count * 2)
+        // The slack is read but never used: zeroed so that no stale bits (NaNs) enter the tiles.
+        let slackStart = paddedHeight * paddedWidth * channelStride
+        (padded + slackStart).initialize(repeating: 0, count: Self.slackPixels * channelStride)
+        let rowChunks = min(paddedHeight, pool.threadCount * 4)
+        pool.parallelFor(rowChunks) { chunk in
+            superres_bf16_pad_rows(
+                input.baseAddress!, Int32(height), Int32(width), Int32(g.inputChannels), Int32(g.padTop),
+                Int32(g.padLeft), Int32(paddedWidth), Int32(channelStride), padded,
+                Int32(chunk * paddedHeight / rowChunks), Int32((chunk + 1) * paddedHeight / rowChunks))
+        }
+        let hardware = hardware
+        packedWeights.withUnsafeBufferPointer { weights in
+            let paddedBias = vectorEpilogue.paddedBias ?? []
+            paddedBias.withUnsafeBufferPointer { bias in
+                vectorEpilogue.paddedSlopes.withUnsafeBufferPointer { slopes in
+                    var stage = superres_epilogue(
+                        bias: vectorEpilogue.paddedBias == nil ? nil : bias.baseAddress,
+                        activation: vectorEpilogue.activation == 2 ? 3 : Int32(vectorEpilogue.activation),
+                        slope: 0, slopes: slopes.baseAddress, has_scale: vectorEpilogue.scale == nil ? 0 : 1,
+                        scale: vectorEpilogue.scale ?? 1,
+                        residual: epilogue.addsResidual ? residual!.baseAddress : nil)
+                    var convolution = superres_bf16_convolution(
+                        padded: padded, padded_width: Int32(paddedWidth), channel_stride: Int32(channelStride),
+                        weights: weights.baseAddress, kernel_height: Int32(g.kernelHeight),
+                        kernel_width: Int32(g.kernelWidth), output_channels: Int32(g.outputChannels),
+                        output: output.baseAddress, output_width: Int32(outShape.width))
+                    // Pairs of output rows: the AMX kernel's blocks are 16 pixels of two rows.
+                    let pairs = (outShape.height + 1) / 2
+                    withUnsafePointer(to: &convolution) { convolutionPointer in
+                        withUnsafePointer(to: &stage) { stagePointer in
+                            pool.parallelFor(pairs) { pair in
+                                let begin = Int32(pair * 2), end = Int32(min(pair * 2 + 2, outShape.height))
+                                switch hardware {
+                                case .amx:
+                                    superres_bf16_convolve_rows_amx(convolutionPointer, stagePointer, begin, end)
+                                case .avx512:
+                                    superres_bf16_convolve_rows_avx512(convolutionPointer, stagePointer, begin, end)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension ReferenceKernels {
+    /// Rounds `value` to the nearest bfloat16 (ties to even), as a float: the operand rounding of `Precision.bf16`.
+    public static func roundedToBFloat16(_ value: Float) -> Float {
+        guard !value.isNaN else { return value }
+        let bits = value.bitPattern
+        let rounded = (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) & 0xFFFF_0000
+        return Float(bitPattern: rounded)
+    }
+}
