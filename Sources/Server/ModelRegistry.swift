@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Imaging
 import Models
 import Pipeline
@@ -41,7 +42,7 @@ public struct ModelRegistry: Sendable {
     public static func load(
         _ specifications: [String],
         options: UpscaleOptions = UpscaleOptions(),
-        using loader: Loader = ModelRegistry.loadFileOrCatalogueModel
+        using loader: Loader = { try ModelRegistry.loadFileOrCatalogueModel($0) }
     ) throws(ServerStartupError) -> ModelRegistry {
         guard !specifications.isEmpty else {
             throw ServerStartupError("no model given: pass --model PATH (or set SUPERRES_MODEL)")
@@ -74,13 +75,13 @@ public struct ModelRegistry: Sendable {
     /// A file is loaded as it is and named after itself (`FSRCNN_x3`); anything else is taken as a catalogue name
     /// (`espcn-x2`) installed in the model store (`ModelStore.locate`), and keeps that name.
     public static func loadFileOrCatalogueModel(
-        _ specification: String
+        _ specification: String, precision: Precision = .fp32
     ) throws -> (model: SuperResolutionModel, path: String, name: String) {
         let stem = ((specification as NSString).lastPathComponent as NSString).deletingPathExtension
         if FileManager.default.fileExists(atPath: specification) {
-            return (try ModelLoader.load(path: specification), specification, stem)
+            return (try ModelLoader.load(path: specification, precision: precision), specification, stem)
         }
-        let model = try ModelLoader.load(nameOrPath: specification)
+        let model = try ModelLoader.load(nameOrPath: specification, precision: precision)
         let path = try ModelStore.locate(specification)
         return (model, path, ModelCatalogue.entry(named: specification)?.name ?? stem)
     }

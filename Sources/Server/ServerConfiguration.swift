@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Logging
 
 /// The settings of `superres serve`, as resolved from flags, environment variables and defaults.
@@ -27,6 +28,8 @@ public struct ServerConfiguration: Sendable {
     public var shutdownGracePeriod: Duration = .seconds(30)
     /// Tile size in input pixels (nil: chosen from each model's memory needs, as `superres upscale` does).
     public var tileSize: Int?
+    /// The convolution arithmetic of every model (`.bf16` needs a CPU with bfloat16 instructions).
+    public var precision: Precision = .fp32
     /// Server name reported in logs.
     public var serverName: String = "superres"
 

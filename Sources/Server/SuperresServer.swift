@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Hummingbird
 import Logging
 import Models
@@ -65,12 +66,17 @@ public final class SuperresServer: Sendable {
     /// restores its jobs. Nothing listens yet.
     ///
     /// `loader` turns each `--model` value into a model, its file and its name (by default: a file path, or a
-    /// catalogue name installed in the model store).
+    /// catalogue name installed in the model store, in the configuration's precision).
     public static func start(
         configuration: ServerConfiguration,
         logger: Logger = Logger(label: "superres.server"),
-        loader: @escaping ModelRegistry.Loader = ModelRegistry.loadFileOrCatalogueModel
+        loader: ModelRegistry.Loader? = nil
     ) async throws(ServerStartupError) -> SuperresServer {
+        let precision = configuration.precision
+        let loader =
+            loader ?? { specification in
+                try ModelRegistry.loadFileOrCatalogueModel(specification, precision: precision)
+            }
         try validate(configuration)
         let workers = WorkerThreads(count: configuration.workers, name: "superres-inference")
         let io = WorkerThreads(count: 2, name: "superres-io")
@@ -91,7 +97,7 @@ public final class SuperresServer: Sendable {
                 "model loaded and checked",
                 metadata: [
                     "model": "\(model.name)", "family": "\(model.family.rawValue)", "scale": "\(model.scale)",
-                    "path": "\(model.path)",
+                    "path": "\(model.path)", "precision": "\(precision.rawValue)",
                 ]
             )
         }

@@ -14,7 +14,7 @@ struct ServeCommand: ParsableCommand {
             Every setting can also come from an environment variable (the flag wins): SUPERRES_HOST, SUPERRES_PORT, \
             SUPERRES_MODEL (comma-separated), SUPERRES_MAX_UPLOAD_MB, SUPERRES_MAX_PIXELS, SUPERRES_WORKERS, \
             SUPERRES_QUEUE, SUPERRES_DATA_DIR, SUPERRES_JOB_TIMEOUT, SUPERRES_EXPIRY, SUPERRES_GRACE_PERIOD, \
-            SUPERRES_TILE, SUPERRES_THREADS, SUPERRES_LOG_LEVEL, SUPERRES_LOG_FORMAT. Every model is loaded and checked before the server listens: \
+            SUPERRES_TILE, SUPERRES_THREADS, SUPERRES_PRECISION, SUPERRES_LOG_LEVEL, SUPERRES_LOG_FORMAT. Every model is loaded and checked before the server listens: \
             a missing or broken model stops it with one line on stderr and exit status 1. SIGTERM or SIGINT stop \
             it gracefully (exit status 0). See docs/OPERATIONS.md.
             """
@@ -64,6 +64,9 @@ struct ServeCommand: ParsableCommand {
 
     @Option(help: "Compute threads shared by the workers (default: one per core; env SUPERRES_THREADS).")
     var threads: Int?
+
+    @Option(help: "Convolution arithmetic: fp32 (default) or bf16, on CPUs with AMX or AVX-512 BF16 (env SUPERRES_PRECISION).")
+    var precision: Precision?
 
     @Option(help: "trace, debug, info, notice, warning, error or critical (default info; env SUPERRES_LOG_LEVEL).")
     var logLevel: String?
@@ -148,6 +151,9 @@ struct ServeCommand: ParsableCommand {
             configuration.shutdownGracePeriod = .milliseconds(Int64(value * 1000))
         }
         if let value = try setting(tile, "SUPERRES_TILE", environment, Int.init) { configuration.tileSize = value }
+        if let value = try setting(precision, "SUPERRES_PRECISION", environment, Precision.init(rawValue:)) {
+            configuration.precision = value
+        }
         return configuration
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import Imaging
+import Kernels
 import Models
 import NIOCore
 import Pipeline
@@ -29,6 +30,23 @@ struct EnhanceTests {
             let result = try ImageCodec.decode(response.bytes, source: "response")
             #expect(result.width == 120 && result.height == 120)
             #expect(result == expected)
+        }
+    }
+
+    @Test(.enabled(if: BFloat16Hardware.best != nil, "this CPU has no bfloat16 instructions"))
+    func servesInTheConfiguredPrecision() async throws {
+        let espcn = SharedData.path("models/opencv/ESPCN_x3.pb")
+        let test = try await TestServer.make(models: [espcn]) { $0.precision = .bf16 }
+        defer { test.removeData() }
+        let png = try Fixtures.cropPNG(side: 40)
+        let crop = try ImageCodec.decode(png, source: "crop")
+        let bf16 = try Upscaler(model: ModelLoader.load(path: espcn, precision: .bf16)).upscale(crop)
+        let fp32 = try Upscaler(model: ModelLoader.load(path: espcn)).upscale(crop)
+        #expect(bf16 != fp32, "ESPCN's 64→32 convolution runs in bfloat16")
+        try await test.withClient { client in
+            let response = try await client.post("/enhance", .image(png, filename: "crop.png"))
+            #expect(response.status == .ok, "\(response.text)")
+            #expect(try ImageCodec.decode(response.bytes, source: "response") == bf16)
         }
     }
 
