@@ -159,7 +159,10 @@ struct ModelOptions: ParsableArguments {
     var precision: Precision = .fp32
 
     func load() throws -> SuperResolutionModel {
-        try ModelLoader.load(nameOrPath: model, family: algo, scale: scale, precision: precision)
+        if precision == .bf16 && BFloat16Hardware.best == .avx512 {
+            printError("superres: note: this CPU has AVX-512 BF16 but no AMX; bf16 runs slower than fp32 here")
+        }
+        return try ModelLoader.load(nameOrPath: model, family: algo, scale: scale, precision: precision)
     }
 }
 
