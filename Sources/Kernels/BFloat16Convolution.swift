@@ -151,11 +151,10 @@ public final class BFloat16Convolution: Sendable {
         pool: ComputePool = .shared
     ) {
         let g = geometry
-        let outShape = g.outputShape(height: height, width: width)
+        let outShape = g.checkedOutputShape(
+            height: height, width: width, inputCount: input.count, outputCount: output.count,
+            residualCount: residual?.count, addsResidual: epilogue.addsResidual)
         guard outShape.height > 0, outShape.width > 0 else { return }
-        precondition(input.count >= height * width * g.inputChannels, "input buffer too small")
-        precondition(output.count >= outShape.elementCount, "output buffer too small")
-        precondition(!epilogue.addsResidual || (residual?.count ?? 0) >= outShape.elementCount, "residual missing")
         precondition(scratch.count >= scratchCount(height: height, width: width), "scratch too small")
         let paddedHeight = height + g.padTop + g.padBottom
         let paddedWidth = width + g.padLeft + g.padRight

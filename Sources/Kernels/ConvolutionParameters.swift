@@ -48,6 +48,19 @@ public struct ConvolutionGeometry: Sendable, Hashable {
             channels: outputChannels)
     }
 
+    /// Checks the caller's buffers of a kernel run on a `height × width` input (wrong sizes are programmer errors)
+    /// and returns the output shape; an empty output (an input smaller than the kernel) needs no buffers.
+    func checkedOutputShape(
+        height: Int, width: Int, inputCount: Int, outputCount: Int, residualCount: Int?, addsResidual: Bool
+    ) -> FeatureMapShape {
+        let outShape = outputShape(height: height, width: width)
+        guard outShape.height > 0, outShape.width > 0 else { return outShape }
+        precondition(inputCount >= height * width * inputChannels, "input buffer too small")
+        precondition(outputCount >= outShape.elementCount, "output buffer too small")
+        precondition(!addsResidual || (residualCount ?? 0) >= outShape.elementCount, "residual missing")
+        return outShape
+    }
+
     /// Multiply-adds per output pixel.
     public var multiplyAddsPerPixel: Int { kernelHeight * kernelWidth * inputChannels * outputChannels }
 }

@@ -86,11 +86,10 @@ public final class DirectConvolution: Sendable {
         pool: ComputePool = .shared
     ) {
         let g = geometry
-        let outShape = g.outputShape(height: height, width: width)
+        let outShape = g.checkedOutputShape(
+            height: height, width: width, inputCount: input.count, outputCount: output.count,
+            residualCount: residual?.count, addsResidual: epilogue.addsResidual)
         guard outShape.height > 0, outShape.width > 0 else { return }
-        precondition(input.count >= height * width * g.inputChannels, "input buffer too small")
-        precondition(output.count >= outShape.elementCount, "output buffer too small")
-        precondition(!epilogue.addsResidual || (residual?.count ?? 0) >= outShape.elementCount, "residual missing")
         let paddedCount = paddedCount(height: height, width: width)
         precondition(paddingScratch.count >= paddedCount, "padding scratch too small")
         let source: UnsafePointer<Float>

@@ -172,12 +172,11 @@ public final class WinogradConvolution: Sendable {
         pool: ComputePool = .shared
     ) {
         let g = geometry
-        let outShape = g.outputShape(height: height, width: width)
-        precondition(input.count >= height * width * g.inputChannels, "input buffer too small")
+        let outShape = g.checkedOutputShape(
+            height: height, width: width, inputCount: input.count, outputCount: output.count,
+            residualCount: residual?.count, addsResidual: epilogue.addsResidual)
         guard outShape.height > 0, outShape.width > 0 else { return }
         precondition(height > 0 && width > 0, "empty input")
-        precondition(output.count >= outShape.elementCount, "output buffer too small")
-        precondition(!epilogue.addsResidual || (residual?.count ?? 0) >= outShape.elementCount, "residual missing")
         let inputStart = UnsafeRawPointer(input.baseAddress!)
         let outputStart = UnsafeRawPointer(output.baseAddress!)
         precondition(

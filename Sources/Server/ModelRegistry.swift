@@ -1,6 +1,6 @@
 import Foundation
-import Kernels
 import Imaging
+import Kernels
 import Models
 import Pipeline
 

@@ -1,6 +1,6 @@
 import Foundation
-import Kernels
 import Hummingbird
+import Kernels
 import Logging
 import Models
 import Pipeline
