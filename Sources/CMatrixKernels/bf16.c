@@ -183,7 +183,8 @@ INLINE AMX_TARGET void amx_sum_block(
             for (int block = 0; block < input_blocks; block++) {
                 _tile_loadd(4, pixels + block * INPUT_BLOCK, stride * sizeof(uint16_t));
                 _tile_loadd(6, w0 + (size_t)block * TILE_ELEMENTS, 64);
-                if (two_pixel_tiles) _tile_loadd(5, pixels + second_tile_offset + block * INPUT_BLOCK, stride * 2);
+                if (two_pixel_tiles)
+                    _tile_loadd(5, pixels + second_tile_offset + block * INPUT_BLOCK, stride * sizeof(uint16_t));
                 if (two_channel_tiles) _tile_loadd(7, w1 + (size_t)block * TILE_ELEMENTS, 64);
                 _tile_dpbf16ps(0, 4, 6);
                 if (two_channel_tiles) _tile_dpbf16ps(1, 4, 7);

@@ -286,16 +286,13 @@ public final class GraphExecutor: Sendable {
         case .constant(let tensor): state.values[index] = tensor
         case .winograd(let convolution):
             try runInPlaceCapable(node: node, at: index, geometry: convolution.geometry, input: input, state: &state) {
-                source, height, width, output, residual, _ in
+                source, height, width, output, residual in
                 convolution.run(input: source, height: height, width: width, output: output, residual: residual)
             }
         case .bfloat16(let convolution):
-            try runInPlaceCapable(
-                node: node, at: index, geometry: convolution.geometry,
-                scratchCount: { convolution.scratchCount(height: $0, width: $1) }, input: input, state: &state
-            ) { source, height, width, output, residual, scratch in
-                convolution.run(
-                    input: source, height: height, width: width, output: output, residual: residual, scratch: scratch)
+            try runInPlaceCapable(node: node, at: index, geometry: convolution.geometry, input: input, state: &state) {
+                source, height, width, output, residual in
+                convolution.run(input: source, height: height, width: width, output: output, residual: residual)
             }
         case .direct(let convolution):
             try runDirect(convolution, node: node, at: index, input: input, state: &state)
@@ -313,14 +310,11 @@ public final class GraphExecutor: Sendable {
 
     /// Runs a convolution step whose kernel may add its residual in place (Winograd, bfloat16) into a reused buffer,
     /// or into its residual's buffer when this step is the residual's last reader. `kernel` gets the input, its
-    /// height and width, the output, the residual (possibly the output itself) and a scratch buffer of
-    /// `scratchCount(height, width)` floats.
+    /// height and width, the output and the residual (possibly the output itself).
     private func runInPlaceCapable(
-        node: Node, at index: Int, geometry: ConvolutionGeometry,
-        scratchCount: (Int, Int) -> Int = { _, _ in 0 }, input: Tensor, state: inout RunState,
+        node: Node, at index: Int, geometry: ConvolutionGeometry, input: Tensor, state: inout RunState,
         kernel: (
-            UnsafeBufferPointer<Float>, Int, Int, UnsafeMutableBufferPointer<Float>, UnsafeBufferPointer<Float>?,
-            UnsafeMutableBufferPointer<Float>
+            UnsafeBufferPointer<Float>, Int, Int, UnsafeMutableBufferPointer<Float>, UnsafeBufferPointer<Float>?
         ) -> Void
     ) throws(GraphError) {
         let source = try value(node.inputs[0], input: input, state: &state)
@@ -343,21 +337,15 @@ public final class GraphExecutor: Sendable {
             output = state.buffer(count: outShape.elementCount)
         }
         let addsResidual = node.inputs.count > 2
-        let scratchFloats = scratchCount(shape.height, shape.width)
-        var scratch = scratchFloats > 0 ? state.buffer(count: scratchFloats) : []
         source.scalars.withUnsafeBufferPointer { sourceBuffer in
             residual.withUnsafeBufferPointer { residualBuffer in
-                scratch.withUnsafeMutableBufferPointer { scratchBuffer in
-                    output.withUnsafeMutableBufferPointer { target in
-                        kernel(
-                            sourceBuffer, shape.height, shape.width, target,
-                            addsResidual ? (inPlace ? UnsafeBufferPointer(target) : residualBuffer) : nil,
-                            scratchBuffer)
-                    }
+                output.withUnsafeMutableBufferPointer { target in
+                    kernel(
+                        sourceBuffer, shape.height, shape.width, target,
+                        addsResidual ? (inPlace ? UnsafeBufferPointer(target) : residualBuffer) : nil)
                 }
             }
         }
-        state.keep(scratch)
         state.values[index] = Tensor(shape: outShape.nhwc, scalars: output)
     }
 

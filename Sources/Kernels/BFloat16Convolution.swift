@@ -105,11 +105,11 @@ public final class BFloat16Convolution: Sendable {
         vectorEpilogue = VectorEpilogue(epilogue, outputChannels: g.outputChannels)
     }
 
-    /// The floats `run` needs in `scratch` for an input of `height × width`: the padded bfloat16 input.
-    public func scratchCount(height: Int, width: Int) -> Int {
+    /// The bytes of the padded bfloat16 input for an input of `height × width`, slack included.
+    func paddedInputBytes(height: Int, width: Int) -> Int {
         let g = geometry
         let pixels = (height + g.padTop + g.padBottom) * (width + g.padLeft + g.padRight) + Self.slackPixels
-        return (pixels * channelStride + 1) / 2
+        return pixels * channelStride * MemoryLayout<UInt16>.stride
     }
 
     /// Runs the convolution on an NHWC input; `residual` (output-shaped) is required iff the epilogue adds one.
@@ -119,16 +119,13 @@ public final class BFloat16Convolution: Sendable {
         let outShape = geometry.outputShape(height: inShape.height, width: inShape.width)
         precondition(!epilogue.addsResidual || residual?.shape == outShape.nhwc, "residual shape")
         guard outShape.height > 0, outShape.width > 0 else { return Tensor(shape: outShape.nhwc, repeating: 0) }
-        var scratch = [Float](repeating: 0, count: scratchCount(height: inShape.height, width: inShape.width))
         let residualScalars = residual?.scalars ?? []
         let output = [Float](unsafeUninitializedCapacity: outShape.elementCount) { outputBuffer, initialized in
             input.scalars.withUnsafeBufferPointer { inputBuffer in
                 residualScalars.withUnsafeBufferPointer { residualBuffer in
-                    scratch.withUnsafeMutableBufferPointer { scratchBuffer in
-                        run(
-                            input: inputBuffer, height: inShape.height, width: inShape.width, output: outputBuffer,
-                            residual: epilogue.addsResidual ? residualBuffer : nil, scratch: scratchBuffer, pool: pool)
-                    }
+                    run(
+                        input: inputBuffer, height: inShape.height, width: inShape.width, output: outputBuffer,
+                        residual: epilogue.addsResidual ? residualBuffer : nil, pool: pool)
                 }
             }
             initialized = outShape.elementCount
@@ -139,15 +136,15 @@ public final class BFloat16Convolution: Sendable {
     /// Runs the convolution from and into caller-owned NHWC buffers (batch one).
     ///
     /// `output` receives `geometry.outputShape(height:width:)` values and must not overlap `input`; `residual`
-    /// (required iff the epilogue adds one) may be `output` itself, for an in-place residual add. `scratch` holds
-    /// `scratchCount(height:width:)` floats of any content.
+    /// (required iff the epilogue adds one) may be `output` itself, for an in-place residual add. The padded input
+    /// is built in a buffer borrowed from the convolutions' scratch arena (shared with the Winograd kernels), so the
+    /// layers of a network reuse one buffer.
     public func run(
         input: UnsafeBufferPointer<Float>,
         height: Int,
         width: Int,
         output: UnsafeMutableBufferPointer<Float>,
         residual: UnsafeBufferPointer<Float>?,
-        scratch: UnsafeMutableBufferPointer<Float>,
         pool: ComputePool = .shared
     ) {
         let g = geometry
@@ -155,11 +152,23 @@ public final class BFloat16Convolution: Sendable {
             height: height, width: width, inputCount: input.count, outputCount: output.count,
             residualCount: residual?.count, addsResidual: epilogue.addsResidual)
         guard outShape.height > 0, outShape.width > 0 else { return }
-        precondition(scratch.count >= scratchCount(height: height, width: width), "scratch too small")
+        let bytes = paddedInputBytes(height: height, width: width)
+        WinogradScratchArena.shared.withBuffer(bytes: bytes) { scratch in
+            convolve(
+                input: input, height: height, width: width, output: output, residual: residual,
+                padded: scratch.bindMemory(to: UInt16.self, capacity: bytes / MemoryLayout<UInt16>.stride), pool: pool)
+        }
+    }
+
+    /// Pads and rounds the input into `padded`, then runs the kernel of `hardware` over pairs of output rows.
+    private func convolve(
+        input: UnsafeBufferPointer<Float>, height: Int, width: Int, output: UnsafeMutableBufferPointer<Float>,
+        residual: UnsafeBufferPointer<Float>?, padded: UnsafeMutablePointer<UInt16>, pool: ComputePool
+    ) {
+        let g = geometry
+        let outShape = g.outputShape(height: height, width: width)
         let paddedHeight = height + g.padTop + g.padBottom
         let paddedWidth = width + g.padLeft + g.padRight
-        let padded = UnsafeMutableRawPointer(scratch.baseAddress!).bindMemory(
-            to: UInt16.self, capacity: scratch.count * 2)
         // The slack is read but never used: zeroed so that no stale bits (NaNs) enter the tiles.
         let slackStart = paddedHeight * paddedWidth * channelStride
         (padded + slackStart).initialize(repeating: 0, count: Self.slackPixels * channelStride)

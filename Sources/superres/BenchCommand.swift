@@ -157,7 +157,9 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// One case, in this process.
-    func measure(model path: String, size: BenchSize, threads threadCount: Int, precision: Precision) throws -> BenchRow {
+    func measure(
+        model path: String, size: BenchSize, threads threadCount: Int, precision: Precision
+    ) throws -> BenchRow {
         ComputePool.configure(threads: threadCount)
         let model = try ModelLoader.load(path: path, precision: precision)
         let input = try BenchInput.crop(size, from: image ?? BenchInput.defaultImage)

@@ -65,7 +65,8 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Compute threads shared by the workers (default: one per core; env SUPERRES_THREADS).")
     var threads: Int?
 
-    @Option(help: "Convolution arithmetic: fp32 (default) or bf16, on CPUs with AMX or AVX-512 BF16 (env SUPERRES_PRECISION).")
+    @Option(
+        help: "Convolution arithmetic: fp32 (default) or bf16, on CPUs with AMX or AVX-512 BF16 (env SUPERRES_PRECISION).")
     var precision: Precision?
 
     @Option(help: "trace, debug, info, notice, warning, error or critical (default info; env SUPERRES_LOG_LEVEL).")

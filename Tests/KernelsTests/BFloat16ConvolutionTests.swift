@@ -20,7 +20,8 @@ struct BFloat16ConvolutionTests {
         [
             ConvolutionEpilogue(),
             ConvolutionEpilogue(bias: rng.floats(channels), activation: .relu),
-            ConvolutionEpilogue(bias: rng.floats(channels), activation: .prelu(slopes: rng.floats(channels, in: 0...0.5))),
+            ConvolutionEpilogue(
+                bias: rng.floats(channels), activation: .prelu(slopes: rng.floats(channels, in: 0...0.5))),
             ConvolutionEpilogue(bias: rng.floats(channels), activation: .leakyReLU(slope: 0.2)),
             ConvolutionEpilogue(bias: rng.floats(channels), scale: 0.1, addsResidual: true),
         ]
@@ -45,15 +46,16 @@ struct BFloat16ConvolutionTests {
             let expected = ReferenceKernels.convolution(
                 rounded(input), weights: rounded(weights), geometry: geometry, epilogue: epilogue, residual: residual)
             // Float sums of up to kernel² × ci products in another order: a few float ulps of the largest value.
-            let tolerance = 1e-5 * max(1, expected.scalars.map(abs).max() ?? 1) * Float(kernel * kernel * ci).squareRoot()
+            let largest = max(1, expected.scalars.map(abs).max() ?? 1)
+            let tolerance = 1e-5 * largest * Float(kernel * kernel * ci).squareRoot()
             for hardware in BFloat16Hardware.available {
-                let fast = BFloat16Convolution(weights: weights, geometry: geometry, epilogue: epilogue, hardware: hardware)
+                let fast = BFloat16Convolution(
+                    weights: weights, geometry: geometry, epilogue: epilogue, hardware: hardware)
                 let actual = fast(input, residual: epilogue.addsResidual ? residual : nil)
                 #expect(actual.shape == expected.shape)
                 let worst = zip(actual.scalars, expected.scalars).map { abs($0 - $1) }.max() ?? 0
-                #expect(
-                    worst <= tolerance,
-                    "\(hardware) \(h)×\(w) k\(kernel) \(ci)→\(co) \(name) seed \(seed): off by \(worst) (tolerance \(tolerance))")
+                let context = "\(hardware) \(h)×\(w) k\(kernel) \(ci)→\(co) \(name) seed \(seed)"
+                #expect(worst <= tolerance, "\(context): off by \(worst) (tolerance \(tolerance))")
             }
         }
     }
@@ -115,7 +117,8 @@ struct BFloat16ConvolutionTests {
         let input = Tensor(shape: [1, 21, 37, 64], scalars: rng.floats(21 * 37 * 64))
         let weights = Tensor(shape: [3, 3, 64, 48], scalars: rng.floats(3 * 3 * 64 * 48))
         for hardware in BFloat16Hardware.available {
-            let conv = BFloat16Convolution(weights: weights, geometry: g, epilogue: ConvolutionEpilogue(), hardware: hardware)
+            let conv = BFloat16Convolution(
+                weights: weights, geometry: g, epilogue: ConvolutionEpilogue(), hardware: hardware)
             let one = conv(input, pool: ComputePool(threadCount: 1))
             let three = conv(input, pool: ComputePool(threadCount: 3))
             let again = conv(input, pool: ComputePool(threadCount: 3))
@@ -134,14 +137,10 @@ struct BFloat16ConvolutionTests {
             let conv = BFloat16Convolution(weights: weights, geometry: g, epilogue: epilogue, hardware: hardware)
             let outOfPlace = conv(input, residual: residual)
             var inPlace = residual.scalars
-            var scratch = [Float](repeating: .nan, count: conv.scratchCount(height: 9, width: 18))
             input.scalars.withUnsafeBufferPointer { source in
-                scratch.withUnsafeMutableBufferPointer { scratchBuffer in
-                    inPlace.withUnsafeMutableBufferPointer { target in
-                        conv.run(
-                            input: source, height: 9, width: 18, output: target, residual: UnsafeBufferPointer(target),
-                            scratch: scratchBuffer)
-                    }
+                inPlace.withUnsafeMutableBufferPointer { target in
+                    conv.run(
+                        input: source, height: 9, width: 18, output: target, residual: UnsafeBufferPointer(target))
                 }
             }
             #expect(inPlace == outOfPlace.scalars, "\(hardware)")

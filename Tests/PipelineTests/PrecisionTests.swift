@@ -9,7 +9,8 @@ import Testing
 /// What `--precision bf16` costs in pixels: its outputs against fp32's on every model and input of shared/reference
 /// (the EDSR fixtures at full size included) and on the ncnn models, in 8-bit grey levels.
 @Suite(
-    .serialized, .enabled(if: BFloat16Hardware.best != nil, "this CPU has no bfloat16 instructions (AVX-512 BF16 or AMX)"))
+    .serialized,
+    .enabled(if: BFloat16Hardware.best != nil, "this CPU has no bfloat16 instructions (AVX-512 BF16 or AMX)"))
 struct PrecisionTests {
     static let cases = ReferenceManifest.allCases()
 

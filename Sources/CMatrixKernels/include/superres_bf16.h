@@ -65,7 +65,7 @@ void superres_bf16_pack_weights(
 
 /// Writes padded rows `row_begin ..< row_end` of the bfloat16 input (rounded to nearest, ties to even) from an NHWC
 /// float input of `height × width × channels`; rows and columns outside the input are zero. The caller zeroes the
-/// slack once.
+/// slack.
 void superres_bf16_pad_rows(
     const float *input, int height, int width, int channels, int pad_top, int pad_left, int padded_width,
     int channel_stride, uint16_t *padded, int row_begin, int row_end);
