@@ -15,15 +15,22 @@ def main():
     ap.add_argument("svg")
     ap.add_argument("--title", default="EDSR x3 (full-size fixture), 2 threads: seconds per input megapixel")
     a = ap.parse_args()
-    rows = sorted(json.load(open(a.json)), key=lambda r: r["width"] * r["height"])
+    every = sorted(json.load(open(a.json)), key=lambda r: r["width"] * r["height"])
+    # Rows of `--precision fp32,bf16` runs: one OpenCV series, one superres series per precision.
+    by_precision = {}
+    for r in every:
+        by_precision.setdefault(r.get("precision", "fp32"), []).append(r)
+    rows = by_precision.get("fp32") or next(iter(by_precision.values()))
     sizes = [r["width"] for r in rows]
     labels = [f"{r['width']}×{r['height']}" for r in rows]
-    series = {
-        "OpenCV 4.14 dnn_superres": ("#d62728", [r["opencv_s"] / (r["width"] * r["height"] / 1e6) for r in rows]),
-        "superres (fp32)": ("#1f77b4", [r["superres_s"] / (r["width"] * r["height"] / 1e6) for r in rows]),
-    }
-    width, height = 720, 420
-    left, right, top, bottom = 80, 200, 50, 60
+    series = {"OpenCV 4.14 dnn_superres": ("#d62728", [r["opencv_s"] / (r["width"] * r["height"] / 1e6) for r in rows])}
+    colours = {"fp32": "#1f77b4", "bf16": "#2ca02c"}
+    for precision, chosen in sorted(by_precision.items()):
+        assert [r["width"] for r in chosen] == sizes, "every precision needs the same sizes"
+        series[f"superres ({precision})"] = (
+            colours.get(precision, "#9467bd"), [r["superres_s"] / (r["width"] * r["height"] / 1e6) for r in chosen])
+    width, height = 760, 420
+    left, right, top, bottom = 80, 240, 50, 60
     plot_w, plot_h = width - left - right, height - top - bottom
     top_value = max(v for _, values in series.values() for v in values) * 1.1
     x_min, x_max = math.log(min(sizes)), math.log(max(sizes))
