@@ -285,15 +285,9 @@ public final class GraphExecutor: Sendable {
         case .input: state.values[index] = input
         case .constant(let tensor): state.values[index] = tensor
         case .winograd(let convolution):
-            try runInPlaceCapable(node: node, at: index, geometry: convolution.geometry, input: input, state: &state) {
-                source, height, width, output, residual in
-                convolution.run(input: source, height: height, width: width, output: output, residual: residual)
-            }
+            try runInPlaceCapable(convolution, node: node, at: index, input: input, state: &state)
         case .bfloat16(let convolution):
-            try runInPlaceCapable(node: node, at: index, geometry: convolution.geometry, input: input, state: &state) {
-                source, height, width, output, residual in
-                convolution.run(input: source, height: height, width: width, output: output, residual: residual)
-            }
+            try runInPlaceCapable(convolution, node: node, at: index, input: input, state: &state)
         case .direct(let convolution):
             try runDirect(convolution, node: node, at: index, input: input, state: &state)
         case .node(let node):
@@ -309,17 +303,14 @@ public final class GraphExecutor: Sendable {
     }
 
     /// Runs a convolution step whose kernel may add its residual in place (Winograd, bfloat16) into a reused buffer,
-    /// or into its residual's buffer when this step is the residual's last reader. `kernel` gets the input, its
-    /// height and width, the output and the residual (possibly the output itself).
+    /// or into its residual's buffer when this step is the residual's last reader.
     private func runInPlaceCapable(
-        node: Node, at index: Int, geometry: ConvolutionGeometry, input: Tensor, state: inout RunState,
-        kernel: (
-            UnsafeBufferPointer<Float>, Int, Int, UnsafeMutableBufferPointer<Float>, UnsafeBufferPointer<Float>?
-        ) -> Void
+        _ convolution: some InPlaceResidualConvolution, node: Node, at index: Int, input: Tensor,
+        state: inout RunState
     ) throws(GraphError) {
         let source = try value(node.inputs[0], input: input, state: &state)
         let shape = FeatureMapShape(nhwc: source.shape)!
-        let outShape = geometry.outputShape(height: shape.height, width: shape.width)
+        let outShape = convolution.geometry.outputShape(height: shape.height, width: shape.width)
         var output: [Float]
         var residual: [Float] = []
         var inPlace = false
@@ -340,9 +331,10 @@ public final class GraphExecutor: Sendable {
         source.scalars.withUnsafeBufferPointer { sourceBuffer in
             residual.withUnsafeBufferPointer { residualBuffer in
                 output.withUnsafeMutableBufferPointer { target in
-                    kernel(
-                        sourceBuffer, shape.height, shape.width, target,
-                        addsResidual ? (inPlace ? UnsafeBufferPointer(target) : residualBuffer) : nil)
+                    convolution.run(
+                        input: sourceBuffer, height: shape.height, width: shape.width, output: target,
+                        residual: addsResidual ? (inPlace ? UnsafeBufferPointer(target) : residualBuffer) : nil,
+                        pool: .shared)
                 }
             }
         }

@@ -1,62 +1,6 @@
 import CMatrixKernels
 import Tensor
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
-/// The arithmetic of a network's convolutions.
-public enum Precision: String, Sendable, CaseIterable {
-    /// 32-bit floats (the default): OpenCV's pixels, bit-stable across runs with the same thread count.
-    case fp32
-    /// Convolution operands rounded to bfloat16 (8 significant bits), products summed in 32-bit floats, on AMX tiles
-    /// or AVX-512 BF16 dot products. Faster where the CPU has them; an error where it has neither.
-    case bf16
-}
-
-/// The bfloat16 instructions a CPU offers the convolution kernels.
-public enum BFloat16Hardware: String, Sendable, CaseIterable {
-    /// AMX tile matrix multiplies (`tdpbf16ps`): Intel Sapphire Rapids and later.
-    case amx
-    /// AVX-512 BF16 dot products (`vdpbf16ps`): AMD Zen 4 and later, Intel Cooper Lake and later.
-    case avx512
-
-    /// The environment variable that restricts the paths used: `avx512` (skip AMX) or `none` (as on a CPU without
-    /// bfloat16), to compare the paths or check the error elsewhere.
-    public static let environmentVariable = "SUPERRES_BF16_HARDWARE"
-
-    /// The fastest bfloat16 path this machine runs (within `SUPERRES_BF16_HARDWARE`), or nil when it has none.
-    public static let best: BFloat16Hardware? = {
-        let detected: BFloat16Hardware? =
-            switch superres_bf16_support() {
-            case SUPERRES_BF16_AMX: .amx
-            case SUPERRES_BF16_AVX512: .avx512
-            default: nil
-            }
-        switch getenv(environmentVariable).map({ String(cString: $0) }) {
-        case "none": return nil
-        case "avx512": return detected == nil ? nil : .avx512
-        default: return detected
-        }
-    }()
-
-    /// Every path this process may run (AMX machines run the AVX-512 path too).
-    public static var available: [BFloat16Hardware] {
-        switch best {
-        case .amx: [.amx, .avx512]
-        case .avx512: [.avx512]
-        case nil: []
-        }
-    }
-
-    /// Why bfloat16 cannot run here, for error messages.
-    public static let unavailableReason =
-        "bf16 needs a CPU with AVX-512 BF16 (AMD Zen 4 or later, Intel Cooper Lake or later) or AMX; this one has "
-        + "neither (use fp32)"
-}
-
 /// A convolution in bfloat16: weights rounded and packed once, at model load, as AMX B tiles (blocks of 16 output
 /// channels × 32 input channels per tap); each call rounds the NHWC input into a zero-padded bfloat16 copy and runs
 /// the tile (or dot-product) kernel, with the epilogue applied to the float sums.
@@ -64,7 +8,7 @@ public enum BFloat16Hardware: String, Sendable, CaseIterable {
 /// Input NHWC `[1, H, W, inputChannels]`, output NHWC `geometry.outputShape(height:width:)`. The only difference
 /// from `ReferenceKernels.convolution` on operands rounded to bfloat16 is the order of the float additions. Each output
 /// value is summed by one thread in a fixed order, so results do not depend on the thread count.
-public final class BFloat16Convolution: Sendable {
+public final class BFloat16Convolution: InPlaceResidualConvolution {
     public let geometry: ConvolutionGeometry
     public let epilogue: ConvolutionEpilogue
     public let hardware: BFloat16Hardware
@@ -110,27 +54,6 @@ public final class BFloat16Convolution: Sendable {
         let g = geometry
         let pixels = (height + g.padTop + g.padBottom) * (width + g.padLeft + g.padRight) + Self.slackPixels
         return pixels * channelStride * MemoryLayout<UInt16>.stride
-    }
-
-    /// Runs the convolution on an NHWC input; `residual` (output-shaped) is required iff the epilogue adds one.
-    public func callAsFunction(_ input: Tensor, residual: Tensor? = nil, pool: ComputePool = .shared) -> Tensor {
-        let inShape = FeatureMapShape(nhwc: input.shape)!
-        precondition(inShape.channels == geometry.inputChannels, "input has \(inShape.channels) channels")
-        let outShape = geometry.outputShape(height: inShape.height, width: inShape.width)
-        precondition(!epilogue.addsResidual || residual?.shape == outShape.nhwc, "residual shape")
-        guard outShape.height > 0, outShape.width > 0 else { return Tensor(shape: outShape.nhwc, repeating: 0) }
-        let residualScalars = residual?.scalars ?? []
-        let output = [Float](unsafeUninitializedCapacity: outShape.elementCount) { outputBuffer, initialized in
-            input.scalars.withUnsafeBufferPointer { inputBuffer in
-                residualScalars.withUnsafeBufferPointer { residualBuffer in
-                    run(
-                        input: inputBuffer, height: inShape.height, width: inShape.width, output: outputBuffer,
-                        residual: epilogue.addsResidual ? residualBuffer : nil, pool: pool)
-                }
-            }
-            initialized = outShape.elementCount
-        }
-        return Tensor(shape: outShape.nhwc, scalars: output)
     }
 
     /// Runs the convolution from and into caller-owned NHWC buffers (batch one).

@@ -15,7 +15,7 @@ import Tensor
 /// the thread count, so results are bit-identical across runs and thread counts. They differ from the exact sums by
 /// rounding: on EDSR-like data at most 2.4e-6 (F4) and 5.1e-6 (F6) of `Σ|x·w|`, 1.9e-6 and 3.9e-6 of the outputs'
 /// RMS on average (direct float summation: 3e-7 and 6e-7).
-public final class WinogradConvolution: Sendable {
+public final class WinogradConvolution: InPlaceResidualConvolution {
     /// The output tile of the algorithm.
     public enum TileSize: Int, Sendable, CaseIterable {
         /// F(4×4, 3×3): 36 products per 16 outputs (2.25× fewer multiplications than direct).
@@ -125,37 +125,6 @@ public final class WinogradConvolution: Sendable {
     /// slice, so that the α² values written for one filter do not all fall into the same cache set.
     static func weightPointStride(blockCount: Int, inputChannels: Int) -> Int {
         (blockCount * inputChannels + 1) * WinogradVector.scalarCount
-    }
-
-    /// Runs the convolution on an NHWC input; `residual` (output-shaped) is required iff the epilogue adds one.
-    public func callAsFunction(_ input: Tensor, residual: Tensor? = nil, pool: ComputePool = .shared) -> Tensor {
-        let g = geometry
-        guard let inShape = FeatureMapShape(nhwc: input.shape) else { preconditionFailure("input is not NHWC") }
-        precondition(
-            inShape.channels == g.inputChannels,
-            "input has \(inShape.channels) channels, not \(g.inputChannels)"
-        )
-        let outShape = g.outputShape(height: inShape.height, width: inShape.width)
-        precondition(!epilogue.addsResidual || residual?.shape == outShape.nhwc, "residual shape")
-        let count = max(0, outShape.elementCount)
-        let residualScalars = epilogue.addsResidual ? residual?.scalars ?? [] : []
-        // Not zero-filled first: every output value is written exactly once.
-        let output = [Float](unsafeUninitializedCapacity: count) { outputBuffer, initialized in
-            input.scalars.withUnsafeBufferPointer { inputBuffer in
-                residualScalars.withUnsafeBufferPointer { residualBuffer in
-                    run(
-                        input: inputBuffer,
-                        height: inShape.height,
-                        width: inShape.width,
-                        output: outputBuffer,
-                        residual: epilogue.addsResidual ? residualBuffer : nil,
-                        pool: pool
-                    )
-                }
-            }
-            initialized = count
-        }
-        return Tensor(shape: outShape.nhwc, scalars: output)
     }
 
     /// Runs the convolution from and into caller-owned NHWC buffers (batch one), so an executor can reuse memory.
