@@ -49,8 +49,9 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CWebP", pkgConfig: "libwebp", providers: [.apt(["libwebp-dev"])]),
-        // The only place where libpng/libjpeg's setjmp/longjmp error handling lives.
-        .target(name: "CImageShims", dependencies: ["CPNG", "CJPEG", "CWebP"]),
+        .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
+        // The only place where libpng/libjpeg's setjmp/longjmp error handling lives; also the fast PNG writer.
+        .target(name: "CImageShims", dependencies: ["CPNG", "CJPEG", "CWebP", "CDeflate"]),
 
         // The bfloat16 micro-kernels (AMX tiles, AVX-512 BF16 dot products): instructions Swift cannot spell, each
         // function compiled for its own instruction set and called only when the CPU has it.
@@ -60,7 +61,9 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["Tensor", "CMatrixKernels"], swiftSettings: kernelSettings),
         .target(name: "Engine", dependencies: ["Tensor", "Kernels"]),
         .target(name: "Models", dependencies: ["Engine", "Kernels", "Tensor"]),
-        .target(name: "Imaging", dependencies: ["CImageShims", "CPNG", "CJPEG", "CWebP"], swiftSettings: kernelSettings),
+        .target(
+            name: "Imaging", dependencies: ["CImageShims", "CPNG", "CJPEG", "CWebP", "Kernels"],
+            swiftSettings: kernelSettings),
         .target(name: "Pipeline", dependencies: ["Models", "Engine", "Imaging", "Kernels", "Tensor"]),
         .target(name: "Evaluation", dependencies: ["Pipeline", "Models", "Imaging"]),
         .target(

@@ -290,7 +290,8 @@ static void term_destination(j_compress_ptr cinfo) {
 }
 
 superres_status superres_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int32_t channels,
-                                     int32_t quality, superres_buffer *output, char *message, size_t message_size) {
+                                     int32_t quality, int32_t full_chroma, superres_buffer *output, char *message,
+                                     size_t message_size) {
     superres_set_message(message, message_size, "");
     if ((channels != 1 && channels != 3) || width == 0 || height == 0 || quality < 1 || quality > 100) {
         superres_set_message(message, message_size, "invalid image parameters for JPEG");
@@ -326,9 +327,11 @@ superres_status superres_jpeg_encode(const uint8_t *pixels, uint32_t width, uint
     cinfo->in_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
     jpeg_set_defaults(cinfo);
     jpeg_set_quality(cinfo, quality, TRUE);
-    cinfo->optimize_coding = TRUE;
+    // libjpeg-turbo's fast path, as OpenCV's imwrite: standard Huffman tables (no second, optimizing pass), the
+    // accurate integer DCT (its SIMD version is as fast as the "fast" one here), 4:2:0 unless full chroma is asked.
+    cinfo->optimize_coding = FALSE;
     cinfo->dct_method = JDCT_ISLOW;
-    if (channels == 3 && quality >= 90) {
+    if (channels == 3 && full_chroma) {
         cinfo->comp_info[0].h_samp_factor = 1;
         cinfo->comp_info[0].v_samp_factor = 1;
     }

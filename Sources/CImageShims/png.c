@@ -7,12 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define SUPERRES_HOST_LITTLE_ENDIAN 1
-#else
-#define SUPERRES_HOST_LITTLE_ENDIAN 0
-#endif
-
 /// Largest ancillary chunk (iCCP, zTXt, ...) libpng may allocate; libpng's own default, stated here on purpose.
 #define SUPERRES_PNG_CHUNK_MALLOC_MAX 8000000
 
@@ -175,13 +169,15 @@ static void write_to_buffer(png_structp png, png_bytep data, size_t length) {
 static void flush_nothing(png_structp png) { (void)png; }
 
 superres_status superres_png_encode(const void *pixels, uint32_t width, uint32_t height, int32_t channels,
-                                    int32_t bit_depth, int32_t compression_level, superres_buffer *output,
-                                    char *message, size_t message_size) {
+                                    int32_t bit_depth, int32_t compression_level, int32_t zlib_strategy,
+                                    int32_t only_filter, superres_buffer *output, char *message,
+                                    size_t message_size) {
     superres_set_message(message, message_size, "");
     static const int colour_types[5] = {
         0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGB_ALPHA};
     if (channels < 1 || channels > 4 || (bit_depth != 8 && bit_depth != 16) || width == 0 || height == 0 ||
-        width > PNG_UINT_31_MAX || height > PNG_UINT_31_MAX || compression_level < 0 || compression_level > 9) {
+        width > PNG_UINT_31_MAX || height > PNG_UINT_31_MAX || compression_level < 0 || compression_level > 9 ||
+        zlib_strategy < 0 || zlib_strategy > 4 || only_filter < -1 || only_filter > 4) {
         superres_set_message(message, message_size, "invalid image parameters for PNG");
         return SUPERRES_INVALID_ARGUMENT;
     }
@@ -207,6 +203,10 @@ superres_status superres_png_encode(const void *pixels, uint32_t width, uint32_t
     }
     png_set_write_fn(png, writer, write_to_buffer, flush_nothing);
     png_set_compression_level(png, compression_level);
+    png_set_compression_strategy(png, zlib_strategy);
+    static const int filter_bits[5] = {PNG_FILTER_NONE, PNG_FILTER_SUB, PNG_FILTER_UP, PNG_FILTER_AVG,
+                                       PNG_FILTER_PAETH};
+    if (only_filter >= 0) png_set_filter(png, PNG_FILTER_TYPE_BASE, filter_bits[only_filter]);
     png_set_IHDR(png, info, width, height, bit_depth, colour_types[channels], PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_write_info(png, info);

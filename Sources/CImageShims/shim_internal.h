@@ -4,6 +4,12 @@
 
 #include "CImageShims.h"
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SUPERRES_HOST_LITTLE_ENDIAN 1
+#else
+#define SUPERRES_HOST_LITTLE_ENDIAN 0
+#endif
+
 /// Copies `text` into `message` (size `size`), cutting it and always terminating it.
 void superres_set_message(char *message, size_t size, const char *text);
 

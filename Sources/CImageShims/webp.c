@@ -106,10 +106,11 @@ static const char *describe_encoding_error(WebPEncodingError error) {
 }
 
 superres_status superres_webp_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int32_t channels,
-                                     float quality, int32_t lossless, superres_buffer *output, char *message,
-                                     size_t message_size) {
+                                     float quality, int32_t lossless, int32_t method, superres_buffer *output,
+                                     char *message, size_t message_size) {
     superres_set_message(message, message_size, "");
-    if ((channels != 3 && channels != 4) || width == 0 || height == 0 || !(quality >= 0 && quality <= 100)) {
+    if ((channels != 3 && channels != 4) || width == 0 || height == 0 || !(quality >= 0 && quality <= 100) ||
+        method < 0 || method > 6) {
         superres_set_message(message, message_size, "invalid image parameters for WebP");
         return SUPERRES_INVALID_ARGUMENT;
     }
@@ -125,7 +126,8 @@ superres_status superres_webp_encode(const uint8_t *pixels, uint32_t width, uint
     config.quality = quality;
     config.lossless = lossless ? 1 : 0;
     config.exact = lossless ? 1 : 0;
-    config.method = 4;
+    config.method = method;
+    config.thread_level = 1;  // libwebp's own second thread (lossy: analysis and encoding overlap)
     if (!WebPValidateConfig(&config)) {
         superres_set_message(message, message_size, "invalid WebP settings");
         return SUPERRES_INVALID_ARGUMENT;

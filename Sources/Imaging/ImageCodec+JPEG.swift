@@ -83,7 +83,7 @@ extension ImageCodec {
     }
 
     /// Encodes through superres_jpeg_encode (libjpeg-turbo): grey stays grey, colour becomes RGB, alpha is dropped.
-    static func encodeJPEG(_ image: PixelImage, quality: Int) throws(ImagingError) -> [UInt8] {
+    static func encodeJPEG(_ image: PixelImage, quality: Int, chroma: JPEGChroma) throws(ImagingError) -> [UInt8] {
         let target: PixelLayout = image.layout.isGrey ? .grey : .rgb
         let pixels = convert(eightBitSamples(of: image), from: image.layout, to: target)
         let width = UInt32(clamping: image.width)
@@ -96,6 +96,7 @@ extension ImageCodec {
                     height,
                     Int32(target.channelCount),
                     Int32(quality),
+                    chroma == .full ? 1 : 0,
                     output,
                     message,
                     size

@@ -1,6 +1,8 @@
 // PNG through libpng (via CImageShims). The size is taken from IHDR in Swift first, so that empty and oversized
 // images get precise errors before libpng is involved.
 import CImageShims
+import Kernels
+import Synchronization
 
 /// Owns a `superres_png_decoder` (libpng read and info structs) and frees it in deinit.
 ///
@@ -115,18 +117,87 @@ extension ImageCodec {
         }
     }
 
-    /// zlib level 6: libpng's default balance of size and speed.
-    private static let pngCompressionLevel: Int32 = 6
+    /// Encodes as PNG with the fast writer: rows filtered in bands on the compute threads
+    /// (superres_png_filter_rows), then one zlib stream by libdeflate (superres_png_write). The layout and bit depth
+    /// are kept as given.
+    static func encodePNG(_ image: PixelImage, compression: PNGCompression) throws(ImagingError) -> [UInt8] {
+        try encodePNG(image, filter: compression.filter, deflateLevel: compression.deflateLevel)
+    }
 
-    /// Encodes through superres_png_encode (libpng): the layout and bit depth as given.
-    static func encodePNG(_ image: PixelImage) throws(ImagingError) -> [UInt8] {
+    /// Encodes as PNG with every row filtered by `filter` and libdeflate at `deflateLevel` (0...12).
+    static func encodePNG(
+        _ image: PixelImage,
+        filter: PNGRowFilter,
+        deflateLevel: Int32
+    ) throws(ImagingError) -> [UInt8] {
+        let width = UInt32(clamping: image.width)
+        let height = UInt32(clamping: image.height)
+        let channels = Int32(image.layout.channelCount)
+        let depth = Int32(image.bitDepth)
+        let size = superres_png_filtered_size(width, height, channels, depth)
+        guard size > 0 else {
+            throw ImagingError(
+                .encodeFailed,
+                source: encoderSource(.png),
+                message: "could not encode the PNG: \(image.width)×\(image.height) is not a size PNG can hold"
+            )
+        }
+        let filter = filter.shimValue
+        var failed = superres_status.ok
+        let filtered = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
+            let output = buffer.baseAddress!
+            func filterRows(_ pixels: UnsafeRawPointer?) {
+                // Bands of rows, a few per thread so that an uneven band does not leave a thread idle.
+                let pool = ComputePool.shared
+                let rows = Int(height)
+                let bands = min(rows, max(1, pool.threadCount * 4))
+                let statuses = Mutex(superres_status.ok)
+                pool.parallelFor(bands) { band in
+                    let first = UInt32(rows * band / bands)
+                    let end = UInt32(rows * (band + 1) / bands)
+                    let status = superres_png_filter_rows(
+                        pixels, width, height, channels, depth, first, end, filter, output)
+                    if status != .ok { statuses.withLock { $0 = status } }
+                }
+                failed = statuses.withLock { $0 }
+            }
+            switch image.samples {
+            case .uint8(let samples): samples.withUnsafeBytes { filterRows($0.baseAddress) }
+            case .uint16(let samples): samples.withUnsafeBytes { filterRows($0.baseAddress) }
+            }
+            initialized = failed == .ok ? size : 0
+        }
+        guard failed == .ok else {
+            throw shimError(failed, format: .png, source: encoderSource(.png), detail: "", encoding: true)
+        }
+        let level = deflateLevel
+        return try runEncoder(.png) { output, message, messageSize in
+            filtered.withUnsafeBufferPointer {
+                superres_png_write($0.baseAddress, $0.count, width, height, channels, depth, level, output, message,
+                    messageSize)
+            }
+        }
+    }
+
+    /// Encodes through superres_png_encode (libpng and zlib): the reference that the fast writer is tested against.
+    ///
+    /// The defaults are libpng's (zlib level 6, default strategy, adaptive filters: superres's writer before the
+    /// fast one); `openCVDefaults` are what OpenCV's imwrite uses (level 1, the RLE strategy, Sub on every row).
+    static func encodePNGWithLibpng(
+        _ image: PixelImage,
+        zlibLevel: Int32 = 6,
+        zlibStrategy: Int32 = 0,
+        onlyFilter: Int32 = -1
+    ) throws(ImagingError) -> [UInt8] {
         let width = UInt32(clamping: image.width)
         let height = UInt32(clamping: image.height)
         let channels = Int32(image.layout.channelCount)
         let depth = Int32(image.bitDepth)
         return try runEncoder(.png) { output, message, size in
             func encode(_ pixels: UnsafeRawPointer?) -> superres_status {
-                superres_png_encode(pixels, width, height, channels, depth, pngCompressionLevel, output, message, size)
+                superres_png_encode(
+                    pixels, width, height, channels, depth, zlibLevel, zlibStrategy, onlyFilter, output, message,
+                    size)
             }
             return switch image.samples {
             case .uint8(let samples): samples.withUnsafeBytes { encode($0.baseAddress) }
@@ -134,4 +205,7 @@ extension ImageCodec {
             }
         }
     }
+
+    /// OpenCV's imwrite PNG settings for `encodePNGWithLibpng`: zlib level 1, Z_RLE, the Sub filter.
+    static let openCVDefaults: (zlibLevel: Int32, zlibStrategy: Int32, onlyFilter: Int32) = (1, 3, 1)
 }

@@ -66,13 +66,15 @@ public enum ImageCodec {
 
     /// Encodes `image` as `format`.
     ///
-    /// `quality` is 1...100 for every format. PNG ignores it (lossless, zlib level 6, 8 or 16 bits as given).
-    /// JPEG: 8-bit grey or RGB, alpha dropped, 16-bit samples rounded to 8; 90 and above keep full-resolution chroma.
-    /// WebP: 8-bit RGB or RGBA (grey expanded), lossy for 1...99, lossless for 100.
+    /// `quality` is 1...100 for every format. PNG ignores it (lossless, 8 or 16 bits as given, `pngCompression`).
+    /// JPEG: 8-bit grey or RGB, alpha dropped, 16-bit samples rounded to 8, chroma as `jpegChroma` (4:2:0 by
+    /// default, as OpenCV and libjpeg). WebP: 8-bit RGB or RGBA (grey expanded), lossy for 1...99, lossless for 100.
     public static func encode(
         _ image: PixelImage,
         as format: ImageFormat,
-        quality: Int = 95
+        quality: Int = 95,
+        pngCompression: PNGCompression = .default,
+        jpegChroma: JPEGChroma = .subsampled
     ) throws(ImagingError) -> [UInt8] {
         guard (1...100).contains(quality) else {
             throw ImagingError(
@@ -82,11 +84,19 @@ public enum ImageCodec {
             )
         }
         return switch format {
-        case .png: try encodePNG(image)
-        case .jpeg: try encodeJPEG(image, quality: quality)
+        case .png: try encodePNG(image, compression: pngCompression)
+        case .jpeg: try encodeJPEG(image, quality: quality, chroma: jpegChroma)
         case .webp: try encodeWebP(image, quality: quality)
         }
     }
+}
+
+/// The resolution of a JPEG's colour (chroma) planes.
+public enum JPEGChroma: String, Sendable, CaseIterable {
+    /// Half width and half height (4:2:0): OpenCV's and libjpeg's default, the fastest and smallest.
+    case subsampled = "420"
+    /// Full resolution (4:4:4): sharper colour edges, about 20% larger and slower at quality 95.
+    case full = "444"
 }
 
 // MARK: - Shared checks

@@ -15,12 +15,14 @@ public enum ImageFile {
     /// Encodes `image` and writes it to `path` atomically.
     ///
     /// `format` nil takes the format from the path's extension (png, jpg, jpeg, webp) and fails if it is unknown.
-    /// `quality` as in `ImageCodec.encode`.
+    /// `quality`, `pngCompression` and `jpegChroma` as in `ImageCodec.encode`.
     public static func write(
         _ image: PixelImage,
         to path: String,
         format: ImageFormat? = nil,
-        quality: Int = 95
+        quality: Int = 95,
+        pngCompression: PNGCompression = .default,
+        jpegChroma: JPEGChroma = .subsampled
     ) throws(ImagingError) {
         guard let format = format ?? ImageFormat(fileExtension: fileExtension(of: path)) else {
             throw ImagingError(
@@ -31,7 +33,8 @@ public enum ImageFile {
         }
         let bytes: [UInt8]
         do {
-            bytes = try ImageCodec.encode(image, as: format, quality: quality)
+            bytes = try ImageCodec.encode(
+                image, as: format, quality: quality, pngCompression: pngCompression, jpegChroma: jpegChroma)
         } catch {
             throw ImagingError(error.code, source: path, message: error.message)
         }

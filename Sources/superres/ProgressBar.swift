@@ -1,18 +1,34 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// A one-line progress bar on standard error, drawn only when standard error is a terminal.
-final class ProgressBar {
-    private let label: String
+///
+/// Safe to use from several threads: `FileBatch` draws it from the network's thread and reports failures through
+/// `printLine` from the encoding thread.
+final class ProgressBar: Sendable {
+    private struct State {
+        var label: String
+        var drawn = false
+    }
+
     private let enabled: Bool
-    private var drawn = false
+    private let state: Mutex<State>
 
     init(label: String) {
-        self.label = label
         enabled = isatty(STDERR_FILENO) == 1
+        state = Mutex(State(label: label))
+    }
+
+    /// Ends the current line, if drawn, and labels the next bar `label`.
+    func restart(label: String) {
+        state.withLock { state in
+            if state.drawn { Self.printRaw("\n") }
+            state = State(label: label)
+        }
     }
 
     /// Redraws the bar at `done` of `total` steps.
@@ -22,17 +38,40 @@ final class ProgressBar {
         let filled = width * done / total
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
         let percent = 100 * done / total
-        printRaw("\r\(label.isEmpty ? "" : label + " ")\(bar) \(percent)% (\(done)/\(total) tiles)")
-        drawn = true
+        state.withLock { state in
+            Self.printRaw("\r\(state.label.isEmpty ? "" : state.label + " ")\(bar) \(percent)% (\(done)/\(total) tiles)")
+            state.drawn = true
+        }
+    }
+
+    /// Prints `message` as a line of its own: the bar's line is cleared first and redrawn at the next update.
+    func printLine(_ message: String) {
+        state.withLock { state in
+            Self.printRaw((state.drawn ? "\r\u{1B}[K" : "") + message + "\n")
+            state.drawn = false
+        }
     }
 
     /// Ends the line if anything was drawn.
     func finish() {
-        if drawn { printRaw("\n") }
-        drawn = false
+        state.withLock { state in
+            if state.drawn { Self.printRaw("\n") }
+            state.drawn = false
+        }
     }
 
-    private func printRaw(_ text: String) {
+    private static func printRaw(_ text: String) {
         FileHandle.standardError.write(Data(text.utf8))
     }
+}
+
+/// A count of failed jobs, added to from the encoding thread.
+final class FailureCount: Sendable {
+    private let value = Mutex(0)
+
+    /// Counts one more failure.
+    func add() { value.withLock { $0 += 1 } }
+
+    /// The failures so far.
+    var count: Int { value.withLock { $0 } }
 }

@@ -37,6 +37,19 @@ struct UpscaleCommand: ParsableCommand {
     @Option(help: "JPEG/WebP quality 1–100 (WebP 100 is lossless).")
     var quality: Int = 95
 
+    @Option(
+        help: """
+            PNG compression 0–9: 0 stores, 1 (default) is the fastest that compresses (smaller than OpenCV's \
+            PNGs), 9 the smallest file at many times the time.
+            """)
+    var pngCompression: Int = PNGCompression.default.level
+
+    @Option(help: "JPEG chroma: 420 (half resolution, default, as OpenCV) or 444 (full resolution, larger).")
+    var jpegChroma: JPEGChroma = .subsampled
+
+    @Flag(help: "Print the time spent decoding, upscaling and encoding (busy seconds of each stage) on stderr.")
+    var timings = false
+
     @Option(help: "Chroma enlargement for Y-channel models: bilinear (OpenCV's, default) or bicubic.")
     var chroma: ChromaInterpolation = .bilinear
 
@@ -55,6 +68,7 @@ struct UpscaleCommand: ParsableCommand {
         if let tile, tile < 0 { throw ValidationError("--tile must be 0 or more") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if !(1...100).contains(quality) { throw ValidationError("--quality must be 1...100") }
+        if PNGCompression(level: pngCompression) == nil { throw ValidationError("--png-compression must be 0...9") }
         if let format, ImageFormat(fileExtension: format) == nil {
             throw ValidationError("--format must be png, jpg or webp")
         }
@@ -67,23 +81,40 @@ struct UpscaleCommand: ParsableCommand {
         let jobs = try CommandLineFailure.reporting { try planJobs() }
         let model = try CommandLineFailure.reporting { try modelOptions.load() }
         let options = UpscaleOptions(tileSize: tile, chroma: chroma, noiseLevel: noise)
-        let upscaler = Upscaler(model: model, options: options)
-        var failures = 0
-        for (index, job) in jobs.enumerated() {
-            let label = jobs.count > 1 ? "[\(index + 1)/\(jobs.count)] \((job.input as NSString).lastPathComponent)" : ""
-            let bar = ProgressBar(label: label)
-            do {
-                let image = try ImageFile.read(job.input, limits: DecodeLimits(maxPixels: maxPixels))
-                let result = try upscaler.upscale(image, progress: { done, total in bar.update(done, of: total) })
-                bar.finish()
-                try ImageFile.write(result, to: job.output, format: job.format, quality: quality)
-            } catch {
-                bar.finish()
-                failures += 1
-                printError("superres: \(describe(error, input: job.input))")
+        let encoding = EncodeSettings(
+            quality: quality, pngCompression: PNGCompression(level: pngCompression) ?? .default,
+            jpegChroma: jpegChroma)
+        let batch = FileBatch(
+            upscaler: Upscaler(model: model, options: options), limits: DecodeLimits(maxPixels: maxPixels),
+            encoding: encoding)
+        let bar = ProgressBar(label: "")
+        let failures = FailureCount()
+        let clock = ContinuousClock()
+        let start = clock.now
+        let times = batch.run(
+            jobs.map { FileJob(input: $0.input, output: $0.output, format: $0.format) },
+            onStart: { index in
+                let name = (jobs[index].input as NSString).lastPathComponent
+                bar.restart(label: jobs.count > 1 ? "[\(index + 1)/\(jobs.count)] \(name)" : "")
+            },
+            onProgress: { _, done, total in bar.update(done, of: total) },
+            onFinish: { index, result in
+                guard case .failure(let error) = result else { return }
+                failures.add()
+                bar.printLine("superres: \(describe(error, input: jobs[index].input))")
             }
+        )
+        bar.finish()
+        if timings {
+            let wall = start.duration(to: clock.now)
+            let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) * 1e-18
+            func format(_ value: Double) -> String { String(format: "%.3f", value) }
+            printError(
+                "superres: \(jobs.count) image\(jobs.count == 1 ? "" : "s") in \(format(seconds)) s; busy time: "
+                    + "decode \(format(times.decode)) s, upscale \(format(times.upscale)) s, "
+                    + "encode and write \(format(times.encode)) s")
         }
-        if failures > 0 { throw ExitCode(1) }
+        if failures.count > 0 { throw ExitCode(1) }
     }
 
     struct Job {
@@ -169,6 +200,7 @@ struct ModelOptions: ParsableArguments {
 extension ModelFamily: ExpressibleByArgument {}
 extension Precision: ExpressibleByArgument {}
 extension ChromaInterpolation: ExpressibleByArgument {}
+extension JPEGChroma: ExpressibleByArgument {}
 
 /// A failure to report as one line, exit status 1.
 struct CommandLineFailure: Error, CustomStringConvertible {

@@ -89,7 +89,62 @@ struct UpscaleCommandTests {
         }
     }
 
+    @Test(.enabled(if: SharedData.isAvailable, "\(SharedData.missingMessage)"))
+    func aFolderGivesTheSameFilesAsOneRunPerImage() throws {
+        // The batch overlaps decoding, the network and encoding; each output must still be what a run on that image
+        // alone writes, byte for byte, in every output format.
+        let folder = try CommandRunner.temporaryFolder("cli-batch")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let source = folder.appendingPathComponent("in")
+        try FileManager.default.createDirectory(at: source, withIntermediateDirectories: true)
+        let images = ["bird_crop_37x29.png", "butterfly_lr_x3.png", "bird_lr_x3.png"]
+        for (index, name) in images.enumerated() {
+            try FileManager.default.copyItem(
+                atPath: SharedData.path("reference/inputs/\(name)"),
+                toPath: source.appendingPathComponent("\(index).png").path)
+        }
+        for format in ["png", "jpg", "webp"] {
+            let batch = folder.appendingPathComponent("batch-\(format)")
+            let result = try CommandRunner.run(
+                ["upscale", source.path, "-o", batch.path, "--model", Self.model, "--format", format, "--timings"])
+            #expect(result.status == 0, "\(result.standardError)")
+            #expect(result.standardError.contains("busy time: decode"), "\(result.standardError)")
+            for index in images.indices {
+                let single = folder.appendingPathComponent("single-\(index).\(format)").path
+                let alone = try CommandRunner.run(
+                    ["upscale", source.appendingPathComponent("\(index).png").path, "-o", single, "--model", Self.model])
+                #expect(alone.status == 0, "\(alone.standardError)")
+                let fromBatch = try Data(contentsOf: batch.appendingPathComponent("\(index).\(format)"))
+                #expect(fromBatch == (try Data(contentsOf: URL(fileURLWithPath: single))), "\(index).\(format)")
+            }
+        }
+    }
+
+    @Test(.enabled(if: SharedData.isAvailable, "\(SharedData.missingMessage)"))
+    func pngCompressionChangesTheSizeNotThePixels() throws {
+        let folder = try CommandRunner.temporaryFolder("cli-png-level")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let input = SharedData.path("reference/inputs/butterfly_lr_x3.png")
+        var sizes: [Int] = []
+        var decoded: [PixelImage] = []
+        for level in ["0", "1", "9"] {
+            let output = folder.appendingPathComponent("out-\(level).png").path
+            let result = try CommandRunner.run(
+                ["upscale", input, "-o", output, "--model", Self.model, "--png-compression", level])
+            #expect(result.status == 0, "\(result.standardError)")
+            sizes.append(try Data(contentsOf: URL(fileURLWithPath: output)).count)
+            decoded.append(try ImageFile.read(output))
+        }
+        #expect(decoded[0] == decoded[1] && decoded[1] == decoded[2])
+        #expect(sizes[2] < sizes[1] && sizes[1] < sizes[0], "\(sizes)")
+    }
+
     @Test func usageErrorsExitWith64() throws {
+        for arguments in [["--png-compression", "10"], ["--png-compression", "-1"], ["--jpeg-chroma", "422"]] {
+            let result = try CommandRunner.run(["upscale", "a.png", "-o", "b.png", "--model", "m.pb"] + arguments)
+            #expect(result.status == 64, "\(arguments)")
+            #expect(result.standardError.contains(arguments[0].dropFirst(2)), "\(result.standardError)")
+        }
         let wrongPrecision = try CommandRunner.run(
             ["upscale", "a.png", "-o", "b.png", "--model", "m.pb", "--precision", "fp8"])
         #expect(wrongPrecision.status == 64)

@@ -236,4 +236,37 @@ enum TestExif {
             )
         }
     }
+
+    @Test func chromaIsHalfResolutionByDefaultAndFullWhenAsked() throws {
+        // Columns alternating red and blue: 4:2:0 averages neighbouring chroma, 4:4:4 keeps it.
+        var samples: [UInt8] = []
+        for _ in 0..<32 {
+            for x in 0..<32 { samples += x % 2 == 0 ? [230, 20, 20] : [20, 20, 230] }
+        }
+        let image = PixelImage(width: 32, height: 32, layout: .rgb, uint8: samples)
+        func maxError(_ jpeg: [UInt8]) throws -> Int {
+            let decoded = try ImageCodec.decode(jpeg, source: "chroma.jpg")
+            guard case .uint8(let out) = decoded.samples else { return .max }
+            return zip(out, samples).map { abs(Int($0) - Int($1)) }.max() ?? 0
+        }
+        let subsampled = try ImageCodec.encode(image, as: .jpeg, quality: 95)
+        let full = try ImageCodec.encode(image, as: .jpeg, quality: 95, jpegChroma: .full)
+        #expect(Self.lumaSampling(subsampled) == 0x22)
+        #expect(Self.lumaSampling(full) == 0x11)
+        #expect(try maxError(full) < 40 && maxError(subsampled) > 60)
+    }
+
+    /// The luma component's sampling factors (horizontal << 4 | vertical) from the SOF0 segment.
+    static func lumaSampling(_ jpeg: [UInt8]) -> UInt8? {
+        var offset = 2
+        while offset + 4 < jpeg.count, jpeg[offset] == 0xFF {
+            let marker = jpeg[offset + 1]
+            let length = Int(jpeg[offset + 2]) << 8 | Int(jpeg[offset + 3])
+            // SOF0: length, precision, height, width, component count, then id, sampling, table per component.
+            if marker == 0xC0 { return jpeg[offset + 2 + 2 + 1 + 2 + 2 + 1 + 1] }
+            offset += 2 + length
+        }
+        return nil
+    }
 }
+

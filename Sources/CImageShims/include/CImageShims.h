@@ -87,10 +87,41 @@ const char *superres_png_decoder_message(const superres_png_decoder *decoder);
 void superres_png_decoder_destroy(superres_png_decoder *decoder);
 
 /// Wraps png_write_row: encodes interleaved pixels (channels 1-4, bit depth 8 or 16 in host byte order) as a
-/// non-interlaced PNG with zlib `compression_level` 0-9, appended to `output`.
+/// non-interlaced PNG with zlib `compression_level` 0-9 and `zlib_strategy` (zlib's Z_DEFAULT_STRATEGY 0 …
+/// Z_FIXED 4), every row filtered by `only_filter` (0-4) or, for -1, libpng's adaptive choice; appended to `output`.
+/// The reference writer (and OpenCV's: level 1, Z_RLE, Sub) that the fast one is compared with.
 superres_status superres_png_encode(const void *pixels, uint32_t width, uint32_t height, int32_t channels,
-                                    int32_t bit_depth, int32_t compression_level, superres_buffer *output,
-                                    char *message, size_t message_size);
+                                    int32_t bit_depth, int32_t compression_level, int32_t zlib_strategy,
+                                    int32_t only_filter, superres_buffer *output, char *message,
+                                    size_t message_size);
+
+/// How the fast PNG writer filters rows: one of the PNG standard's filter types for every row, or per row the one
+/// libpng's heuristic picks (smallest sum of absolute signed filtered bytes).
+typedef enum __attribute__((enum_extensibility(closed))) superres_png_filter {
+    SUPERRES_PNG_FILTER_NONE SUPERRES_SWIFT_NAME(none) = 0,
+    SUPERRES_PNG_FILTER_SUB SUPERRES_SWIFT_NAME(sub) = 1,
+    SUPERRES_PNG_FILTER_UP SUPERRES_SWIFT_NAME(up) = 2,
+    SUPERRES_PNG_FILTER_AVERAGE SUPERRES_SWIFT_NAME(average) = 3,
+    SUPERRES_PNG_FILTER_PAETH SUPERRES_SWIFT_NAME(paeth) = 4,
+    SUPERRES_PNG_FILTER_ADAPTIVE SUPERRES_SWIFT_NAME(adaptive) = 5,
+} superres_png_filter;
+
+/// The size of the filtered image data: height × (1 + width × channels × bit_depth / 8); 0 for an invalid layout
+/// (channels 1-4, bit depth 8 or 16, sides 1…2³¹−1) or a size that does not fit in memory.
+size_t superres_png_filtered_size(uint32_t width, uint32_t height, int32_t channels, int32_t bit_depth);
+
+/// Filters rows `first_row..<end_row` of interleaved pixels (16-bit samples in host byte order) into their place in
+/// `filtered` (superres_png_filtered_size bytes: per row the filter byte, then the filtered big-endian bytes). Reads
+/// the row above `first_row` but writes only its own rows, so disjoint bands may run on several threads at once.
+superres_status superres_png_filter_rows(const void *pixels, uint32_t width, uint32_t height, int32_t channels,
+                                         int32_t bit_depth, uint32_t first_row, uint32_t end_row,
+                                         superres_png_filter filter, uint8_t *filtered);
+
+/// Compresses filtered image data as one zlib stream with libdeflate at `level` (0-12; 0 stores) and appends a
+/// whole PNG (signature, IHDR, IDAT chunks of at most 1 MiB, IEND) to `output`.
+superres_status superres_png_write(const uint8_t *filtered, size_t filtered_size, uint32_t width, uint32_t height,
+                                   int32_t channels, int32_t bit_depth, int32_t level, superres_buffer *output,
+                                   char *message, size_t message_size);
 
 // MARK: JPEG (libjpeg-turbo)
 
@@ -119,9 +150,11 @@ const char *superres_jpeg_decoder_message(const superres_jpeg_decoder *decoder);
 void superres_jpeg_decoder_destroy(superres_jpeg_decoder *decoder);
 
 /// Wraps jpeg_start_compress/jpeg_write_scanlines: encodes 8-bit grey (1 channel) or RGB (3 channels) at `quality`
-/// 1-100, appended to `output`. RGB at quality 90 or more keeps full-resolution chroma (4:4:4), lower uses 4:2:0.
+/// 1-100 with standard Huffman tables, appended to `output`. RGB keeps full-resolution chroma (4:4:4) when
+/// `full_chroma` is non-zero, else 4:2:0.
 superres_status superres_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int32_t channels,
-                                     int32_t quality, superres_buffer *output, char *message, size_t message_size);
+                                     int32_t quality, int32_t full_chroma, superres_buffer *output, char *message,
+                                     size_t message_size);
 
 // MARK: WebP (libwebp)
 
@@ -134,10 +167,11 @@ superres_status superres_webp_decode(const uint8_t *data, size_t size, uint8_t *
                                      int32_t channels, char *message, size_t message_size);
 
 /// Wraps WebPEncode: 8-bit RGB (3 channels) or RGBA (4), lossy at `quality` 0-100 or lossless (exact: colours
-/// under transparent pixels are kept), appended to `output`.
+/// under transparent pixels are kept; `quality` is then effort), with libwebp's `method` 0-6 (speed against size)
+/// and its threading on, appended to `output`.
 superres_status superres_webp_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int32_t channels,
-                                     float quality, int32_t lossless, superres_buffer *output, char *message,
-                                     size_t message_size);
+                                     float quality, int32_t lossless, int32_t method, superres_buffer *output,
+                                     char *message, size_t message_size);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,2 @@
+// libdeflate (whole-buffer DEFLATE/zlib compression), found through pkg-config. Only CImageShims includes it.
+#include <libdeflate.h>

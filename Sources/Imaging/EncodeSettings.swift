@@ -1,0 +1,29 @@
+/// How an enlarged image is encoded: the choices of `ImageCodec.encode` beyond the format.
+public struct EncodeSettings: Sendable, Hashable {
+    /// JPEG/WebP quality 1...100 (WebP 100 is lossless); PNG ignores it.
+    public var quality: Int
+    /// PNG compression effort.
+    public var pngCompression: PNGCompression
+    /// JPEG chroma resolution.
+    public var jpegChroma: JPEGChroma
+
+    /// Settings with the given values (by default: quality 95, PNG level 1, 4:2:0 JPEG chroma).
+    public init(quality: Int = 95, pngCompression: PNGCompression = .default, jpegChroma: JPEGChroma = .subsampled) {
+        self.quality = quality
+        self.pngCompression = pngCompression
+        self.jpegChroma = jpegChroma
+    }
+}
+
+extension ImageCodec {
+    /// Encodes `image` as `format` with `settings`.
+    public static func encode(
+        _ image: PixelImage,
+        as format: ImageFormat,
+        settings: EncodeSettings
+    ) throws(ImagingError) -> [UInt8] {
+        try encode(
+            image, as: format, quality: settings.quality, pngCompression: settings.pngCompression,
+            jpegChroma: settings.jpegChroma)
+    }
+}

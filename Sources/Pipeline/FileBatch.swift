@@ -1,0 +1,141 @@
+// Several files through one model with the stages overlapped: while the network enlarges image i, one thread
+// decodes image i+1 and another encodes and writes image i−1. The network keeps the compute threads; decoding and
+// encoding are mostly single-threaded library calls that would otherwise leave cores idle between images.
+import Foundation
+import Imaging
+import Synchronization
+
+/// One file to enlarge: where it is read from, where the result goes and in which format.
+public struct FileJob: Sendable, Equatable {
+    /// The input image file.
+    public var input: String
+    /// The output file, written atomically.
+    public var output: String
+    /// The output format.
+    public var format: ImageFormat
+
+    /// A job reading `input` and writing `output` as `format`.
+    public init(input: String, output: String, format: ImageFormat) {
+        self.input = input
+        self.output = output
+        self.format = format
+    }
+}
+
+/// Seconds each stage was busy over a batch (the stages overlap, so these add up to more than the wall time).
+public struct StageTimes: Sendable, Equatable {
+    /// Reading and decoding the inputs.
+    public var decode: Double = 0
+    /// The network, with the colour conversions and tiling around it.
+    public var upscale: Double = 0
+    /// Encoding the outputs and writing them (temporary file, fsync, rename).
+    public var encode: Double = 0
+
+    /// Zero for every stage.
+    public init() {}
+}
+
+/// Enlarges a list of files with one `Upscaler`, decode, network and encode overlapped.
+///
+/// At most one image is in each stage at a time (plus one finished image waiting for the next stage), so memory is
+/// bounded by a few images whatever the number of files. Results are reported in the order of the jobs, on the
+/// encoding thread; a failed job does not stop the others.
+public struct FileBatch: Sendable {
+    /// The model and options every file goes through.
+    public let upscaler: Upscaler
+    /// Limits applied to each input's header before decoding.
+    public let limits: DecodeLimits
+    /// How the outputs are encoded.
+    public let encoding: EncodeSettings
+
+    /// A batch runner.
+    public init(upscaler: Upscaler, limits: DecodeLimits, encoding: EncodeSettings) {
+        self.upscaler = upscaler
+        self.limits = limits
+        self.encoding = encoding
+    }
+
+    /// Runs every job. `onStart(index)` and `onProgress(index, done, total)` are called on the calling thread (which
+    /// runs the network); `onFinish(index, result)` on the encoding thread, in job order, with the error of a failed
+    /// job. Returns when every job is finished, with the busy time of each stage.
+    public func run(
+        _ jobs: [FileJob],
+        onStart: (Int) -> Void = { _ in },
+        onProgress: (Int, Int, Int) -> Void = { _, _, _ in },
+        onFinish: @escaping @Sendable (Int, Result<Void, any Error>) -> Void = { _, _ in }
+    ) -> StageTimes {
+        let decoded = Handoff<Result<PixelImage, any Error>>()
+        let enlarged = Handoff<Result<PixelImage, any Error>>()
+        let decodeTime = BusyTime()
+        let encodeTime = BusyTime()
+        let limits = limits
+        let encoding = encoding
+
+        let decoder = Thread {
+            for job in jobs {
+                let start = ContinuousClock.now
+                let result = Result<PixelImage, any Error> { try ImageFile.read(job.input, limits: limits) }
+                decodeTime.add(start.duration(to: .now).seconds)
+                guard decoded.put(result) else { return }
+            }
+            decoded.close()
+        }
+        decoder.name = "superres-decode"
+        let encoderDone = Handoff<Void>()
+        let encoder = Thread {
+            for (index, job) in jobs.enumerated() {
+                guard let result = enlarged.take() else { break }
+                let start = ContinuousClock.now
+                let written = result.flatMap { image in
+                    Result<Void, any Error> {
+                        try ImageFile.write(
+                            image, to: job.output, format: job.format, quality: encoding.quality,
+                            pngCompression: encoding.pngCompression, jpegChroma: encoding.jpegChroma)
+                    }
+                }
+                encodeTime.add(start.duration(to: .now).seconds)
+                onFinish(index, written)
+            }
+            _ = encoderDone.put(())
+        }
+        encoder.name = "superres-encode"
+        decoder.start()
+        encoder.start()
+
+        var times = StageTimes()
+        for index in jobs.indices {
+            guard let input = decoded.take() else { break }
+            onStart(index)
+            let start = ContinuousClock.now
+            let result = input.flatMap { image in
+                Result<PixelImage, any Error> {
+                    try upscaler.upscale(image, progress: { onProgress(index, $0, $1) })
+                }
+            }
+            times.upscale += start.duration(to: .now).seconds
+            _ = enlarged.put(result)
+        }
+        enlarged.close()
+        _ = encoderDone.take()
+        times.decode = decodeTime.total
+        times.encode = encodeTime.total
+        return times
+    }
+}
+
+/// Seconds added up from several threads.
+private final class BusyTime: Sendable {
+    private let seconds = Mutex(0.0)
+
+    func add(_ value: Double) { seconds.withLock { $0 += value } }
+
+    var total: Double { seconds.withLock { $0 } }
+}
+
+extension Duration {
+    /// The duration in seconds.
+    var seconds: Double {
+        let (whole, fraction) = components
+        return Double(whole) + Double(fraction) * 1e-18
+    }
+}
