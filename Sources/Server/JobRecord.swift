@@ -42,6 +42,8 @@ public struct JobRecord: Codable, Sendable, Equatable {
     /// The result's format: png, jpeg or webp.
     public var format: String
     public var quality: Int
+    /// The PNG compression level 0...9 of a PNG result.
+    public var pngCompression: Int?
     public var input: ImageSummary
     public var output: ImageSummary?
     public var createdAt: Date

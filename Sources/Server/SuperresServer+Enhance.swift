@@ -15,7 +15,7 @@ extension SuperresServer {
             sourceName: upload.filename,
             model: model,
             format: parameters.format,
-            quality: parameters.quality,
+            encoding: parameters.encoding,
             outputPath: nil
         )
         let outcome: UpscaleOutcome
@@ -51,7 +51,7 @@ extension SuperresServer {
                 .contentType: parameters.format.mediaType,
                 .contentDisposition: "inline; filename=\"\(name)\"",
                 .cacheControl: "no-store",
-                .init("Server-Timing")!: "upscale;dur=\(String(format: "%.1f", outcome.processingSeconds * 1000))",
+                .init("Server-Timing")!: outcome.serverTiming,
                 .init("X-Superres-Model")!: model.name,
             ],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: outcome.encoded ?? []))

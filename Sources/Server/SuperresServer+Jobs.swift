@@ -19,6 +19,7 @@ extension SuperresServer {
             scale: model.scale,
             format: parameters.format.rawValue,
             quality: parameters.quality,
+            pngCompression: parameters.format == .png ? parameters.pngCompression.level : nil,
             input: ImageSummary(
                 format: upload.header.format.rawValue,
                 width: upload.header.width,
@@ -57,7 +58,7 @@ extension SuperresServer {
             sourceName: upload.filename,
             model: model,
             format: parameters.format,
-            quality: parameters.quality,
+            encoding: parameters.encoding,
             outputPath: job.path(record.resultFileName)
         )
         let logger = context.logger

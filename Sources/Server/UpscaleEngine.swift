@@ -17,8 +17,8 @@ struct UpscaleWork: Sendable {
     var sourceName: String
     var model: LoadedModel
     var format: ImageFormat
-    /// JPEG/WebP quality 1...100.
-    var quality: Int
+    /// Quality and compression of the result.
+    var encoding: EncodeSettings
     /// Where the encoded result is written (atomically); nil keeps it in memory.
     var outputPath: String?
 }
@@ -35,6 +35,23 @@ struct UpscaleOutcome: Sendable {
     var outputBytes: Int
     /// Decode, upscale and encode time on the worker.
     var processingSeconds: Double
+    /// Seconds between admission and the start on a worker.
+    var queueSeconds: Double = 0
+    /// Seconds reading and decoding the input.
+    var decodeSeconds: Double = 0
+    /// Seconds in the network (with its colour conversions).
+    var upscaleSeconds: Double = 0
+    /// Seconds encoding (and storing) the result.
+    var encodeSeconds: Double = 0
+
+    /// The `Server-Timing` header's value: queue, decode, upscale and encode in milliseconds.
+    var serverTiming: String {
+        func entry(_ name: String, _ seconds: Double) -> String { "\(name);dur=\(String(format: "%.1f", seconds * 1000))" }
+        return [
+            entry("queue", queueSeconds), entry("decode", decodeSeconds), entry("upscale", upscaleSeconds),
+            entry("encode", encodeSeconds),
+        ].joined(separator: ", ")
+    }
 }
 
 /// Runs upscales on the inference worker threads, bounded by the admission queue, with the per-job time limit.
@@ -94,9 +111,11 @@ final class UpscaleEngine: Sendable {
             onProgress(done, total)
             afterTile?(done, total)
         }
+        let admitted = ContinuousClock.now
         let result: Result<UpscaleOutcome, any Error> = await workers.run {
+            let queueSeconds = ServerConfiguration.seconds(admitted.duration(to: .now))
             let result = Result {
-                try Self.run(
+                var outcome = try Self.run(
                     work,
                     token: token,
                     maxPixels: maxPixels,
@@ -104,6 +123,8 @@ final class UpscaleEngine: Sendable {
                     onStart: onStart,
                     onProgress: progress
                 )
+                outcome.queueSeconds = queueSeconds
+                return outcome
             }
             onFinish(result)
             return result
@@ -167,6 +188,7 @@ final class UpscaleEngine: Sendable {
         } catch {
             throw ServiceError(error, upload: name)
         }
+        let decoded = clock.now
         var timedOut = false
         let enlarged: PixelImage
         do {
@@ -195,9 +217,10 @@ final class UpscaleEngine: Sendable {
         } catch {
             throw ServiceError(error, upload: name)
         }
+        let upscaled = clock.now
         let encoded: [UInt8]
         do {
-            encoded = try ImageCodec.encode(enlarged, as: work.format, quality: work.quality)
+            encoded = try ImageCodec.encode(enlarged, as: work.format, settings: work.encoding)
         } catch {
             throw ServiceError(.internalError, "\(name): the result could not be encoded: \(error.message)")
         }
@@ -216,7 +239,10 @@ final class UpscaleEngine: Sendable {
             outputWidth: enlarged.width,
             outputHeight: enlarged.height,
             outputBytes: encoded.count,
-            processingSeconds: ServerConfiguration.seconds(elapsed)
+            processingSeconds: ServerConfiguration.seconds(elapsed),
+            decodeSeconds: ServerConfiguration.seconds(start.duration(to: decoded)),
+            upscaleSeconds: ServerConfiguration.seconds(decoded.duration(to: upscaled)),
+            encodeSeconds: ServerConfiguration.seconds(upscaled.duration(to: clock.now))
         )
     }
 }

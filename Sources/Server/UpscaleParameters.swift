@@ -11,6 +11,11 @@ struct UpscaleParameters: Sendable, Equatable {
     var format: ImageFormat = .png
     /// `quality`: 1...100 for JPEG and WebP (100 is lossless WebP); default 95.
     var quality: Int = 95
+    /// `png_compression`: 0...9 for PNG results; default 1 (fast, smaller than OpenCV's PNGs).
+    var pngCompression: PNGCompression = .default
+
+    /// How the result is encoded.
+    var encoding: EncodeSettings { EncodeSettings(quality: quality, pngCompression: pngCompression) }
 
     /// Reads and checks the parameters; unknown parameters are ignored.
     init(_ query: Parameters) throws(ServiceError) {
@@ -34,6 +39,12 @@ struct UpscaleParameters: Sendable, Equatable {
                 throw ServiceError(.badRequest, "quality=\(text) is not a whole number from 1 to 100.")
             }
             self.quality = quality
+        }
+        if let text = query.get("png_compression"), !text.isEmpty {
+            guard let level = Int(text), let compression = PNGCompression(level: level) else {
+                throw ServiceError(.badRequest, "png_compression=\(text) is not a whole number from 0 to 9.")
+            }
+            self.pngCompression = compression
         }
     }
 }

@@ -26,10 +26,47 @@ struct EnhanceTests {
             #expect(response.headers[.contentType] == "image/png")
             #expect(response.headers[.contentDisposition] == "inline; filename=\"crop_x3.png\"")
             #expect(response.headers[HTTPField.Name("X-Superres-Model")!] == "FSRCNN_x3")
-            #expect(response.headers[HTTPField.Name("Server-Timing")!]?.hasPrefix("upscale;dur=") == true)
+            let timing = try #require(response.headers[HTTPField.Name("Server-Timing")!])
+            #expect(Self.timingNames(timing) == ["queue", "decode", "upscale", "encode"], "\(timing)")
             let result = try ImageCodec.decode(response.bytes, source: "response")
             #expect(result.width == 120 && result.height == 120)
             #expect(result == expected)
+            // The CLI's encoder and settings: the same bytes as `superres upscale` writes.
+            #expect(response.bytes == (try ImageCodec.encode(expected, as: .png)))
+        }
+    }
+
+    /// The metric names of a Server-Timing value such as `queue;dur=0.1, decode;dur=4.2`, each with a duration ≥ 0.
+    static func timingNames(_ value: String) -> [String] {
+        value.split(separator: ",").compactMap { entry in
+            let parts = entry.trimmingCharacters(in: .whitespaces).split(separator: ";")
+            guard parts.count == 2, parts[1].hasPrefix("dur="), let duration = Double(parts[1].dropFirst(4)),
+                duration >= 0
+            else { return nil }
+            return String(parts[0])
+        }
+    }
+
+    @Test func pngCompressionChangesTheBytesNotThePixels() async throws {
+        let test = try await TestServer.make()
+        defer { test.removeData() }
+        let png = try Fixtures.cropPNG(side: 32)
+        try await test.withClient { client in
+            var sizes: [Int] = []
+            var images: [PixelImage] = []
+            for level in [0, 1, 9] {
+                let response = try await client.post("/enhance?png_compression=\(level)", .image(png))
+                #expect(response.status == .ok, "\(response.text)")
+                sizes.append(response.bytes.count)
+                images.append(try ImageCodec.decode(response.bytes, source: "level \(level)"))
+            }
+            #expect(images[0] == images[1] && images[1] == images[2])
+            #expect(sizes[2] < sizes[1] && sizes[1] < sizes[0], "\(sizes)")
+            for bad in ["10", "-1", "fast"] {
+                let response = try await client.post("/enhance?png_compression=\(bad)", .image(png))
+                #expect(response.status == .badRequest, "png_compression=\(bad)")
+                #expect(response.text.contains("png_compression"), "\(response.text)")
+            }
         }
     }
 
