@@ -154,6 +154,26 @@ struct UpscaleCommandTests {
         #expect(result.standardError.contains("quality"))
     }
 
+    @Test func craftedModelsExitWithOneLineInsteadOfTrapping() throws {
+        // Counts, keys and weight sizes at the edges of Int used to stop `superres info` with SIGILL.
+        let folder = try CommandRunner.temporaryFolder("cli-crafted")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cases: [(String, [UInt8])] = [
+            ("Convolution c 9223372036854775807 1 data out 0=8 1=3 6=216", []),
+            ("Convolution c 1 1 data out -9223372036854775808=1", []),
+            ("Convolution c 1 1 data out 0=1 1=1 6=9223372036854775807", [0x47, 0x6B, 0x30, 0x01]),
+        ]
+        for (index, (line, bin)) in cases.enumerated() {
+            let param = folder.appendingPathComponent("crafted\(index).param")
+            try Data("7767517\n2 2\nInput in 0 1 data\n\(line)\n".utf8).write(to: param)
+            try Data(bin).write(to: folder.appendingPathComponent("crafted\(index).bin"))
+            let result = try CommandRunner.run(["info", param.path])
+            #expect(result.status == 1, "\(line): \(result.standardError)")
+            #expect(result.standardError.split(separator: "\n").count == 1, "\(result.standardError)")
+            #expect(result.standardError.hasPrefix("superres: "), "\(result.standardError)")
+        }
+    }
+
     @Test(.enabled(if: SharedData.isAvailable, "\(SharedData.missingMessage)"))
     func infoDescribesTheModel() throws {
         let result = try CommandRunner.run(["info", SharedData.path("models/opencv/LapSRN_x4.pb")])

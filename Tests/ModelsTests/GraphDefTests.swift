@@ -422,6 +422,36 @@ private func writeShape(_ tensor: inout ProtobufWriter, _ dims: [Int64]) {
 
     // MARK: Values and TensorFlow's fill rule
 
+    @Test func shapesFarLargerThanTheirDataAreBoundedPerGraph() throws {
+        // Each Const [2^28] stores no value, so a few bytes stand for 1 GiB of zeros: a handful must be refused
+        // before anything is filled in, with the node that crossed the bound named.
+        var graph = ProtobufWriter()
+        for index in 0..<8 {
+            graph.messageField(1) { node in
+                node.stringField(1, "empty\(index)")
+                node.stringField(2, "Const")
+                node.messageField(5) { entry in
+                    entry.stringField(1, "value")
+                    entry.messageField(2) { value in
+                        value.messageField(8) { tensor in
+                            tensor.varintField(1, 1)
+                            writeShape(&tensor, [1 << 28])
+                        }
+                    }
+                }
+            }
+        }
+        let error = thrown { () throws(GraphDefError) in try GraphDef(serializedBytes: graph.bytes) }
+        #expect(error?.code == "bad-tensor", "\(String(describing: error))")
+        #expect("\(String(describing: error))".contains("empty0"))
+        // Small implied fills, as real graphs have (a broadcast constant), still parse.
+        let small = try GraphDef(serializedBytes: constGraph { tensor in
+            tensor.varintField(1, 1)
+            writeShape(&tensor, [256, 256])
+        })
+        #expect(try small.nodes.first?.constantValue?.floatValues().count == 65536)
+    }
+
     @Test func typedValuesFollowTensorFlowsFillRule() throws {
         func tensor(_ dims: [Int64], _ build: @escaping (inout ProtobufWriter) -> Void) throws -> TensorProto {
             let graph = try GraphDef(

@@ -309,6 +309,25 @@ enum InterpReference {
         #expect(error?.code == .malformed, "\(label): \(String(describing: error))")
     }
 
+    /// Numbers at the edges of Int that once trapped (arithmetic overflow) instead of failing: counts, keys and weight
+    /// sizes, each with a `.bin` that holds one storage tag.
+    static let overflowing: [(String, String, [UInt8])] = [
+        ("input count", "Convolution c 9223372036854775807 1 data out 0=8 1=3 6=216", []),
+        ("output count", "Convolution c 1 9223372036854775807 data out 0=8 1=3 6=216", []),
+        ("key Int.min", "Convolution c 1 1 data out -9223372036854775808=1", []),
+        ("array key Int.min", "Convolution c 1 1 data out -9223372036854775808=1,2", []),
+        ("float16 weights", "Convolution c 1 1 data out 0=1 1=1 6=9223372036854775807", [0x47, 0x6B, 0x30, 0x01]),
+        ("float16 multiple", "Convolution c 1 1 data out 0=8 1=3 6=9223372036854775800", [0x47, 0x6B, 0x30, 0x01]),
+        ("table weights", "Convolution c 1 1 data out 0=1 1=1 6=9223372036854775806", [0x01, 0, 0, 0]),
+        ("float32 weights", "Convolution c 1 1 data out 0=1 1=1 6=9223372036854775807", [0, 0, 0, 0]),
+    ]
+
+    @Test(arguments: overflowing)
+    func numbersAtTheEdgesOfIntAreErrorsNotTraps(_ label: String, _ line: String, _ bin: [UInt8]) {
+        let error = Self.error { _ = try Self.graph(param: "7767517\n2 2\nInput in 0 1 data\n\(line)\n", bin: Data(bin)) }
+        #expect(error?.code == .malformed, "\(label): \(String(describing: error))")
+    }
+
     @Test func unknownLayerIsAnErrorNamingIt() {
         let text = "7767517\n2 2\nInput in 0 1 data\nSoftmax probabilities 1 1 data out 0=0\n"
         let error = Self.error { _ = try Self.graph(param: text, bin: Data()) }

@@ -52,7 +52,9 @@ public struct NCNNModelBin: Sendable {
         let tag = try readUInt32(layer: layer, what: "the storage tag")
         switch tag {
         case 0x0130_6B47:
-            let bytesNeeded = Self.align4(count * 2)
+            guard let bytesNeeded = Self.alignedBytes(count, bytesEach: 2) else {
+                throw failure(layer, "weight count \(count) is too large")
+            }
             try need(bytesNeeded, layer: layer, what: "\(count) float16 weights", start: start)
             var values = [Float](repeating: 0, count: count)
             for index in 0..<count {
@@ -72,16 +74,14 @@ public struct NCNNModelBin: Sendable {
             return (try readFloats(count, layer: layer, start: start), .float32)
         default:
             // ncnn: any other tag whose bytes are not all zero is a 256-entry table plus one index byte per value.
-            try need(
-                256 * 4 + Self.align4(count),
-                layer: layer,
-                what: "a quantization table and \(count) indices",
-                start: start
-            )
+            guard let indexBytes = Self.alignedBytes(count, bytesEach: 1), indexBytes <= Int.max - 256 * 4 else {
+                throw failure(layer, "weight count \(count) is too large")
+            }
+            try need(256 * 4 + indexBytes, layer: layer, what: "a quantization table and \(count) indices", start: start)
             let table = try readFloats(256, layer: layer, start: start)
             var values = [Float](repeating: 0, count: count)
             for index in 0..<count { values[index] = table[Int(bytes[offset + index])] }
-            offset += Self.align4(count)
+            offset += indexBytes
             return (values, .table)
         }
     }
@@ -133,7 +133,12 @@ public struct NCNNModelBin: Sendable {
         ModelError(.malformed, source: source, node: layer, message)
     }
 
-    private static func align4(_ count: Int) -> Int { (count + 3) & ~3 }
+    /// `count` values of `bytesEach` bytes, rounded up to a multiple of 4 as ncnn pads arrays; nil on overflow.
+    private static func alignedBytes(_ count: Int, bytesEach: Int) -> Int? {
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: bytesEach)
+        guard !overflow, bytes <= Int.max - 3 else { return nil }
+        return (bytes + 3) & ~3
+    }
 
     /// IEEE 754 half → single, exactly (subnormals, infinities and NaN included).
     public static func float(fromHalf bits: UInt16) -> Float {

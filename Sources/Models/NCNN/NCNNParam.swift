@@ -66,7 +66,8 @@ public struct NCNNParam: Sendable {
         var written: Set<String> = []
         for (number, fields) in lines.dropFirst(2) {
             guard fields.count >= 4, let inputCount = Int(fields[2]), let outputCount = Int(fields[3]),
-                inputCount >= 0, outputCount >= 0, inputCount + outputCount <= fields.count - 4
+                inputCount >= 0, outputCount >= 0, inputCount <= fields.count - 4,
+                outputCount <= fields.count - 4 - inputCount
             else {
                 throw fail(number, "expected `type name input_count output_count inputs… outputs…`")
             }
@@ -182,7 +183,8 @@ public struct NCNNParameters: Sendable, Equatable {
             }
             let text = field[field.index(after: equals)...]
             if rawKey <= -23300 {
-                let key = -rawKey - 23300
+                // -(rawKey + 23300), not -rawKey - 23300: the latter overflows for Int.min.
+                let key = -(rawKey + 23300)
                 let parts = text.split(separator: ",", omittingEmptySubsequences: false)
                 guard let first = parts.first, let count = Int(first), count >= 0, count == parts.count - 1 else {
                     throw Problem(message: "array parameter \(rawKey) should be `n,v1,…,vn`, got '\(text)'")

@@ -16,12 +16,17 @@ public struct GraphDef: Sendable, Equatable {
         self.nodes = nodes
     }
 
+    /// The most values all of a graph's tensors may imply beyond what they store: 16 M (64 MB of floats), far above
+    /// what real graphs fill in (small constant vectors), far below what would exhaust memory.
+    static let maxImpliedElements = 16 << 20
+
     /// Reads a serialized GraphDef.
     ///
     /// Errors inside a node come wrapped in `GraphDefError.inNode`; tensor errors name their node.
     public init(serializedBytes bytes: [UInt8]) throws(GraphDefError) {
         self.init()
         var reader = ProtobufReader(bytes: bytes)
+        var impliedElements = 0
         while let field = try reader.nextField() {
             guard field.number == 1 else {
                 try reader.skip(field)  // library (2), version (3), versions (4), debug_info (5)
@@ -35,6 +40,16 @@ public struct GraphDef: Sendable, Equatable {
                 throw .inNode(index: nodes.count, name: node.name, underlying: error)
             }
             try node.validateTensors()
+            // A tensor that stores fewer values than its shape holds is filled out (TensorFlow's rule), so a few bytes
+            // can stand for a gigabyte; the whole graph may imply only a bounded number of values it does not store.
+            impliedElements += node.impliedElementCount
+            guard impliedElements <= Self.maxImpliedElements else {
+                throw .badTensor(
+                    node: node.name,
+                    reason: "the graph's tensors imply more than \(Self.maxImpliedElements) values that the file does "
+                        + "not store (shapes much larger than their data)"
+                )
+            }
             nodes.append(node)
         }
     }

@@ -70,4 +70,11 @@ extension NodeDef {
             for tensor in value.tensors { try tensor.validate() }
         }
     }
+
+    /// The values the node's tensors imply beyond those they store (after `validateTensors()`).
+    var impliedElementCount: Int {
+        attributes.values.reduce(0) { sum, value in
+            value.tensors.reduce(sum) { $0 + $1.impliedElementCount }
+        }
+    }
 }

@@ -94,6 +94,17 @@ public struct TensorProto: Sendable, Equatable {
         return count
     }
 
+    /// How many of the shape's elements the file does not store: filled with the last value or zero when read.
+    /// 0 for a tensor with `tensor_content` (whose size `validate()` checks) or an invalid shape.
+    var impliedElementCount: Int {
+        guard tensorContent.isEmpty, let count = try? elementCount() else { return 0 }
+        let stored = [
+            halfVal.count, floatVal.count, doubleVal.count, intVal.count, stringVal.count, int64Val.count,
+            boolVal.count, uint32Val.count, uint64Val.count,
+        ].max() ?? 0
+        return Swift.max(0, count - stored)
+    }
+
     /// Checks what can be checked without decoding: the shape (see `elementCount()`), and for fixed-size dtypes that
     /// a non-empty `tensorContent` holds exactly elementCount × element size bytes.
     public func validate() throws(GraphDefError) {
