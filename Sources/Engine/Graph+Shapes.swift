@@ -48,8 +48,8 @@ extension Graph {
                 throw GraphError(
                     .shapeMismatch, node: node.name, "DepthToSpace(\(s)) cannot split \(inputShapes[0])")
             }
-            return FeatureMapShape(height: input.height * s, width: input.width * s, channels: input.channels / (s * s))
-                .nhwc
+            return try bounded(
+                height: input.height, width: input.width, times: s, channels: input.channels / (s * s), node: node)
         case .transpose(let permutation):
             guard permutation.sorted() == Array(0..<inputShapes[0].count) else {
                 throw GraphError(
@@ -69,19 +69,50 @@ extension Graph {
             guard let input = FeatureMapShape(nhwc: inputShapes[0]) else {
                 throw GraphError(.shapeMismatch, node: node.name, "resample input \(inputShapes[0]) is not NHWC")
             }
-            let height = Int(Float(input.height) * scaleY)
-            let width = Int(Float(input.width) * scaleX)
-            guard height > 0, width > 0 else {
+            // In Double with a bound first: chained resamples can grow past what an Int holds.
+            let height = (Double(input.height) * Double(scaleY)).rounded(.down)
+            let width = (Double(input.width) * Double(scaleX)).rounded(.down)
+            guard height.isFinite, width.isFinite, height <= Double(Self.maxFeatureMapSide),
+                width <= Double(Self.maxFeatureMapSide)
+            else { throw Self.tooLarge(node, "\(input) × \(scaleY), \(scaleX)") }
+            guard height >= 1, width >= 1 else {
                 throw GraphError(.shapeMismatch, node: node.name, "resampling \(input) gives an empty map")
             }
-            return FeatureMapShape(height: height, width: width, channels: input.channels).nhwc
+            return try bounded(height: Int(height), width: Int(width), times: 1, channels: input.channels, node: node)
         case .pixelShuffle(let s):
             guard let input = FeatureMapShape(nhwc: inputShapes[0]), s > 0, input.channels % (s * s) == 0 else {
                 throw GraphError(.shapeMismatch, node: node.name, "PixelShuffle(\(s)) cannot split \(inputShapes[0])")
             }
-            return FeatureMapShape(height: input.height * s, width: input.width * s, channels: input.channels / (s * s))
-                .nhwc
+            return try bounded(
+                height: input.height, width: input.width, times: s, channels: input.channels / (s * s), node: node)
         }
+    }
+
+    /// The largest side of a feature map (2^24 pixels) and the most values in one (2^36): beyond either, a network
+    /// (e.g. chained upsampling layers) is refused in shape inference instead of overflowing or exhausting memory.
+    public static let maxFeatureMapSide = 1 << 24
+    public static let maxFeatureMapElements = 1 << 36
+
+    /// `[1, height × times, width × times, channels]`, or an error when it is beyond the bounds above.
+    static func bounded(height: Int, width: Int, times: Int, channels: Int, node: Node) throws(GraphError) -> [Int] {
+        let (h, hOverflow) = height.multipliedReportingOverflow(by: times)
+        let (w, wOverflow) = width.multipliedReportingOverflow(by: times)
+        guard !hOverflow, !wOverflow, h <= maxFeatureMapSide, w <= maxFeatureMapSide else {
+            throw tooLarge(node, "\(height)×\(width) × \(times)")
+        }
+        // h, w ≤ 2^24: h × w cannot overflow.
+        let (elements, overflow) = (h * w).multipliedReportingOverflow(by: channels)
+        guard !overflow, elements <= maxFeatureMapElements else {
+            throw tooLarge(node, "\(h)×\(w)×\(channels)")
+        }
+        return FeatureMapShape(height: h, width: w, channels: channels).nhwc
+    }
+
+    private static func tooLarge(_ node: Node, _ what: String) -> GraphError {
+        GraphError(
+            .shapeMismatch, node: node.name,
+            "the feature map grows to \(what), beyond \(maxFeatureMapSide) pixels per side or \(maxFeatureMapElements) "
+                + "values: the network enlarges far more than a super-resolution model")
     }
 
     /// How far the network looks around a pixel, and how much it enlarges.
@@ -101,22 +132,24 @@ extension Graph {
             let featureInputs = node.inputs.filter { constant($0) == nil }
             scale[id] = featureInputs.map { scale[$0] }.max() ?? 1
             // Align every input to this node's resolution before taking the widest context.
-            radius[id] = featureInputs.map { radius[$0] * scale[id] / max(1, scale[$0]) }.max() ?? 0
+            radius[id] = featureInputs.map { saturatingProduct(radius[$0], scale[id]) / max(1, scale[$0]) }.max() ?? 0
             switch node.operation {
             case .convolution(let g, _):
-                radius[id] += max(g.padTop, g.padBottom, g.padLeft, g.padRight)
+                radius[id] = saturatingSum(radius[id], max(g.padTop, g.padBottom, g.padLeft, g.padRight))
             case .depthToSpace(let s), .pixelShuffle(let s):
-                scale[id] *= s
-                radius[id] *= s
+                scale[id] = saturatingProduct(scale[id], s)
+                radius[id] = saturatingProduct(radius[id], s)
             case .resample(let mode, let scaleY, _):
                 // Integer upsampling multiplies the scale; cubic taps reach 2 source pixels further.
-                let factor = max(1, Int(scaleY.rounded()))
+                let factor = max(1, clampedInt(scaleY.rounded()))
                 if scaleY >= 1, Float(factor) == scaleY {
-                    scale[id] *= factor
-                    radius[id] = radius[id] * factor + (mode == .bicubic ? 2 * factor : 0)
+                    scale[id] = saturatingProduct(scale[id], factor)
+                    radius[id] = saturatingSum(
+                        saturatingProduct(radius[id], factor), mode == .bicubic ? saturatingProduct(2, factor) : 0)
                 } else {
                     // A fractional resample (e.g. 0.75 after 4×): keep the scale in whole steps, widen the field.
-                    radius[id] += 2 * max(1, Int((1 / scaleY).rounded(.up)))
+                    let step = max(1, clampedInt((1 / scaleY).rounded(.up)))
+                    radius[id] = saturatingSum(radius[id], saturatingProduct(2, step))
                 }
             default:
                 break
@@ -124,6 +157,24 @@ extension Graph {
         }
         let out = outputs[outputIndex].node
         let s = max(1, scale[out])
-        return ReceptiveField(margin: (radius[out] + s - 1) / s, scale: s)
+        return ReceptiveField(margin: saturatingSum(radius[out], s - 1) / s, scale: s)
     }
+}
+
+/// `a × b`, or Int.max when that overflows (receptive fields of absurd graphs saturate instead of trapping).
+private func saturatingProduct(_ a: Int, _ b: Int) -> Int {
+    let (product, overflow) = a.multipliedReportingOverflow(by: b)
+    return overflow ? Int.max : product
+}
+
+/// `a + b`, or Int.max when that overflows.
+private func saturatingSum(_ a: Int, _ b: Int) -> Int {
+    let (sum, overflow) = a.addingReportingOverflow(b)
+    return overflow ? Int.max : sum
+}
+
+/// `value` as an Int, clamped to 0...2^24 (NaN gives 0): for scale factors read from a file.
+private func clampedInt(_ value: Float) -> Int {
+    guard value.isFinite, value > 0 else { return 0 }
+    return value >= Float(1 << 24) ? 1 << 24 : Int(value)
 }

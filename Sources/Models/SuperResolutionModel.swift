@@ -175,11 +175,24 @@ public enum ModelLoader {
         if let statedScale, statedScale != field.scale {
             throw ModelError(.mismatch, source: source, "the file is a ×\(field.scale) model, not ×\(statedScale)")
         }
+        try checkScale(field.scale, source: source)
         let (parameters, flops) = statistics(optimized)
         return SuperResolutionModel(
             source: source, family: family, scale: field.scale, inputChannels: channels, executor: executor,
             outputName: outputName, outputIsNCHW: outShape == expectedNCHW, tileMargin: field.margin, fileOperationCounts: counts,
             parameterCount: parameters, flopsPerInputPixel: flops)
+    }
+
+    /// The largest enlargement a model may have: super-resolution networks are ×2 to ×8 (×16 leaves room).
+    public static let maxScale = 16
+
+    /// Throws `.notSuperResolution` for a scale beyond `maxScale` (a crafted graph could claim ×65536).
+    static func checkScale(_ scale: Int, source: String) throws(ModelError) {
+        guard scale <= maxScale else {
+            throw ModelError(
+                .notSuperResolution, source: source,
+                "the network enlarges ×\(scale); super-resolution models are at most ×\(maxScale)")
+        }
     }
 
     /// Learned values (constants read by convolutions and element-wise ops) and FLOPs per input pixel.

@@ -172,6 +172,35 @@ struct UpscaleCommandTests {
             #expect(result.standardError.split(separator: "\n").count == 1, "\(result.standardError)")
             #expect(result.standardError.hasPrefix("superres: "), "\(result.standardError)")
         }
+        // Chains of nearest-neighbour Interp layers after a 1×1 convolution: ×2^40 once overflowed shape arithmetic
+        // and ×65536 made `upscale` ask for 116 GB; ×32 is a valid graph but no super-resolution model.
+        var weights = Data(count: 4)
+        for _ in 0..<9 { withUnsafeBytes(of: Float(0.1).bitPattern.littleEndian) { weights.append(contentsOf: $0) } }
+        let chains: [(layers: Int, factor: String, mentions: String)] = [
+            (40, "2.0", "feature map grows"), (4, "16.0", "feature map grows"), (5, "2.0", "at most ×16"),
+        ]
+        let input = folder.appendingPathComponent("tiny.png")
+        try Data(ImageCodec.encode(PixelImage(width: 4, height: 4, layout: .rgb, uint8: Array(repeating: 90, count: 48)),
+            as: .png)).write(to: input)
+        for (index, chain) in chains.enumerated() {
+            var lines = ["7767517", "\(chain.layers + 2) \(chain.layers + 2)", "Input data 0 1 data",
+                "Convolution c0 1 1 data b0 0=3 1=1 6=9"]
+            for layer in 0..<chain.layers {
+                let target = layer == chain.layers - 1 ? "out" : "i\(layer)"
+                let source = layer == 0 ? "b0" : "i\(layer - 1)"
+                lines.append("Interp i\(layer) 1 1 \(source) \(target) 0=1 1=\(chain.factor) 2=\(chain.factor)")
+            }
+            let param = folder.appendingPathComponent("chain\(index).param")
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: param)
+            try weights.write(to: folder.appendingPathComponent("chain\(index).bin"))
+            for arguments in [["info", param.path], ["upscale", input.path, "-o", folder.path + "/out.png", "--model", param.path]] {
+                let result = try CommandRunner.run(arguments)
+                #expect(result.status == 1, "\(chain): \(result.standardError)")
+                #expect(result.standardError.split(separator: "\n").count == 1, "\(result.standardError)")
+                #expect(result.standardError.contains(chain.mentions), "\(result.standardError)")
+            }
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder.path + "/out.png"))
     }
 
     @Test(.enabled(if: SharedData.isAvailable, "\(SharedData.missingMessage)"))

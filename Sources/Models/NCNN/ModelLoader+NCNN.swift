@@ -111,6 +111,7 @@ extension ModelLoader {
             }
             scale = factor
         }
+        try ModelLoader.checkScale(scale, source: source)
         let detected: ModelFamily
         switch channels {
         case 18, 19: detected = .srmd
