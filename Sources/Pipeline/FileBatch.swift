@@ -47,12 +47,17 @@ public struct FileBatch: Sendable {
     public let limits: DecodeLimits
     /// How the outputs are encoded.
     public let encoding: EncodeSettings
+    /// Limits on each result, checked before its upscale starts.
+    public let outputLimits: OutputLimits
 
     /// A batch runner.
-    public init(upscaler: Upscaler, limits: DecodeLimits, encoding: EncodeSettings) {
+    public init(
+        upscaler: Upscaler, limits: DecodeLimits, encoding: EncodeSettings, outputLimits: OutputLimits = OutputLimits()
+    ) {
         self.upscaler = upscaler
         self.limits = limits
         self.encoding = encoding
+        self.outputLimits = outputLimits
     }
 
     /// Runs every job. `onStart(index)` and `onProgress(index, done, total)` are called on the calling thread (which
@@ -107,9 +112,13 @@ public struct FileBatch: Sendable {
             guard let input = decoded.take() else { break }
             onStart(index)
             let start = ContinuousClock.now
+            let job = jobs[index]
             let result = input.flatMap { image in
                 Result<PixelImage, any Error> {
-                    try upscaler.upscale(image, progress: { onProgress(index, $0, $1) })
+                    try outputLimits.check(
+                        width: image.width, height: image.height, scale: upscaler.model.scale, format: job.format,
+                        source: job.input)
+                    return try upscaler.upscale(image, progress: { onProgress(index, $0, $1) })
                 }
             }
             times.upscale += start.duration(to: .now).seconds

@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Kernels
 import Logging
 
@@ -14,6 +15,8 @@ public struct ServerConfiguration: Sendable {
     public var maxUploadBytes: Int = 25 << 20
     /// The largest input image accepted, in pixels, checked from the header before decoding.
     public var maxPixels: Int = 16_000_000
+    /// The largest result, in pixels, checked from the upload's header and the model's scale before it is queued.
+    public var maxOutputPixels: Int = OutputLimits().maxPixels
     /// Inference worker threads: how many images are enlarged at once.
     public var workers: Int = 1
     /// Requests and jobs that may wait for a worker; more are refused with 503.

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Imaging
 
 extension SuperresServer {
     /// `POST /enhance`: the Flask service's API. Multipart field `image` in, the enlarged image out (PNG unless
@@ -74,6 +75,13 @@ extension SuperresServer {
             maxPixels: configuration.maxPixels,
             io: io
         )
+        do {
+            try OutputLimits(maxPixels: configuration.maxOutputPixels).check(
+                width: upload.header.width, height: upload.header.height, scale: model.scale,
+                format: parameters.format, source: upload.filename)
+        } catch {
+            throw ServiceError(error, upload: upload.filename)
+        }
         try await engine.admit()
         return (parameters, model, upload)
     }

@@ -115,6 +115,7 @@ extension SuperresServer {
         struct Limits: Encodable {
             var maxUploadBytes: Int
             var maxPixels: Int
+            var maxOutputPixels: Int
         }
         struct List: Encodable {
             var defaultModel: String
@@ -145,7 +146,9 @@ extension SuperresServer {
                 models: entries,
                 families: Array(Set(entries.map(\.family))).sorted(),
                 scales: Array(Set(entries.map(\.scale))).sorted(),
-                limits: Limits(maxUploadBytes: configuration.maxUploadBytes, maxPixels: configuration.maxPixels),
+                limits: Limits(
+                    maxUploadBytes: configuration.maxUploadBytes, maxPixels: configuration.maxPixels,
+                    maxOutputPixels: configuration.maxOutputPixels),
                 catalogue: catalogue
             )
         )

@@ -38,6 +38,13 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Largest input image in pixels, read from its header (default 16000000; env SUPERRES_MAX_PIXELS).")
     var maxPixels: Int?
 
+    @Option(
+        help: """
+            Largest result in pixels, from the upload's header and the model's scale, refused with 413 before it is \
+            queued (default 100000000; env SUPERRES_MAX_OUTPUT_PIXELS).
+            """)
+    var maxOutputPixels: Int?
+
     @Option(help: "Inference worker threads (default 1; env SUPERRES_WORKERS).")
     var workers: Int?
 
@@ -133,6 +140,10 @@ struct ServeCommand: ParsableCommand {
         }
         if let value = try setting(maxPixels, "SUPERRES_MAX_PIXELS", environment, Int.init) {
             configuration.maxPixels = value
+        }
+        if let value = try setting(maxOutputPixels, "SUPERRES_MAX_OUTPUT_PIXELS", environment, Int.init) {
+            guard value > 0 else { throw ServerStartupError("--max-output-pixels must be positive") }
+            configuration.maxOutputPixels = value
         }
         if let value = try setting(workers, "SUPERRES_WORKERS", environment, Int.init) { configuration.workers = value }
         if let value = try setting(queue, "SUPERRES_QUEUE", environment, Int.init) {

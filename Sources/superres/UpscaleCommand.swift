@@ -56,6 +56,9 @@ struct UpscaleCommand: ParsableCommand {
     @Option(help: "Refuse images with more pixels than this (checked from the header).")
     var maxPixels: Int = 64_000_000
 
+    @Option(help: "Refuse results with more pixels than this (checked before the upscale starts).")
+    var maxOutputPixels: Int = OutputLimits().maxPixels
+
     @Option(
         parsing: .unconditional,
         help: """
@@ -73,6 +76,7 @@ struct UpscaleCommand: ParsableCommand {
             throw ValidationError("--format must be png, jpg or webp")
         }
         if maxPixels < 1 { throw ValidationError("--max-pixels must be positive") }
+        if maxOutputPixels < 1 { throw ValidationError("--max-output-pixels must be positive") }
         if let noise, !(-1...10).contains(noise) { throw ValidationError("--noise must be -1...10") }
     }
 
@@ -86,7 +90,7 @@ struct UpscaleCommand: ParsableCommand {
             jpegChroma: jpegChroma)
         let batch = FileBatch(
             upscaler: Upscaler(model: model, options: options), limits: DecodeLimits(maxPixels: maxPixels),
-            encoding: encoding)
+            encoding: encoding, outputLimits: OutputLimits(maxPixels: maxOutputPixels))
         let bar = ProgressBar(label: "")
         let failures = FailureCount()
         let clock = ContinuousClock()

@@ -154,6 +154,23 @@ struct UpscaleCommandTests {
         #expect(result.standardError.contains("quality"))
     }
 
+    @Test(.enabled(if: SharedData.isAvailable, "\(SharedData.missingMessage)"))
+    func resultsOverTheOutputLimitFailBeforeTheUpscale() throws {
+        let folder = try CommandRunner.temporaryFolder("cli-output-limit")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let output = folder.appendingPathComponent("out.png").path
+        // 37×29 ×2 is 74×58 = 4292 pixels.
+        let refused = try CommandRunner.run(
+            ["upscale", Self.input, "-o", output, "--model", Self.model, "--max-output-pixels", "4291"])
+        #expect(refused.status == 1, "\(refused.standardError)")
+        #expect(refused.standardError.split(separator: "\n").count == 1, "\(refused.standardError)")
+        #expect(refused.standardError.contains("over the limit of 4291 output pixels"), "\(refused.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: output))
+        let allowed = try CommandRunner.run(
+            ["upscale", Self.input, "-o", output, "--model", Self.model, "--max-output-pixels", "4292"])
+        #expect(allowed.status == 0, "\(allowed.standardError)")
+    }
+
     @Test func craftedModelsExitWithOneLineInsteadOfTrapping() throws {
         // Counts, keys and weight sizes at the edges of Int used to stop `superres info` with SIGILL.
         let folder = try CommandRunner.temporaryFolder("cli-crafted")

@@ -119,4 +119,21 @@ import Testing
             #expect(emptyError?.source == empty)
         }
     }
+
+    @Test func outputLimitsCheckPixelsAndEachFormatsLargestSide() throws {
+        let limits = OutputLimits(maxPixels: 1_000_000)
+        try limits.check(width: 250, height: 250, scale: 4, format: .png, source: "a")  // exactly 1 000 000
+        func refused(_ width: Int, _ height: Int, _ scale: Int, _ format: ImageFormat) -> ImagingError? {
+            CodecSamples.expectError { try limits.check(width: width, height: height, scale: scale, format: format, source: "in.png") }
+        }
+        #expect(refused(251, 250, 4, .png)?.code == .tooLarge)
+        #expect(refused(Int.max / 2, 3, 4, .png)?.message.contains("1000000 output pixels") == true)
+        let wide = OutputLimits(maxPixels: .max)
+        try wide.check(width: 5461, height: 1, scale: 3, format: .webp, source: "a")  // 16383
+        let webp = CodecSamples.expectError { try wide.check(width: 5462, height: 1, scale: 3, format: .webp, source: "a") }
+        #expect(webp?.code == .tooLarge && webp?.message.contains("16383") == true)
+        let jpeg = CodecSamples.expectError { try wide.check(width: 1, height: 21_834, scale: 3, format: .jpeg, source: "a") }
+        #expect(jpeg?.message.contains("65500") == true)
+        try wide.check(width: 1, height: 21_834, scale: 3, format: .png, source: "a")
+    }
 }

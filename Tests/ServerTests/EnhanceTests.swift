@@ -47,6 +47,37 @@ struct EnhanceTests {
         }
     }
 
+    @Test func resultsOverTheOutputLimitsAreRefusedBeforeAnyWork() async throws {
+        // 5500×8 ×3 is 16500 pixels wide: too wide for WebP, not for PNG or the default pixel limit.
+        let wide = try ImageCodec.encode(
+            PixelImage(width: 5500, height: 8, layout: .grey, uint8: Array(repeating: 128, count: 44_000)), as: .png)
+        let defaults = try await TestServer.make()
+        defer { defaults.removeData() }
+        try await defaults.withClient { client in
+            let webp = try await client.post("/enhance?format=webp", .image(wide, filename: "wide.png"))
+            expectProblem(webp, .imageTooLarge)
+            #expect(webp.text.contains("16383"), "\(webp.text)")
+            let png = try await client.post("/enhance?format=png", .image(wide, filename: "wide.png"))
+            #expect(png.status == .ok, "\(png.text)")
+        }
+        let test = try await TestServer.make { $0.maxOutputPixels = 100 * 100 }
+        defer { test.removeData() }
+        try await test.withClient { client in
+            // 40×40 ×3 is 120×120 = 14400 pixels, over this server's 10000.
+            let crop = try Fixtures.cropPNG(side: 40)
+            let big = try await client.post("/enhance", .image(crop, filename: "crop.png"))
+            expectProblem(big, .imageTooLarge)
+            #expect(big.text.contains("10000 output pixels"), "\(big.text)")
+            let job = try await client.post("/api/v1/jobs", .image(crop, filename: "crop.png"))
+            expectProblem(job, .imageTooLarge)
+            // Refused at intake: nothing was queued or enlarged.
+            let metrics = try await client.execute(uri: "/metrics", method: .get).text
+            #expect(!metrics.contains("outcome=\"succeeded\""), "\(metrics)")
+            let small = try await client.post("/enhance", .image(try Fixtures.cropPNG(side: 30)))
+            #expect(small.status == .ok, "\(small.text)")
+        }
+    }
+
     @Test func pngCompressionChangesTheBytesNotThePixels() async throws {
         let test = try await TestServer.make()
         defer { test.removeData() }
