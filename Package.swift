@@ -25,9 +25,11 @@ let kernelCPU: String? = {
     #endif
 }()
 
-let kernelSettings: [SwiftSetting] =
-    [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
-    + (kernelCPU.map { [.unsafeFlags(["-target-cpu", $0])] } ?? [])
+/// The CPU family flag alone: for targets that parse untrusted bytes, which keep Swift's bounds and overflow checks.
+let cpuSettings: [SwiftSetting] = kernelCPU.map { [.unsafeFlags(["-target-cpu", $0])] } ?? []
+
+/// Kernels only: `-Ounchecked` (no overflow or bounds traps in the hot loops) plus the CPU family.
+let kernelSettings: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))] + cpuSettings
 
 let package = Package(
     name: "superres",
@@ -61,9 +63,12 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["Tensor", "CMatrixKernels"], swiftSettings: kernelSettings),
         .target(name: "Engine", dependencies: ["Tensor", "Kernels"]),
         .target(name: "Models", dependencies: ["Engine", "Kernels", "Tensor"]),
+        // Pure pixel loops (float planes, OpenCV-exact colour conversion and resizing): no parsing, so -Ounchecked.
+        .target(name: "PixelMath", swiftSettings: kernelSettings),
+        // Imaging reads untrusted headers and EXIF in Swift: checked arithmetic and bounds (no -Ounchecked).
         .target(
-            name: "Imaging", dependencies: ["CImageShims", "CPNG", "CJPEG", "CWebP", "Kernels"],
-            swiftSettings: kernelSettings),
+            name: "Imaging", dependencies: ["CImageShims", "CPNG", "CJPEG", "CWebP", "Kernels", "PixelMath"],
+            swiftSettings: cpuSettings),
         .target(name: "Pipeline", dependencies: ["Models", "Engine", "Imaging", "Kernels", "Tensor"]),
         .target(name: "Evaluation", dependencies: ["Pipeline", "Models", "Imaging"]),
         .target(
