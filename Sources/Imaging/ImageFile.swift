@@ -129,7 +129,8 @@ extension ImageFile {
     }
 
     /// Makes a rename in `folder` durable; best effort, as some file systems refuse to sync folders.
-    private static func syncFolder(_ folder: String) {
+    /// Flushes `folder`'s entries (a created, renamed or removed name) to disk: fsync on the directory.
+    public static func syncFolder(_ folder: String) {
         let descriptor = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else { return }
         _ = fsync(descriptor)

@@ -39,6 +39,11 @@ actor AdmissionQueue {
         inFlight += 1
     }
 
+    /// Takes a place for work accepted before a restart, past the capacity if need be: it was admitted once already.
+    func admitResumed() {
+        inFlight += 1
+    }
+
     /// Gives a place back; `seconds` is how long the upscale ran, if it ran.
     func release(processingSeconds seconds: Double?) {
         precondition(inFlight > 0, "release without admit")

@@ -59,6 +59,8 @@ final class JobStore: Sendable {
     func create(record: JobRecord, input: [UInt8]) throws -> Job {
         let directory = root + "/" + record.id
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+        // The new folder's name must last as well as the files in it (they are synced as they are written).
+        ImageFile.syncFolder(root)
         let job = Job(record: record, directory: directory)
         do {
             try Self.writeBytes(input, to: job.path(record.inputFileName))
@@ -88,12 +90,23 @@ final class JobStore: Sendable {
         return expired.count
     }
 
-    /// Loads the jobs in the folder (blocking). Jobs that were queued or running when the last process stopped are
-    /// marked failed ("interrupted by a restart"); expired jobs and folders without a record are deleted.
-    func restore(logger: Logger, now: Date = Date()) -> (restored: Int, interrupted: Int) {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+    /// What `restore` found.
+    struct Restored {
+        /// Jobs loaded (finished or not).
         var restored = 0
-        var interrupted = 0
+        /// Jobs that were queued or running when the last process stopped, queued again: run them.
+        var resumable: [Job] = []
+        /// Unfinished jobs that could not be resumed (their input is gone), now failed.
+        var lost = 0
+    }
+
+    /// Loads the jobs in the folder (blocking). Jobs that were queued or running when the last process stopped
+    /// (killed, or the machine lost power) are queued again from their stored input and returned to be run; only
+    /// those whose input is gone are marked failed. Expired jobs, folders without a record and temporary files left
+    /// by interrupted writes are deleted.
+    func restore(logger: Logger, now: Date = Date()) -> Restored {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        var outcome = Restored()
         for name in names.sorted() {
             let directory = root + "/" + name
             guard Self.isValidID(name) else {
@@ -116,33 +129,52 @@ final class JobStore: Sendable {
                 try? FileManager.default.removeItem(atPath: directory)
                 continue
             }
+            Self.removeTemporaryFiles(in: directory)
             let job = Job(record: record, directory: directory)
             if !record.state.isFinished {
-                let problem = ProblemDetails(
-                    type: ServiceError.Code.interrupted.type,
-                    title: ServiceError.Code.interrupted.title,
-                    status: ServiceError.Code.interrupted.status.code,
-                    detail: record.state == .running
-                        ? "The job was interrupted by a restart of the server while it ran. Submit the image again."
-                        : "The job was interrupted by a restart of the server before it started. Submit the image again."
-                )
-                job.finish(.failed, expiry: expiry, error: problem, now: now) { error in
-                    logger.error(
-                        "cannot record an interrupted job",
-                        metadata: ["job.id": "\(name)", "error": "\(error)"]
-                    )
-                }
                 try? FileManager.default.removeItem(atPath: job.path(record.resultFileName))
-                interrupted += 1
+                if FileManager.default.fileExists(atPath: job.path(record.inputFileName)) {
+                    _ = job.update(event: "status", persisting: true, onPersistError: { error in
+                        logger.error("cannot record a resumed job", metadata: ["job.id": "\(name)", "error": "\(error)"])
+                    }) { record in
+                        record.state = .queued
+                        record.progress = 0
+                        record.tilesDone = 0
+                        record.tilesTotal = 0
+                        record.startedAt = nil
+                    }
+                    outcome.resumable.append(job)
+                } else {
+                    let problem = ServiceError(
+                        .interrupted,
+                        "The job was interrupted by a restart of the server and its stored input is gone. "
+                            + "Submit the image again."
+                    ).problem
+                    job.finish(.failed, expiry: expiry, error: problem, now: now) { error in
+                        logger.error(
+                            "cannot record an interrupted job",
+                            metadata: ["job.id": "\(name)", "error": "\(error)"]
+                        )
+                    }
+                    outcome.lost += 1
+                }
             }
-            if job.record.expiresAt <= now {
+            if job.record.expiresAt <= now && job.record.state.isFinished {
                 try? FileManager.default.removeItem(atPath: directory)
                 continue
             }
             jobs.withLock { $0[name] = job }
-            restored += 1
+            outcome.restored += 1
         }
-        return (restored, interrupted)
+        return outcome
+    }
+
+    /// Deletes `.<name>.tmp-<random>` files: writes that a stopped process never renamed into place.
+    private static func removeTemporaryFiles(in directory: String) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for name in names where name.hasPrefix(".") && name.contains(".tmp-") {
+            try? FileManager.default.removeItem(atPath: directory + "/" + name)
+        }
     }
 
     /// Writes `bytes` to a new file at `path`: a temporary name, fsync, then rename.

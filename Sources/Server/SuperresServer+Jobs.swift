@@ -67,6 +67,40 @@ extension SuperresServer {
         return Self.json(data: resource.json(), status: .accepted, headers: [.location: resource.links.this])
     }
 
+    /// Runs a job that was queued or running when the last process stopped, from its stored input, as it was
+    /// submitted; fails it with a reason when its model is no longer loaded.
+    func resume(_ job: Job) async {
+        let record = job.record
+        let model: LoadedModel
+        do {
+            model = try models.select(name: record.model, scale: nil)
+        } catch {
+            let problem = ServiceError(
+                .interrupted,
+                "The job was interrupted by a restart of the server, which no longer has its model \(record.model). "
+                    + "Submit the image again."
+            ).problem
+            job.finish(.failed, expiry: configuration.expiry, error: problem) { [logger] error in
+                logger.error("cannot record the job's state", metadata: ["job.id": "\(job.id)", "error": "\(error)"])
+            }
+            return
+        }
+        let work = UpscaleWork(
+            input: .file(job.path(record.inputFileName)),
+            sourceName: record.input.filename ?? record.inputFileName,
+            model: model,
+            format: ImageFormat(fileExtension: record.format) ?? .png,
+            encoding: EncodeSettings(
+                quality: record.quality,
+                pngCompression: record.pngCompression.flatMap { PNGCompression(level: $0) } ?? .default),
+            outputPath: job.path(record.resultFileName)
+        )
+        await engine.admitResumed()
+        logger.info("job resumed after a restart", metadata: ["job.id": "\(job.id)", "model": "\(model.name)"])
+        let logger = logger
+        Task { await self.runJob(job, work: work, logger: logger) }
+    }
+
     /// Runs a queued job to its end and records the outcome.
     func runJob(_ job: Job, work: UpscaleWork, logger: Logger) async {
         let expiry = configuration.expiry

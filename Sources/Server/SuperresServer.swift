@@ -104,25 +104,26 @@ public final class SuperresServer: Sendable {
         let dataDirectory = configuration.dataDirectory
         let expiry = configuration.expiry
         let prepared:
-            Result<(JobStore, WebResources, [CatalogueListing], restored: Int, interrupted: Int), ServerStartupError> =
+            Result<(JobStore, WebResources, [CatalogueListing], JobStore.Restored), ServerStartupError> =
                 await io.run {
                     do {
                         let store = try JobStore(dataDirectory: dataDirectory, expiry: expiry)
-                        let (restored, interrupted) = store.restore(logger: logger)
+                        let restored = store.restore(logger: logger)
                         let web = try WebResources.load()
                         let catalogue = CatalogueListing.current(loaded: models)
-                        return .success((store, web, catalogue, restored, interrupted))
+                        return .success((store, web, catalogue, restored))
                     } catch let error as ServerStartupError {
                         return .failure(error)
                     } catch {
                         return .failure(ServerStartupError("\(error)"))
                     }
                 }
-        let (store, web, catalogue, restored, interrupted) = try prepared.get()
+        let (store, web, catalogue, restored) = try prepared.get()
         logger.info(
             "data directory ready",
             metadata: [
-                "path": "\(dataDirectory)", "jobs.restored": "\(restored)", "jobs.interrupted": "\(interrupted)",
+                "path": "\(dataDirectory)", "jobs.restored": "\(restored.restored)",
+                "jobs.resumed": "\(restored.resumable.count)", "jobs.lost": "\(restored.lost)",
             ]
         )
         let server = SuperresServer(
@@ -135,6 +136,7 @@ public final class SuperresServer: Sendable {
             web: web,
             catalogue: catalogue
         )
+        for job in restored.resumable { await server.resume(job) }
         server.ready.store(true, ordering: .releasing)
         return server
     }

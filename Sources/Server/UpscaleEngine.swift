@@ -91,6 +91,11 @@ final class UpscaleEngine: Sendable {
         }
     }
 
+    /// Takes a place for a job accepted before a restart (never refused); pair with `process`.
+    func admitResumed() async {
+        await admission.admitResumed()
+    }
+
     /// Decodes, enlarges and encodes `work` on a worker thread, then gives the admission place back.
     ///
     /// `onStart` runs on the worker when it takes the work, `onProgress(done, total)` after each tile, and
