@@ -110,7 +110,7 @@ final class Job: Sendable {
     }
 
     /// Finishes the job in `state` (succeeded, failed or cancelled), writing the record first (blocking); nil when
-    /// it had already finished.
+    /// it had already finished. The input of a failed or cancelled job is deleted at once: nothing will read it again.
     @discardableResult
     func finish(
         _ finalState: JobState,
@@ -121,8 +121,9 @@ final class Job: Sendable {
         onPersistError: (any Error) -> Void = { _ in }
     ) -> JobRecord? {
         precondition(finalState.isFinished, "finish with \(finalState)")
-        return update(event: JobEvent.name(finishing: finalState), persisting: true, onPersistError: onPersistError) {
-            record in
+        let finished = update(
+            event: JobEvent.name(finishing: finalState), persisting: true, onPersistError: onPersistError
+        ) { record in
             record.state = finalState
             record.finishedAt = now
             record.expiresAt = now.addingTimeInterval(ServerConfiguration.seconds(expiry))
@@ -133,6 +134,10 @@ final class Job: Sendable {
                 record.tilesDone = record.tilesTotal
             }
         }
+        if let finished, finalState != .succeeded {
+            try? FileManager.default.removeItem(atPath: path(finished.inputFileName))
+        }
+        return finished
     }
 
     /// A stream of the job's events: the record as it is now (named `status`, or the final event when the job has

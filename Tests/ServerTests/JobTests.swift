@@ -153,6 +153,9 @@ struct JobTests {
             let finished = try await client.waitForJob(id)
             #expect(finished["state"] as? String == "cancelled")
             #expect((finished["tilesDone"] as? Int ?? 0) < 16)
+            // Nothing will read the input again: it is gone at once, the record stays until the job expires.
+            let folder = test.dataDirectory + "/jobs/\(id)"
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["job.json"])
             expectProblem(
                 try await client.execute(uri: "/api/v1/jobs/\(id)/result", method: .get),
                 .jobHasNoResult
@@ -175,6 +178,7 @@ struct JobTests {
             let cancel = try await client.execute(uri: "/api/v1/jobs/\(second)", method: .delete)
             #expect(cancel.status == .ok)
             #expect(cancel.json?["state"] as? String == "cancelled")
+            #expect(!FileManager.default.fileExists(atPath: test.dataDirectory + "/jobs/\(second)/input.png"))
             let events = ServerSentEvent.parse(
                 try await client.execute(uri: "/api/v1/jobs/\(second)/events", method: .get).text
             )
