@@ -29,6 +29,9 @@ public struct ServerConfiguration: Sendable {
     public var expiry: Duration = .seconds(24 * 3600)
     /// How long a shutdown waits for running jobs before stopping them.
     public var shutdownGracePeriod: Duration = .seconds(30)
+    /// How long a connection may send nothing (half a request line, a stalled header or body, or idle between
+    /// requests) before the server closes it.
+    public var idleTimeout: Duration = .seconds(30)
     /// Tile size in input pixels (nil: chosen from each model's memory needs, as `superres upscale` does).
     public var tileSize: Int?
     /// The convolution arithmetic of every model (`.bf16` needs a CPU with bfloat16 instructions).

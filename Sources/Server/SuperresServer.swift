@@ -166,8 +166,11 @@ public final class SuperresServer: Sendable {
     ) -> some ApplicationProtocol {
         let logger = logger
         let host = configuration.host
+        let idle = configuration.idleTimeout.components
+        let idleNanoseconds = idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000
         return Application(
             router: makeRouter(),
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(idleNanoseconds))),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: configuration.serverName

@@ -64,6 +64,13 @@ struct ServeCommand: ParsableCommand {
     var gracePeriod: Double?
 
     @Option(
+        help: """
+            Seconds a connection may send nothing (half a request, a stalled upload, idle between requests) before \
+            it is closed (default 30; env SUPERRES_IDLE_TIMEOUT).
+            """)
+    var idleTimeout: Double?
+
+    @Option(
         help:
             "Tile size in input pixels; 0 runs whole images (default: from the model's memory needs; env SUPERRES_TILE)."
     )
@@ -161,6 +168,10 @@ struct ServeCommand: ParsableCommand {
         if let value = try setting(gracePeriod, "SUPERRES_GRACE_PERIOD", environment, Double.init) {
             guard value >= 0, value.isFinite else { throw ServerStartupError("--grace-period must be 0 or more") }
             configuration.shutdownGracePeriod = .milliseconds(Int64(value * 1000))
+        }
+        if let value = try setting(idleTimeout, "SUPERRES_IDLE_TIMEOUT", environment, Double.init) {
+            guard value > 0, value <= 86_400 else { throw ServerStartupError("--idle-timeout must be 0 < s ≤ 86400") }
+            configuration.idleTimeout = .milliseconds(Int64(value * 1000))
         }
         if let value = try setting(tile, "SUPERRES_TILE", environment, Int.init) { configuration.tileSize = value }
         if let value = try setting(precision, "SUPERRES_PRECISION", environment, Precision.init(rawValue:)) {

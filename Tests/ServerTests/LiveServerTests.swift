@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import HTTPTypes
 import HummingbirdTesting
 import Imaging
@@ -28,6 +31,25 @@ struct LiveServerTests {
             let result = try await client.execute(uri: "/api/v1/jobs/\(id)/result", method: .get)
             #expect(result.bytes == enhanced.bytes)
             expectProblem(try await client.post("/enhance", .image(Array("junk".utf8))), .unsupportedImage)
+        }
+    }
+
+    @Test func connectionsThatSendNothingMoreAreClosedAfterTheIdleTimeout() async throws {
+        let test = try await TestServer.make { $0.idleTimeout = .milliseconds(700) }
+        defer { test.removeData() }
+        try await test.withClient(.live) { client in
+            let port = try #require(client.port)
+            // Half a request line, then silence: a slowloris client.
+            let stalled = try RawConnection(port: port)
+            stalled.send("GET /heal")
+            let start = ContinuousClock.now
+            #expect(stalled.readUntilClosed(timeout: 10) == "", "the server answers nothing and closes")
+            let waited = start.duration(to: .now)
+            #expect(waited >= .milliseconds(500) && waited < .seconds(5), "\(waited)")
+            // Meanwhile, and after, other clients are served.
+            let fresh = try RawConnection(port: port)
+            fresh.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            #expect(fresh.readUntilClosed(timeout: 10).hasPrefix("HTTP/1.1 200"))
         }
     }
 
@@ -160,5 +182,47 @@ final class ServeProcess: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(50))
         }
         return process.terminationStatus
+    }
+}
+
+/// A plain TCP connection to the loopback server, for clients that do not speak HTTP properly.
+final class RawConnection {
+    private let descriptor: Int32
+
+    init(port: Int) throws {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let status = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard status == 0 else {
+            close(descriptor)
+            throw FixtureError("cannot connect to port \(port)")
+        }
+    }
+
+    deinit { close(descriptor) }
+
+    func send(_ text: String) {
+        _ = text.utf8CString.withUnsafeBufferPointer { Glibc.send(descriptor, $0.baseAddress, $0.count - 1, 0) }
+    }
+
+    /// Everything the server sends until it closes the connection, or what came before `timeout` seconds passed.
+    func readUntilClosed(timeout: Int) -> String {
+        var wait = timeval(tv_sec: timeout, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = recv(descriptor, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            received += buffer[0..<count]
+        }
+        return String(decoding: received, as: UTF8.self)
     }
 }
