@@ -17,12 +17,15 @@ struct ImageUpload: Sendable {
     /// The name the field must have.
     static let fieldName = "image"
 
-    /// Reads the body (up to `maxBytes`), then on one of the `io` threads finds the `image` field and probes its
-    /// header against `maxPixels` (a 25 MB body takes a while to scan: not a job for the cooperative pool).
+    /// Reserves the body's declared length (or `maxBytes`) from `budget`, reads the body (up to `maxBytes`), then on
+    /// one of the `io` threads finds the `image` field and probes its header against `maxPixels` (a 25 MB body takes
+    /// a while to scan: not a job for the cooperative pool). Throws 503 without reading the body when the budget of
+    /// bodies in memory is spent.
     static func read(
         from request: Request,
         maxBytes: Int,
         maxPixels: Int,
+        budget: UploadBudget,
         io: WorkerThreads
     ) async throws(ServiceError) -> ImageUpload {
         let boundary = try multipartBoundary(of: request)
@@ -31,7 +34,18 @@ struct ImageUpload: Sendable {
             .uploadTooLarge,
             "The upload is larger than the limit of \(megabytes) MB. Send a smaller file."
         )
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBytes { throw tooLarge }
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        if let declared, declared > maxBytes { throw tooLarge }
+        let reservation = max(0, declared ?? maxBytes)
+        guard budget.reserve(reservation) else {
+            throw ServiceError(
+                .queueFull,
+                "Other uploads in progress fill the server's memory for request bodies "
+                    + "(\(budget.capacity >> 20) MB). Try again in 5 seconds.",
+                headers: [.retryAfter: "5"]
+            )
+        }
+        defer { budget.release(reservation) }
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: maxBytes)

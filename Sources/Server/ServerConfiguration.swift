@@ -13,6 +13,9 @@ public struct ServerConfiguration: Sendable {
     public var models: [String] = []
     /// The largest request body accepted, in bytes (the whole multipart body).
     public var maxUploadBytes: Int = 25 << 20
+    /// The request bodies that may be in memory at once, in bytes: each upload reserves its declared length before
+    /// its body is read; past the budget, uploads are refused with 503.
+    public var maxInflightUploadBytes: Int = 512 << 20
     /// The largest input image accepted, in pixels, checked from the header before decoding.
     public var maxPixels: Int = 16_000_000
     /// The largest result, in pixels, checked from the upload's header and the model's scale before it is queued.

@@ -73,6 +73,7 @@ extension SuperresServer {
             from: request,
             maxBytes: configuration.maxUploadBytes,
             maxPixels: configuration.maxPixels,
+            budget: uploadBudget,
             io: io
         )
         do {

@@ -21,6 +21,8 @@ public final class SuperresServer: Sendable {
     /// Two threads for blocking file work (storing uploads, job records, sweeping).
     let io: WorkerThreads
     let admission: AdmissionQueue
+    /// The request bodies that may be in memory at once (`--max-inflight-mb`).
+    let uploadBudget: UploadBudget
     let engine: UpscaleEngine
     let store: JobStore
     let web: WebResources
@@ -52,6 +54,7 @@ public final class SuperresServer: Sendable {
         self.catalogue = catalogue
         metrics = ServerMetrics()
         admission = AdmissionQueue(workers: configuration.workers, capacity: configuration.queueCapacity)
+        uploadBudget = UploadBudget(capacity: configuration.maxInflightUploadBytes)
         engine = UpscaleEngine(
             workers: workers,
             admission: admission,
@@ -150,6 +153,10 @@ public final class SuperresServer: Sendable {
         if configuration.queueCapacity < 0 { throw ServerStartupError("--queue must be 0 or more") }
         if configuration.maxUploadBytes < 1 { throw ServerStartupError("--max-upload-mb must be positive") }
         if configuration.maxPixels < 1 { throw ServerStartupError("--max-pixels must be positive") }
+        if configuration.maxInflightUploadBytes < configuration.maxUploadBytes {
+            throw ServerStartupError("--max-inflight-mb must be at least --max-upload-mb (one upload must fit)")
+        }
+        if configuration.maxOutputPixels < 1 { throw ServerStartupError("--max-output-pixels must be positive") }
         if configuration.jobTimeout <= .zero { throw ServerStartupError("--job-timeout must be positive") }
         if configuration.expiry <= .zero { throw ServerStartupError("--expiry must be positive") }
         if let tile = configuration.tileSize, tile < 0 { throw ServerStartupError("--tile must be 0 or more") }

@@ -32,6 +32,13 @@ struct ServeCommand: ParsableCommand {
     )
     var models: [String] = []
 
+    @Option(
+        help: """
+            Request bodies that may be in memory at once, in MB: an upload reserves its declared length before its \
+            body is read, and is refused with 503 past this (default 512; env SUPERRES_MAX_INFLIGHT_MB).
+            """)
+    var maxInflightMb: Double?
+
     @Option(help: "Largest request body in MB (default 25; env SUPERRES_MAX_UPLOAD_MB).")
     var maxUploadMb: Double?
 
@@ -144,6 +151,10 @@ struct ServeCommand: ParsableCommand {
         if let value = try setting(maxUploadMb, "SUPERRES_MAX_UPLOAD_MB", environment, Double.init) {
             guard value > 0, value < 1e6 else { throw ServerStartupError("--max-upload-mb must be positive") }
             configuration.maxUploadBytes = Int(value * 1_048_576)
+        }
+        if let value = try setting(maxInflightMb, "SUPERRES_MAX_INFLIGHT_MB", environment, Double.init) {
+            guard value > 0, value < 1e6 else { throw ServerStartupError("--max-inflight-mb must be positive") }
+            configuration.maxInflightUploadBytes = Int(value * 1_048_576)
         }
         if let value = try setting(maxPixels, "SUPERRES_MAX_PIXELS", environment, Int.init) {
             configuration.maxPixels = value

@@ -43,13 +43,48 @@ struct LiveServerTests {
             let stalled = try RawConnection(port: port)
             stalled.send("GET /heal")
             let start = ContinuousClock.now
-            #expect(stalled.readUntilClosed(timeout: 10) == "", "the server answers nothing and closes")
+            #expect(await stalled.readUntilClosed(timeout: 10) == "", "the server answers nothing and closes")
             let waited = start.duration(to: .now)
             #expect(waited >= .milliseconds(500) && waited < .seconds(5), "\(waited)")
             // Meanwhile, and after, other clients are served.
             let fresh = try RawConnection(port: port)
             fresh.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-            #expect(fresh.readUntilClosed(timeout: 10).hasPrefix("HTTP/1.1 200"))
+            #expect(await fresh.readUntilClosed(timeout: 10).hasPrefix("HTTP/1.1 200"))
+        }
+    }
+
+    @Test func uploadsPastTheInflightBudgetAreRefusedBeforeTheirBodyIsRead() async throws {
+        let test = try await TestServer.make {
+            $0.maxInflightUploadBytes = 1 << 20
+            $0.maxUploadBytes = 1 << 20
+        }
+        defer { test.removeData() }
+        let budget = test.server.uploadBudget
+        try await test.withClient(.live) { client in
+            let port = try #require(client.port)
+            let head = { (length: Int) in
+                "POST /enhance HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+                    + "Content-Type: multipart/form-data; boundary=b\r\nContent-Length: \(length)\r\n\r\n"
+            }
+            // A client declares 900 000 bytes, sends a few and stalls: its share is taken before its body is read.
+            var stalled: RawConnection? = try RawConnection(port: port)
+            stalled?.send(head(900_000) + "--b\r\n")
+            let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+            while budget.inUse != 900_000, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(budget.inUse == 900_000)
+            // 200 000 more do not fit in 1 MiB: 503 with Retry-After at once, though no byte of the body was sent.
+            let refused = try RawConnection(port: port)
+            refused.send(head(200_000))
+            let answer = await refused.readUntilClosed(timeout: 10)
+            #expect(answer.hasPrefix("HTTP/1.1 503"), "\(answer)")
+            #expect(answer.lowercased().contains("retry-after: 5"), "\(answer)")
+            // A small upload still fits, and is served.
+            let small = try await client.post("/enhance", .image(try Fixtures.cropPNG(side: 16)))
+            #expect(small.status == .ok, "\(small.text)")
+            // When the stalled client goes, its share comes back.
+            stalled = nil
+            while budget.inUse != 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(budget.inUse == 0)
         }
     }
 
@@ -186,7 +221,8 @@ final class ServeProcess: @unchecked Sendable {
 }
 
 /// A plain TCP connection to the loopback server, for clients that do not speak HTTP properly.
-final class RawConnection {
+final class RawConnection: @unchecked Sendable {
+    // @unchecked Sendable: the descriptor is only used by one caller at a time (send, then one read).
     private let descriptor: Int32
 
     init(port: Int) throws {
@@ -213,7 +249,14 @@ final class RawConnection {
     }
 
     /// Everything the server sends until it closes the connection, or what came before `timeout` seconds passed.
-    func readUntilClosed(timeout: Int) -> String {
+    /// The blocking reads run on a thread of their own: the server's handlers need the cooperative pool meanwhile.
+    func readUntilClosed(timeout: Int) async -> String {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: self.blockingRead(timeout: timeout)) }.start()
+        }
+    }
+
+    private func blockingRead(timeout: Int) -> String {
         var wait = timeval(tv_sec: timeout, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
         var received: [UInt8] = []
