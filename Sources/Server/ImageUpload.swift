@@ -128,6 +128,10 @@ struct ImageUpload: Sendable {
                     + "multipart/form-data syntax. Send the picture in a field named '\(fieldName)'."
             )
         }
+        if let limit = collector.exceededLimit {
+            throw ServiceError(.malformedForm, "The multipart body has \(limit). Send the picture in a field named "
+                + "'\(fieldName)', with at most \(PartCollector.maxParts) fields.")
+        }
         guard let part = collector.parts.first(where: { $0.name == fieldName }) else {
             let names = collector.parts.compactMap(\.name)
             if collector.partStarted {
@@ -153,26 +157,49 @@ struct ImageUpload: Sendable {
     }
 }
 
-/// Gathers MultipartKit's parser callbacks into parts.
+/// Gathers MultipartKit's parser callbacks into parts, within limits: a body of many tiny parts or huge part headers
+/// must not cost more memory than the upload itself. Only the `image` field's body is kept.
 private final class PartCollector {
+    /// The most parts (form fields) a body may have.
+    static let maxParts = 16
+    /// The most header bytes (names and values) of one part.
+    static let maxHeaderBytes = 8 * 1024
+
     private(set) var parts: [MultipartPart] = []
     private var current = MultipartPart(body: ByteBuffer())
+    private var currentHeaderBytes = 0
     /// Whether a part has begun (headers or body seen) and not completed.
     private(set) var partStarted = false
+    /// What limit the body broke, if any; the parser's further callbacks are then ignored.
+    private(set) var exceededLimit: String?
 
     func header(name: String, value: String) {
+        guard exceededLimit == nil else { return }
+        currentHeaderBytes += name.utf8.count + value.utf8.count
+        guard currentHeaderBytes <= Self.maxHeaderBytes else {
+            exceededLimit = "a part with more than \(Self.maxHeaderBytes) bytes of headers"
+            return
+        }
         current.headers.add(name: name, value: value)
         partStarted = true
     }
 
     func body(_ buffer: inout ByteBuffer) {
-        current.body.writeBuffer(&buffer)
+        guard exceededLimit == nil else { return }
+        // Other fields' contents are never used: only their names are kept (for the error message).
+        if current.name == ImageUpload.fieldName { current.body.writeBuffer(&buffer) }
         partStarted = true
     }
 
     func completePart() {
+        guard exceededLimit == nil else { return }
+        guard parts.count < Self.maxParts else {
+            exceededLimit = "more than \(Self.maxParts) parts"
+            return
+        }
         parts.append(current)
         current = MultipartPart(body: ByteBuffer())
+        currentHeaderBytes = 0
         partStarted = false
     }
 }

@@ -195,6 +195,29 @@ struct EnhanceTests {
         }
     }
 
+    @Test func formsWithManyPartsOrHugePartHeadersAre400() async throws {
+        let test = try await TestServer.make()
+        defer { test.removeData() }
+        let png = try Fixtures.cropPNG(side: 16)
+        try await test.withClient { client in
+            // Thousands of empty fields: each would cost a part's bookkeeping.
+            var many = MultipartBody.image(png)
+            for index in 0..<5000 { many.parts.append(("f\(index)", nil, nil, [])) }
+            let tooMany = try await client.post("/enhance", many)
+            expectProblem(tooMany, .malformedForm)
+            #expect(tooMany.problem?.detail.contains("more than 16 parts") == true, "\(tooMany.text)")
+            // One part whose headers are 20 KB.
+            let longName = MultipartBody(parts: [(String(repeating: "n", count: 20_000), nil, nil, png)])
+            let huge = try await client.post("/enhance", longName)
+            expectProblem(huge, .malformedForm)
+            #expect(huge.problem?.detail.contains("bytes of headers") == true, "\(huge.text)")
+            // Up to 16 fields, the image among them, is fine; the others' contents are ignored.
+            var fine = MultipartBody.image(png)
+            for index in 0..<15 { fine.parts.append(("note\(index)", nil, nil, Array(repeating: 65, count: 1000))) }
+            #expect(try await client.post("/enhance", fine).status == .ok)
+        }
+    }
+
     @Test func malformedMultipartIs400AndOtherBodiesAre415() async throws {
         let test = try await TestServer.make()
         defer { test.removeData() }
