@@ -128,6 +128,40 @@ struct TestPNG {
         return out + bigEndian32(Int(b << 16 | a))
     }
 
+    /// A zlib stream of `count` zero bytes in one fixed-Huffman block: a literal 0, then matches of length 258 at
+    /// distance 1 (13 bits each), so 8 MB of zeros take about 50 KB: the payload of a decompression bomb.
+    static func zlibZeros(_ count: Int) -> [UInt8] {
+        var out: [UInt8] = [0x78, 0x01]
+        var bits: UInt64 = 0
+        var used = 0
+        func put(_ value: UInt64, _ width: Int) {  // LSB first
+            bits |= value << UInt64(used)
+            used += width
+            while used >= 8 {
+                out.append(UInt8(bits & 0xFF))
+                bits >>= 8
+                used -= 8
+            }
+        }
+        func putCode(_ code: UInt64, _ width: Int) {  // Huffman codes go most significant bit first
+            for shift in stride(from: width - 1, through: 0, by: -1) { put((code >> UInt64(shift)) & 1, 1) }
+        }
+        put(1, 1)  // BFINAL
+        put(1, 2)  // BTYPE 01: fixed Huffman codes
+        putCode(0x30, 8)  // literal 0
+        var left = count - 1
+        while left >= 258 {
+            putCode(0b1100_0101, 8)  // length code 285: 258 bytes
+            putCode(0, 5)  // distance code 0: distance 1
+            left -= 258
+        }
+        for _ in 0..<left { putCode(0x30, 8) }
+        putCode(0, 7)  // end of block (256)
+        if used > 0 { put(0, 8 - used) }
+        // Adler-32 of zeros: a = 1, b = count mod 65521.
+        return out + bigEndian32(Int(UInt32(count % 65521) << 16 | 1))
+    }
+
     static func crc32(_ bytes: [UInt8]) -> UInt32 {
         var crc: UInt32 = 0xFFFF_FFFF
         for byte in bytes {
@@ -364,4 +398,31 @@ struct TestPNG {
             #expect(error?.source == "cut.png")
         }
     }
+
+    @Test func compressedTextBombsAreSkippedUnread() throws {
+        // 300 zTXt chunks of 50 KB, each inflating to 8 MB (2.4 GB of text), and 200 private ancillary chunks: the
+        // decoder skips the text without inflating it (it took 18 s of CPU for 1000 such chunks when libpng
+        // inflated them) and keeps a bounded number of the others; the pixels come out as stored.
+        let samples = TestPNG.randomSamples(48, bitDepth: 8, seed: 21)
+        let text = Array("Comment\u{0}\u{0}".utf8) + TestPNG.zlibZeros(8_000_000)
+        let bomb = TestPNG(
+            width: 4, height: 4, colourType: .rgb, bitDepth: 8, samples: samples,
+            extraChunks: Array(repeating: ("zTXt", text), count: 300) + Array(repeating: ("prVt", [1, 2, 3]), count: 200)
+        ).encoded()
+        #expect(bomb.count > 300 * 40_000 && bomb.count < 20_000_000)
+        let image = try ImageCodec.decode(bomb, source: "bomb.png")
+        #expect(image.samples == .uint8(samples.map { UInt8($0) }))
+    }
+
+    @Test func theBombsPayloadIsAValidZlibStream() throws {
+        // The helper's stream, checked by a real inflater: as the image data of a 300×200 8-bit grey PNG (each row a
+        // filter byte 0 and 300 samples 0: all zero bytes), libpng inflates it to a black image.
+        var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        png += TestPNG.chunk("IHDR", TestPNG.ihdr(width: 300, height: 200, bitDepth: 8, colourType: 0, interlaced: false))
+        png += TestPNG.chunk("IDAT", TestPNG.zlibZeros(200 * 301))
+        png += TestPNG.chunk("IEND", [])
+        let image = try ImageCodec.decode(png, source: "zeros.png")
+        #expect(image.width == 300 && image.samples == .uint8(Array(repeating: 0, count: 300 * 200)))
+    }
 }
+
