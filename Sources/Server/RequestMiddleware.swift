@@ -6,7 +6,7 @@ import Logging
 /// Gives every request an id (`X-Request-Id`, taken from the client when it sends a sensible one), turns every
 /// error into an `application/problem+json` answer, logs one line per request and counts it in the metrics.
 struct RequestMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = ServerRequestContext
 
     let metrics: ServerMetrics
     let routes: RouteTable

@@ -6,11 +6,16 @@ import Imaging
 extension SuperresServer {
     /// `POST /enhance`: the Flask service's API. Multipart field `image` in, the enlarged image out (PNG unless
     /// `format` says otherwise), the same pixels as `superres upscale` with the same model.
-    func enhance(_ request: Request, context: BasicRequestContext) async throws(ServiceError) -> Response {
+    func enhance(_ request: Request, context: ServerRequestContext) async throws(ServiceError) -> Response {
         let (parameters, model, upload) = try await acceptUpload(request)
         let token = CancelToken()
         let key = remember(token)
         defer { forget(key) }
+        // A client that goes away (closes its side of the connection) stops the upscale at the next tile, or before
+        // it starts when it is still waiting for a worker.
+        context.channel.pipeline.handler(type: ConnectionWatcher.self).whenSuccess { watcher in
+            watcher.onClientGone { token.cancel(.user) }
+        }
         let work = UpscaleWork(
             input: .bytes(upload.bytes),
             sourceName: upload.filename,

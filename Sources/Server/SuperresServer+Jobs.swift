@@ -6,7 +6,7 @@ import Logging
 
 extension SuperresServer {
     /// `POST /api/v1/jobs`: checks and stores the upload, queues it, answers 202 with the job and its links.
-    func submitJob(_ request: Request, context: BasicRequestContext) async throws(ServiceError) -> Response {
+    func submitJob(_ request: Request, context: ServerRequestContext) async throws(ServiceError) -> Response {
         let (parameters, model, upload) = try await acceptUpload(request)
         let now = Date()
         let record = JobRecord(
@@ -184,7 +184,7 @@ extension SuperresServer {
     }
 
     /// The job named by the `{id}` path parameter.
-    func job(in context: BasicRequestContext) throws(ServiceError) -> Job {
+    func job(in context: ServerRequestContext) throws(ServiceError) -> Job {
         let id = context.parameters.get("id") ?? ""
         guard JobStore.isValidID(id), let job = store.job(id) else {
             let hours = ServerConfiguration.seconds(configuration.expiry) / 3600
@@ -197,13 +197,13 @@ extension SuperresServer {
     }
 
     /// `GET /api/v1/jobs/{id}`.
-    func jobStatus(_ context: BasicRequestContext) throws(ServiceError) -> Response {
+    func jobStatus(_ context: ServerRequestContext) throws(ServiceError) -> Response {
         Self.json(data: JobResource(try job(in: context).record).json())
     }
 
     /// `DELETE /api/v1/jobs/{id}`: cancels a queued job (200) or asks a running one to stop at its next tile (202);
     /// deletes a finished job and its files (204).
-    func cancelJob(_ context: BasicRequestContext) async throws(ServiceError) -> Response {
+    func cancelJob(_ context: ServerRequestContext) async throws(ServiceError) -> Response {
         let job = try job(in: context)
         let record = job.record
         switch record.state {
@@ -228,7 +228,7 @@ extension SuperresServer {
     }
 
     /// `GET /api/v1/jobs/{id}/events`: Server-Sent Events, from the job's state now to its end.
-    func jobEvents(_ context: BasicRequestContext) throws(ServiceError) -> Response {
+    func jobEvents(_ context: ServerRequestContext) throws(ServiceError) -> Response {
         let events = try job(in: context).events()
         let body = ResponseBody { writer in
             let (lines, continuation) = AsyncStream.makeStream(of: String.self)
@@ -264,7 +264,7 @@ extension SuperresServer {
     }
 
     /// `GET /api/v1/jobs/{id}/result`: the enlarged image once the job has succeeded; 409 before or otherwise.
-    func jobResult(_ request: Request, context: BasicRequestContext) async throws(ServiceError) -> Response {
+    func jobResult(_ request: Request, context: ServerRequestContext) async throws(ServiceError) -> Response {
         let job = try job(in: context)
         let record = job.record
         switch record.state {

@@ -4,8 +4,8 @@ import Hummingbird
 
 extension SuperresServer {
     /// The routes, documented in `openapi.yaml`.
-    func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
+    func makeRouter() -> Router<ServerRequestContext> {
+        let router = Router(context: ServerRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: RequestMiddleware(metrics: metrics, routes: routeTable))
 
         router.get("/") { request, _ in try self.staticFile("index.html", request: request) }

@@ -177,7 +177,9 @@ public final class SuperresServer: Sendable {
         let idleNanoseconds = idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000
         return Application(
             router: makeRouter(),
-            server: .http1(configuration: .init(idleTimeout: .nanoseconds(idleNanoseconds))),
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [ConnectionWatcher()], idleTimeout: .nanoseconds(idleNanoseconds))),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: configuration.serverName

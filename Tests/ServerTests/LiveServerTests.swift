@@ -53,6 +53,39 @@ struct LiveServerTests {
         }
     }
 
+    @Test func anEnhanceWhoseClientHasGoneStopsAtTheNextTile() async throws {
+        let test = try await TestServer.make { $0.tileSize = 8 }
+        defer { test.removeData() }
+        let gate = Gate()
+        test.server.engine.afterTile.withLock { $0 = { done, _ in if done == 1 { gate.wait() } } }
+        let png = try Fixtures.cropPNG(side: 32)
+        let body = MultipartBody.image(png)
+        let bytes = Array(body.buffer.readableBytesView)
+        try await test.withClient(.live) { client in
+            let port = try #require(client.port)
+            var connection: RawConnection? = try RawConnection(port: port)
+            connection?.send(
+                "POST /enhance HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary="
+                    + "\(MultipartBody.boundary)\r\nContent-Length: \(bytes.count)\r\n\r\n")
+            connection?.send(bytes: bytes)
+            try await gate.waitUntilEntered()
+            // The client goes away while its image is on the first of 16 tiles.
+            connection = nil
+            try await Task.sleep(for: .seconds(1))
+            gate.open()
+            let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+            var metrics = ""
+            while !metrics.contains("outcome=\"cancelled\"} 1"), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+                metrics = try await client.execute(uri: "/metrics", method: .get).text
+            }
+            #expect(metrics.contains("superres_upscales_total{model=\"FSRCNN_x3\",outcome=\"cancelled\"} 1"), "\(metrics)")
+            #expect(!metrics.contains("outcome=\"succeeded\""))
+            let ready = try await client.execute(uri: "/readyz", method: .get).json
+            #expect(ready?["running"] as? Int == 0 && ready?["waiting"] as? Int == 0)
+        }
+    }
+
     @Test func uploadsPastTheInflightBudgetAreRefusedBeforeTheirBodyIsRead() async throws {
         let test = try await TestServer.make {
             $0.maxInflightUploadBytes = 1 << 20
@@ -243,6 +276,15 @@ final class RawConnection: @unchecked Sendable {
     }
 
     deinit { close(descriptor) }
+
+    func send(bytes: [UInt8]) {
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes[offset...].withUnsafeBufferPointer { Glibc.send(descriptor, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { return }
+            offset += count
+        }
+    }
 
     func send(_ text: String) {
         _ = text.utf8CString.withUnsafeBufferPointer { Glibc.send(descriptor, $0.baseAddress, $0.count - 1, 0) }
