@@ -35,6 +35,8 @@ public struct ServerConfiguration: Sendable {
     /// How long a connection may send nothing (half a request line, a stalled header or body, or idle between
     /// requests) before the server closes it.
     public var idleTimeout: Duration = .seconds(30)
+    /// The most connections open at once; more are closed as they arrive (the file-descriptor limit must allow it).
+    public var maxConnections: Int = 4096
     /// Tile size in input pixels (nil: chosen from each model's memory needs, as `superres upscale` does).
     public var tileSize: Int?
     /// The convolution arithmetic of every model (`.bf16` needs a CPU with bfloat16 instructions).

@@ -23,6 +23,8 @@ public final class SuperresServer: Sendable {
     let admission: AdmissionQueue
     /// The request bodies that may be in memory at once (`--max-inflight-mb`).
     let uploadBudget: UploadBudget
+    /// The connections open at once (`--max-connections`).
+    let connections: ConnectionLimiter
     let engine: UpscaleEngine
     let store: JobStore
     let web: WebResources
@@ -55,6 +57,7 @@ public final class SuperresServer: Sendable {
         metrics = ServerMetrics()
         admission = AdmissionQueue(workers: configuration.workers, capacity: configuration.queueCapacity)
         uploadBudget = UploadBudget(capacity: configuration.maxInflightUploadBytes)
+        connections = ConnectionLimiter(capacity: configuration.maxConnections)
         engine = UpscaleEngine(
             workers: workers,
             admission: admission,
@@ -157,6 +160,7 @@ public final class SuperresServer: Sendable {
             throw ServerStartupError("--max-inflight-mb must be at least --max-upload-mb (one upload must fit)")
         }
         if configuration.maxOutputPixels < 1 { throw ServerStartupError("--max-output-pixels must be positive") }
+        if configuration.maxConnections < 1 { throw ServerStartupError("--max-connections must be at least 1") }
         if configuration.jobTimeout <= .zero { throw ServerStartupError("--job-timeout must be positive") }
         if configuration.expiry <= .zero { throw ServerStartupError("--expiry must be positive") }
         if let tile = configuration.tileSize, tile < 0 { throw ServerStartupError("--tile must be 0 or more") }
@@ -173,13 +177,15 @@ public final class SuperresServer: Sendable {
     ) -> some ApplicationProtocol {
         let logger = logger
         let host = configuration.host
+        let connections = connections
         let idle = configuration.idleTimeout.components
         let idleNanoseconds = idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000
         return Application(
             router: makeRouter(),
             server: .http1(
                 configuration: .init(
-                    additionalChannelHandlers: [ConnectionWatcher()], idleTimeout: .nanoseconds(idleNanoseconds))),
+                    additionalChannelHandlers: [connections.handler(), ConnectionWatcher()],
+                    idleTimeout: .nanoseconds(idleNanoseconds))),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
                 serverName: configuration.serverName

@@ -77,6 +77,9 @@ struct ServeCommand: ParsableCommand {
             """)
     var idleTimeout: Double?
 
+    @Option(help: "Connections open at once; more are closed as they arrive (default 4096; env SUPERRES_MAX_CONNECTIONS).")
+    var maxConnections: Int?
+
     @Option(
         help:
             "Tile size in input pixels; 0 runs whole images (default: from the model's memory needs; env SUPERRES_TILE)."
@@ -183,6 +186,9 @@ struct ServeCommand: ParsableCommand {
         if let value = try setting(idleTimeout, "SUPERRES_IDLE_TIMEOUT", environment, Double.init) {
             guard value > 0, value <= 86_400 else { throw ServerStartupError("--idle-timeout must be 0 < s ≤ 86400") }
             configuration.idleTimeout = .milliseconds(Int64(value * 1000))
+        }
+        if let value = try setting(maxConnections, "SUPERRES_MAX_CONNECTIONS", environment, Int.init) {
+            configuration.maxConnections = value
         }
         if let value = try setting(tile, "SUPERRES_TILE", environment, Int.init) { configuration.tileSize = value }
         if let value = try setting(precision, "SUPERRES_PRECISION", environment, Precision.init(rawValue:)) {

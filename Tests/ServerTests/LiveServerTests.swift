@@ -53,6 +53,30 @@ struct LiveServerTests {
         }
     }
 
+    @Test func connectionsPastTheCapAreClosedAsTheyArrive() async throws {
+        let test = try await TestServer.make { $0.maxConnections = 3 }
+        defer { test.removeData() }
+        try await test.withClient(.live) { client in
+            let port = try #require(client.port)
+            let limiter = test.server.connections
+            // Three idle connections take every place (the test client's own is opened per request).
+            var held = try (0..<3).map { _ in try RawConnection(port: port) }
+            let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+            while limiter.current < 3, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(limiter.current == 3)
+            let extra = try RawConnection(port: port)
+            extra.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            #expect(await extra.readUntilClosed(timeout: 10) == "", "closed without an answer")
+            // When one goes, a new client is served.
+            held.removeLast()
+            while limiter.current > 2, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            let fresh = try RawConnection(port: port)
+            fresh.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            #expect(await fresh.readUntilClosed(timeout: 10).hasPrefix("HTTP/1.1 200"))
+            #expect(held.count == 2)
+        }
+    }
+
     @Test func anEnhanceWhoseClientHasGoneStopsAtTheNextTile() async throws {
         let test = try await TestServer.make { $0.tileSize = 8 }
         defer { test.removeData() }
