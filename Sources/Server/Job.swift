@@ -54,10 +54,20 @@ final class Job: Sendable {
     /// Serialises event delivery.
     private let deliveryLock = Mutex(())
 
-    init(record: JobRecord, directory: String) {
+    /// Told how many bytes the job's files grew (or shrank, when negative) when it finishes: the store's quota.
+    private let accountFiles: @Sendable (Int) -> Void
+
+    init(record: JobRecord, directory: String, accountFiles: @escaping @Sendable (Int) -> Void = { _ in }) {
         id = record.id
         self.directory = directory
+        self.accountFiles = accountFiles
         state = Mutex(State(record: record))
+    }
+
+    /// The size of the file `name` in the job's folder, 0 when there is none.
+    private func fileSize(_ name: String) -> Int {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path(name))
+        return (attributes?[.size] as? NSNumber)?.intValue ?? 0
     }
 
     /// The record now.
@@ -134,8 +144,14 @@ final class Job: Sendable {
                 record.tilesDone = record.tilesTotal
             }
         }
-        if let finished, finalState != .succeeded {
-            try? FileManager.default.removeItem(atPath: path(finished.inputFileName))
+        if let finished {
+            if finalState == .succeeded {
+                accountFiles(fileSize(finished.resultFileName))
+            } else {
+                let size = fileSize(finished.inputFileName)
+                try? FileManager.default.removeItem(atPath: path(finished.inputFileName))
+                accountFiles(-size)
+            }
         }
         return finished
     }
@@ -171,7 +187,9 @@ final class Job: Sendable {
     private func write(_ record: JobRecord) throws {
         try persistLock.withLock { _ in
             let data = try JobStore.encoder().encode(record)
+            let before = fileSize(JobStore.recordFileName)
             try ImageFile.writeAtomically(Array(data), to: path(JobStore.recordFileName))
+            accountFiles(data.count - before)
         }
     }
 }

@@ -20,6 +20,23 @@ final class JobStore: Sendable {
     /// How long finished jobs are kept.
     let expiry: Duration
     private let jobs = Mutex<[String: Job]>([:])
+    /// The bytes of the jobs' files, kept up to date as jobs are stored, finish and are deleted.
+    private let usedBytes = Atomic<Int>(0)
+
+    /// The bytes the jobs' files take in the folder (inputs, results, records).
+    var bytesUsed: Int { usedBytes.load(ordering: .relaxed) }
+
+    /// Counts `bytes` more (or fewer, when negative) in the folder.
+    func account(_ bytes: Int) { usedBytes.wrappingAdd(bytes, ordering: .relaxed) }
+
+    /// The bytes of the files in `directory` (not recursive: job folders are flat).
+    static func size(of directory: String) -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.reduce(0) { total, name in
+            let attributes = try? FileManager.default.attributesOfItem(atPath: directory + "/" + name)
+            return total + ((attributes?[.size] as? NSNumber)?.intValue ?? 0)
+        }
+    }
 
     /// A store over `<dataDirectory>/jobs`, which is created if needed (blocking).
     init(dataDirectory: String, expiry: Duration) throws(ServerStartupError) {
@@ -61,7 +78,7 @@ final class JobStore: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
         // The new folder's name must last as well as the files in it (they are synced as they are written).
         ImageFile.syncFolder(root)
-        let job = Job(record: record, directory: directory)
+        let job = Job(record: record, directory: directory) { [weak self] in self?.account($0) }
         do {
             try Self.writeBytes(input, to: job.path(record.inputFileName))
             try job.persist()
@@ -70,13 +87,16 @@ final class JobStore: Sendable {
             throw error
         }
         jobs.withLock { $0[record.id] = job }
+        account(input.count)  // the record accounts for itself as it is written
         return job
     }
 
     /// Forgets a job and deletes its folder (blocking).
     func delete(_ job: Job) {
         jobs.withLock { _ = $0.removeValue(forKey: job.id) }
+        let size = Self.size(of: job.directory)
         try? FileManager.default.removeItem(atPath: job.directory)
+        account(-size)
     }
 
     /// Deletes every finished job whose expiry has passed (blocking); returns how many.
@@ -130,9 +150,14 @@ final class JobStore: Sendable {
                 continue
             }
             Self.removeTemporaryFiles(in: directory)
-            let job = Job(record: record, directory: directory)
+            let job = Job(record: record, directory: directory) { [weak self] in self?.account($0) }
             if !record.state.isFinished {
                 try? FileManager.default.removeItem(atPath: job.path(record.resultFileName))
+            }
+            // Counted before any change: the record's rewrites and a failed job's input removal account for
+            // themselves.
+            account(Self.size(of: directory))
+            if !record.state.isFinished {
                 if FileManager.default.fileExists(atPath: job.path(record.inputFileName)) {
                     _ = job.update(event: "status", persisting: true, onPersistError: { error in
                         logger.error("cannot record a resumed job", metadata: ["job.id": "\(name)", "error": "\(error)"])
@@ -160,6 +185,7 @@ final class JobStore: Sendable {
                 }
             }
             if job.record.expiresAt <= now && job.record.state.isFinished {
+                account(-Self.size(of: directory))
                 try? FileManager.default.removeItem(atPath: directory)
                 continue
             }

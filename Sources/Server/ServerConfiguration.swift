@@ -37,6 +37,8 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeout: Duration = .seconds(30)
     /// The most connections open at once; more are closed as they arrive (the file-descriptor limit must allow it).
     public var maxConnections: Int = 4096
+    /// The most bytes the jobs' files (inputs, results, records) may take in the data folder; nil: no quota.
+    public var maxDataBytes: Int?
     /// Tile size in input pixels (nil: chosen from each model's memory needs, as `superres upscale` does).
     public var tileSize: Int?
     /// The convolution arithmetic of every model (`.bf16` needs a CPU with bfloat16 instructions).

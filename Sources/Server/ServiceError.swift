@@ -53,6 +53,8 @@ public struct ServiceError: Error, HTTPResponseError, CustomStringConvertible, S
         case methodNotAllowed = "method-not-allowed"
         /// Something failed inside the server.
         case internalError = "internal-error"
+        /// The data folder is at its quota (`--max-data-mb`).
+        case dataFolderFull = "data-folder-full"
 
         /// The HTTP status of this kind of failure.
         public var status: HTTPResponse.Status {
@@ -68,6 +70,7 @@ public struct ServiceError: Error, HTTPResponseError, CustomStringConvertible, S
             case .jobHasNoResult: .conflict
             case .methodNotAllowed: .methodNotAllowed
             case .internalError: .internalServerError
+            case .dataFolderFull: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
             }
         }
 
@@ -95,6 +98,7 @@ public struct ServiceError: Error, HTTPResponseError, CustomStringConvertible, S
             case .notFound: "Not found"
             case .methodNotAllowed: "Method not allowed"
             case .internalError: "Internal server error"
+            case .dataFolderFull: "Data folder full"
             }
         }
 

@@ -8,6 +8,14 @@ extension SuperresServer {
     /// `POST /api/v1/jobs`: checks and stores the upload, queues it, answers 202 with the job and its links.
     func submitJob(_ request: Request, context: ServerRequestContext) async throws(ServiceError) -> Response {
         let (parameters, model, upload) = try await acceptUpload(request)
+        if let quota = configuration.maxDataBytes, store.bytesUsed + upload.bytes.count > quota {
+            await admission.release(processingSeconds: nil)
+            throw ServiceError(
+                .dataFolderFull,
+                "The server's data folder is at its quota of \(quota >> 20) MB. Try again when older jobs have "
+                    + "expired, or delete finished jobs you no longer need."
+            )
+        }
         let now = Date()
         let record = JobRecord(
             id: JobStore.makeID(),

@@ -81,6 +81,13 @@ struct ServeCommand: ParsableCommand {
     var maxConnections: Int?
 
     @Option(
+        help: """
+            Quota of the jobs' files in the data folder, in MB; a job that would go over it is refused with 507 \
+            (default: none; env SUPERRES_MAX_DATA_MB).
+            """)
+    var maxDataMb: Double?
+
+    @Option(
         help:
             "Tile size in input pixels; 0 runs whole images (default: from the model's memory needs; env SUPERRES_TILE)."
     )
@@ -189,6 +196,10 @@ struct ServeCommand: ParsableCommand {
         }
         if let value = try setting(maxConnections, "SUPERRES_MAX_CONNECTIONS", environment, Int.init) {
             configuration.maxConnections = value
+        }
+        if let value = try setting(maxDataMb, "SUPERRES_MAX_DATA_MB", environment, Double.init) {
+            guard value > 0, value < 1e9 else { throw ServerStartupError("--max-data-mb must be positive") }
+            configuration.maxDataBytes = Int(value * 1_048_576)
         }
         if let value = try setting(tile, "SUPERRES_TILE", environment, Int.init) { configuration.tileSize = value }
         if let value = try setting(precision, "SUPERRES_PRECISION", environment, Precision.init(rawValue:)) {

@@ -156,6 +156,50 @@ struct PersistenceTests {
             _ = try await TestServer.make(dataDirectory: file)
         }
     }
+
+    /// The bytes of the files in the jobs folder, as `du` would count them (sizes, not blocks).
+    static func folderBytes(_ directory: String) throws -> Int {
+        var total = 0
+        for job in try FileManager.default.contentsOfDirectory(atPath: directory + "/jobs") {
+            let folder = directory + "/jobs/" + job
+            for name in try FileManager.default.contentsOfDirectory(atPath: folder) {
+                total += (try FileManager.default.attributesOfItem(atPath: folder + "/" + name)[.size] as? NSNumber)?
+                    .intValue ?? 0
+            }
+        }
+        return total
+    }
+
+    @Test func jobsOverTheDataQuotaAre507UntilSpaceIsFreed() async throws {
+        let directory = TestServer.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let png = try Fixtures.cropPNG(side: 16)
+        let first = try await TestServer.make(dataDirectory: directory)
+        let id = try await first.withClient { client in
+            let id = try await client.submitJob(.image(png))
+            _ = try await client.waitForJob(id)
+            return id
+        }
+        // The store counts what is on disk: input, record and result.
+        let used = try Self.folderBytes(directory)
+        #expect(first.server.store.bytesUsed == used)
+        // A restart with a quota that the next upload would cross: 507, nothing stored, no queue place kept.
+        let second = try await TestServer.make(dataDirectory: directory) { $0.maxDataBytes = used + png.count - 1 }
+        #expect(second.server.store.bytesUsed == used)
+        try await second.withClient { client in
+            let full = try await client.post("/api/v1/jobs", .image(png))
+            expectProblem(full, .dataFolderFull)
+            #expect(full.status.code == 507)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory + "/jobs") == [id])
+            #expect(await second.server.admission.inFlight == 0)
+            // Deleting the finished job frees its space: the next upload is taken.
+            #expect(try await client.execute(uri: "/api/v1/jobs/\(id)", method: .delete).status == .noContent)
+            #expect(second.server.store.bytesUsed == 0)
+            let next = try await client.submitJob(.image(png))
+            _ = try await client.waitForJob(next)
+            #expect(second.server.store.bytesUsed == (try Self.folderBytes(directory)))
+        }
+    }
 }
 
 extension [UInt8] {
