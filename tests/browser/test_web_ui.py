@@ -195,12 +195,17 @@ def test_enhance_compare_zoom_download(server, browser):
         assert json.load(response)["default"] == "FSRCNN_x3"
 
 
-def test_progress_and_cancel(server, browser):
+def test_progress_and_cancel(server, browser, tmp_path):
+    # baby.png enlarged ×3 by superres itself: 1536×1536 takes seconds at 32-pixel tiles, so the cancel reaches the
+    # job while its tiles run (at 512×512 a fast machine finished before the click arrived).
+    large = tmp_path / "large.png"
+    binary = os.environ.get("SUPERRES_BIN") or str(ROOT / ".build/debug/superres")
+    subprocess.run([binary, "upscale", str(LARGE_PHOTO), "-o", str(large), "--model", str(MODEL)], check=True)
     browser.set_window_size(1280, 1100)
     browser.get(server + "/")
     wait(browser).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#model option")) > 0)
-    browser.find_element(By.ID, "file").send_keys(str(LARGE_PHOTO))
-    wait(browser).until(lambda d: "512×512" in d.find_element(By.ID, "chosen").text)
+    browser.find_element(By.ID, "file").send_keys(str(large))
+    wait(browser).until(lambda d: "1536×1536" in d.find_element(By.ID, "chosen").text)
     browser.find_element(By.ID, "start").click()
     # Wait for processing progress from the job's events, then cancel.
     wait(browser, 60).until(lambda d: "%" in d.find_element(By.ID, "process-text").text
