@@ -13,8 +13,9 @@ extension SuperresServer {
         defer { forget(key) }
         // A client that goes away (closes its side of the connection) stops the upscale at the next tile, or before
         // it starts when it is still waiting for a worker.
+        // (Weakly: a keep-alive connection gathers one small callback per request, not one token per request.)
         context.channel.pipeline.handler(type: ConnectionWatcher.self).whenSuccess { watcher in
-            watcher.onClientGone { token.cancel(.user) }
+            watcher.onClientGone { [weak token] in token?.cancel(.user) }
         }
         let work = UpscaleWork(
             input: .bytes(upload.bytes),

@@ -96,7 +96,7 @@ struct UpscaleCommand: ParsableCommand {
         let clock = ContinuousClock()
         let start = clock.now
         let times = batch.run(
-            jobs.map { FileJob(input: $0.input, output: $0.output, format: $0.format) },
+            jobs,
             onStart: { index in
                 let name = (jobs[index].input as NSString).lastPathComponent
                 bar.restart(label: jobs.count > 1 ? "[\(index + 1)/\(jobs.count)] \(name)" : "")
@@ -121,14 +121,8 @@ struct UpscaleCommand: ParsableCommand {
         if failures.count > 0 { throw ExitCode(1) }
     }
 
-    struct Job {
-        var input: String
-        var output: String
-        var format: ImageFormat
-    }
-
     /// Expands folders, decides whether OUTPUT is a file or a folder, and picks each output's name and format.
-    func planJobs() throws -> [Job] {
+    func planJobs() throws -> [FileJob] {
         let fileManager = FileManager.default
         var files: [String] = []
         var sawFolder = false
@@ -156,10 +150,10 @@ struct UpscaleCommand: ParsableCommand {
             guard let chosen = requested ?? fromName else {
                 throw CommandLineFailure("\(output): cannot tell the output format from the name; use --format")
             }
-            return [Job(input: files[0], output: output, format: chosen)]
+            return [FileJob(input: files[0], output: output, format: chosen)]
         }
         try fileManager.createDirectory(atPath: output, withIntermediateDirectories: true)
-        var jobs: [Job] = []
+        var jobs: [FileJob] = []
         var seen: Set<String> = []
         for file in files {
             let inputFormat = ImageFormat(fileExtension: (file as NSString).pathExtension) ?? .png
@@ -169,7 +163,7 @@ struct UpscaleCommand: ParsableCommand {
             guard seen.insert(target).inserted else {
                 throw CommandLineFailure("\(file): another input also writes \(target)")
             }
-            jobs.append(Job(input: file, output: target, format: chosen))
+            jobs.append(FileJob(input: file, output: target, format: chosen))
         }
         return jobs
     }
