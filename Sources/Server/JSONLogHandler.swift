@@ -22,10 +22,7 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var fields: [String: String] = [:]
-        for (key, value) in metadataProvider?.get() ?? [:] { fields[key] = "\(value)" }
-        for (key, value) in metadata { fields[key] = "\(value)" }
-        for (key, value) in event.metadata ?? [:] { fields[key] = "\(value)" }
+        var fields = Self.fields(of: event, handlerMetadata: metadata, provider: metadataProvider)
         // `hb.request.id` is Hummingbird's name for the request id.
         if let id = fields.removeValue(forKey: "hb.request.id") { fields["request.id"] = id }
         fields["time"] = Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
@@ -37,5 +34,20 @@ public struct JSONLogHandler: LogHandler {
         guard var line = try? encoder.encode(fields) else { return }
         line.append(0x0A)
         Self.output.withLock { _ in FileHandle.standardError.write(line) }
+    }
+}
+
+extension LogHandler {
+    /// An event's metadata as text, merged from the provider, the handler and the event (later ones win).
+    static func fields(
+        of event: LogEvent,
+        handlerMetadata: Logger.Metadata,
+        provider: Logger.MetadataProvider?
+    ) -> [String: String] {
+        var fields: [String: String] = [:]
+        for (key, value) in provider?.get() ?? [:] { fields[key] = "\(value)" }
+        for (key, value) in handlerMetadata { fields[key] = "\(value)" }
+        for (key, value) in event.metadata ?? [:] { fields[key] = "\(value)" }
+        return fields
     }
 }

@@ -25,10 +25,7 @@ public struct TextLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var fields: [String: String] = [:]
-        for (key, value) in metadataProvider?.get() ?? [:] { fields[key] = "\(value)" }
-        for (key, value) in metadata { fields[key] = "\(value)" }
-        for (key, value) in event.metadata ?? [:] { fields[key] = "\(value)" }
+        let fields = Self.fields(of: event, handlerMetadata: metadata, provider: metadataProvider)
         let pairs = fields.keys.sorted().map { "\(Self.escaped($0))=\(Self.escaped(fields[$0]!))" }
         let time = Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
         let context = pairs.isEmpty ? "" : " " + pairs.joined(separator: " ")

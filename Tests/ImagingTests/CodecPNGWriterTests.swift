@@ -59,7 +59,7 @@ import Testing
         while offset < bytes.count {
             let length = bytes[offset..<offset + 4].reduce(0) { $0 << 8 | Int($1) }
             let stored = bytes[offset + 8 + length..<offset + 12 + length].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-            #expect(stored == Self.crc32(Array(bytes[offset + 4..<offset + 8 + length])))
+            #expect(stored == TestPNG.crc32(Array(bytes[offset + 4..<offset + 8 + length])))
             offset += 12 + length
         }
         #expect(offset == bytes.count)
@@ -102,15 +102,5 @@ import Testing
             offset += 12 + length
         }
         return types
-    }
-
-    /// CRC-32 as PNG defines it (ISO 3309), bit by bit: independent of the writer's libdeflate.
-    static func crc32(_ bytes: [UInt8]) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes {
-            crc ^= UInt32(byte)
-            for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
-        }
-        return ~crc
     }
 }
