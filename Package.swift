@@ -41,7 +41,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
-        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.34.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
@@ -78,7 +78,7 @@ let package = Package(
                 "Pipeline", "Models", "Imaging", "Kernels",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -92,6 +92,13 @@ let package = Package(
                 "Pipeline", "Server", "Evaluation", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+
+        // The fuzz harnesses (every parser of untrusted bytes) and their driver: libFuzzer under `scripts/fuzz`, a
+        // replayer of input files otherwise.
+        .target(name: "FuzzHarnesses", dependencies: ["Imaging", "Models", "Engine", "Server",
+            .product(name: "NIOCore", package: "swift-nio")]),
+        .target(name: "CFuzzing"),
+        .executableTarget(name: "superres-fuzz", dependencies: ["FuzzHarnesses", "CFuzzing"]),
 
         .target(name: "TestSupport", dependencies: ["Tensor", "Imaging"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Tensor", "TestSupport"]),
@@ -108,6 +115,7 @@ let package = Package(
             dependencies: ["Evaluation", "Pipeline", "Models", "Imaging", "TestSupport"],
             resources: [.copy("Fixtures")]
         ),
+        .testTarget(name: "FuzzHarnessTests", dependencies: ["FuzzHarnesses", "TestSupport"]),
         .testTarget(
             name: "ServerTests",
             dependencies: [

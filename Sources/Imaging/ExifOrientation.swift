@@ -3,7 +3,7 @@
 
 /// The EXIF orientation tag (0x0112): how the stored pixels must be turned to appear upright. Case names say where
 /// the stored image's top ends up, as in CGImagePropertyOrientation.
-enum ExifOrientation: Int, Sendable, CaseIterable {
+package enum ExifOrientation: Int, Sendable, CaseIterable {
     /// 1: stored upright.
     case up = 1
     /// 2: mirrored left to right.
@@ -26,7 +26,7 @@ enum ExifOrientation: Int, Sendable, CaseIterable {
 
     /// The orientation in a JPEG's first APP1 "Exif" segment before the first scan; nil when there is none or it
     /// cannot be read.
-    init?(jpeg bytes: [UInt8]) {
+    package init?(jpeg bytes: [UInt8]) {
         guard bytes.count >= 4, bytes[0] == 0xFF, bytes[1] == 0xD8 else { return nil }
         let exifHeader: [UInt8] = [0x45, 0x78, 0x69, 0x66, 0, 0]  // "Exif\0\0"
         var index = 2
@@ -57,7 +57,7 @@ enum ExifOrientation: Int, Sendable, CaseIterable {
     }
 
     /// The orientation tag of IFD0 in a TIFF structure (as inside an EXIF segment), either byte order.
-    init?(tiff: [UInt8]) {
+    package init?(tiff: [UInt8]) {
         guard tiff.count >= 8 else { return nil }
         let littleEndian: Bool
         switch (tiff[0], tiff[1]) {

@@ -2,11 +2,10 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Imaging
-import MultipartKit
 
 /// The image of a `multipart/form-data` request (the field `image`, as the Flask service took it), checked from its
 /// header but not decoded.
-struct ImageUpload: Sendable {
+package struct ImageUpload: Sendable {
     /// The file's bytes as uploaded.
     let bytes: [UInt8]
     /// The uploaded file's name (only the last path component), or "upload".
@@ -66,7 +65,7 @@ struct ImageUpload: Sendable {
     }
 
     /// The `image` part of a multipart body, its header probed and checked against `maxPixels` (blocking).
-    static func parse(_ body: ByteBuffer, boundary: String, maxPixels: Int) throws(ServiceError) -> ImageUpload {
+    package static func parse(_ body: ByteBuffer, boundary: String, maxPixels: Int) throws(ServiceError) -> ImageUpload {
         let part = try imagePart(of: body, boundary: boundary)
         let filename =
             part.filename.map { ($0 as NSString).lastPathComponent }.flatMap { $0.isEmpty ? nil : $0 }
@@ -109,37 +108,40 @@ struct ImageUpload: Sendable {
         throw ServiceError(.malformedForm, "The multipart/form-data Content-Type has no boundary parameter. \(hint)")
     }
 
-    /// The `image` part's bytes and file name, parsed with MultipartKit.
+    /// The most parts (form fields) a body may have.
+    static let maxParts = 16
+    /// The most header bytes (names and values) of one part.
+    static let maxHeaderBytes = 8 * 1024
+
+    /// The `image` part's bytes (the one copy of them) and file name.
     static func imagePart(
         of body: ByteBuffer,
         boundary: String
     ) throws(ServiceError) -> (bytes: [UInt8], filename: String?) {
-        let collector = PartCollector()
-        let parser = MultipartParser(boundary: boundary)
-        parser.onHeader = { name, value in collector.header(name: name, value: value) }
-        parser.onBody = { buffer in collector.body(&buffer) }
-        parser.onPartComplete = { collector.completePart() }
+        let parts: [MultipartForm.Part]
         do {
-            try parser.execute(body)
+            parts = try MultipartForm.parse(
+                body, boundary: boundary, maxParts: maxParts, maxHeaderBytes: maxHeaderBytes)
         } catch {
-            throw ServiceError(
-                .malformedForm,
-                "The multipart body is not well formed: a part's headers or a boundary break the "
-                    + "multipart/form-data syntax. Send the picture in a field named '\(fieldName)'."
-            )
-        }
-        if let limit = collector.exceededLimit {
-            throw ServiceError(.malformedForm, "The multipart body has \(limit). Send the picture in a field named "
-                + "'\(fieldName)', with at most \(PartCollector.maxParts) fields.")
-        }
-        guard let part = collector.parts.first(where: { $0.name == fieldName }) else {
-            let names = collector.parts.compactMap(\.name)
-            if collector.partStarted {
+            let hint = "Send the picture in a field named '\(fieldName)'"
+            switch error {
+            case .malformed(let reason):
                 throw ServiceError(
-                    .malformedForm,
-                    "The multipart body ends before its last part is complete (no closing boundary)."
-                )
+                    .malformedForm, "The multipart body is not well formed: \(reason). \(hint).")
+            case .tooManyParts(let limit):
+                throw ServiceError(
+                    .malformedForm, "The multipart body has more than \(limit) parts. \(hint), with at most \(limit) "
+                        + "fields.")
+            case .headersTooLarge(let limit):
+                throw ServiceError(
+                    .malformedForm, "The multipart body has a part with more than \(limit) bytes of headers. \(hint).")
+            case .unterminated:
+                throw ServiceError(
+                    .malformedForm, "The multipart body ends before its last part is complete (no closing boundary).")
             }
+        }
+        guard let part = parts.first(where: { $0.name == fieldName }) else {
+            let names = parts.compactMap(\.name)
             let found =
                 names.isEmpty
                 ? "no fields"
@@ -150,72 +152,11 @@ struct ImageUpload: Sendable {
                 "The form has \(found) but no '\(fieldName)'. Send the picture in a field named '\(fieldName)'."
             )
         }
-        guard part.body.readableBytes > 0 else {
+        guard !part.content.isEmpty,
+            let bytes = body.getBytes(at: body.readerIndex + part.content.lowerBound, length: part.content.count)
+        else {
             throw ServiceError(.missingImage, "The '\(fieldName)' field is empty. Choose a picture to send.")
         }
-        return (Array(part.body.readableBytesView), part.filename)
-    }
-}
-
-/// Gathers MultipartKit's parser callbacks into parts, within limits: a body of many tiny parts or huge part headers
-/// must not cost more memory than the upload itself. Only the `image` field's body is kept.
-private final class PartCollector {
-    /// The most parts (form fields) a body may have.
-    static let maxParts = 16
-    /// The most header bytes (names and values) of one part.
-    static let maxHeaderBytes = 8 * 1024
-
-    private(set) var parts: [MultipartPart] = []
-    private var current = MultipartPart(body: ByteBuffer())
-    private var currentHeaderBytes = 0
-    /// Whether a part has begun (headers or body seen) and not completed.
-    private(set) var partStarted = false
-    /// What limit the body broke, if any; the parser's further callbacks are then ignored.
-    private(set) var exceededLimit: String?
-
-    func header(name: String, value: String) {
-        guard exceededLimit == nil else { return }
-        currentHeaderBytes += name.utf8.count + value.utf8.count
-        guard currentHeaderBytes <= Self.maxHeaderBytes else {
-            exceededLimit = "a part with more than \(Self.maxHeaderBytes) bytes of headers"
-            return
-        }
-        current.headers.add(name: name, value: value)
-        partStarted = true
-    }
-
-    func body(_ buffer: inout ByteBuffer) {
-        guard exceededLimit == nil else { return }
-        // Other fields' contents are never used: only their names are kept (for the error message).
-        if current.name == ImageUpload.fieldName { current.body.writeBuffer(&buffer) }
-        partStarted = true
-    }
-
-    func completePart() {
-        guard exceededLimit == nil else { return }
-        guard parts.count < Self.maxParts else {
-            exceededLimit = "more than \(Self.maxParts) parts"
-            return
-        }
-        parts.append(current)
-        current = MultipartPart(body: ByteBuffer())
-        currentHeaderBytes = 0
-        partStarted = false
-    }
-}
-
-extension MultipartPart {
-    /// The `filename` parameter of the part's Content-Disposition.
-    fileprivate var filename: String? {
-        guard let disposition = headers.first(name: "Content-Disposition") else { return nil }
-        for parameter in disposition.split(separator: ";") {
-            let pair = parameter.split(separator: "=", maxSplits: 1).map {
-                $0.trimmingCharacters(in: .whitespaces)
-            }
-            if pair.count == 2, pair[0].lowercased() == "filename" {
-                return pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-            }
-        }
-        return nil
+        return (bytes, part.filename)
     }
 }

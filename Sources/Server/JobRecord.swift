@@ -55,6 +55,8 @@ public struct JobRecord: Codable, Sendable, Equatable {
     public var error: ProblemDetails?
     /// Whether a cancel was asked for while the job ran.
     public var cancelRequested: Bool
+    /// The name of the API key that submitted the job (nil on a server without keys); only that key may see it.
+    public var owner: String?
 
     /// The input file's name inside the job's folder.
     var inputFileName: String { "input.\(Self.fileExtension(input.format))" }

@@ -35,16 +35,39 @@ public struct ServerConfiguration: Sendable {
     /// How long a connection may send nothing (half a request line, a stalled header or body, or idle between
     /// requests) before the server closes it.
     public var idleTimeout: Duration = .seconds(30)
+    /// The bytes a second a client must average while the server waits for its request (header or body), after
+    /// `transferGrace`; slower connections are closed. 0: no minimum.
+    public var minTransferRate: Int = 500
+    /// The waiting every request is allowed before `minTransferRate` counts.
+    public var transferGrace: Duration = .seconds(20)
     /// The most connections open at once; more are closed as they arrive (the file-descriptor limit must allow it).
     public var maxConnections: Int = 4096
     /// The most bytes the jobs' files (inputs, results, records) may take in the data folder; nil: no quota.
     public var maxDataBytes: Int?
+    /// The API keys callers must present (`--api-keys-file`); nil: the API is open to whoever can reach it.
+    public var apiKeys: APIKeys?
+    /// Requests a minute each caller (API key, else client address) may make on the API; 0: no limit; nil: the
+    /// default, no limit on a loopback address and `defaultRateLimit` on any other.
+    public var rateLimitPerMinute: Int?
     /// Tile size in input pixels (nil: chosen from each model's memory needs, as `superres upscale` does).
     public var tileSize: Int?
     /// The convolution arithmetic of every model (`.bf16` needs a CPU with bfloat16 instructions).
     public var precision: Precision = .fp32
     /// Server name reported in logs.
     public var serverName: String = "superres"
+
+    /// The rate limit of a server listening on a non-loopback address when none is set.
+    public static let defaultRateLimit = 600
+
+    /// Whether `host` only accepts connections from this machine.
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+
+    /// The rate limit in force: the one set, else none on loopback and `defaultRateLimit` elsewhere.
+    public var effectiveRateLimit: Int {
+        rateLimitPerMinute ?? (Self.isLoopback(host) ? 0 : Self.defaultRateLimit)
+    }
 
     /// Settings with every default.
     public init() {}

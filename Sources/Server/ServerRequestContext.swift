@@ -7,6 +7,9 @@ public struct ServerRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The client's connection.
     let channel: any Channel
+    /// The name of the API key the request presented (nil when the server has no keys): the owner of the jobs it
+    /// submits, and the only caller that may see them.
+    var caller: String?
 
     /// A context for a request that arrived on `source.channel`.
     public init(source: ApplicationRequestContextSource) {

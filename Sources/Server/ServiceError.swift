@@ -55,6 +55,10 @@ public struct ServiceError: Error, HTTPResponseError, CustomStringConvertible, S
         case internalError = "internal-error"
         /// The data folder is at its quota (`--max-data-mb`).
         case dataFolderFull = "data-folder-full"
+        /// The server wants an API key (`--api-keys-file`) and the request has none, or one it does not know.
+        case unauthorized = "unauthorized"
+        /// The caller (API key or client address) sent more requests than `--rate-limit` allows.
+        case rateLimited = "rate-limited"
 
         /// The HTTP status of this kind of failure.
         public var status: HTTPResponse.Status {
@@ -71,6 +75,8 @@ public struct ServiceError: Error, HTTPResponseError, CustomStringConvertible, S
             case .methodNotAllowed: .methodNotAllowed
             case .internalError: .internalServerError
             case .dataFolderFull: HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
+            case .unauthorized: .unauthorized
+            case .rateLimited: .tooManyRequests
             }
         }
 
@@ -99,6 +105,8 @@ public struct ServiceError: Error, HTTPResponseError, CustomStringConvertible, S
             case .methodNotAllowed: "Method not allowed"
             case .internalError: "Internal server error"
             case .dataFolderFull: "Data folder full"
+            case .unauthorized: "API key required"
+            case .rateLimited: "Too many requests"
             }
         }
 

@@ -41,7 +41,8 @@ extension SuperresServer {
             finishedAt: nil,
             expiresAt: now.addingTimeInterval(ServerConfiguration.seconds(configuration.expiry)),
             error: nil,
-            cancelRequested: false
+            cancelRequested: false,
+            owner: context.caller
         )
         let store = store
         let bytes = upload.bytes
@@ -194,7 +195,8 @@ extension SuperresServer {
     /// The job named by the `{id}` path parameter.
     func job(in context: ServerRequestContext) throws(ServiceError) -> Job {
         let id = context.parameters.get("id") ?? ""
-        guard JobStore.isValidID(id), let job = store.job(id) else {
+        // Another key's job answers as if it did not exist: ids are not secrets to be probed for.
+        guard JobStore.isValidID(id), let job = store.job(id), job.record.owner == context.caller else {
             let hours = ServerConfiguration.seconds(configuration.expiry) / 3600
             throw ServiceError(
                 .jobNotFound,

@@ -7,6 +7,7 @@ extension SuperresServer {
     func makeRouter() -> Router<ServerRequestContext> {
         let router = Router(context: ServerRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(middleware: RequestMiddleware(metrics: metrics, routes: routeTable))
+        router.add(middleware: AccessMiddleware(keys: configuration.apiKeys, limiter: rateLimiter))
 
         router.get("/") { request, _ in try self.staticFile("index.html", request: request) }
         router.get("/static/{file}") { request, context in

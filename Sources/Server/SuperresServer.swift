@@ -3,6 +3,7 @@ import Hummingbird
 import Kernels
 import Logging
 import Models
+import NIOCore
 import Pipeline
 import ServiceLifecycle
 import Synchronization
@@ -25,6 +26,8 @@ public final class SuperresServer: Sendable {
     let uploadBudget: UploadBudget
     /// The connections open at once (`--max-connections`).
     let connections: ConnectionLimiter
+    /// Requests a minute per caller (`--rate-limit`); nil when there is no limit.
+    let rateLimiter: RateLimiter?
     let engine: UpscaleEngine
     let store: JobStore
     let web: WebResources
@@ -58,6 +61,8 @@ public final class SuperresServer: Sendable {
         admission = AdmissionQueue(workers: configuration.workers, capacity: configuration.queueCapacity)
         uploadBudget = UploadBudget(capacity: configuration.maxInflightUploadBytes)
         connections = ConnectionLimiter(capacity: configuration.maxConnections)
+        let rateLimit = configuration.effectiveRateLimit
+        rateLimiter = rateLimit > 0 ? RateLimiter(perMinute: rateLimit) : nil
         engine = UpscaleEngine(
             workers: workers,
             admission: admission,
@@ -142,6 +147,17 @@ public final class SuperresServer: Sendable {
             web: web,
             catalogue: catalogue
         )
+        let access: Logger.Metadata = [
+            "host": "\(configuration.host)", "api.keys": "\(configuration.apiKeys?.keys.count ?? 0)",
+            "rate_limit_per_minute": "\(configuration.effectiveRateLimit)",
+        ]
+        if configuration.apiKeys == nil && !ServerConfiguration.isLoopback(configuration.host) {
+            logger.warning(
+                "the API is open to every client that can reach this address: pass --api-keys-file to require keys",
+                metadata: access)
+        } else {
+            logger.info("access control", metadata: access)
+        }
         for job in restored.resumable { await server.resume(job) }
         server.ready.store(true, ordering: .releasing)
         return server
@@ -164,6 +180,13 @@ public final class SuperresServer: Sendable {
         if configuration.jobTimeout <= .zero { throw ServerStartupError("--job-timeout must be positive") }
         if configuration.expiry <= .zero { throw ServerStartupError("--expiry must be positive") }
         if let tile = configuration.tileSize, tile < 0 { throw ServerStartupError("--tile must be 0 or more") }
+        if !(0...1 << 30).contains(configuration.minTransferRate) {
+            throw ServerStartupError("--min-transfer-rate must be 0 (none) or a positive number of bytes a second")
+        }
+        if configuration.transferGrace <= .zero { throw ServerStartupError("the transfer grace must be positive") }
+        if let limit = configuration.rateLimitPerMinute, !(0...1_000_000).contains(limit) {
+            throw ServerStartupError("--rate-limit must be 0 (no limit) to 1000000 requests a minute")
+        }
     }
 
     /// Whether the server takes work.
@@ -180,11 +203,19 @@ public final class SuperresServer: Sendable {
         let connections = connections
         let idle = configuration.idleTimeout.components
         let idleNanoseconds = idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000
+        let minimumRate = configuration.minTransferRate
+        let grace = configuration.transferGrace.components
+        let graceAmount = TimeAmount.nanoseconds(grace.seconds * 1_000_000_000 + grace.attoseconds / 1_000_000_000)
+        let perConnection: @Sendable () -> [any RemovableChannelHandler] = {
+            var handlers: [any RemovableChannelHandler] = [connections.handler(), ConnectionWatcher()]
+            if minimumRate > 0 { handlers.append(TransferRateGuard(minimumRate: minimumRate, grace: graceAmount)) }
+            return handlers
+        }
         return Application(
             router: makeRouter(),
             server: .http1(
                 configuration: .init(
-                    additionalChannelHandlers: [connections.handler(), ConnectionWatcher()],
+                    additionalChannelHandlers: perConnection(),
                     idleTimeout: .nanoseconds(idleNanoseconds))),
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),

@@ -77,6 +77,13 @@ struct ServeCommand: ParsableCommand {
             """)
     var idleTimeout: Double?
 
+    @Option(
+        help: """
+            Bytes a second a client must average while the server waits for its request, after 20 s of grace; \
+            slower connections are closed (default 500; 0: none; env SUPERRES_MIN_TRANSFER_RATE).
+            """)
+    var minTransferRate: Int?
+
     @Option(help: "Connections open at once; more are closed as they arrive (default 4096; env SUPERRES_MAX_CONNECTIONS).")
     var maxConnections: Int?
 
@@ -86,6 +93,20 @@ struct ServeCommand: ParsableCommand {
             (default: none; env SUPERRES_MAX_DATA_MB).
             """)
     var maxDataMb: Double?
+
+    @Option(
+        help: """
+            File of API keys, one `NAME TOKEN` per line: the API then needs `Authorization: Bearer TOKEN`, and each \
+            key sees only its own jobs (default: no keys; env SUPERRES_API_KEYS_FILE).
+            """)
+    var apiKeysFile: String?
+
+    @Option(
+        help: """
+            Requests a minute per API key (or client address) on the API, answered 429 beyond; 0: no limit \
+            (default: none on a loopback address, 600 on any other; env SUPERRES_RATE_LIMIT).
+            """)
+    var rateLimit: Int?
 
     @Option(
         help:
@@ -194,12 +215,21 @@ struct ServeCommand: ParsableCommand {
             guard value > 0, value <= 86_400 else { throw ServerStartupError("--idle-timeout must be 0 < s ≤ 86400") }
             configuration.idleTimeout = .milliseconds(Int64(value * 1000))
         }
+        if let value = try setting(minTransferRate, "SUPERRES_MIN_TRANSFER_RATE", environment, Int.init) {
+            configuration.minTransferRate = value
+        }
         if let value = try setting(maxConnections, "SUPERRES_MAX_CONNECTIONS", environment, Int.init) {
             configuration.maxConnections = value
         }
         if let value = try setting(maxDataMb, "SUPERRES_MAX_DATA_MB", environment, Double.init) {
             guard value > 0, value < 1e9 else { throw ServerStartupError("--max-data-mb must be positive") }
             configuration.maxDataBytes = Int(value * 1_048_576)
+        }
+        if let path = try setting(apiKeysFile, "SUPERRES_API_KEYS_FILE", environment, { $0 }) {
+            configuration.apiKeys = try APIKeys(contentsOf: path)
+        }
+        if let value = try setting(rateLimit, "SUPERRES_RATE_LIMIT", environment, Int.init) {
+            configuration.rateLimitPerMinute = value
         }
         if let value = try setting(tile, "SUPERRES_TILE", environment, Int.init) { configuration.tileSize = value }
         if let value = try setting(precision, "SUPERRES_PRECISION", environment, Precision.init(rawValue:)) {

@@ -53,6 +53,52 @@ struct LiveServerTests {
         }
     }
 
+    @Test func requestsSentSlowerThanTheMinimumRateAreCutOff() async throws {
+        let test = try await TestServer.make { configuration in
+            configuration.idleTimeout = .seconds(20)
+            configuration.minTransferRate = 1000
+            configuration.transferGrace = .milliseconds(600)
+        }
+        defer { test.removeData() }
+        try await test.withClient(.live) { client in
+            let port = try #require(client.port)
+            // A header trickled one byte every 150 ms (never idle long enough for the idle timeout).
+            let slowHeader = try RawConnection(port: port)
+            slowHeader.send("GET /healthz HTTP/1.1\r\n")
+            slowHeader.trickle(Array(String(repeating: "X-Slow: 1\r\n", count: 50).utf8), interval: .milliseconds(150))
+            let (headerAnswer, headerWait) = await Self.untilClosed(slowHeader)
+            #expect(headerAnswer == "", "the server answers nothing and closes")
+            #expect(headerWait >= .milliseconds(500) && headerWait < .seconds(5), "header: \(headerWait)")
+            // A body trickled the same way, after a header that came at once.
+            let body = MultipartBody.image(try Fixtures.cropPNG())
+            let bytes = Array(body.buffer.readableBytesView)
+            let slowBody = try RawConnection(port: port)
+            slowBody.send(
+                "POST /api/v1/jobs HTTP/1.1\r\nHost: localhost\r\nContent-Type: \(body.headers[.contentType]!)\r\n"
+                    + "Content-Length: \(bytes.count)\r\n\r\n")
+            slowBody.send(bytes: Array(bytes.prefix(200)))
+            slowBody.trickle(Array(bytes.dropFirst(200)), interval: .milliseconds(150))
+            let (bodyAnswer, bodyWait) = await Self.untilClosed(slowBody)
+            #expect(!bodyAnswer.contains("202 Accepted"), "\(bodyAnswer)")
+            #expect(bodyWait >= .milliseconds(500) && bodyWait < .seconds(5), "body: \(bodyWait)")
+            // Meanwhile other clients are served, and a connection may idle between requests for longer than the
+            // grace: only time spent waiting inside a request counts.
+            let keepAlive = try RawConnection(port: port)
+            keepAlive.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            try await Task.sleep(for: .milliseconds(1500))
+            keepAlive.send("GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            let both = await keepAlive.readUntilClosed(timeout: 10)
+            #expect(both.components(separatedBy: "HTTP/1.1 200").count == 3, "\(both)")
+        }
+    }
+
+    /// What the server sends on `connection` until it closes it, and how long that took.
+    static func untilClosed(_ connection: RawConnection) async -> (String, Duration) {
+        let start = ContinuousClock.now
+        let answer = await connection.readUntilClosed(timeout: 15)
+        return (answer, start.duration(to: .now))
+    }
+
     @Test func connectionsPastTheCapAreClosedAsTheyArrive() async throws {
         let test = try await TestServer.make { $0.maxConnections = 3 }
         defer { test.removeData() }
@@ -318,6 +364,19 @@ final class RawConnection: @unchecked Sendable {
 
     func send(_ text: String) {
         _ = text.utf8CString.withUnsafeBufferPointer { Glibc.send(descriptor, $0.baseAddress, $0.count - 1, 0) }
+    }
+
+    /// Sends `bytes` one at a time, `interval` apart, on a thread of its own; stops at the first failed send (the
+    /// server closed the connection; MSG_NOSIGNAL keeps that from raising SIGPIPE).
+    func trickle(_ bytes: [UInt8], interval: Duration) {
+        let microseconds = UInt32(interval.components.seconds * 1_000_000 + interval.components.attoseconds / 1_000_000_000_000)
+        Thread {
+            for byte in bytes {
+                var one = byte
+                guard Glibc.send(self.descriptor, &one, 1, Int32(MSG_NOSIGNAL)) == 1 else { return }
+                usleep(microseconds)
+            }
+        }.start()
     }
 
     /// Everything the server sends until it closes the connection, or what came before `timeout` seconds passed.

@@ -12,6 +12,7 @@
     processBar: $('process-bar'), processText: $('process-text'), cancel: $('cancel'),
     result: $('result'), viewer: $('viewer'), stage: $('stage'), before: $('before'), after: $('after'),
     divider: $('divider'), download: $('download'), again: $('again'),
+    keyForm: $('key-form'), key: $('key'), keyHint: $('key-hint'),
     factOriginal: $('fact-original'), factResult: $('fact-result'), factModel: $('fact-model'), factTime: $('fact-time'),
   };
 
@@ -59,6 +60,8 @@
     }
     const fallback = {
       400: ['The request was not accepted', 'The server could not read the upload.'],
+      401: ['API key required', 'This server needs an API key. Reload the page to enter one.'],
+      429: ['Too many requests', 'You have sent many requests in a short time. Wait a minute and try again.'],
       413: ['Upload too large', 'The file is over the server\'s size limit. Try a smaller image.'],
       415: ['Unsupported image format', 'Send a PNG, JPEG or WebP image.'],
       422: ['Corrupt image', 'The image could not be read. The file may be damaged.'],
@@ -79,9 +82,41 @@
 
   // ---------- Models ----------
 
-  async function loadModels() {
+  // ---------- API key ----------
+
+  // A server started with --api-keys-file answers 401 until a key is sent. The page keeps the key in a
+  // SameSite=Strict cookie, which the browser sends with every request of this page (uploads, the event stream,
+  // the result image) and no other site's.
+  const keyCookie = 'superres_api_key';
+
+  function askForKey(rejected) {
+    ui.keyForm.hidden = false;
+    ui.keyHint.textContent = rejected
+      ? 'The server did not accept this key. Check it and try again.'
+      : 'Ask the server\'s operator for a key. It is kept in this browser only.';
+    ui.keyHint.classList.toggle('error', rejected);
+    ui.key.focus();
+  }
+
+  ui.keyForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const key = ui.key.value.trim();
+    if (!key) return;
+    const secure = location.protocol === 'https:' ? '; Secure' : '';
+    document.cookie = `${keyCookie}=${encodeURIComponent(key)}; path=/; SameSite=Strict; max-age=31536000${secure}`;
+    ui.key.value = '';
+    hideMessage();
+    loadModels(true);
+  });
+
+  async function loadModels(afterKey = false) {
     try {
       const response = await fetch('/api/v1/models', { headers: { Accept: 'application/json' } });
+      if (response.status === 401) {
+        askForKey(afterKey || document.cookie.includes(`${keyCookie}=`));
+        return;
+      }
+      ui.keyForm.hidden = true;
       if (!response.ok) throw new Error(`status ${response.status}`);
       const list = await response.json();
       state.models = list.models;

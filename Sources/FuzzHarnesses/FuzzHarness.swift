@@ -1,0 +1,107 @@
+// What each fuzz target feeds its bytes to: the code that parses untrusted files and requests. Used by the libFuzzer
+// driver (`scripts/fuzz`) and by the seed-corpus tests, so both exercise exactly the same entry points.
+import Engine
+import Foundation
+import Imaging
+import Models
+import NIOCore
+import Server
+
+/// A parser of untrusted bytes, and how one fuzz input is fed to it.
+public enum FuzzHarness: String, CaseIterable, Sendable {
+    /// PNG header probe and decode (libpng through CImageShims).
+    case png
+    /// JPEG header probe and decode, EXIF orientation applied (libjpeg-turbo through CImageShims).
+    case jpeg
+    /// WebP header probe and decode (libwebp through CImageShims).
+    case webp
+    /// The EXIF orientation reader: the input as a whole JPEG, and as a bare TIFF structure.
+    case exif
+    /// The protobuf reader and GraphDef parser, then the TensorFlow importer and model checks.
+    case graphdef
+    /// The ncnn `.param` text reader, then the importer with zero-filled weights.
+    case ncnnParam = "ncnn-param"
+    /// The ncnn `.bin` weight reader, under a fixed small `.param`.
+    case ncnnBin = "ncnn-bin"
+    /// The multipart/form-data intake of `/enhance` and `/api/v1/jobs` (boundary `fuzz`), header probe included.
+    case multipart
+
+    /// What the parser made of one input.
+    public enum Outcome: Equatable, Sendable {
+        /// The input was read as valid.
+        case accepted
+        /// The input was refused with a typed error (its description).
+        case refused(String)
+    }
+
+    /// The largest image a fuzz input may decode to: enough for every seed, small enough for fast executions.
+    public static let maxPixels = 1 << 20
+
+    /// The multipart boundary the `multipart` harness parses with.
+    public static let multipartBoundary = "fuzz"
+
+    /// Feeds `bytes` to the parser; any failure must be a typed error, never a trap.
+    public func run(_ bytes: [UInt8]) -> Outcome {
+        do {
+            switch self {
+            case .png, .jpeg, .webp:
+                let limits = DecodeLimits(maxPixels: Self.maxPixels)
+                let header = try ImageCodec.probe(bytes, source: "fuzz")
+                guard header.width * header.height <= Self.maxPixels else { return .refused("too large") }
+                let image = try ImageCodec.decode(bytes, source: "fuzz", limits: limits)
+                guard image.width == header.width, image.height == header.height else {
+                    // The probe and the decoder must agree on every file both accept.
+                    fatalError("probe said \(header.width)×\(header.height), decode gave \(image.width)×\(image.height)")
+                }
+            case .exif:
+                let fromJPEG = ExifOrientation(jpeg: bytes)
+                let fromTIFF = ExifOrientation(tiff: bytes)
+                guard fromJPEG != nil || fromTIFF != nil else { return .refused("no orientation") }
+            case .graphdef:
+                let def = try GraphDef(serializedBytes: bytes)
+                let graph = try TensorFlowImporter.makeGraph(def, source: "fuzz.pb")
+                _ = try ModelLoader.make(
+                    graph: graph, source: "fuzz.pb", fileOperationCounts: def.opCounts, family: nil, scale: nil,
+                    kernels: .reference)
+            case .ncnnParam:
+                let param = try NCNNParam(text: String(decoding: bytes, as: UTF8.self), source: "fuzz.param")
+                // Zeros for every weight: first as many as any small network needs, then exactly as many as it read
+                // (the importer refuses a .bin with bytes left over).
+                let plenty = 1 << 16
+                var weights = NCNNModelBin(data: Data(count: plenty), source: "fuzz.bin")
+                let graph: Graph
+                do {
+                    graph = try NCNNImporter.makeGraph(param, weights: &weights, source: "fuzz.param")
+                } catch {
+                    guard weights.remaining > 0 else { throw error }
+                    var exact = NCNNModelBin(data: Data(count: plenty - weights.remaining), source: "fuzz.bin")
+                    graph = try NCNNImporter.makeGraph(param, weights: &exact, source: "fuzz.param")
+                }
+                _ = try ModelLoader.makeNCNN(
+                    graph: graph, source: "fuzz.param", fileOperationCounts: NCNNImporter.layerCounts(param),
+                    family: nil, scale: nil, kernels: .reference)
+            case .ncnnBin:
+                let param = try NCNNParam(text: Self.binHarnessParam, source: "fuzz.param")
+                var weights = NCNNModelBin(data: Data(bytes), source: "fuzz.bin")
+                _ = try NCNNImporter.makeGraph(param, weights: &weights, source: "fuzz.param")
+            case .multipart:
+                _ = try ImageUpload.parse(
+                    ByteBuffer(bytes: bytes), boundary: Self.multipartBoundary, maxPixels: Self.maxPixels)
+            }
+            return .accepted
+        } catch {
+            return .refused("\(error)")
+        }
+    }
+
+    /// A small ncnn network (convolutions with and without bias, a depth-to-space) whose weights the `ncnn-bin`
+    /// harness reads from its input: 3×3×3×4 + 4, then 4×4×3×3 + 0 values, each array tagged or raw.
+    public static let binHarnessParam = """
+        7767517
+        4 4
+        Input            input     0 1 data
+        Convolution      conv1     1 1 data c1 0=4 1=3 4=1 5=1 6=108
+        Convolution      conv2     1 1 c1 c2 0=12 1=3 4=1 5=0 6=432
+        PixelShuffle     shuffle   1 1 c2 out 0=2
+        """
+}
