@@ -193,7 +193,7 @@ static void cmyk_to_rgb(const JSAMPLE *cmyk, uint8_t *rgb, JDIMENSION width, int
 }
 
 superres_status superres_jpeg_decoder_read_pixels(superres_jpeg_decoder *decoder, uint8_t *pixels,
-                                                  size_t pixels_size) {
+                                                  size_t pixels_size, const superres_cancel *cancel) {
     reset_failure(&decoder->failure);
     if (!decoder->header_read || decoder->pixels_read || decoder->channels == 0) {
         superres_set_message(decoder->failure.message, sizeof decoder->failure.message,
@@ -227,6 +227,10 @@ superres_status superres_jpeg_decoder_read_pixels(superres_jpeg_decoder *decoder
     }
     while (cinfo->output_scanline < cinfo->output_height) {
         JDIMENSION y = cinfo->output_scanline;
+        if ((y & 15) == 0 && superres_cancel_is_requested(cancel)) {
+            superres_set_message(decoder->failure.message, sizeof decoder->failure.message, "cancelled");
+            return SUPERRES_CANCELLED;
+        }
         JSAMPROW row = decoder->convert_cmyk ? decoder->cmyk_row : pixels + (size_t)y * row_bytes;
         if (jpeg_read_scanlines(cinfo, &row, 1) != 1) {
             superres_set_message(decoder->failure.message, sizeof decoder->failure.message,
@@ -290,8 +294,8 @@ static void term_destination(j_compress_ptr cinfo) {
 }
 
 superres_status superres_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int32_t channels,
-                                     int32_t quality, int32_t full_chroma, superres_buffer *output, char *message,
-                                     size_t message_size) {
+                                     int32_t quality, int32_t full_chroma, superres_buffer *output,
+                                     const superres_cancel *cancel, char *message, size_t message_size) {
     superres_set_message(message, message_size, "");
     if ((channels != 1 && channels != 3) || width == 0 || height == 0 || quality < 1 || quality > 100) {
         superres_set_message(message, message_size, "invalid image parameters for JPEG");
@@ -338,6 +342,12 @@ superres_status superres_jpeg_encode(const uint8_t *pixels, uint32_t width, uint
     jpeg_start_compress(cinfo, TRUE);
     size_t row_bytes = (size_t)width * (size_t)channels;
     while (cinfo->next_scanline < cinfo->image_height) {
+        if ((cinfo->next_scanline & 15) == 0 && superres_cancel_is_requested(cancel)) {
+            superres_set_message(message, message_size, "cancelled");
+            jpeg_destroy_compress(cinfo);
+            free(encoder);
+            return SUPERRES_CANCELLED;
+        }
         JSAMPROW row = (JSAMPROW)(pixels + (size_t)cinfo->next_scanline * row_bytes);
         jpeg_write_scanlines(cinfo, &row, 1);
     }

@@ -21,6 +21,8 @@ struct superres_png_decoder {
     size_t offset;
     png_bytep *rows;
     int header_read;
+    /// Checked after every 16th row (may be NULL).
+    const superres_cancel *cancel;
     /// Set by our callbacks before they raise an error, so the error handler keeps the more precise status.
     superres_status status;
     char message[SUPERRES_MESSAGE_SIZE];
@@ -48,6 +50,16 @@ static void read_from_memory(png_structp png, png_bytep out, size_t length) {
     }
     memcpy(out, decoder->data + decoder->offset, length);
     decoder->offset += length;
+}
+
+/// libpng's row callback: stops the decode when the cancellation is requested.
+static void row_done(png_structp png, png_uint_32 row, int pass) {
+    (void)pass;
+    superres_png_decoder *decoder = png_get_error_ptr(png);
+    if ((row & 15) == 0 && superres_cancel_is_requested(decoder->cancel)) {
+        decoder->status = SUPERRES_CANCELLED;
+        png_error(png, "cancelled");
+    }
 }
 
 superres_png_decoder *superres_png_decoder_create(const uint8_t *data, size_t size, uint32_t max_dimension) {
@@ -112,8 +124,10 @@ superres_status superres_png_decoder_read_header(superres_png_decoder *decoder, 
     return SUPERRES_OK;
 }
 
-superres_status superres_png_decoder_read_pixels(superres_png_decoder *decoder, void *pixels, size_t pixels_size) {
+superres_status superres_png_decoder_read_pixels(superres_png_decoder *decoder, void *pixels, size_t pixels_size,
+                                                 const superres_cancel *cancel) {
     decoder->status = SUPERRES_OK;
+    decoder->cancel = cancel;
     decoder->message[0] = '\0';
     if (!decoder->header_read || decoder->rows != NULL) {
         superres_set_message(decoder->message, sizeof decoder->message, "read the header once, then the pixels once");
@@ -135,6 +149,11 @@ superres_status superres_png_decoder_read_pixels(superres_png_decoder *decoder, 
         return SUPERRES_NO_MEMORY;
     }
     for (png_uint_32 y = 0; y < height; y++) decoder->rows[y] = (png_bytep)pixels + (size_t)y * row_bytes;
+    if (superres_cancel_is_requested(cancel)) {
+        superres_set_message(decoder->message, sizeof decoder->message, "cancelled");
+        return SUPERRES_CANCELLED;
+    }
+    png_set_read_status_fn(png, row_done);
     png_read_image(png, decoder->rows);
     // Reads up to IEND, so a file cut after its image data still counts as truncated.
     png_read_end(png, NULL);

@@ -175,8 +175,13 @@ static int append_chunk(superres_buffer *output, const char type[4], const uint8
 
 superres_status superres_png_write(const uint8_t *filtered, size_t filtered_size, uint32_t width, uint32_t height,
                                    int32_t channels, int32_t bit_depth, int32_t level, superres_buffer *output,
-                                   char *message, size_t message_size) {
+                                   const superres_cancel *cancel, char *message, size_t message_size) {
     superres_set_message(message, message_size, "");
+    // libdeflate compresses in one call: the last point where the encode can stop.
+    if (superres_cancel_is_requested(cancel)) {
+        superres_set_message(message, message_size, "cancelled");
+        return SUPERRES_CANCELLED;
+    }
     size_t expected = superres_png_filtered_size(width, height, channels, bit_depth);
     if (expected == 0 || filtered_size != expected || level < 0 || level > 12) {
         superres_set_message(message, message_size, "invalid image parameters for PNG");

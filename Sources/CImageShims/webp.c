@@ -4,6 +4,7 @@
 #include "shim_internal.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <webp/decode.h>
 #include <webp/encode.h>
 
@@ -55,8 +56,12 @@ superres_status superres_webp_read_header(const uint8_t *data, size_t size, supe
     return SUPERRES_OK;
 }
 
+/// Input bytes the incremental decoder gets between two checks of the cancellation.
+#define SUPERRES_WEBP_CHUNK (256 * 1024)
+
 superres_status superres_webp_decode(const uint8_t *data, size_t size, uint8_t *pixels, size_t pixels_size,
-                                     int32_t channels, char *message, size_t message_size) {
+                                     int32_t channels, const superres_cancel *cancel, char *message,
+                                     size_t message_size) {
     superres_set_message(message, message_size, "");
     WebPDecoderConfig config;
     if (!WebPInitDecoderConfig(&config)) {
@@ -79,7 +84,33 @@ superres_status superres_webp_decode(const uint8_t *data, size_t size, uint8_t *
     config.output.u.RGBA.rgba = pixels;
     config.output.u.RGBA.stride = (int)stride;
     config.output.u.RGBA.size = pixels_size;
-    code = WebPDecode(data, size, &config);
+    // WebPDecode refuses a RIFF container whose declared size exceeds the data; the incremental decoder, which
+    // expects more data to come, does not check: do it here so that a file cut short stays "truncated".
+    if (size >= 8 && memcmp(data, "RIFF", 4) == 0) {
+        uint64_t riff_size = (uint64_t)data[4] | (uint64_t)data[5] << 8 | (uint64_t)data[6] << 16 |
+                             (uint64_t)data[7] << 24;
+        if (riff_size + 8 > size) {
+            superres_set_message(message, message_size, describe_vp8(VP8_STATUS_NOT_ENOUGH_DATA));
+            return SUPERRES_TRUNCATED;
+        }
+    }
+    WebPIDecoder *decoder = WebPIDecode(NULL, 0, &config);
+    if (decoder == NULL) {
+        superres_set_message(message, message_size, "out of memory for the WebP decoder");
+        return SUPERRES_NO_MEMORY;
+    }
+    code = VP8_STATUS_SUSPENDED;
+    for (size_t offset = 0; offset < size && code == VP8_STATUS_SUSPENDED; offset += SUPERRES_WEBP_CHUNK) {
+        if (superres_cancel_is_requested(cancel)) {
+            WebPIDelete(decoder);
+            WebPFreeDecBuffer(&config.output);
+            superres_set_message(message, message_size, "cancelled");
+            return SUPERRES_CANCELLED;
+        }
+        size_t chunk = size - offset < SUPERRES_WEBP_CHUNK ? size - offset : SUPERRES_WEBP_CHUNK;
+        code = WebPIAppend(decoder, data + offset, chunk);
+    }
+    WebPIDelete(decoder);
     WebPFreeDecBuffer(&config.output);  // nothing to free with external memory, but the API asks for it
     if (code != VP8_STATUS_OK) {
         superres_set_message(message, message_size, describe_vp8(code));
@@ -105,9 +136,15 @@ static const char *describe_encoding_error(WebPEncodingError error) {
     }
 }
 
+/// libwebp's progress hook: returning 0 aborts the encode.
+static int keep_encoding(int percent, const WebPPicture *picture) {
+    (void)percent;
+    return !superres_cancel_is_requested((const superres_cancel *)picture->user_data);
+}
+
 superres_status superres_webp_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int32_t channels,
                                      float quality, int32_t lossless, int32_t method, superres_buffer *output,
-                                     char *message, size_t message_size) {
+                                     const superres_cancel *cancel, char *message, size_t message_size) {
     superres_set_message(message, message_size, "");
     if ((channels != 3 && channels != 4) || width == 0 || height == 0 || !(quality >= 0 && quality <= 100) ||
         method < 0 || method > 6) {
@@ -150,9 +187,17 @@ superres_status superres_webp_encode(const uint8_t *pixels, uint32_t width, uint
     }
     picture.writer = write_to_buffer;
     picture.custom_ptr = output;
+    if (cancel != NULL) {
+        picture.progress_hook = keep_encoding;
+        picture.user_data = (void *)cancel;
+    }
     int encoded = WebPEncode(&config, &picture);
     WebPEncodingError error = picture.error_code;
     WebPPictureFree(&picture);
+    if (!encoded && error == VP8_ENC_ERROR_USER_ABORT) {
+        superres_set_message(message, message_size, "cancelled");
+        return SUPERRES_CANCELLED;
+    }
     if (!encoded) {
         superres_set_message(message, message_size, describe_encoding_error(error));
         return error == VP8_ENC_ERROR_OUT_OF_MEMORY || error == VP8_ENC_ERROR_BITSTREAM_OUT_OF_MEMORY ||

@@ -16,14 +16,15 @@ public struct EncodeSettings: Sendable, Hashable {
 }
 
 extension ImageCodec {
-    /// Encodes `image` as `format` with `settings`.
+    /// Encodes `image` as `format` with `settings`; `cancellation` can stop the encode part way (`.cancelled`).
     public static func encode(
         _ image: PixelImage,
         as format: ImageFormat,
-        settings: EncodeSettings
+        settings: EncodeSettings,
+        cancellation: CodecCancellation? = nil
     ) throws(ImagingError) -> [UInt8] {
         try encode(
             image, as: format, quality: settings.quality, pngCompression: settings.pngCompression,
-            jpegChroma: settings.jpegChroma)
+            jpegChroma: settings.jpegChroma, cancellation: cancellation)
     }
 }

@@ -45,7 +45,9 @@ extension ImageCodec {
     }
 
     /// Decodes through superres_jpeg_decoder_read_header/read_pixels (libjpeg-turbo), then turns the image upright.
-    static func decodeJPEG(_ bytes: [UInt8], source: String, limits: DecodeLimits) throws(ImagingError) -> PixelImage {
+    static func decodeJPEG(
+        _ bytes: [UInt8], source: String, limits: DecodeLimits, cancellation: CodecCancellation? = nil
+    ) throws(ImagingError) -> PixelImage {
         let stored = try bytes.withUnsafeBufferPointer { (input) throws(ImagingError) -> PixelImage in
             guard let decoder = JPEGDecoder(input, maxPixels: limits.maxPixels) else {
                 throw ImagingError(.tooLarge, source: source, message: "not enough memory to start a JPEG decoder")
@@ -72,7 +74,8 @@ extension ImageCodec {
                 superres_jpeg_decoder_read_pixels(
                     decoder.handle,
                     pixels.assumingMemoryBound(to: UInt8.self),
-                    size
+                    size,
+                    cancellation?.handle
                 )
             }
             guard status == .ok else { throw shimError(status, format: .jpeg, source: source, detail: decoder.message) }
@@ -83,7 +86,9 @@ extension ImageCodec {
     }
 
     /// Encodes through superres_jpeg_encode (libjpeg-turbo): grey stays grey, colour becomes RGB, alpha is dropped.
-    static func encodeJPEG(_ image: PixelImage, quality: Int, chroma: JPEGChroma) throws(ImagingError) -> [UInt8] {
+    static func encodeJPEG(
+        _ image: PixelImage, quality: Int, chroma: JPEGChroma, cancellation: CodecCancellation? = nil
+    ) throws(ImagingError) -> [UInt8] {
         let target: PixelLayout = image.layout.isGrey ? .grey : .rgb
         let pixels = convert(eightBitSamples(of: image), from: image.layout, to: target)
         let width = UInt32(clamping: image.width)
@@ -98,6 +103,7 @@ extension ImageCodec {
                     Int32(quality),
                     chroma == .full ? 1 : 0,
                     output,
+                    cancellation?.handle,
                     message,
                     size
                 )

@@ -59,7 +59,9 @@ extension ImageCodec {
     }
 
     /// Decodes through superres_png_decoder_read_header/read_pixels (libpng) after checking the IHDR size.
-    static func decodePNG(_ bytes: [UInt8], source: String, limits: DecodeLimits) throws(ImagingError) -> PixelImage {
+    static func decodePNG(
+        _ bytes: [UInt8], source: String, limits: DecodeLimits, cancellation: CodecCancellation? = nil
+    ) throws(ImagingError) -> PixelImage {
         let header = try probePNG(bytes, source: source)
         _ = try checkSize(
             width: header.width,
@@ -101,12 +103,12 @@ extension ImageCodec {
             let readStatus: superres_status
             if info.bit_depth == 16 {
                 let result = readSamples(UInt16.self, count: count) {
-                    superres_png_decoder_read_pixels(decoder.handle, $0, $1)
+                    superres_png_decoder_read_pixels(decoder.handle, $0, $1, cancellation?.handle)
                 }
                 (samples, readStatus) = (.uint16(result.samples), result.status)
             } else {
                 let result = readSamples(UInt8.self, count: count) {
-                    superres_png_decoder_read_pixels(decoder.handle, $0, $1)
+                    superres_png_decoder_read_pixels(decoder.handle, $0, $1, cancellation?.handle)
                 }
                 (samples, readStatus) = (.uint8(result.samples), result.status)
             }
@@ -120,15 +122,19 @@ extension ImageCodec {
     /// Encodes as PNG with the fast writer: rows filtered in bands on the compute threads
     /// (superres_png_filter_rows), then one zlib stream by libdeflate (superres_png_write). The layout and bit depth
     /// are kept as given.
-    static func encodePNG(_ image: PixelImage, compression: PNGCompression) throws(ImagingError) -> [UInt8] {
-        try encodePNG(image, filter: compression.filter, deflateLevel: compression.deflateLevel)
+    static func encodePNG(
+        _ image: PixelImage, compression: PNGCompression, cancellation: CodecCancellation? = nil
+    ) throws(ImagingError) -> [UInt8] {
+        try encodePNG(
+            image, filter: compression.filter, deflateLevel: compression.deflateLevel, cancellation: cancellation)
     }
 
     /// Encodes as PNG with every row filtered by `filter` and libdeflate at `deflateLevel` (0...12).
     static func encodePNG(
         _ image: PixelImage,
         filter: PNGRowFilter,
-        deflateLevel: Int32
+        deflateLevel: Int32,
+        cancellation: CodecCancellation? = nil
     ) throws(ImagingError) -> [UInt8] {
         let width = UInt32(clamping: image.width)
         let height = UInt32(clamping: image.height)
@@ -153,6 +159,10 @@ extension ImageCodec {
                 let bands = min(rows, max(1, pool.threadCount * 4))
                 let statuses = Mutex(superres_status.ok)
                 pool.parallelFor(bands) { band in
+                    if cancellation?.isCancelled == true {
+                        statuses.withLock { $0 = .cancelled }
+                        return
+                    }
                     let first = UInt32(rows * band / bands)
                     let end = UInt32(rows * (band + 1) / bands)
                     let status = superres_png_filter_rows(
@@ -173,8 +183,8 @@ extension ImageCodec {
         let level = deflateLevel
         return try runEncoder(.png) { output, message, messageSize in
             filtered.withUnsafeBufferPointer {
-                superres_png_write($0.baseAddress, $0.count, width, height, channels, depth, level, output, message,
-                    messageSize)
+                superres_png_write($0.baseAddress, $0.count, width, height, channels, depth, level, output,
+                    cancellation?.handle, message, messageSize)
             }
         }
     }

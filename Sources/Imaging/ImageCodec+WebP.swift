@@ -18,8 +18,10 @@ extension ImageCodec {
         return info
     }
 
-    /// Decodes through superres_webp_decode (WebPDecode) into RGB, or RGBA when the file has alpha.
-    static func decodeWebP(_ bytes: [UInt8], source: String, limits: DecodeLimits) throws(ImagingError) -> PixelImage {
+    /// Decodes through superres_webp_decode (libwebp's incremental decoder) into RGB, or RGBA when the file has alpha.
+    static func decodeWebP(
+        _ bytes: [UInt8], source: String, limits: DecodeLimits, cancellation: CodecCancellation? = nil
+    ) throws(ImagingError) -> PixelImage {
         let info = try readWebPHeader(bytes, source: source)
         let width = Int(info.width)
         let height = Int(info.height)
@@ -42,6 +44,7 @@ extension ImageCodec {
                         pixels.assumingMemoryBound(to: UInt8.self),
                         size,
                         Int32(layout.channelCount),
+                        cancellation?.handle,
                         $0,
                         $1
                     )
@@ -55,7 +58,9 @@ extension ImageCodec {
     }
 
     /// Encodes through superres_webp_encode (WebPEncode): grey expands to RGB, alpha is kept; 100 is lossless.
-    static func encodeWebP(_ image: PixelImage, quality: Int) throws(ImagingError) -> [UInt8] {
+    static func encodeWebP(
+        _ image: PixelImage, quality: Int, cancellation: CodecCancellation? = nil
+    ) throws(ImagingError) -> [UInt8] {
         let target: PixelLayout = image.layout.hasAlpha ? .rgba : .rgb
         let pixels = convert(eightBitSamples(of: image), from: image.layout, to: target)
         let width = UInt32(clamping: image.width)
@@ -77,6 +82,7 @@ extension ImageCodec {
                     lossless,
                     method,
                     output,
+                    cancellation?.handle,
                     message,
                     size
                 )

@@ -51,16 +51,18 @@ public enum ImageCodec {
 
     /// Decodes a PNG, JPEG or WebP file's bytes; `source` names the file in errors.
     ///
-    /// The header's size is checked against `limits` before any pixel buffer is allocated.
+    /// The header's size is checked against `limits` before any pixel buffer is allocated; `cancellation` can stop
+    /// the decode part way (`.cancelled`).
     public static func decode(
         _ bytes: [UInt8],
         source: String,
-        limits: DecodeLimits = DecodeLimits()
+        limits: DecodeLimits = DecodeLimits(),
+        cancellation: CodecCancellation? = nil
     ) throws(ImagingError) -> PixelImage {
         switch try sniff(bytes, source: source) {
-        case .png: try decodePNG(bytes, source: source, limits: limits)
-        case .jpeg: try decodeJPEG(bytes, source: source, limits: limits)
-        case .webp: try decodeWebP(bytes, source: source, limits: limits)
+        case .png: try decodePNG(bytes, source: source, limits: limits, cancellation: cancellation)
+        case .jpeg: try decodeJPEG(bytes, source: source, limits: limits, cancellation: cancellation)
+        case .webp: try decodeWebP(bytes, source: source, limits: limits, cancellation: cancellation)
         }
     }
 
@@ -74,7 +76,8 @@ public enum ImageCodec {
         as format: ImageFormat,
         quality: Int = 95,
         pngCompression: PNGCompression = .default,
-        jpegChroma: JPEGChroma = .subsampled
+        jpegChroma: JPEGChroma = .subsampled,
+        cancellation: CodecCancellation? = nil
     ) throws(ImagingError) -> [UInt8] {
         guard (1...100).contains(quality) else {
             throw ImagingError(
@@ -84,9 +87,9 @@ public enum ImageCodec {
             )
         }
         return switch format {
-        case .png: try encodePNG(image, compression: pngCompression)
-        case .jpeg: try encodeJPEG(image, quality: quality, chroma: jpegChroma)
-        case .webp: try encodeWebP(image, quality: quality)
+        case .png: try encodePNG(image, compression: pngCompression, cancellation: cancellation)
+        case .jpeg: try encodeJPEG(image, quality: quality, chroma: jpegChroma, cancellation: cancellation)
+        case .webp: try encodeWebP(image, quality: quality, cancellation: cancellation)
         }
     }
 }
@@ -184,6 +187,10 @@ extension ImageCodec {
     ) -> ImagingError {
         let name = format.displayName
         let detail = detail.isEmpty ? "no detail from the library" : detail
+        if status == .cancelled {
+            return ImagingError(
+                .cancelled, source: source, message: "the \(name) \(encoding ? "encode" : "decode") was stopped")
+        }
         if encoding {
             return ImagingError(.encodeFailed, source: source, message: "could not encode the \(name): \(detail)")
         }

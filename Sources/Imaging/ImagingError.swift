@@ -18,6 +18,8 @@ public struct ImagingError: Error, CustomStringConvertible, Sendable {
         case encodeFailed
         /// The output file could not be written, synced or moved into place.
         case writeFailed
+        /// A `CodecCancellation` stopped the decode or encode (a request, or its deadline).
+        case cancelled
     }
 
     /// The kind of failure.

@@ -48,11 +48,14 @@ public struct Upscaler: Sendable {
 
     /// The enlarged image; same layout and bit depth as `image`, `scale` times its width and height.
     ///
-    /// `progress(done, total)` reports finished tiles; `shouldCancel` is asked before each tile.
+    /// `progress(done, total)` reports finished tiles; `shouldCancel` is asked before each tile and between the
+    /// whole-image steps around the network (colour conversion, chroma and alpha enlargement, assembly).
     public func upscale(
         _ image: PixelImage, progress: (Int, Int) -> Void = { _, _ in }, shouldCancel: () -> Bool = { false }
     ) throws(PipelineError) -> PixelImage {
+        if shouldCancel() { throw .cancelled }
         let planes = ImagePlanes(image)
+        if shouldCancel() { throw .cancelled }
         let colour: ImagePlanes.Colour
         switch model.family {
         case .edsr:
@@ -64,7 +67,9 @@ public struct Upscaler: Sendable {
         case .realesrgan:
             colour = try upscaleRealESRGAN(planes, progress: progress, shouldCancel: shouldCancel)
         }
+        if shouldCancel() { throw .cancelled }
         let alpha = planes.alpha.map { enlargeAlpha($0, bitDepth: image.bitDepth) }
+        if shouldCancel() { throw .cancelled }
         return planes.assemble(colour: colour, alpha: alpha, width: image.width * model.scale,
             height: image.height * model.scale)
     }
@@ -112,15 +117,16 @@ public struct Upscaler: Sendable {
             model, input: luma, layout: networkTileLayout(width: w, height: h),
             progress: progress, shouldCancel: shouldCancel)
         guard let cr = ycrcb.cr, let cb = ycrcb.cb else { return .greyUnit(output.scalars) }
+        if shouldCancel() { throw .cancelled }
         let enlarge: (FloatPlane) -> FloatPlane
         switch options.chroma {
         case .bilinear: enlarge = { Resize.openCVLinear($0, toWidth: w * s, toHeight: h * s) }
         case .bicubic: enlarge = { Resize.openCVCubic($0, toWidth: w * s, toHeight: h * s) }
         }
+        let enlargedCr = enlarge(FloatPlane(width: w, height: h, values: cr)).values
+        if shouldCancel() { throw .cancelled }
         return .ycrcbUnit(
-            y: output.scalars,
-            cr: enlarge(FloatPlane(width: w, height: h, values: cr)).values,
-            cb: enlarge(FloatPlane(width: w, height: h, values: cb)).values)
+            y: output.scalars, cr: enlargedCr, cb: enlarge(FloatPlane(width: w, height: h, values: cb)).values)
     }
 
     // MARK: Alpha

@@ -1,3 +1,4 @@
+import Imaging
 import Synchronization
 
 /// Asks a running upscale to stop at its next tile; read by the worker thread, set from any thread.
@@ -12,10 +13,14 @@ final class CancelToken: Sendable {
     }
 
     private let value = Atomic<UInt8>(Reason.none.rawValue)
+    /// The same request for the codecs, which check it inside a decode or encode; the worker also sets its
+    /// deadline (the job timeout).
+    let codecs = CodecCancellation()
 
     /// Sets the reason unless one is already set (the first reason wins).
     func cancel(_ reason: Reason) {
         _ = value.compareExchange(expected: Reason.none.rawValue, desired: reason.rawValue, ordering: .relaxed)
+        codecs.cancel()
     }
 
     /// The reason given, or `.none`.

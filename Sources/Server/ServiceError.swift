@@ -181,6 +181,8 @@ extension ServiceError {
             self.init(.imageTooLarge, "\(name): \(error.message). Send a smaller image.")
         case .unreadable, .encodeFailed, .writeFailed:
             self.init(.internalError, "\(name): \(error.message)")
+        case .cancelled:
+            self.init(.cancelled, "\(name): \(error.message)")
         }
     }
 

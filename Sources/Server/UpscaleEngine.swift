@@ -175,7 +175,18 @@ final class UpscaleEngine: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         let deadline = start.advanced(by: timeout)
+        token.codecs.setTimeout(timeout)
         let name = work.sourceName
+        /// Why a codec stopped: the job timeout, or a cancel request.
+        func stopped(_ image: (width: Int, height: Int)?) -> any Error {
+            guard clock.now >= deadline else { return UpscaleStopped(reason: token.reason) }
+            let limit = Int(ServerConfiguration.seconds(timeout).rounded())
+            let size = image.map { " (\($0.width)×\($0.height))" } ?? ""
+            return ServiceError(
+                .jobTimeout,
+                "\(name)\(size) took longer than the limit of \(limit) s to enlarge and was stopped. Try a smaller "
+                    + "image or a faster model.")
+        }
         let bytes: [UInt8]
         switch work.input {
         case .bytes(let data):
@@ -189,8 +200,10 @@ final class UpscaleEngine: Sendable {
         }
         let image: PixelImage
         do {
-            image = try ImageCodec.decode(bytes, source: name, limits: DecodeLimits(maxPixels: maxPixels))
+            image = try ImageCodec.decode(
+                bytes, source: name, limits: DecodeLimits(maxPixels: maxPixels), cancellation: token.codecs)
         } catch {
+            if error.code == .cancelled { throw stopped(nil) }
             throw ServiceError(error, upload: name)
         }
         let decoded = clock.now
@@ -210,14 +223,7 @@ final class UpscaleEngine: Sendable {
                 }
             )
         } catch .cancelled {
-            if timedOut {
-                let limit = Int(ServerConfiguration.seconds(timeout).rounded())
-                throw ServiceError(
-                    .jobTimeout,
-                    "\(name) (\(image.width)×\(image.height)) took longer than the limit of \(limit) s to enlarge "
-                        + "and was stopped. Try a smaller image or a faster model."
-                )
-            }
+            if timedOut { throw stopped((image.width, image.height)) }
             throw UpscaleStopped(reason: token.reason)
         } catch {
             throw ServiceError(error, upload: name)
@@ -225,8 +231,10 @@ final class UpscaleEngine: Sendable {
         let upscaled = clock.now
         let encoded: [UInt8]
         do {
-            encoded = try ImageCodec.encode(enlarged, as: work.format, settings: work.encoding)
+            encoded = try ImageCodec.encode(
+                enlarged, as: work.format, settings: work.encoding, cancellation: token.codecs)
         } catch {
+            if error.code == .cancelled { throw stopped((image.width, image.height)) }
             throw ServiceError(.internalError, "\(name): the result could not be encoded: \(error.message)")
         }
         if let path = work.outputPath {

@@ -91,4 +91,39 @@ import Testing
         }
         #expect(finished == 3)
     }
+
+    /// Every point where `upscale` asks `shouldCancel` (before each tile and between the whole-image steps) stops
+    /// the work when the answer is yes: for a luma model with chroma and alpha to enlarge, and for EDSR.
+    @Test(
+        .enabled(if: SharedData.isAvailable, "\(SharedData.missingMessage)"),
+        arguments: ["models/opencv/FSRCNN_x3.pb", "models/fixtures/edsr_tiny_x3.pb"])
+    func everyCancellationPointStopsTheUpscale(_ path: String) throws {
+        let model = try ModelLoader.load(path: SharedData.path(path))
+        let rgb = ImageLayoutTests.rgbImage(width: 24, height: 18, seed: 5)
+        let planes = (0..<3).map { ImageLayoutTests.channels(rgb, $0) }
+        var rgba: [UInt8] = []
+        for pixel in 0..<rgb.pixelCount { rgba += planes.map { UInt8($0[pixel]) } + [200] }
+        let input = PixelImage(width: 24, height: 18, layout: .rgba, uint8: rgba)
+        let upscaler = Upscaler(model: model, options: UpscaleOptions(tileSize: 12))
+        var asked = 0
+        _ = try upscaler.upscale(input, shouldCancel: {
+            asked += 1
+            return false
+        })
+        // Four tiles plus at least four whole-image steps.
+        #expect(asked >= 8, "\(asked)")
+        for stopAt in 1...asked {
+            var calls = 0
+            #expect("stop at question \(stopAt) of \(asked)") {
+                try upscaler.upscale(input, shouldCancel: {
+                    calls += 1
+                    return calls == stopAt
+                })
+            } throws: { error in
+                if case PipelineError.cancelled = error { return true }
+                return false
+            }
+            #expect(calls == stopAt, "the upscale went on after question \(stopAt)")
+        }
+    }
 }

@@ -42,7 +42,31 @@ typedef enum __attribute__((enum_extensibility(closed))) superres_status {
     SUPERRES_ENCODE_FAILED SUPERRES_SWIFT_NAME(encodeFailed) = 7,
     /// A caller mistake (buffer size, channel count, call order).
     SUPERRES_INVALID_ARGUMENT SUPERRES_SWIFT_NAME(invalidArgument) = 8,
+    /// Stopped through a `superres_cancel` (a request or its deadline).
+    SUPERRES_CANCELLED SUPERRES_SWIFT_NAME(cancelled) = 9,
 } superres_status;
+
+// MARK: Cancellation
+
+/// A request to stop a decode or encode, shared between threads: set by `superres_cancel_request`, or implied once
+/// the deadline of `superres_cancel_set_timeout` has passed. The codecs check it every few rows (libwebp's decoder
+/// between chunks of input, its encoder at each progress report; libdeflate only before it starts).
+typedef struct superres_cancel superres_cancel;
+
+/// A request not yet made, without deadline; NULL when out of memory.
+superres_cancel *superres_cancel_create(void);
+
+/// Frees `cancel`; no codec may be using it.
+void superres_cancel_destroy(superres_cancel *cancel);
+
+/// Asks every codec checking `cancel` to stop (thread-safe).
+void superres_cancel_request(superres_cancel *cancel);
+
+/// Makes `cancel` count as requested from `nanoseconds` after now on (CLOCK_MONOTONIC); 0 removes the deadline.
+void superres_cancel_set_timeout(superres_cancel *cancel, uint64_t nanoseconds);
+
+/// Whether a stop was requested or the deadline has passed; 0 for NULL.
+int superres_cancel_is_requested(const superres_cancel *cancel);
 
 /// Size and sample format of a decoded image: 1 to 4 interleaved channels of 8 or 16 bits.
 typedef struct superres_image_info {
@@ -77,8 +101,10 @@ superres_png_decoder *superres_png_decoder_create(const uint8_t *data, size_t si
 superres_status superres_png_decoder_read_header(superres_png_decoder *decoder, superres_image_info *info);
 
 /// Wraps png_read_image and png_read_end: decodes all pixels into `pixels`, which must hold exactly
-/// height × width × channels × bit_depth / 8 bytes.
-superres_status superres_png_decoder_read_pixels(superres_png_decoder *decoder, void *pixels, size_t pixels_size);
+/// height × width × channels × bit_depth / 8 bytes; stops with `SUPERRES_CANCELLED` when `cancel` (may be NULL) is
+/// requested, checked every 16 rows.
+superres_status superres_png_decoder_read_pixels(superres_png_decoder *decoder, void *pixels, size_t pixels_size,
+                                                 const superres_cancel *cancel);
 
 /// The message of the last failed call (empty if none).
 const char *superres_png_decoder_message(const superres_png_decoder *decoder);
@@ -121,7 +147,7 @@ superres_status superres_png_filter_rows(const void *pixels, uint32_t width, uin
 /// whole PNG (signature, IHDR, IDAT chunks of at most 1 MiB, IEND) to `output`.
 superres_status superres_png_write(const uint8_t *filtered, size_t filtered_size, uint32_t width, uint32_t height,
                                    int32_t channels, int32_t bit_depth, int32_t level, superres_buffer *output,
-                                   char *message, size_t message_size);
+                                   const superres_cancel *cancel, char *message, size_t message_size);
 
 // MARK: JPEG (libjpeg-turbo)
 
@@ -141,7 +167,7 @@ superres_status superres_jpeg_decoder_read_header(superres_jpeg_decoder *decoder
 /// hold exactly height × width × channels bytes. CMYK (Adobe inverted or plain) is converted to RGB.
 /// A premature end of data, which libjpeg only warns about, fails with `SUPERRES_TRUNCATED`.
 superres_status superres_jpeg_decoder_read_pixels(superres_jpeg_decoder *decoder, uint8_t *pixels,
-                                                  size_t pixels_size);
+                                                  size_t pixels_size, const superres_cancel *cancel);
 
 /// The message of the last failed call (empty if none).
 const char *superres_jpeg_decoder_message(const superres_jpeg_decoder *decoder);
@@ -153,8 +179,8 @@ void superres_jpeg_decoder_destroy(superres_jpeg_decoder *decoder);
 /// 1-100 with standard Huffman tables, appended to `output`. RGB keeps full-resolution chroma (4:4:4) when
 /// `full_chroma` is non-zero, else 4:2:0.
 superres_status superres_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int32_t channels,
-                                     int32_t quality, int32_t full_chroma, superres_buffer *output, char *message,
-                                     size_t message_size);
+                                     int32_t quality, int32_t full_chroma, superres_buffer *output,
+                                     const superres_cancel *cancel, char *message, size_t message_size);
 
 // MARK: WebP (libwebp)
 
@@ -162,16 +188,18 @@ superres_status superres_jpeg_encode(const uint8_t *pixels, uint32_t width, uint
 superres_status superres_webp_read_header(const uint8_t *data, size_t size, superres_image_info *info,
                                           char *message, size_t message_size);
 
-/// Wraps WebPDecode into caller memory: `channels` 3 (RGB) or 4 (RGBA); `pixels` holds width × height × channels.
+/// Decodes with libwebp's incremental decoder into caller memory, fed 256 KiB at a time so that `cancel` (may be NULL)
+/// is checked between chunks: `channels` 3 (RGB) or 4 (RGBA); `pixels` holds width × height × channels.
 superres_status superres_webp_decode(const uint8_t *data, size_t size, uint8_t *pixels, size_t pixels_size,
-                                     int32_t channels, char *message, size_t message_size);
+                                     int32_t channels, const superres_cancel *cancel, char *message,
+                                     size_t message_size);
 
 /// Wraps WebPEncode: 8-bit RGB (3 channels) or RGBA (4), lossy at `quality` 0-100 or lossless (exact: colours
 /// under transparent pixels are kept; `quality` is then effort), with libwebp's `method` 0-6 (speed against size)
 /// and its threading on, appended to `output`.
 superres_status superres_webp_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int32_t channels,
                                      float quality, int32_t lossless, int32_t method, superres_buffer *output,
-                                     char *message, size_t message_size);
+                                     const superres_cancel *cancel, char *message, size_t message_size);
 
 #ifdef __cplusplus
 }
