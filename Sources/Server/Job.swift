@@ -106,7 +106,9 @@ final class Job: Sendable {
             let (event, subscribers) = state.withLock { state -> (JobEvent, [AsyncStream<JobEvent>.Continuation]) in
                 state.record = record
                 state.sequence += 1
-                let event = JobEvent(name: event, record: record, sequence: state.sequence)
+                // A change that finishes the job is announced by its final event, whatever the caller named.
+                let name = record.state.isFinished ? JobEvent.name(finishing: record.state) : event
+                let event = JobEvent(name: name, record: record, sequence: state.sequence)
                 let subscribers = Array(state.subscribers.values)
                 if event.isFinal { state.subscribers = [:] }
                 return (event, subscribers)
@@ -121,6 +123,8 @@ final class Job: Sendable {
 
     /// Finishes the job in `state` (succeeded, failed or cancelled), writing the record first (blocking); nil when
     /// it had already finished. The input of a failed or cancelled job is deleted at once: nothing will read it again.
+    /// A job whose cancel was asked for while it ran (`DELETE` answered 202) ends cancelled even when its work
+    /// completed: the decision is taken under the job's lock, so it agrees with what `DELETE` saw.
     @discardableResult
     func finish(
         _ finalState: JobState,
@@ -134,9 +138,15 @@ final class Job: Sendable {
         let finished = update(
             event: JobEvent.name(finishing: finalState), persisting: true, onPersistError: onPersistError
         ) { record in
-            record.state = finalState
             record.finishedAt = now
             record.expiresAt = now.addingTimeInterval(ServerConfiguration.seconds(expiry))
+            if finalState == .succeeded && record.cancelRequested {
+                record.state = .cancelled
+                record.output = nil
+                record.error = ServiceError(.cancelled, "The job was cancelled.").problem
+                return
+            }
+            record.state = finalState
             record.output = output
             record.error = error
             if finalState == .succeeded {
@@ -145,11 +155,12 @@ final class Job: Sendable {
             }
         }
         if let finished {
-            if finalState == .succeeded {
+            if finished.state == .succeeded {
                 accountFiles(fileSize(finished.resultFileName))
             } else {
                 let size = fileSize(finished.inputFileName)
                 try? FileManager.default.removeItem(atPath: path(finished.inputFileName))
+                try? FileManager.default.removeItem(atPath: path(finished.resultFileName))
                 accountFiles(-size)
             }
         }

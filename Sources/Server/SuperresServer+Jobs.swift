@@ -226,9 +226,12 @@ extension SuperresServer {
             return Self.json(data: JobResource(job.record).json())
         case .running:
             job.token.cancel(.user)
-            let updated = job.update(event: "status") { $0.cancelRequested = true } ?? job.record
-            context.logger.info("job cancel requested", metadata: ["job.id": "\(job.id)"])
-            return Self.json(data: JobResource(updated).json(), status: .accepted)
+            // Nil when the job finished meanwhile: then it is deleted like any finished job.
+            if let updated = job.update(event: "status", { $0.cancelRequested = true }) {
+                context.logger.info("job cancel requested", metadata: ["job.id": "\(job.id)"])
+                return Self.json(data: JobResource(updated).json(), status: .accepted)
+            }
+            fallthrough
         case .succeeded, .failed, .cancelled:
             let store = store
             await io.run { store.delete(job) }

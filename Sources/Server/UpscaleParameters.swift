@@ -17,10 +17,11 @@ struct UpscaleParameters: Sendable, Equatable {
     /// How the result is encoded.
     var encoding: EncodeSettings { EncodeSettings(quality: quality, pngCompression: pngCompression) }
 
-    /// Reads and checks the parameters; unknown parameters are ignored.
+    /// Reads and checks the parameters; unknown parameters are ignored. An empty `model` means the default model;
+    /// the others have no empty value (`format=` is a 400, as the API document says).
     init(_ query: Parameters) throws(ServiceError) {
         if let model = query.get("model"), !model.isEmpty { self.model = model }
-        if let text = query.get("scale"), !text.isEmpty {
+        if let text = query.get("scale") {
             guard let scale = Int(text.hasPrefix("x") || text.hasPrefix("×") ? String(text.dropFirst()) : text),
                 (1...16).contains(scale)
             else {
@@ -28,19 +29,19 @@ struct UpscaleParameters: Sendable, Equatable {
             }
             self.scale = scale
         }
-        if let text = query.get("format"), !text.isEmpty {
+        if let text = query.get("format") {
             guard let format = ImageFormat(fileExtension: text) else {
                 throw ServiceError(.badRequest, "format=\(text) is not one of png, jpg or webp.")
             }
             self.format = format
         }
-        if let text = query.get("quality"), !text.isEmpty {
+        if let text = query.get("quality") {
             guard let quality = Int(text), (1...100).contains(quality) else {
                 throw ServiceError(.badRequest, "quality=\(text) is not a whole number from 1 to 100.")
             }
             self.quality = quality
         }
-        if let text = query.get("png_compression"), !text.isEmpty {
+        if let text = query.get("png_compression") {
             guard let level = Int(text), let compression = PNGCompression(level: level) else {
                 throw ServiceError(.badRequest, "png_compression=\(text) is not a whole number from 0 to 9.")
             }

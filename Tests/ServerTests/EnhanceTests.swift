@@ -174,6 +174,12 @@ struct EnhanceTests {
             expectProblem(try await client.post("/enhance?scale=three", .image(png)), .badRequest)
             expectProblem(try await client.post("/enhance?format=gif", .image(png)), .badRequest)
             expectProblem(try await client.post("/enhance?quality=0", .image(png)), .badRequest)
+            // Empty values are not the defaults: the document's enums and ranges have no empty member.
+            for empty in ["format=", "scale=", "quality=", "png_compression="] {
+                expectProblem(try await client.post("/enhance?\(empty)", .image(png)), .badRequest)
+            }
+            // An empty model means the default one.
+            #expect(try await client.post("/enhance?model=", .image(png)).status == .ok)
         }
     }
 

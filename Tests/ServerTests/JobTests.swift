@@ -163,6 +163,38 @@ struct JobTests {
         }
     }
 
+    /// A DELETE that found the job running (202) and the worker finishing its work race for the job's lock: the job
+    /// must end cancelled, without a result, whichever the worker's outcome.
+    @Test func aCancelAskedForWhileTheWorkCompletedEndsTheJobCancelled() async throws {
+        let directory = TestServer.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try JobStore(dataDirectory: directory, expiry: .seconds(3600))
+        let now = Date()
+        let record = JobRecord(
+            id: JobStore.makeID(), state: .running, progress: 0.5, tilesDone: 1, tilesTotal: 2, model: "FSRCNN_x3",
+            scale: 3, format: "png", quality: 95,
+            input: ImageSummary(format: "png", width: 16, height: 16, bytes: 100, filename: "a.png"), output: nil,
+            createdAt: now, startedAt: now, finishedAt: nil, expiresAt: now.addingTimeInterval(3600), error: nil,
+            cancelRequested: false)
+        let job = try store.create(record: record, input: try Fixtures.cropPNG(side: 16))
+        var events = job.events().makeAsyncIterator()
+        #expect(await events.next()?.name == "status")
+        #expect(job.update(event: "status", { $0.cancelRequested = true })?.cancelRequested == true)
+        #expect(await events.next()?.name == "status")
+        // The worker wrote its result, then records success.
+        try [1, 2, 3].write(to: job.path(record.resultFileName))
+        let output = ImageSummary(format: "png", width: 48, height: 48, bytes: 3, filename: nil)
+        let finished = try #require(job.finish(.succeeded, expiry: .seconds(60), output: output))
+        #expect(finished.state == .cancelled)
+        #expect(finished.output == nil)
+        #expect(finished.error?.type == ServiceError.Code.cancelled.type)
+        #expect(await events.next()?.name == "cancelled")
+        let folder = directory + "/jobs/\(record.id)"
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["job.json"])
+        // Once finished, a change (such as a later DELETE's cancel request) is refused: DELETE then deletes.
+        #expect(job.update(event: "status", { $0.cancelRequested = true }) == nil)
+    }
+
     @Test func cancellingAQueuedJobIsImmediate() async throws {
         let test = try await TestServer.make { $0.tileSize = 8 }
         defer { test.removeData() }
