@@ -1,8 +1,9 @@
 """The web page of `superres serve`, driven in real headless Chromium.
 
 Starts the real binary on a free loopback port, uploads butterfly.png (Set5) through the page, waits for the
-result, checks its pixel size, the before/after divider from the keyboard, zoom, the download, and a refused
-upload; saves screenshots. Run through scripts/browser-test.
+result, checks its pixel size, the before/after divider from the keyboard, zoom, the download, a refused
+upload, cancelling a running job, and the API-key form of a server with keys; saves screenshots. Run through
+scripts/browser-test.
 
 Environment: SUPERRES_BIN (the binary), SUPERRES_SHARED (the shared folder; default ../shared beside the
 checkout), BROWSER_SCREENSHOT (default .build/browser-test/screenshot.png).
@@ -51,8 +52,8 @@ def free_port():
         return probe.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server():
+def run_server(*extra):
+    """Starts `superres serve` on a free port with `extra` arguments; yields its URL, stops it with SIGTERM."""
     if not MODEL.exists() or not PHOTO.exists():
         pytest.fail(f"the shared folder is missing ({SHARED}): set SUPERRES_SHARED")
     binary = os.environ.get("SUPERRES_BIN") or str(ROOT / ".build/debug/superres")
@@ -61,7 +62,8 @@ def server():
     log = open(pathlib.Path(data) / "serve.log", "w+")
     process = subprocess.Popen(
         # Small tiles: many progress events, and a running job can be cancelled between them.
-        [binary, "serve", "--model", str(MODEL), "--port", str(port), "--data-dir", data + "/data", "--tile", "32"],
+        [binary, "serve", "--model", str(MODEL), "--port", str(port), "--data-dir", data + "/data", "--tile", "32",
+         *[argument.replace("{data}", data) for argument in extra]],
         stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.time() + 120
@@ -84,6 +86,25 @@ def server():
     log.close()
     shutil.rmtree(data, ignore_errors=True)
     assert status == 0, f"serve exited with {status} after SIGTERM:\n{output}"
+
+
+@pytest.fixture(scope="module")
+def server():
+    yield from run_server()
+
+
+API_KEY = "browser-test-key-0123456789abcdefGHIJ+/="
+
+
+@pytest.fixture(scope="module")
+def keyed_server():
+    keys = tempfile.NamedTemporaryFile("w", suffix=".keys", delete=False)
+    keys.write(f"# the browser test's key\ntester {API_KEY}\n")
+    keys.close()
+    try:
+        yield from run_server("--api-keys-file", keys.name)
+    finally:
+        os.unlink(keys.name)
 
 
 @pytest.fixture(scope="module")
@@ -222,3 +243,42 @@ def test_progress_and_cancel(server, browser, tmp_path):
 
 if __name__ == "__main__":
     raise SystemExit(pytest.main(["-q", __file__]))
+
+
+def test_api_key_form(keyed_server, browser):
+    """A server with --api-keys-file: the page asks for a key, refuses a wrong one, and with the right one works
+    end to end (the upload, the event stream and the result image all carry the key's cookie)."""
+    browser.set_window_size(1280, 1100)
+    browser.delete_all_cookies()
+    browser.get(keyed_server + "/")
+    form = wait(browser).until(ec.visibility_of_element_located((By.ID, "key-form")))
+    assert "needs an API key" in form.text, form.text
+    assert browser.find_elements(By.CSS_SELECTOR, "#model option") == []
+
+    key = browser.find_element(By.ID, "key")
+    key.send_keys("not-the-key-of-this-server-at-all")
+    browser.find_element(By.ID, "key-save").click()
+    wait(browser).until(lambda d: "did not accept" in d.find_element(By.ID, "key-hint").text)
+    assert "error" in browser.find_element(By.ID, "key-hint").get_attribute("class")
+
+    key.clear()
+    key.send_keys(API_KEY)
+    browser.find_element(By.ID, "key-save").click()
+    wait(browser).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#model option")) > 0)
+    assert not browser.find_element(By.ID, "key-form").is_displayed()
+    cookie = browser.get_cookie("superres_api_key")
+    assert cookie is not None and cookie.get("sameSite") == "Strict", cookie
+
+    browser.find_element(By.ID, "file").send_keys(str(PHOTO))
+    wait(browser).until(lambda d: "256×256" in d.find_element(By.ID, "chosen").text)
+    browser.find_element(By.ID, "start").click()
+    wait(browser, 180).until(ec.visibility_of_element_located((By.ID, "result")))
+    width, height = browser.execute_script(
+        "const img = document.getElementById('after'); return [img.naturalWidth, img.naturalHeight];")
+    assert (width, height) == (768, 768), (width, height)
+
+    # Without the cookie the API refuses again (the key is not kept anywhere else).
+    browser.delete_all_cookies()
+    browser.get(keyed_server + "/")
+    wait(browser).until(ec.visibility_of_element_located((By.ID, "key-form")))
+    browser.delete_all_cookies()
