@@ -210,7 +210,9 @@ struct AccessMiddleware: RouterMiddleware {
         }
         if keys != nil {
             guard let key else {
-                let presented = request.headers[.authorization] != nil || request.headers[.cookie] != nil
+                let presented =
+                    request.headers[.authorization] != nil
+                    || request.headers[values: .cookie].contains { $0.contains(APIKeys.cookieName + "=") }
                 throw ServiceError(
                     .unauthorized,
                     presented
