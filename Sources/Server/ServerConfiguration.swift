@@ -41,7 +41,7 @@ public struct ServerConfiguration: Sendable {
     /// The waiting every request is allowed before `minTransferRate` counts.
     public var transferGrace: Duration = .seconds(20)
     /// The most connections open at once; more are closed as they arrive (the file-descriptor limit must allow it).
-    public var maxConnections: Int = 4096
+    public var maxConnections: Int = 16384
     /// The most bytes the jobs' files (inputs, results, records) may take in the data folder; nil: no quota.
     public var maxDataBytes: Int?
     /// The API keys callers must present (`--api-keys-file`); nil: the API is open to whoever can reach it.

@@ -89,6 +89,17 @@ public final class SuperresServer: Sendable {
                 try ModelRegistry.loadFileOrCatalogueModel(specification, precision: precision)
             }
         try validate(configuration)
+        var configuration = configuration
+        let (connections, openFiles) = OpenFileLimit.fit(connections: configuration.maxConnections)
+        if connections < configuration.maxConnections {
+            logger.warning(
+                "the open-file limit holds fewer connections than --max-connections: raise `ulimit -Hn`",
+                metadata: [
+                    "max_connections": "\(configuration.maxConnections)", "open_file_limit": "\(openFiles)",
+                    "connections": "\(connections)",
+                ])
+            configuration.maxConnections = connections
+        }
         let workers = WorkerThreads(count: configuration.workers, name: "superres-inference")
         let io = WorkerThreads(count: 2, name: "superres-io")
         let specifications = configuration.models

@@ -84,7 +84,11 @@ struct ServeCommand: ParsableCommand {
             """)
     var minTransferRate: Int?
 
-    @Option(help: "Connections open at once; more are closed as they arrive (default 4096; env SUPERRES_MAX_CONNECTIONS).")
+    @Option(
+        help: """
+            Connections open at once; more are closed as they arrive (default 16384, lowered to what the open-file \
+            limit allows; env SUPERRES_MAX_CONNECTIONS).
+            """)
     var maxConnections: Int?
 
     @Option(
