@@ -15,7 +15,8 @@ public enum FuzzHarness: String, CaseIterable, Sendable {
     case jpeg
     /// WebP header probe and decode (libwebp through CImageShims).
     case webp
-    /// The EXIF orientation reader: the input as a whole JPEG, and as a bare TIFF structure.
+    /// The JPEG header readers of Imaging: EXIF orientation (the input as a JPEG and as a bare TIFF structure) and
+    /// the quantisation tables behind the quality estimate.
     case exif
     /// The protobuf reader and GraphDef parser, then the TensorFlow importer and model checks.
     case graphdef
@@ -56,6 +57,8 @@ public enum FuzzHarness: String, CaseIterable, Sendable {
             case .exif:
                 let fromJPEG = ExifOrientation(jpeg: bytes)
                 let fromTIFF = ExifOrientation(tiff: bytes)
+                let quality = JPEGQuality(jpeg: bytes)
+                if let quality, !(1...100).contains(quality.quality) { fatalError("quality \(quality.quality)") }
                 guard fromJPEG != nil || fromTIFF != nil else { return .refused("no orientation") }
             case .graphdef:
                 let def = try GraphDef(serializedBytes: bytes)

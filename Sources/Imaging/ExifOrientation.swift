@@ -27,33 +27,11 @@ package enum ExifOrientation: Int, Sendable, CaseIterable {
     /// The orientation in a JPEG's first APP1 "Exif" segment before the first scan; nil when there is none or it
     /// cannot be read.
     package init?(jpeg bytes: [UInt8]) {
-        guard bytes.count >= 4, bytes[0] == 0xFF, bytes[1] == 0xD8 else { return nil }
         let exifHeader: [UInt8] = [0x45, 0x78, 0x69, 0x66, 0, 0]  // "Exif\0\0"
-        var index = 2
-        while index < bytes.count, bytes[index] == 0xFF {
-            var markerIndex = index + 1
-            while markerIndex < bytes.count, bytes[markerIndex] == 0xFF { markerIndex += 1 }  // fill bytes
-            guard markerIndex < bytes.count else { return nil }
-            let marker = bytes[markerIndex]
-            // Start of scan or end of image: metadata segments come before.
-            if marker == 0xDA || marker == 0xD9 { return nil }
-            // Markers without a length: TEM and RST0...RST7.
-            if marker == 0x01 || (0xD0...0xD7).contains(marker) {
-                index = markerIndex + 1
-                continue
-            }
-            guard markerIndex + 2 < bytes.count else { return nil }
-            let length = Int(bytes[markerIndex + 1]) << 8 | Int(bytes[markerIndex + 2])
-            let end = markerIndex + 1 + length
-            guard length >= 2, end <= bytes.count else { return nil }
-            let payload = bytes[(markerIndex + 3)..<end]
-            if marker == 0xE1, payload.starts(with: exifHeader) {
-                self.init(tiff: Array(payload.dropFirst(exifHeader.count)))
-                return
-            }
-            index = end
-        }
-        return nil
+        guard let segment = JPEGSegments.headerSegments(bytes).first(where: {
+            $0.marker == 0xE1 && bytes[$0.payload].starts(with: exifHeader)
+        }) else { return nil }
+        self.init(tiff: Array(bytes[segment.payload].dropFirst(exifHeader.count)))
     }
 
     /// The orientation tag of IFD0 in a TIFF structure (as inside an EXIF segment), either byte order.

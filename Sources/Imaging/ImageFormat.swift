@@ -38,7 +38,7 @@ public enum ImageFormat: String, Sendable, CaseIterable {
     }
 
     /// The name used in messages: PNG, JPEG or WebP.
-    var displayName: String {
+    public var displayName: String {
         switch self {
         case .png: "PNG"
         case .jpeg: "JPEG"

@@ -228,4 +228,22 @@ struct UpscaleCommandTests {
         #expect(result.standardOutput.contains("scale:       ×4"))
         #expect(result.standardOutput.contains("Conv2D         24"))
     }
+
+    @Test(.enabled(if: SharedData.isAvailable, "\(SharedData.missingMessage)"))
+    func infoDescribesAnImageAndItsJPEGQuality() throws {
+        let folder = try CommandRunner.temporaryFolder("cli-info-image")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let image = try ImageFile.read(SharedData.path("datasets/Set5/bird.png"))
+        let jpeg = folder.appendingPathComponent("bird.jpg").path
+        try ImageFile.write(image, to: jpeg, quality: 40)
+        let result = try CommandRunner.run(["info", jpeg])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(result.standardOutput.contains("format:       JPEG"))
+        #expect(result.standardOutput.contains("size:         \(image.width)×\(image.height), RGB, 8-bit"))
+        #expect(result.standardOutput.contains("JPEG quality: 40 (libjpeg's tables at that quality)"))
+        let png = try CommandRunner.run(["info", SharedData.path("datasets/Set5/bird.png")])
+        #expect(png.status == 0)
+        #expect(png.standardOutput.contains("format:       PNG"))
+        #expect(!png.standardOutput.contains("JPEG quality"))
+    }
 }
