@@ -43,7 +43,7 @@ def rows_of(pixels, bytes_per_row):
     return [pixels[i:i + bytes_per_row] for i in range(0, len(pixels), bytes_per_row)]
 
 
-def adam7_rows(width, height, pixel_bytes, pixel):
+def adam7_rows(width, height, pixel):
     """The rows of every non-empty Adam7 pass of an image whose pixel (x, y) is `pixel(x, y)` (bytes)."""
     passes = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)]
     rows = []
@@ -77,7 +77,7 @@ def png_seeds():
     texts = chunk(b"tEXt", b"Comment\x00a seed") + chunk(b"zTXt", b"Note\x00\x00" + zlib.compress(b"x" * 200))
     texts += chunk(b"gAMA", struct.pack(">I", 45455)) + chunk(b"pHYs", struct.pack(">IIB", 2835, 2835, 1))
     save("png", "ancillary.png", png(w, h, 2, 8, rows_of(rgb, w * 3), extra=texts))
-    save("png", "interlaced.png", png(9, 9, 2, 8, adam7_rows(9, 9, 3, lambda x, y: bytes([x * 20, y * 20, 99])),
+    save("png", "interlaced.png", png(9, 9, 2, 8, adam7_rows(9, 9, lambda x, y: bytes([x * 20, y * 20, 99])),
                                       interlaced=True))
 
 
