@@ -261,7 +261,7 @@ extension ImageCodec {
 
 extension ImageCodec {
     /// 8-bit samples of `image`; 16-bit ones are rounded with (v × 255 + 32767) / 65535.
-    static func eightBitSamples(of image: PixelImage) -> [UInt8] {
+    package static func eightBitSamples(of image: PixelImage) -> [UInt8] {
         switch image.samples {
         case .uint8(let samples): samples
         case .uint16(let samples): samples.map { UInt8((UInt32($0) * 255 + 32767) / 65535) }

@@ -9,7 +9,7 @@ struct InfoCommand: ParsableCommand {
         commandName: "info",
         abstract: """
             Describe a model (family, scale, operations, parameters, cost per pixel) or an image file (format, \
-            size, layout, EXIF orientation, JPEG quality).
+            size, layout, noise level, EXIF orientation, JPEG quality).
             """)
 
     @Argument(help: "A model (a catalogue name or a model file), or an image file (PNG, JPEG or WebP).")
@@ -50,6 +50,9 @@ struct InfoCommand: ParsableCommand {
         print("image:        \(model) (\(bytes.count) bytes)")
         print("format:       \(header.format.displayName)")
         print("size:         \(image.width)×\(image.height), \(layouts[image.layout] ?? "?"), \(image.bitDepth)-bit")
+        if let sigma = NoiseLevel.estimate(Self.luma(of: image)) {
+            print("noise:        σ ≈ \(String(format: "%.1f", sigma)) grey levels (Liu, Tanaka & Okutomi 2013, on the luma)")
+        }
         guard header.format == .jpeg else { return true }
         if let orientation = ExifOrientation(jpeg: bytes), orientation != .up {
             print("orientation:  EXIF \(orientation.rawValue) (the size above is upright)")
@@ -64,5 +67,18 @@ struct InfoCommand: ParsableCommand {
             print("JPEG quality: unknown (no quantisation table before the first scan)")
         }
         return true
+    }
+
+    /// The luma (BT.601 weights, 0...255) of an 8- or 16-bit image.
+    static func luma(of image: PixelImage) -> FloatPlane {
+        let samples = ImageCodec.eightBitSamples(of: image)
+        let channels = image.layout.channelCount
+        let values = (0..<image.pixelCount).map { pixel -> Float in
+            let base = pixel * channels
+            guard channels >= 3 else { return Float(samples[base]) }
+            let red = 0.299 * Float(samples[base])
+            return red + 0.587 * Float(samples[base + 1]) + 0.114 * Float(samples[base + 2])
+        }
+        return FloatPlane(width: image.width, height: image.height, values: values)
     }
 }
