@@ -69,16 +69,14 @@ struct InfoCommand: ParsableCommand {
         return true
     }
 
-    /// The luma (BT.601 weights, 0...255) of an 8- or 16-bit image.
+    /// The luma (BT.601 weights, 0...255) of an 8- or 16-bit image: OpenCV's `RGB2GRAY` on its 8-bit samples.
     static func luma(of image: PixelImage) -> FloatPlane {
-        let samples = ImageCodec.eightBitSamples(of: image)
+        let samples = ImageCodec.eightBitSamples(of: image).map(Float.init)
         let channels = image.layout.channelCount
-        let values = (0..<image.pixelCount).map { pixel -> Float in
-            let base = pixel * channels
-            guard channels >= 3 else { return Float(samples[base]) }
-            let red = 0.299 * Float(samples[base])
-            return red + 0.587 * Float(samples[base + 1]) + 0.114 * Float(samples[base + 2])
-        }
+        let values =
+            image.layout.isGrey
+            ? stride(from: 0, to: samples.count, by: channels).map { samples[$0] }
+            : ColourConversion.rgbToGrey(samples, channelCount: channels)
         return FloatPlane(width: image.width, height: image.height, values: values)
     }
 }

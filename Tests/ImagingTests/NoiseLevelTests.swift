@@ -50,13 +50,11 @@ import Testing
         #expect(chosen.count >= 15)
         let lumas = try chosen.map { name -> FloatPlane in
             let image = try ImageFile.read((folder as NSString).appendingPathComponent(name))
-            let samples = ImageCodec.eightBitSamples(of: image)
-            let channels = image.layout.channelCount
-            let values = (0..<image.pixelCount).map { pixel -> Float in
-                let base = pixel * channels
-                if channels < 3 { return Float(samples[base]) }
-                return 0.299 * Float(samples[base]) + 0.587 * Float(samples[base + 1]) + 0.114 * Float(samples[base + 2])
-            }
+            let samples = ImageCodec.eightBitSamples(of: image).map(Float.init)
+            let values =
+                image.layout.isGrey
+                ? stride(from: 0, to: samples.count, by: image.layout.channelCount).map { samples[$0] }
+                : ColourConversion.rgbToGrey(samples, channelCount: image.layout.channelCount)
             return FloatPlane(width: image.width, height: image.height, values: values)
         }
         for sigma in [2.0, 5.0, 10.0, 20.0] {
