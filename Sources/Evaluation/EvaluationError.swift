@@ -10,6 +10,8 @@ public struct EvaluationError: Error, CustomStringConvertible, Sendable {
         case scaleMismatch
         /// A model failed on an image.
         case modelFailed
+        /// A `--degrade` specification that cannot be read.
+        case unsupportedDegradation
         /// A report, chart or image could not be written.
         case writeFailed
     }

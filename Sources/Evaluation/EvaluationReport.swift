@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 
 /// One image's scores under one method.
 public struct ImageResult: Codable, Sendable, Equatable {
@@ -15,6 +16,10 @@ public struct ImageResult: Codable, Sendable, Equatable {
     /// Size of the output (the cropped HR image).
     public var width: Int
     public var height: Int
+    /// The degradation estimated from the LR input (the same for every method of an image).
+    public var estimate: DegradationEstimate?
+    /// The model (and noise level) a per-image method such as `auto` chose; nil for fixed models.
+    public var choice: String?
 
     public init(
         image: String,
@@ -23,7 +28,9 @@ public struct ImageResult: Codable, Sendable, Equatable {
         seconds: Double,
         cpuSeconds: Double,
         width: Int,
-        height: Int
+        height: Int,
+        estimate: DegradationEstimate? = nil,
+        choice: String? = nil
     ) {
         self.image = image
         self.psnr = psnr
@@ -32,6 +39,8 @@ public struct ImageResult: Codable, Sendable, Equatable {
         self.cpuSeconds = cpuSeconds
         self.width = width
         self.height = height
+        self.estimate = estimate
+        self.choice = choice
     }
 }
 
@@ -42,6 +51,8 @@ public struct ResultRow: Codable, Sendable, Equatable {
     /// "bicubic", or the model's name.
     public var model: String
     public var scale: Int
+    /// The LR degradation (`jpeg:40`, `noise:5+jpeg:95`); nil for the standard clean LR.
+    public var degradation: String?
     /// Mean PSNR over the images, dB.
     public var psnr: Double
     /// Mean SSIM over the images.

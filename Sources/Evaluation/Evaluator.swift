@@ -9,24 +9,25 @@ import Glibc
 import Darwin
 #endif
 
-/// One way of enlarging the LR image: the bicubic baseline or a model.
+/// One way of enlarging the LR image: the bicubic baseline, a model, or a planner that chooses per image (`auto`).
 public struct EvaluationMethod: Sendable {
     /// "bicubic", or the model's name.
     public let name: String
-    /// The model's upscaler; nil for the bicubic baseline.
-    public let upscaler: Upscaler?
+    /// Chooses the model for each image; nil for the bicubic baseline.
+    public let planner: UpscalePlanner?
 
     /// MATLAB `imresize` bicubic, rounded to `uint8`: the baseline of every table.
-    public static let bicubic = EvaluationMethod(name: "bicubic", upscaler: nil)
+    public static let bicubic = EvaluationMethod(name: "bicubic", planner: nil)
 
     /// A model, run through the same `Upscaler` as `superres upscale`.
     public init(name: String, upscaler: Upscaler) {
-        self.init(name: name, upscaler: Optional(upscaler))
+        self.init(name: name, planner: UpscalePlanner(fixed: upscaler, name: name))
     }
 
-    private init(name: String, upscaler: Upscaler?) {
+    /// A per-image choice of model (`auto`, or SRMD with `--noise auto`), as `superres upscale` makes it.
+    public init(name: String, planner: UpscalePlanner?) {
         self.name = name
-        self.upscaler = upscaler
+        self.planner = planner
     }
 
     /// A display name for a model file: its name without folder and extension ("FSRCNN_x3").
@@ -41,8 +42,10 @@ public struct EvaluatedImage: Sendable {
     public var name: String
     /// The HR image cropped to a multiple of the scale.
     public var hr: PixelImage
-    /// The LR input.
+    /// The LR input (degraded, when the evaluator degrades).
     public var lr: PixelImage
+    /// The degradation estimated from the LR input and its file (the JPEG's tables).
+    public var estimate: DegradationEstimate
     /// Each method's output, in the evaluator's order (bicubic first).
     public var outputs: [(method: String, image: PixelImage)]
     /// Each method's scores, in the same order.
@@ -59,6 +62,8 @@ public struct EvaluatedImage: Sendable {
 public struct Evaluator: Sendable {
     public let scale: Int
     public let kernel: LowResolutionKernel
+    /// What happens to each LR input after the downscale (none by default: the standard protocol).
+    public let degradation: LowResolutionDegradation
     /// Bicubic first, then the models in the order given.
     public let methods: [EvaluationMethod]
 
@@ -66,18 +71,19 @@ public struct Evaluator: Sendable {
     public init(
         scale: Int,
         models: [EvaluationMethod] = [],
-        kernel: LowResolutionKernel = .matlab
+        kernel: LowResolutionKernel = .matlab,
+        degradation: LowResolutionDegradation = .none
     ) throws(EvaluationError) {
         precondition(scale >= 1, "scale \(scale) is not positive")
         var names = Set(["bicubic"])
         var methods = [EvaluationMethod.bicubic]
         for model in models {
-            guard let upscaler = model.upscaler else { continue }
-            let modelScale = upscaler.model.scale
+            guard let planner = model.planner else { continue }
+            let modelScale = planner.scale
             guard modelScale == scale else {
                 throw EvaluationError(
                     .scaleMismatch,
-                    source: upscaler.model.source,
+                    source: model.name,
                     message: "this is a ×\(modelScale) model; the evaluation is at ×\(scale) (--scale \(scale))"
                 )
             }
@@ -89,10 +95,11 @@ public struct Evaluator: Sendable {
                 suffix += 1
             }
             names.insert(name)
-            methods.append(EvaluationMethod(name: name, upscaler: upscaler))
+            methods.append(EvaluationMethod(name: name, planner: planner))
         }
         self.scale = scale
         self.kernel = kernel
+        self.degradation = degradation
         self.methods = methods
     }
 
@@ -129,7 +136,8 @@ public struct Evaluator: Sendable {
         inspect: (EvaluatedImage) throws(EvaluationError) -> Void = { _ in }
     ) throws(EvaluationError) -> [ResultRow] {
         let files = try Self.imageFiles(in: folder)
-        let dataset = URL(fileURLWithPath: folder).standardizedFileURL.lastPathComponent
+        let folderName = URL(fileURLWithPath: folder).standardizedFileURL.lastPathComponent
+        let dataset = degradation.steps.isEmpty ? folderName : "\(folderName) \(degradation)"
         warmUp()
         var perMethod = [[ImageResult]](repeating: [], count: methods.count)
         for (index, file) in files.enumerated() {
@@ -146,7 +154,9 @@ public struct Evaluator: Sendable {
             try inspect(evaluated)
         }
         return zip(methods, perMethod).map { method, images in
-            ResultRow(dataset: dataset, model: method.name, scale: scale, images: images)
+            var row = ResultRow(dataset: dataset, model: method.name, scale: scale, images: images)
+            row.degradation = degradation.steps.isEmpty ? nil : degradation.description
+            return row
         }
     }
 
@@ -158,15 +168,21 @@ public struct Evaluator: Sendable {
     ) throws(EvaluationError) -> EvaluatedImage {
         let source = source ?? name
         let hr = try Degradation.cropToMultiple(Degradation.prepared(image, source: source), of: scale, source: source)
-        let lr = Degradation.downscale(hr, scale: scale, kernel: kernel)
+        let clean = Degradation.downscale(hr, scale: scale, kernel: kernel)
+        let (lr, encoded) = try degradation.apply(to: clean, seed: name)
+        let estimate = DegradationEstimate.analyse(lr, encoded: encoded)
         let hrLuma = LumaPlane(matlabLumaOf: hr)
         var outputs: [(method: String, image: PixelImage)] = []
         var results: [ImageResult] = []
         for method in methods {
+            var choice: String?
             let (output, wall, cpu) = try Self.timed { () throws(EvaluationError) -> PixelImage in
-                guard let upscaler = method.upscaler else { return Degradation.bicubicUpscale(lr, scale: scale) }
+                guard let planner = method.planner else { return Degradation.bicubicUpscale(lr, scale: scale) }
+                // The choice is timed with the model: `auto` pays for its estimate as `upscale` does.
+                let plan = planner.plan(for: lr, encoded: encoded)
+                if plan.choice != nil { choice = plan.choiceSummary }
                 do {
-                    return try upscaler.upscale(lr)
+                    return try plan.upscaler.upscale(lr)
                 } catch {
                     throw EvaluationError(
                         .modelFailed,
@@ -186,12 +202,14 @@ public struct Evaluator: Sendable {
                     seconds: wall,
                     cpuSeconds: cpu,
                     width: hr.width,
-                    height: hr.height
+                    height: hr.height,
+                    estimate: estimate,
+                    choice: choice
                 )
             )
             outputs.append((method.name, output))
         }
-        return EvaluatedImage(name: name, hr: hr, lr: lr, outputs: outputs, results: results)
+        return EvaluatedImage(name: name, hr: hr, lr: lr, estimate: estimate, outputs: outputs, results: results)
     }
 
     /// Runs each model once on a small image so that one-time set-up (threads, buffers) is not timed.
@@ -199,7 +217,7 @@ public struct Evaluator: Sendable {
         let side = 24
         let pixels = (0..<(side * side * 3)).map { UInt8(truncatingIfNeeded: $0 &* 37) }
         let image = PixelImage(width: side, height: side, layout: .rgb, uint8: pixels)
-        for method in methods { _ = try? method.upscaler?.upscale(image) }
+        for method in methods { _ = try? method.planner?.plan(for: image, encoded: nil).upscaler.upscale(image) }
     }
 
     /// `body`'s result with the wall-clock and process CPU seconds it took.

@@ -76,8 +76,8 @@ public enum ImageFile {
 // MARK: - POSIX helpers
 
 extension ImageFile {
-    /// The whole contents of the regular file at `path`.
-    static func readBytes(_ path: String) throws(ImagingError) -> [UInt8] {
+    /// The whole contents of the regular file at `path` (a typed error when it cannot be opened or read).
+    public static func readBytes(_ path: String) throws(ImagingError) -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw ImagingError(.unreadable, source: path, message: "cannot open the file: \(lastError())")

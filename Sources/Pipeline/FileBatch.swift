@@ -35,14 +35,15 @@ public struct StageTimes: Sendable, Equatable {
     public init() {}
 }
 
-/// Enlarges a list of files with one `Upscaler`, decode, network and encode overlapped.
+/// Enlarges a list of files with the network an `UpscalePlanner` chooses for each, decode, network and encode
+/// overlapped.
 ///
 /// At most one image is in each stage at a time (plus one finished image waiting for the next stage), so memory is
 /// bounded by a few images whatever the number of files. Results are reported in the order of the jobs, on the
 /// encoding thread; a failed job does not stop the others.
 public struct FileBatch: Sendable {
-    /// The model and options every file goes through.
-    public let upscaler: Upscaler
+    /// Chooses the model and options each file goes through.
+    public let planner: UpscalePlanner
     /// Limits applied to each input's header before decoding.
     public let limits: DecodeLimits
     /// How the outputs are encoded.
@@ -52,34 +53,42 @@ public struct FileBatch: Sendable {
 
     /// A batch runner.
     public init(
-        upscaler: Upscaler, limits: DecodeLimits, encoding: EncodeSettings, outputLimits: OutputLimits = OutputLimits()
+        planner: UpscalePlanner, limits: DecodeLimits, encoding: EncodeSettings,
+        outputLimits: OutputLimits = OutputLimits()
     ) {
-        self.upscaler = upscaler
+        self.planner = planner
         self.limits = limits
         self.encoding = encoding
         self.outputLimits = outputLimits
     }
 
-    /// Runs every job. `onStart(index)` and `onProgress(index, done, total)` are called on the calling thread (which
-    /// runs the network); `onFinish(index, result)` on the encoding thread, in job order, with the error of a failed
-    /// job. Returns when every job is finished, with the busy time of each stage.
+    /// Runs every job. `onStart(index, plan)` (the plan nil when the file could not be read) and
+    /// `onProgress(index, done, total)` are called on the calling thread (which runs the network);
+    /// `onFinish(index, result)` on the encoding thread, in job order, with the error of a failed job. Returns when
+    /// every job is finished, with the busy time of each stage.
     public func run(
         _ jobs: [FileJob],
-        onStart: (Int) -> Void = { _ in },
+        onStart: (Int, UpscalePlan?) -> Void = { _, _ in },
         onProgress: (Int, Int, Int) -> Void = { _, _, _ in },
         onFinish: @escaping @Sendable (Int, Result<Void, any Error>) -> Void = { _, _ in }
     ) -> StageTimes {
-        let decoded = Handoff<Result<PixelImage, any Error>>()
+        let decoded = Handoff<Result<(image: PixelImage, plan: UpscalePlan), any Error>>()
         let enlarged = Handoff<Result<PixelImage, any Error>>()
         let decodeTime = BusyTime()
         let encodeTime = BusyTime()
         let limits = limits
         let encoding = encoding
+        let planner = planner
 
         let decoder = Thread {
             for job in jobs {
                 let start = ContinuousClock.now
-                let result = Result<PixelImage, any Error> { try ImageFile.read(job.input, limits: limits) }
+                // The degradation estimate (for automatic choices) is made here too, off the network's threads.
+                let result = Result<(image: PixelImage, plan: UpscalePlan), any Error> {
+                    let bytes = try ImageFile.readBytes(job.input)
+                    let image = try ImageCodec.decode(bytes, source: job.input, limits: limits)
+                    return (image, planner.plan(for: image, encoded: bytes))
+                }
                 decodeTime.add(start.duration(to: .now).seconds)
                 guard decoded.put(result) else { return }
             }
@@ -110,15 +119,16 @@ public struct FileBatch: Sendable {
         var times = StageTimes()
         for index in jobs.indices {
             guard let input = decoded.take() else { break }
-            onStart(index)
+            onStart(index, try? input.get().plan)
             let start = ContinuousClock.now
             let job = jobs[index]
-            let result = input.flatMap { image in
+            let result = input.flatMap { decoded in
                 Result<PixelImage, any Error> {
+                    let image = decoded.image
                     try outputLimits.check(
-                        width: image.width, height: image.height, scale: upscaler.model.scale, format: job.format,
+                        width: image.width, height: image.height, scale: planner.scale, format: job.format,
                         source: job.input)
-                    return try upscaler.upscale(image, progress: { onProgress(index, $0, $1) })
+                    return try decoded.plan.upscaler.upscale(image, progress: { onProgress(index, $0, $1) })
                 }
             }
             times.upscale += start.duration(to: .now).seconds

@@ -13,6 +13,10 @@ extension Upscaler {
     /// The default noise level of srmd-ncnn-vulkan's `-n` (SRMD models; SRMD-NF has none).
     public static let srmdDefaultNoiseLevel = 3
 
+    /// The noise levels SRMD takes: the range it was trained on (Zhang, Zuo & Zhang, CVPR 2018: σ ∈ [0, 75]).
+    /// srmd-ncnn-vulkan's `-n` stops at 10, but JPEG artefacts need more (issue #19 measured 10–15 at quality 40–70).
+    public static let srmdNoiseLevels = 0...75
+
     /// The PCA projection of the bicubic degradation kernel that SRMD was trained with for clean bicubic inputs,
     /// as srmd_preproc.comp hard-codes it (`degradation_vector`).
     public static let srmdDegradation: [Float] = [
@@ -26,11 +30,11 @@ extension Upscaler {
         let takesNoise = model.inputChannels == 3 + Self.srmdDegradation.count + 1
         if takesNoise {
             let level = options.noiseLevel ?? Self.srmdDefaultNoiseLevel
-            guard (0...10).contains(level) else {
+            guard Self.srmdNoiseLevels.contains(level) else {
                 throw .unsupportedImage(
                     level == -1
                         ? "noise level -1 means no denoising: that is the SRMD-NF model (srmdnf-x\(model.scale)), not SRMD"
-                        : "SRMD noise levels are 0...10, not \(level)"
+                        : "SRMD noise levels are 0...75, not \(level)"
                 )
             }
             return level

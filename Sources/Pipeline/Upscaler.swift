@@ -16,7 +16,7 @@ public struct UpscaleOptions: Sendable {
     /// Tile core size in input pixels; nil picks one from the model's size, 0 runs the whole image at once.
     public var tileSize: Int?
     public var chroma: ChromaInterpolation
-    /// SRMD's noise level, 0...10 as srmd-ncnn-vulkan's `-n` (nil: its default, 3); -1 (no denoising) is the
+    /// SRMD's noise level, 0...75 (srmd-ncnn-vulkan's `-n` and beyond; nil: its default, 3); -1 (no denoising) is the
     /// SRMD-NF model, which takes none. Other families take none.
     public var noiseLevel: Int?
 

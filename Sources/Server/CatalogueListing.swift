@@ -22,7 +22,7 @@ struct CatalogueListing: Encodable, Sendable {
                 scale: entry.scale,
                 summary: entry.summary,
                 installed: ModelStore.state(of: entry, in: directory) == .installed,
-                loaded: models.models.contains { $0.path == path || $0.name == entry.name }
+                loaded: models.models.contains { $0.paths.contains(path) || $0.name == entry.name }
             )
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Pipeline
 
 /// Where a job is in its life.
 public enum JobState: String, Codable, Sendable, CaseIterable {
@@ -57,6 +58,12 @@ public struct JobRecord: Codable, Sendable, Equatable {
     public var cancelRequested: Bool
     /// The name of the API key that submitted the job (nil on a server without keys); only that key may see it.
     public var owner: String?
+    /// What the input was estimated to have gone through (JPEG quality, blockiness, noise σ), once the job runs.
+    public var degradation: DegradationEstimate?
+    /// The network chosen for the input, once the job runs: "srmd-x3, noise level 15", "srmdnf-x3 (clean)".
+    public var choice: String?
+    /// The estimate and the choice in one line for people: "JPEG quality 40, noise σ ≈ 0.1 → srmd-x3, noise level 15".
+    public var choiceSummary: String?
 
     /// The input file's name inside the job's folder.
     var inputFileName: String { "input.\(Self.fileExtension(input.format))" }

@@ -12,11 +12,31 @@ public struct LoadedModel: Sendable {
     public let path: String
     /// The loaded network.
     public let model: SuperResolutionModel
-    /// The upscaler running it (default options: the same pixels as `superres upscale`).
+    /// The upscaler running it (default options: the same pixels as `superres upscale`); for `auto`, the clean one.
     public let upscaler: Upscaler
+    /// Chooses the network per upload: `auto` between the clean model and SRMD, SRMD's noise level, or fixed.
+    public let planner: UpscalePlanner
+    /// Every file behind the name (two for `auto`).
+    public let paths: [String]
 
-    /// The network family.
-    public var family: ModelFamily { model.family }
+    /// A loaded model; `planner` nil means `UpscalePlanner.forModel(upscaler)` (SRMD follows each input's noise).
+    public init(
+        name: String, path: String, model: SuperResolutionModel, upscaler: Upscaler, planner: UpscalePlanner? = nil,
+        paths: [String]? = nil
+    ) {
+        self.name = name
+        self.path = path
+        self.model = model
+        self.upscaler = upscaler
+        self.planner = planner ?? UpscalePlanner.forModel(upscaler, name: name)
+        self.paths = paths ?? [path]
+    }
+
+    /// The network family; "auto" for the automatic choice.
+    public var familyName: String {
+        if case .auto = planner.mode { return "auto" }
+        return model.family.rawValue
+    }
     /// Output size ÷ input size.
     public var scale: Int { model.scale }
 }
@@ -49,27 +69,76 @@ public struct ModelRegistry: Sendable {
         }
         var loaded: [LoadedModel] = []
         var names: Set<String> = []
-        for specification in specifications {
-            let found: (model: SuperResolutionModel, path: String, name: String)
+        func find(_ specification: String) throws(ServerStartupError) -> (
+            model: SuperResolutionModel, path: String, name: String
+        ) {
             do {
-                found = try loader(specification)
+                return try loader(specification)
             } catch let error as ModelError {
                 throw ServerStartupError("model \(error)")
             } catch {
                 throw ServerStartupError("model \(specification): \(error)")
             }
-            let upscaler = Upscaler(model: found.model, options: options)
-            try check(upscaler, path: found.path)
-            var name = found.name
+        }
+        func uniqueName(_ wanted: String) -> String {
+            var name = wanted
             var suffix = 2
             while names.contains(name) {
-                name = "\(found.name)-\(suffix)"
+                name = "\(wanted)-\(suffix)"
                 suffix += 1
             }
             names.insert(name)
+            return name
+        }
+        for specification in specifications {
+            if let scale = autoScale(specification) {
+                loaded.append(try loadAuto(scale: scale, options: options, name: uniqueName(specification), find: find))
+                continue
+            }
+            let found = try find(specification)
+            let upscaler = Upscaler(model: found.model, options: options)
+            try check(upscaler, path: found.path)
+            let name = uniqueName(found.name)
             loaded.append(LoadedModel(name: name, path: found.path, model: found.model, upscaler: upscaler))
         }
         return ModelRegistry(models: loaded)
+    }
+
+    /// The scale of `auto` (×3) or `auto-x2`/`auto-x3`/`auto-x4`; nil for any other name (or an existing file).
+    public static func autoScale(_ specification: String) -> Int? {
+        if FileManager.default.fileExists(atPath: specification) { return nil }
+        if specification == "auto" { return 3 }
+        guard specification.hasPrefix("auto-x") else { return nil }
+        return Int(specification.dropFirst("auto-x".count))
+    }
+
+    /// `auto` at `scale`: the clean model and SRMD of that scale, both checked.
+    static func loadAuto(
+        scale: Int,
+        options: UpscaleOptions,
+        name: String,
+        find: (String) throws(ServerStartupError) -> (model: SuperResolutionModel, path: String, name: String)
+    ) throws(ServerStartupError) -> LoadedModel {
+        guard UpscalePlanner.autoScales.contains(scale) else {
+            throw ServerStartupError("model \(name): auto works at ×2, ×3 and ×4 (SRMD's scales), not ×\(scale)")
+        }
+        let clean = try find(UpscalePlanner.cleanModelName(scale: scale))
+        let denoiser = try find(UpscalePlanner.denoiserName(scale: scale))
+        let cleanUpscaler = Upscaler(model: clean.model, options: options)
+        let denoiserUpscaler = Upscaler(model: denoiser.model, options: options)
+        try check(cleanUpscaler, path: clean.path)
+        try check(denoiserUpscaler.withNoiseLevel(Upscaler.srmdDefaultNoiseLevel), path: denoiser.path)
+        guard clean.model.scale == scale, denoiser.model.scale == scale, denoiserUpscaler.takesNoiseLevel else {
+            throw ServerStartupError(
+                "model \(name): \(clean.path) and \(denoiser.path) must be the ×\(scale) clean model and SRMD")
+        }
+        let planner = UpscalePlanner(
+            .auto(
+                clean: NamedUpscaler(name: clean.name, upscaler: cleanUpscaler),
+                denoiser: NamedUpscaler(name: denoiser.name, upscaler: denoiserUpscaler)))
+        return LoadedModel(
+            name: name, path: clean.path, model: clean.model, upscaler: cleanUpscaler, planner: planner,
+            paths: [clean.path, denoiser.path])
     }
 
     /// A file is loaded as it is and named after itself (`FSRCNN_x3`); anything else is taken as a catalogue name

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Imaging
+import Pipeline
 
 extension SuperresServer {
     /// `POST /enhance`: the Flask service's API. Multipart field `image` in, the enlarged image out (PNG unless
@@ -60,9 +61,22 @@ extension SuperresServer {
                 .cacheControl: "no-store",
                 .init("Server-Timing")!: outcome.serverTiming,
                 .init("X-Superres-Model")!: model.name,
+                .init("X-Superres-Choice")!: outcome.plan.map(Self.choiceHeader) ?? model.name,
             ],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: outcome.encoded ?? []))
         )
+    }
+
+    /// The network an upload got, in ASCII for a header: `srmd-x3; noise=15; jpeg-quality=40; sigma=0.1`.
+    static func choiceHeader(_ plan: UpscalePlan) -> String {
+        var parts = [plan.modelName]
+        if let level = plan.upscaler.options.noiseLevel { parts.append("noise=\(level)") }
+        if let estimate = plan.estimate {
+            if let quality = estimate.jpegQuality { parts.append("jpeg-quality=\(quality)") }
+            if let blockiness = estimate.blockiness { parts.append("blockiness=\(String(format: "%.2f", blockiness))") }
+            if let sigma = estimate.noiseSigma { parts.append("sigma=\(String(format: "%.1f", sigma))") }
+        }
+        return parts.joined(separator: "; ")
     }
 
     /// What `POST /enhance` and `POST /api/v1/jobs` both do first: read the query, pick the model, refuse during

@@ -125,6 +125,13 @@ extension SuperresServer {
                     record.startedAt = Date()
                 }
             },
+            onPlan: { plan in
+                job.update(event: "status") { record in
+                    record.degradation = plan.estimate
+                    record.choice = plan.choiceSummary
+                    record.choiceSummary = plan.summary
+                }
+            },
             onProgress: { done, total in
                 job.update(event: "progress") { record in
                     record.tilesDone = done

@@ -134,7 +134,7 @@ extension SuperresServer {
         let entries = models.models.enumerated().map { index, model in
             Entry(
                 name: model.name,
-                family: model.family.rawValue,
+                family: model.familyName,
                 scale: model.scale,
                 isDefault: index == 0,
                 file: (model.path as NSString).lastPathComponent,

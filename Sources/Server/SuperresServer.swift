@@ -118,7 +118,7 @@ public final class SuperresServer: Sendable {
             logger.info(
                 "model loaded and checked",
                 metadata: [
-                    "model": "\(model.name)", "family": "\(model.family.rawValue)", "scale": "\(model.scale)",
+                    "model": "\(model.name)", "family": "\(model.familyName)", "scale": "\(model.scale)",
                     "path": "\(model.path)", "precision": "\(precision.rawValue)",
                 ]
             )

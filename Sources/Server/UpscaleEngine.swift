@@ -43,6 +43,8 @@ struct UpscaleOutcome: Sendable {
     var upscaleSeconds: Double = 0
     /// Seconds encoding (and storing) the result.
     var encodeSeconds: Double = 0
+    /// The network chosen for the input and why.
+    var plan: UpscalePlan?
 
     /// The `Server-Timing` header's value: queue, decode, upscale and encode in milliseconds.
     var serverTiming: String {
@@ -106,6 +108,7 @@ final class UpscaleEngine: Sendable {
         _ work: UpscaleWork,
         token: CancelToken,
         onStart: @escaping @Sendable () -> Void = {},
+        onPlan: @escaping @Sendable (UpscalePlan) -> Void = { _ in },
         onProgress: @escaping @Sendable (Int, Int) -> Void = { _, _ in },
         onFinish: @escaping @Sendable (Result<UpscaleOutcome, any Error>) -> Void = { _ in }
     ) async throws -> UpscaleOutcome {
@@ -126,6 +129,7 @@ final class UpscaleEngine: Sendable {
                     maxPixels: maxPixels,
                     timeout: timeout,
                     onStart: onStart,
+                    onPlan: onPlan,
                     onProgress: progress
                 )
                 outcome.queueSeconds = queueSeconds
@@ -168,6 +172,7 @@ final class UpscaleEngine: Sendable {
         maxPixels: Int,
         timeout: Duration,
         onStart: () -> Void,
+        onPlan: (UpscalePlan) -> Void,
         onProgress: (Int, Int) -> Void
     ) throws -> UpscaleOutcome {
         if token.isCancelled { throw UpscaleStopped(reason: token.reason) }
@@ -207,10 +212,13 @@ final class UpscaleEngine: Sendable {
             throw ServiceError(error, upload: name)
         }
         let decoded = clock.now
+        // The network for this picture (`auto` looks at its JPEG tables, blockiness and noise first).
+        let plan = work.model.planner.plan(for: image, encoded: bytes)
+        onPlan(plan)
         var timedOut = false
         let enlarged: PixelImage
         do {
-            enlarged = try work.model.upscaler.upscale(
+            enlarged = try plan.upscaler.upscale(
                 image,
                 progress: onProgress,
                 shouldCancel: {
@@ -255,7 +263,8 @@ final class UpscaleEngine: Sendable {
             processingSeconds: ServerConfiguration.seconds(elapsed),
             decodeSeconds: ServerConfiguration.seconds(start.duration(to: decoded)),
             upscaleSeconds: ServerConfiguration.seconds(decoded.duration(to: upscaled)),
-            encodeSeconds: ServerConfiguration.seconds(upscaled.duration(to: clock.now))
+            encodeSeconds: ServerConfiguration.seconds(upscaled.duration(to: clock.now)),
+            plan: plan
         )
     }
 }

@@ -28,9 +28,31 @@ struct EvalCommand: ParsableCommand {
 
     @Option(
         name: .customLong("model"),
-        help: "Model name or file (.pb); repeat for several. Bicubic is always included."
+        help: """
+            Model name or file (.pb, .param), or auto (auto-x2/x3/x4: the per-image choice of `superres upscale`); \
+            repeat for several. Bicubic is always included.
+            """
     )
     var models: [String] = []
+
+    @Option(
+        name: .customLong("degrade"),
+        help: """
+            What happens to the LR after the downscale: jpeg:Q (saved as a JPEG of quality Q and read back), \
+            noise:S (Gaussian, σ S), joined by + in order (noise:5+jpeg:95), or none (default). Repeat for several; \
+            each gives its own tables.
+            """
+    )
+    var degradations: [String] = []
+
+    @Option(
+        parsing: .upToNextOption,
+        help: """
+            Noise levels for SRMD models: auto (default: chosen per image, as `superres upscale` does) or levels \
+            0...75; several (--noise 5 10 15) measure SRMD once per level.
+            """
+    )
+    var noise: [NoiseSetting] = [.auto]
 
     @Option(help: "Write the results as JSON ({\"rows\": [...]}, per-image values included).")
     var json: String?
@@ -60,30 +82,76 @@ struct EvalCommand: ParsableCommand {
         if !(1...16).contains(scale) { throw ValidationError("--scale must be 1...16") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if datasets.isEmpty { throw ValidationError("give at least one --dataset") }
+        for case .level(let level) in noise where !Upscaler.srmdNoiseLevels.contains(level) {
+            throw ValidationError("--noise levels must be auto or 0...75")
+        }
     }
 
     func run() throws {
         if let threads { ComputePool.configure(threads: threads) }
-        let methods = try CommandLineFailure.reporting {
-            try models.map { nameOrPath -> EvaluationMethod in
-                let model = try ModelLoader.load(nameOrPath: nameOrPath, precision: precision)
-                let isFile = FileManager.default.fileExists(atPath: nameOrPath)
-                let name = isFile ? EvaluationMethod.name(forModelAt: nameOrPath) : nameOrPath
-                return EvaluationMethod(name: name, upscaler: Upscaler(model: model))
+        let methods = try CommandLineFailure.reporting { try evaluationMethods() }
+        let degradations = try CommandLineFailure.reporting {
+            try (self.degradations.isEmpty ? ["none"] : self.degradations).map {
+                spec throws(EvaluationError) in try LowResolutionDegradation(parsing: spec)
             }
-        }
-        let evaluator = try CommandLineFailure.reporting {
-            try Evaluator(scale: scale, models: methods, kernel: lrKernel)
         }
         var report = EvaluationReport(lrKernel: lrKernel)
         let interactive = isatty(STDERR_FILENO) == 1
+        for degradation in degradations {
+            let evaluator = try CommandLineFailure.reporting {
+                try Evaluator(scale: scale, models: methods, kernel: lrKernel, degradation: degradation)
+            }
+            try evaluate(with: evaluator, into: &report, interactive: interactive)
+        }
+        print(report.consoleTable(perImage: perImage), terminator: "")
+        try write(report)
+    }
+
+    /// One method per model, SRMD models once per noise level; `auto` as the per-image choice.
+    func evaluationMethods() throws -> [EvaluationMethod] {
+        var methods: [EvaluationMethod] = []
+        for nameOrPath in models {
+            if let stated = AutoModelName(nameOrPath) {
+                if let named = stated.scale, named != scale {
+                    throw CommandLineFailure("--model \(nameOrPath) is ×\(named); the evaluation is at ×\(scale)")
+                }
+                let planner = try UpscalePlanner.auto(scale: scale, precision: precision)
+                methods.append(EvaluationMethod(name: "auto", planner: planner))
+                continue
+            }
+            let model = try ModelLoader.load(nameOrPath: nameOrPath, precision: precision)
+            let isFile = FileManager.default.fileExists(atPath: nameOrPath)
+            let name = isFile ? EvaluationMethod.name(forModelAt: nameOrPath) : nameOrPath
+            let upscaler = Upscaler(model: model)
+            guard upscaler.takesNoiseLevel else {
+                methods.append(EvaluationMethod(name: name, upscaler: upscaler))
+                continue
+            }
+            for setting in noise {
+                switch setting {
+                case .auto:
+                    methods.append(EvaluationMethod(name: name, planner: UpscalePlanner.forModel(upscaler, name: name)))
+                case .level(let level):
+                    let label = noise.count == 1 ? name : "\(name) n\(level)"
+                    methods.append(EvaluationMethod(name: label, upscaler: upscaler.withNoiseLevel(level)))
+                }
+            }
+        }
+        return methods
+    }
+
+    /// Every data set through `evaluator`, its rows added to `report`.
+    func evaluate(with evaluator: Evaluator, into report: inout EvaluationReport, interactive: Bool) throws {
         for dataset in datasets {
             let datasetName = URL(fileURLWithPath: dataset).standardizedFileURL.lastPathComponent
             let rows = try CommandLineFailure.reporting {
                 try evaluator.evaluate(
                     datasetAt: dataset,
                     progress: { done, total, name in
-                        if interactive { printError("\(datasetName) ×\(scale) [\(done + 1)/\(total)] \(name)") }
+                        if interactive {
+                            let degraded = evaluator.degradation.steps.isEmpty ? "" : " \(evaluator.degradation)"
+                            printError("\(datasetName)\(degraded) ×\(scale) [\(done + 1)/\(total)] \(name)")
+                        }
                     },
                     inspect: { evaluated throws(EvaluationError) in
                         guard let saveImages else { return }
@@ -95,16 +163,20 @@ struct EvalCommand: ParsableCommand {
                 )
             }
             // Two folders of the same name (a/Set5, b/Set5) are told apart by their paths.
-            let clash = report.rows.contains { $0.dataset == datasetName }
+            let label = rows.first?.dataset ?? datasetName
+            let clash = report.rows.contains { $0.dataset == label }
             report.rows +=
                 clash
                 ? rows.map { row in
                     var renamed = row
-                    renamed.dataset = dataset
+                    renamed.dataset = row.degradation.map { "\(dataset) \($0)" } ?? dataset
                     return renamed
                 } : rows
         }
-        print(report.consoleTable(perImage: perImage), terminator: "")
+    }
+
+    /// The report in the files asked for.
+    func write(_ report: EvaluationReport) throws {
         try CommandLineFailure.reporting {
             if let json {
                 try report.jsonData().write(to: URL(fileURLWithPath: json), options: .atomic)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Imaging
 import Models
+import Pipeline
 
 /// `superres info MODEL`
 struct InfoCommand: ParsableCommand {
@@ -50,9 +51,18 @@ struct InfoCommand: ParsableCommand {
         print("image:        \(model) (\(bytes.count) bytes)")
         print("format:       \(header.format.displayName)")
         print("size:         \(image.width)×\(image.height), \(layouts[image.layout] ?? "?"), \(image.bitDepth)-bit")
-        if let sigma = NoiseLevel.estimate(Self.luma(of: image)) {
+        let estimate = DegradationEstimate.analyse(image, encoded: bytes)
+        if let sigma = estimate.noiseSigma {
             print("noise:        σ ≈ \(String(format: "%.1f", sigma)) grey levels (Liu, Tanaka & Okutomi 2013, on the luma)")
         }
+        if let blockiness = estimate.blockiness {
+            let looksLike =
+                header.format != .jpeg && estimate.effectiveQuality < 100
+                ? "; like a JPEG of quality ≈ \(Int(estimate.effectiveQuality.rounded()))"
+                : header.format != .jpeg ? "; no sign of JPEG compression" : ""
+            print("blockiness:   \(String(format: "%.2f", blockiness)) (8×8 block-edge ratio, 1 = none\(looksLike))")
+        }
+        defer { print("auto model:   \(Self.autoChoice(estimate))") }
         guard header.format == .jpeg else { return true }
         if let orientation = ExifOrientation(jpeg: bytes), orientation != .up {
             print("orientation:  EXIF \(orientation.rawValue) (the size above is upright)")
@@ -69,14 +79,12 @@ struct InfoCommand: ParsableCommand {
         return true
     }
 
-    /// The luma (BT.601 weights, 0...255) of an 8- or 16-bit image: OpenCV's `RGB2GRAY` on its 8-bit samples.
-    static func luma(of image: PixelImage) -> FloatPlane {
-        let samples = ImageCodec.eightBitSamples(of: image).map(Float.init)
-        let channels = image.layout.channelCount
-        let values =
-            image.layout.isGrey
-            ? stride(from: 0, to: samples.count, by: channels).map { samples[$0] }
-            : ColourConversion.rgbToGrey(samples, channelCount: channels)
-        return FloatPlane(width: image.width, height: image.height, values: values)
+    /// What `--model auto` does with an input of this estimate, at each scale it supports.
+    static func autoChoice(_ estimate: DegradationEstimate) -> String {
+        let scales = UpscalePlanner.autoScales.map { "x\($0)" }.joined(separator: "/")
+        switch AutoModelPolicy.choose(estimate) {
+        case .clean: return "clean model (srmdnf-\(scales))"
+        case .denoise(let level): return "SRMD (srmd-\(scales)), noise level \(level)"
+        }
     }
 }

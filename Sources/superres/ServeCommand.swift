@@ -28,7 +28,11 @@ struct ServeCommand: ParsableCommand {
 
     @Option(
         name: .customLong("model"),
-        help: "Model file or catalogue name; repeat for several, the first is the default (env SUPERRES_MODEL)."
+        help: """
+            Model file, catalogue name, or auto (auto-x2/x3/x4: per upload, the clean model or SRMD with the noise \
+            level its JPEG quality and noise call for); repeat for several, the first is the default (default: \
+            auto; env SUPERRES_MODEL).
+            """
     )
     var models: [String] = []
 
@@ -167,7 +171,7 @@ struct ServeCommand: ParsableCommand {
     }
 
     /// The model served when neither `--model` nor `SUPERRES_MODEL` names one.
-    static let defaultModel = "srmdnf-x3"
+    static let defaultModel = "auto"
 
     /// Flags, then environment variables, then defaults.
     func resolve(_ environment: [String: String]) throws(ServerStartupError) -> ServerConfiguration {
@@ -180,7 +184,8 @@ struct ServeCommand: ParsableCommand {
             configuration.models = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 .filter { !$0.isEmpty }
         } else {
-            // The default: SRMD-NF ×3, EDSR-class quality at a small cost (`superres models pull srmdnf-x3`).
+            // The default: auto ×3, SRMD-NF for clean uploads and SRMD for compressed or noisy ones
+            // (`superres models pull srmdnf-x3 srmd-x3`).
             configuration.models = [ServeCommand.defaultModel]
         }
         if let value = try setting(maxUploadMb, "SUPERRES_MAX_UPLOAD_MB", environment, Double.init) {

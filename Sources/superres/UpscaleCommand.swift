@@ -62,10 +62,16 @@ struct UpscaleCommand: ParsableCommand {
     @Option(
         parsing: .unconditional,
         help: """
-            SRMD denoising level 0–10 (default 3, as srmd-ncnn-vulkan); -1 (no denoising) is the SRMD-NF model \
-            (srmdnf-xN), which takes no level.
+            SRMD denoising level 0–75, or auto (default: the level the input's estimated JPEG quality and noise \
+            call for, see `superres info IMAGE`); -1 (no denoising) is the SRMD-NF model (srmdnf-xN), which takes \
+            no level.
             """)
-    var noise: Int?
+    var noise: NoiseSetting = .auto
+
+    @Flag(
+        name: .shortAndLong,
+        help: "Print, for each input, its estimated degradation and the model (and noise level) chosen for it.")
+    var verbose = false
 
     func validate() throws {
         if let tile, tile < 0 { throw ValidationError("--tile must be 0 or more") }
@@ -77,19 +83,21 @@ struct UpscaleCommand: ParsableCommand {
         }
         if maxPixels < 1 { throw ValidationError("--max-pixels must be positive") }
         if maxOutputPixels < 1 { throw ValidationError("--max-output-pixels must be positive") }
-        if let noise, !(-1...10).contains(noise) { throw ValidationError("--noise must be -1...10") }
+        if case .level(let level) = noise, level != -1, !Upscaler.srmdNoiseLevels.contains(level) {
+            throw ValidationError("--noise must be auto, -1 or 0...75")
+        }
     }
 
     func run() throws {
         if let threads { ComputePool.configure(threads: threads) }
         let jobs = try CommandLineFailure.reporting { try planJobs() }
-        let model = try CommandLineFailure.reporting { try modelOptions.load() }
-        let options = UpscaleOptions(tileSize: tile, chroma: chroma, noiseLevel: noise)
+        let options = UpscaleOptions(tileSize: tile, chroma: chroma, noiseLevel: noise.level)
+        let planner = try CommandLineFailure.reporting { try modelOptions.planner(options: options) }
         let encoding = EncodeSettings(
             quality: quality, pngCompression: PNGCompression(level: pngCompression) ?? .default,
             jpegChroma: jpegChroma)
         let batch = FileBatch(
-            upscaler: Upscaler(model: model, options: options), limits: DecodeLimits(maxPixels: maxPixels),
+            planner: planner, limits: DecodeLimits(maxPixels: maxPixels),
             encoding: encoding, outputLimits: OutputLimits(maxPixels: maxOutputPixels))
         let bar = ProgressBar(label: "")
         let failures = FailureCount()
@@ -97,8 +105,9 @@ struct UpscaleCommand: ParsableCommand {
         let start = clock.now
         let times = batch.run(
             jobs,
-            onStart: { index in
+            onStart: { index, plan in
                 let name = (jobs[index].input as NSString).lastPathComponent
+                if verbose, let plan { bar.printLine("superres: \(jobs[index].input): \(plan.summary)") }
                 bar.restart(label: jobs.count > 1 ? "[\(index + 1)/\(jobs.count)] \(name)" : "")
             },
             onProgress: { _, done, total in bar.update(done, of: total) },
@@ -171,13 +180,18 @@ struct UpscaleCommand: ParsableCommand {
 
 /// Model selection shared by the commands that run a model.
 struct ModelOptions: ParsableArguments {
-    @Option(help: "Model: a catalogue name (see `superres models list`) or a model file (.pb, or ncnn .param).")
-    var model: String
+    @Option(
+        help: """
+            Model: auto (default: the clean model of the scale for clean inputs, SRMD with a fitting noise level \
+            for compressed or noisy ones; auto-x2, auto-x3, auto-x4 name the scale), a catalogue name (see \
+            `superres models list`) or a model file (.pb, or ncnn .param).
+            """)
+    var model: String = "auto"
 
     @Option(help: "Model family: edsr, espcn, fsrcnn or lapsrn (default: detected from the file).")
     var algo: ModelFamily?
 
-    @Option(help: "Scale the model must have (default: read from the file).")
+    @Option(help: "Scale the model must have (default: read from the file; 3 for auto).")
     var scale: Int?
 
     @Option(
@@ -187,12 +201,77 @@ struct ModelOptions: ParsableArguments {
             """)
     var precision: Precision = .fp32
 
+    /// The scale `--model auto` (or auto-xN) asks for; nil when the model is not auto.
+    func autoScale() throws -> Int? {
+        guard let stated = AutoModelName(model) else { return nil }
+        if algo != nil { throw CommandLineFailure("--algo names a family; --model \(model) chooses the model itself") }
+        if let named = stated.scale, let scale, named != scale {
+            throw CommandLineFailure("--model \(model) is ×\(named) but --scale is \(scale)")
+        }
+        return stated.scale ?? scale ?? AutoModelName.defaultScale
+    }
+
+    /// How each input's model is chosen: `auto`, SRMD with its noise level from the input, or one fixed model.
+    func planner(options: UpscaleOptions) throws -> UpscalePlanner {
+        if let scale = try autoScale() {
+            return try UpscalePlanner.auto(scale: scale, options: options, precision: precision)
+        }
+        let loaded = try load()
+        let isFile = FileManager.default.fileExists(atPath: model)
+        let name = isFile ? ((model as NSString).lastPathComponent as NSString).deletingPathExtension : model
+        return UpscalePlanner.forModel(Upscaler(model: loaded, options: options), name: name)
+    }
+
     func load() throws -> SuperResolutionModel {
         if precision == .bf16 && BFloat16Hardware.best == .avx512 {
             printError("superres: note: this CPU has AVX-512 BF16 but no AMX; bf16 runs slower than fp32 here")
         }
         return try ModelLoader.load(nameOrPath: model, family: algo, scale: scale, precision: precision)
     }
+}
+
+/// `auto`, `auto-x2`, `auto-x3` or `auto-x4`: the automatic choice, at a stated scale or not.
+struct AutoModelName {
+    /// The scale `auto` alone means.
+    static let defaultScale = 3
+    /// The scale in the name; nil for plain `auto`.
+    let scale: Int?
+
+    /// Nil when `text` is not an auto name (a model file named "auto" is still a file).
+    init?(_ text: String) {
+        if FileManager.default.fileExists(atPath: text) { return nil }
+        if text == "auto" {
+            scale = nil
+        } else if text.hasPrefix("auto-x"), let value = Int(text.dropFirst("auto-x".count)) {
+            scale = value
+        } else {
+            return nil
+        }
+    }
+}
+
+/// `--noise`: auto (from the input) or a fixed level.
+enum NoiseSetting: ExpressibleByArgument, Equatable {
+    case auto
+    case level(Int)
+
+    init?(argument: String) {
+        if argument == "auto" {
+            self = .auto
+        } else if let level = Int(argument) {
+            self = .level(level)
+        } else {
+            return nil
+        }
+    }
+
+    /// The fixed level; nil for auto.
+    var level: Int? {
+        if case .level(let level) = self { return level }
+        return nil
+    }
+
+    var defaultValueDescription: String { "auto" }
 }
 
 extension ModelFamily: ExpressibleByArgument {}

@@ -246,4 +246,42 @@ struct UpscaleCommandTests {
         #expect(png.standardOutput.contains("format:       PNG"))
         #expect(!png.standardOutput.contains("JPEG quality"))
     }
+
+    @Test(.enabled(if: SharedData.isAvailable, "\(SharedData.missingMessage)"))
+    func autoChoosesByTheInputAndAnExplicitModelOrNoiseWins() throws {
+        let folder = try CommandRunner.temporaryFolder("cli-auto")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let bird = try ImageFile.read(SharedData.path("datasets/Set5/bird.png"))
+        let jpeg = folder.appendingPathComponent("bird.jpg").path
+        try ImageFile.write(bird, to: jpeg, quality: 40)
+        let output = folder.appendingPathComponent("out.png").path
+        let auto = try CommandRunner.run(["upscale", jpeg, "-o", output, "--verbose"])
+        if auto.standardError.contains("not installed") {
+            try Test.cancel("srmd-x3 and srmdnf-x3 are not installed: \(auto.standardError)")
+        }
+        #expect(auto.status == 0, "\(auto.standardError)")
+        #expect(auto.standardError.contains("JPEG quality 40"), "\(auto.standardError)")
+        #expect(auto.standardError.contains("→ srmd-x3, noise level "), "\(auto.standardError)")
+        #expect(try ImageFile.read(output).width == bird.width * 3)
+        // A clean PNG goes to the clean model.
+        let clean = try CommandRunner.run(
+            ["upscale", SharedData.path("datasets/Set5/bird.png"), "-o", output, "--verbose", "--scale", "2"])
+        #expect(clean.status == 0, "\(clean.standardError)")
+        #expect(clean.standardError.contains("→ srmdnf-x2 (clean)"), "\(clean.standardError)")
+        // An explicit model is never replaced, and an explicit level never changed.
+        let named = try CommandRunner.run(["upscale", jpeg, "-o", output, "--verbose", "--model", "srmdnf-x3"])
+        #expect(named.status == 0 && named.standardError.contains(": srmdnf-x3\n"), "\(named.standardError)")
+        let level = try CommandRunner.run(
+            ["upscale", jpeg, "-o", output, "--verbose", "--model", "srmd-x3", "--noise", "2"])
+        #expect(level.status == 0 && level.standardError.contains(": srmd-x3, noise level 2\n"), "\(level.standardError)")
+        // auto with a level, or at a scale SRMD does not have, is a one-line error.
+        for arguments in [["--noise", "5"], ["--scale", "8"], ["--model", "auto-x3", "--scale", "2"]] {
+            let refused = try CommandRunner.run(["upscale", jpeg, "-o", output] + arguments)
+            #expect(refused.status == 1, "\(arguments): \(refused.standardError)")
+            #expect(refused.standardError.split(separator: "\n").count == 1, "\(refused.standardError)")
+        }
+        let info = try CommandRunner.run(["info", jpeg])
+        #expect(info.standardOutput.contains("auto model:   SRMD (srmd-x2/x3/x4), noise level "), "\(info.standardOutput)")
+        #expect(info.standardOutput.contains("blockiness:   "))
+    }
 }

@@ -108,6 +108,12 @@ def keyed_server():
 
 
 @pytest.fixture(scope="module")
+def auto_server():
+    """FSRCNN_x3 (the default) beside `auto`, which needs srmdnf-x3 and srmd-x3 in $SUPERRES_MODELS."""
+    yield from run_server("--model", "auto")
+
+
+@pytest.fixture(scope="module")
 def browser():
     downloads = tempfile.mkdtemp(prefix="superres-downloads-")
     options = webdriver.ChromeOptions()
@@ -243,6 +249,30 @@ def test_progress_and_cancel(server, browser, tmp_path):
 
 if __name__ == "__main__":
     raise SystemExit(pytest.main(["-q", __file__]))
+
+
+def test_auto_shows_what_it_found(auto_server, browser, tmp_path):
+    """`auto` chosen in the page: a JPEG of quality 30 goes to SRMD, and the result says what the input looked like."""
+    binary = os.environ.get("SUPERRES_BIN") or str(ROOT / ".build/debug/superres")
+    jpeg = tmp_path / "old-photo.jpg"
+    subprocess.run([binary, "upscale", str(PHOTO), "-o", str(jpeg), "--model", str(MODEL), "--quality", "30"],
+                   check=True)
+    browser.set_window_size(1280, 1100)
+    browser.get(auto_server + "/")
+    wait(browser).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#model option")) > 1)
+    labels = [option.text for option in browser.find_elements(By.CSS_SELECTOR, "#model option")]
+    assert "auto – chooses per image" in labels, labels
+    browser.execute_script("const s = document.getElementById('model'); s.value = 'auto';"
+                           "s.dispatchEvent(new Event('change'));")
+    browser.find_element(By.ID, "file").send_keys(str(jpeg))
+    wait(browser).until(lambda d: "768×768" in d.find_element(By.ID, "chosen").text)
+    browser.find_element(By.ID, "start").click()
+    wait(browser, 240).until(ec.visibility_of_element_located((By.ID, "result")))
+    found = browser.find_element(By.ID, "fact-choice").text
+    assert found.startswith("JPEG quality 30, blockiness ") and "→ srmd-x3, noise level " in found, found
+    model = browser.find_element(By.ID, "fact-model").text
+    assert model.startswith("auto → srmd-x3, noise level "), model
+    save_full_page(browser, SCREENSHOT.with_name("auto-choice.png"))
 
 
 def test_api_key_form(keyed_server, browser):

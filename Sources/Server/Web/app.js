@@ -13,7 +13,7 @@
     result: $('result'), viewer: $('viewer'), stage: $('stage'), before: $('before'), after: $('after'),
     divider: $('divider'), download: $('download'), again: $('again'),
     keyForm: $('key-form'), key: $('key'), keyHint: $('key-hint'),
-    factOriginal: $('fact-original'), factResult: $('fact-result'), factModel: $('fact-model'), factTime: $('fact-time'),
+    factOriginal: $('fact-original'), factResult: $('fact-result'), factModel: $('fact-model'), factChoice: $('fact-choice'), factTime: $('fact-time'),
   };
 
   const accepted = ['image/png', 'image/jpeg', 'image/webp'];
@@ -139,7 +139,8 @@
     const scale = Number(ui.scale.value);
     const models = state.models.filter((m) => m.scale === scale);
     ui.model.replaceChildren(...models.map((m) => {
-      const option = new Option(`${m.name}${m.default ? ' (default)' : ''}`, m.name);
+      const what = m.family === 'auto' ? ' – chooses per image' : '';
+      const option = new Option(`${m.name}${what}${m.default ? ' (default)' : ''}`, m.name);
       return option;
     }));
     const choice = models.find((m) => m.name === selected) || models.find((m) => m.default) || models[0];
@@ -396,7 +397,11 @@
       ui.factResult.textContent =
         `${job.output.width}×${job.output.height} px · ${formatNames[job.output.format] || job.output.format} · ${formatBytes(job.output.bytes)}`;
       const model = state.models.find((m) => m.name === job.model);
-      ui.factModel.textContent = `${job.model}${model ? ` · ${model.family.toUpperCase()}` : ''} · ${job.scale}×`;
+      const family = model && model.family !== 'auto' ? ` · ${model.family.toUpperCase()}` : '';
+      const chosen = job.choice && job.choice !== job.model ? ` → ${job.choice}` : '';
+      ui.factModel.textContent = `${job.model}${family}${chosen} · ${job.scale}×`;
+      // What the server estimated from the file (JPEG quality, blockiness, noise) and the network it chose for it.
+      ui.factChoice.textContent = job.choiceSummary || '–';
       const t = job.timings || {};
       ui.factTime.textContent =
         `${formatSeconds(t.processingSeconds)} enhancing · ${formatSeconds(state.uploadSeconds + (t.totalSeconds || 0))} in all`;

@@ -1,0 +1,174 @@
+import Imaging
+import Kernels
+import Models
+
+/// `--model auto` cannot be set up as asked (a scale without SRMD, a fixed noise level).
+public struct AutoModelError: Error, CustomStringConvertible, Sendable {
+    /// What is wrong and what to do instead.
+    public let description: String
+}
+
+/// An upscaler with the name people know its model by.
+public struct NamedUpscaler: Sendable {
+    /// The catalogue name or the file name of the model.
+    public let name: String
+    /// The model with its options.
+    public let upscaler: Upscaler
+
+    /// A named upscaler.
+    public init(name: String, upscaler: Upscaler) {
+        self.name = name
+        self.upscaler = upscaler
+    }
+}
+
+/// How one input will be enlarged: the network chosen for it and why.
+public struct UpscalePlan: Sendable {
+    /// The upscaler to run.
+    public let upscaler: Upscaler
+    /// The model's name.
+    public let modelName: String
+    /// What the input was estimated to have gone through; nil when the choice did not need it.
+    public let estimate: DegradationEstimate?
+    /// The automatic choice; nil for a fixed model with a fixed noise level.
+    public let choice: AutoChoice?
+
+    /// The choice for people: "SRMD, noise level 15" or "srmdnf-x3 (clean)".
+    public var choiceSummary: String {
+        let noise = upscaler.options.noiseLevel.map { ", noise level \($0)" } ?? ""
+        switch choice {
+        case .clean?: return "\(modelName) (clean)"
+        case .denoise?: return "\(modelName)\(noise)"
+        case nil: return modelName + noise
+        }
+    }
+
+    /// "JPEG quality 40, noise σ ≈ 3.1 → srmd-x3, noise level 15"; just the model without an estimate.
+    public var summary: String {
+        guard let estimate else { return choiceSummary }
+        return "\(estimate.summary) → \(choiceSummary)"
+    }
+}
+
+/// Chooses the network for each input: always the same one, SRMD with the noise level the input calls for
+/// (`--noise auto`), or, for `--model auto`, the scale's clean model or SRMD by `AutoModelPolicy`.
+public struct UpscalePlanner: Sendable {
+    /// The ways of choosing.
+    public enum Mode: Sendable {
+        /// One model with fixed options for every input.
+        case fixed(NamedUpscaler)
+        /// An SRMD model whose noise level follows each input's estimate.
+        case srmdAutoNoise(NamedUpscaler)
+        /// The clean model or SRMD, by each input's estimate.
+        case auto(clean: NamedUpscaler, denoiser: NamedUpscaler)
+    }
+
+    /// How this planner chooses.
+    public let mode: Mode
+
+    /// A planner choosing by `mode`.
+    public init(_ mode: Mode) {
+        self.mode = mode
+    }
+
+    /// A planner that always runs `upscaler`.
+    public init(fixed upscaler: Upscaler, name: String) {
+        self.init(.fixed(NamedUpscaler(name: name, upscaler: upscaler)))
+    }
+
+    /// The catalogue's clean model of each scale `auto` supports, chosen by measurement (docs/QUALITY.md).
+    public static func cleanModelName(scale: Int) -> String { "srmdnf-x\(scale)" }
+
+    /// The denoising model of each scale `auto` supports.
+    public static func denoiserName(scale: Int) -> String { "srmd-x\(scale)" }
+
+    /// The scales `auto` supports (those with both an SRMD and a clean catalogue model).
+    public static let autoScales = 2...4
+
+    /// The `auto` planner at `scale`: the clean model and SRMD of that scale from the model store.
+    public static func auto(
+        scale: Int, options: UpscaleOptions = UpscaleOptions(), precision: Precision = .fp32
+    ) throws -> UpscalePlanner {
+        guard autoScales.contains(scale) else {
+            throw AutoModelError(
+                description: "model auto works at ×2, ×3 and ×4 (SRMD's scales), not ×\(scale); name a model instead")
+        }
+        guard options.noiseLevel == nil else {
+            throw AutoModelError(
+                description: "model auto chooses the noise level itself; for a fixed level name SRMD (srmd-x\(scale))")
+        }
+        let cleanName = cleanModelName(scale: scale)
+        let denoiserName = denoiserName(scale: scale)
+        let clean = try ModelLoader.load(nameOrPath: cleanName, precision: precision)
+        let denoiser = try ModelLoader.load(nameOrPath: denoiserName, precision: precision)
+        return UpscalePlanner(
+            .auto(
+                clean: NamedUpscaler(name: cleanName, upscaler: Upscaler(model: clean, options: options)),
+                denoiser: NamedUpscaler(name: denoiserName, upscaler: Upscaler(model: denoiser, options: options))))
+    }
+
+    /// The planner for a named or given model: SRMD without a noise level follows each input (`--noise auto`),
+    /// anything else is fixed.
+    public static func forModel(_ upscaler: Upscaler, name: String) -> UpscalePlanner {
+        if upscaler.takesNoiseLevel && upscaler.options.noiseLevel == nil {
+            return UpscalePlanner(.srmdAutoNoise(NamedUpscaler(name: name, upscaler: upscaler)))
+        }
+        return UpscalePlanner(fixed: upscaler, name: name)
+    }
+
+    /// Output size ÷ input size.
+    public var scale: Int {
+        switch mode {
+        case .fixed(let named), .srmdAutoNoise(let named): named.upscaler.model.scale
+        case .auto(let clean, _): clean.upscaler.model.scale
+        }
+    }
+
+    /// Whether plans need the input's degradation estimate (and so the file's bytes).
+    public var needsEstimate: Bool {
+        if case .fixed = mode { return false }
+        return true
+    }
+
+    /// The plan for `image`, decoded from `encoded` (the file's bytes; nil when there is no file). `estimate`, when
+    /// given, is used instead of analysing the picture again.
+    public func plan(
+        for image: PixelImage, encoded: [UInt8]?, estimate given: DegradationEstimate? = nil
+    ) -> UpscalePlan {
+        switch mode {
+        case .fixed(let named):
+            return UpscalePlan(upscaler: named.upscaler, modelName: named.name, estimate: given, choice: nil)
+        case .srmdAutoNoise(let named):
+            let estimate = given ?? DegradationEstimate.analyse(image, encoded: encoded)
+            let level = AutoModelPolicy.srmdLevel(for: estimate)
+            return UpscalePlan(
+                upscaler: named.upscaler.withNoiseLevel(level), modelName: named.name, estimate: estimate,
+                choice: .denoise(level: level))
+        case .auto(let clean, let denoiser):
+            let estimate = given ?? DegradationEstimate.analyse(image, encoded: encoded)
+            let choice = AutoModelPolicy.choose(estimate)
+            switch choice {
+            case .clean:
+                return UpscalePlan(upscaler: clean.upscaler, modelName: clean.name, estimate: estimate, choice: choice)
+            case .denoise(let level):
+                return UpscalePlan(
+                    upscaler: denoiser.upscaler.withNoiseLevel(level), modelName: denoiser.name, estimate: estimate,
+                    choice: choice)
+            }
+        }
+    }
+}
+
+extension Upscaler {
+    /// Whether the model takes a noise level (SRMD; not SRMD-NF).
+    public var takesNoiseLevel: Bool {
+        model.family == .srmd && model.inputChannels == 3 + Self.srmdDegradation.count + 1
+    }
+
+    /// The same model and options with another noise level.
+    public func withNoiseLevel(_ level: Int) -> Upscaler {
+        var options = options
+        options.noiseLevel = level
+        return Upscaler(model: model, options: options)
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Imaging
+import Pipeline
+import TestSupport
+import Testing
+
+@testable import Server
+
+/// `--model auto` in the service: the choice per upload, in the job JSON, the `/enhance` headers and the model list.
+@Suite(.enabled(if: Fixtures.available, Comment(rawValue: SharedData.missingMessage)))
+struct AutoModelServiceTests {
+    /// A server with `auto` (×3) as its default model beside FSRCNN_x3, or the test is cancelled when the store
+    /// lacks srmdnf-x3 or srmd-x3.
+    static func autoServer() async throws -> TestServer {
+        do {
+            return try await TestServer.make(models: ["auto", Fixtures.fsrcnnX3])
+        } catch let error as ServerStartupError {
+            try Test.cancel("auto needs srmdnf-x3 and srmd-x3 in the model store: \(error)")
+        }
+    }
+
+    /// A 96×80 crop of Set5's butterfly as a JPEG of `quality`.
+    static func butterflyJPEG(quality: Int) throws -> [UInt8] {
+        let butterfly = try ImageFile.read(Fixtures.butterfly)
+        guard case .uint8(let samples) = butterfly.samples else { throw FixtureError("8-bit expected") }
+        var crop = [UInt8]()
+        for y in 60..<140 { crop += samples[((y * butterfly.width + 60) * 3)..<((y * butterfly.width + 156) * 3)] }
+        return try ImageCodec.encode(PixelImage(width: 96, height: 80, layout: .rgb, uint8: crop), as: .jpeg, quality: quality)
+    }
+
+    @Test func aJobRecordsTheEstimateAndTheChoice() async throws {
+        let test = try await Self.autoServer()
+        defer { test.removeData() }
+        let jpeg = try Self.butterflyJPEG(quality: 35)
+        try await test.withClient { client in
+            let models = try await client.execute(uri: "/api/v1/models", method: .get).json
+            #expect(models?["default"] as? String == "auto")
+            let list = try #require(models?["models"] as? [[String: Any]])
+            #expect(list.first?["family"] as? String == "auto" && list.first?["scale"] as? Int == 3)
+            let id = try await client.submitJob(.image(jpeg, filename: "old.jpg"))
+            let job = try await client.waitForJob(id)
+            #expect(job["state"] as? String == "succeeded", "\(job)")
+            #expect(job["model"] as? String == "auto")
+            let degradation = try #require(job["degradation"] as? [String: Any])
+            #expect(degradation["jpegQuality"] as? Int == 35)
+            #expect(degradation["noiseSigma"] is Double && degradation["blockiness"] is Double)
+            let choice = try #require(job["choice"] as? String)
+            #expect(choice.hasPrefix("srmd-x3, noise level "), "\(choice)")
+            let summary = try #require(job["choiceSummary"] as? String)
+            #expect(summary.hasPrefix("JPEG quality 35, ") && summary.hasSuffix("→ \(choice)"), "\(summary)")
+            // The result is the one SRMD gives at that level.
+            let result = try await client.execute(uri: "/api/v1/jobs/\(id)/result", method: .get)
+            #expect(try ImageCodec.decode(result.bytes, source: "result").width == 288)
+        }
+    }
+
+    @Test func enhanceNamesTheNetworkThatRanAndAFixedModelStaysFixed() async throws {
+        let test = try await Self.autoServer()
+        defer { test.removeData() }
+        let jpeg = try Self.butterflyJPEG(quality: 35)
+        try await test.withClient { client in
+            let auto = try await client.post("/enhance", .image(jpeg, filename: "old.jpg"))
+            #expect(auto.status == .ok, "\(auto.text)")
+            #expect(auto.headers[HTTPField.Name("X-Superres-Model")!] == "auto")
+            let choice = try #require(auto.headers[HTTPField.Name("X-Superres-Choice")!])
+            #expect(choice.hasPrefix("srmd-x3; noise=") && choice.contains("; jpeg-quality=35; "), "\(choice)")
+            let named = try await client.post("/enhance?model=FSRCNN_x3", .image(jpeg, filename: "old.jpg"))
+            #expect(named.status == .ok)
+            #expect(named.headers[HTTPField.Name("X-Superres-Choice")!] == "FSRCNN_x3")
+        }
+    }
+}
