@@ -91,8 +91,10 @@ public struct ModelRegistry: Sendable {
             return name
         }
         for specification in specifications {
-            if let scale = autoScale(specification) {
-                loaded.append(try loadAuto(scale: scale, options: options, name: uniqueName(specification), find: find))
+            if let auto = AutoModelName(specification) {
+                let scale = auto.scale()
+                loaded.append(
+                    try loadAuto(scale: scale, options: options, name: uniqueName(specification), find: find))
                 continue
             }
             let found = try find(specification)
@@ -102,14 +104,6 @@ public struct ModelRegistry: Sendable {
             loaded.append(LoadedModel(name: name, path: found.path, model: found.model, upscaler: upscaler))
         }
         return ModelRegistry(models: loaded)
-    }
-
-    /// The scale of `auto` (×3) or `auto-x2`/`auto-x3`/`auto-x4`; nil for any other name (or an existing file).
-    public static func autoScale(_ specification: String) -> Int? {
-        if FileManager.default.fileExists(atPath: specification) { return nil }
-        if specification == "auto" { return 3 }
-        guard specification.hasPrefix("auto-x") else { return nil }
-        return Int(specification.dropFirst("auto-x".count))
     }
 
     /// `auto` at `scale`: the clean model and SRMD of that scale, both checked.

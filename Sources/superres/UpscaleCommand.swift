@@ -208,7 +208,7 @@ struct ModelOptions: ParsableArguments {
         if let named = stated.scale, let scale, named != scale {
             throw CommandLineFailure("--model \(model) is ×\(named) but --scale is \(scale)")
         }
-        return stated.scale ?? scale ?? AutoModelName.defaultScale
+        return stated.scale(stated: scale)
     }
 
     /// How each input's model is chosen: `auto`, SRMD with its noise level from the input, or one fixed model.
@@ -227,26 +227,6 @@ struct ModelOptions: ParsableArguments {
             printError("superres: note: this CPU has AVX-512 BF16 but no AMX; bf16 runs slower than fp32 here")
         }
         return try ModelLoader.load(nameOrPath: model, family: algo, scale: scale, precision: precision)
-    }
-}
-
-/// `auto`, `auto-x2`, `auto-x3` or `auto-x4`: the automatic choice, at a stated scale or not.
-struct AutoModelName {
-    /// The scale `auto` alone means.
-    static let defaultScale = 3
-    /// The scale in the name; nil for plain `auto`.
-    let scale: Int?
-
-    /// Nil when `text` is not an auto name (a model file named "auto" is still a file).
-    init?(_ text: String) {
-        if FileManager.default.fileExists(atPath: text) { return nil }
-        if text == "auto" {
-            scale = nil
-        } else if text.hasPrefix("auto-x"), let value = Int(text.dropFirst("auto-x".count)) {
-            scale = value
-        } else {
-            return nil
-        }
     }
 }
 

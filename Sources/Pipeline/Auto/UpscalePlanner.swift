@@ -1,3 +1,4 @@
+import Foundation
 import Imaging
 import Kernels
 import Models
@@ -170,5 +171,28 @@ extension Upscaler {
         var options = options
         options.noiseLevel = level
         return Upscaler(model: model, options: options)
+    }
+}
+
+/// `auto`, `auto-x2`, `auto-x3` or `auto-x4`: the automatic choice, at a stated scale or not.
+public struct AutoModelName: Sendable, Equatable {
+    /// The scale `auto` alone means.
+    public static let defaultScale = 3
+    /// The scale in the name; nil for plain `auto`.
+    public let scale: Int?
+
+    /// The scale to run at: the name's, else `stated` (`--scale`), else ×3.
+    public func scale(stated: Int? = nil) -> Int { scale ?? stated ?? Self.defaultScale }
+
+    /// Nil when `text` is not an auto name (a model file named "auto" is still a file).
+    public init?(_ text: String) {
+        if FileManager.default.fileExists(atPath: text) { return nil }
+        if text == "auto" {
+            scale = nil
+        } else if text.hasPrefix("auto-x"), let value = Int(text.dropFirst("auto-x".count)) {
+            scale = value
+        } else {
+            return nil
+        }
     }
 }
