@@ -6,6 +6,9 @@ noise at three levels, noise followed by JPEG at five pairs), with srmdnf-x3 and
 degradation in --measurements (kept, so a second run only fits). Each image's JSON carries the degradation estimate
 of its LR (JPEG quality from the file, blockiness and noise σ from the pixels), the features the policy sees.
 
+The features are measured again by the given binary on every run (bicubic only, seconds), so a change to the
+estimators is refitted without new network runs.
+
 Step 2 (fit): the policy of AutoModelPolicy.swift,
     level = sqrt(L(q)^2 + (w * max(sigma - sigma0, 0))^2),  clean model when level < cut (another cut for JPEG files),
 with q the JPEG quality (the file's own; for pictures that are not JPEG files, the quality their blockiness points
@@ -40,10 +43,27 @@ QUALITY_KNOTS = [10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 100]
 CLEAN = "srmdnf-x3"
 
 
+def file_name(spec):
+    return spec.replace(":", "").replace("+", "_") + ".json"
+
+
+def measure_features(args):
+    """The estimates of every degraded LR by the current binary (bicubic only: seconds), so that a change of the
+    estimators needs no new network runs (the LR pictures are the same: the noise is seeded by the image name)."""
+    folder = os.path.join(args.measurements, "features")
+    os.makedirs(folder, exist_ok=True)
+    for spec in DEGRADATIONS:
+        path = os.path.join(folder, file_name(spec))
+        command = [args.superres, "eval", "--dataset", args.t91, "--scale", str(SCALE), "--degrade", spec,
+                   "--json", path + ".part"]
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+        os.replace(path + ".part", path)
+
+
 def measure(args):
     os.makedirs(args.measurements, exist_ok=True)
     for spec in DEGRADATIONS:
-        path = os.path.join(args.measurements, spec.replace(":", "").replace("+", "_") + ".json")
+        path = os.path.join(args.measurements, file_name(spec))
         if os.path.exists(path):
             continue
         print(f"measuring T91 {spec}", file=sys.stderr, flush=True)
@@ -54,13 +74,16 @@ def measure(args):
 
 
 def load(args):
-    """Per (degradation, image): the features and the PSNR of the clean model and of each level."""
+    """Per (degradation, image): the features (from the features run) and the PSNR of the clean model and of each
+    level."""
     samples = []
     for spec in DEGRADATIONS:
-        path = os.path.join(args.measurements, spec.replace(":", "").replace("+", "_") + ".json")
+        path = os.path.join(args.measurements, file_name(spec))
         rows = {row["model"]: row for row in json.load(open(path))["rows"]}
+        features = json.load(open(os.path.join(args.measurements, "features", file_name(spec))))["rows"][0]["images"]
         for i, image in enumerate(rows[CLEAN]["images"]):
-            estimate = image.get("estimate") or {}
+            assert features[i]["image"] == image["image"], (spec, features[i]["image"], image["image"])
+            estimate = features[i].get("estimate") or {}
             samples.append({
                 "degradation": spec,
                 "image": image["image"],
@@ -197,6 +220,7 @@ def main():
     parser.add_argument("--report", default="docs/auto-model-fit.md")
     args = parser.parse_args()
     measure(args)
+    measure_features(args)
     samples = load(args)
     cut, blockiness_table = fit_blockiness(samples)
     # Fit on the file's own quality (JPEG files) ...

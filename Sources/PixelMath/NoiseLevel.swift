@@ -2,7 +2,9 @@
 /// Okutomi do ("Single-image noise level estimation for blind denoising", IEEE TIP 2013): the smallest eigenvalue
 /// of the covariance of 7×7 patches, over the weak-texture patches only (those whose gradient energy is what noise
 /// of that level alone would give), chosen again with each new estimate. Of three published estimators it is the
-/// one that holds on textured pictures (tools/noise_estimators_t91.py).
+/// one that holds on textured pictures (tools/noise_estimators_t91.py). Where fewer than 2·49 patches pass (small
+/// or busy pictures, such as the low-resolution inputs of an upscaler), the flattest 2·49 are used instead of all of
+/// them, so that texture is not read as noise.
 public enum NoiseLevel {
     /// The side of the patches.
     public static let patchSize = 7
@@ -45,8 +47,18 @@ public enum NoiseLevel {
         var variance = smallestEigenvalue(covariance(values, width: width, origins: origins))
         for _ in 0..<iterations {
             let bound = variance * textureBound
-            let weak = origins.filter { $0.texture < bound }
-            if weak.count < 2 * p * p || weak.count == origins.count { break }
+            var weak = origins.filter { $0.texture < bound }
+            if weak.count == origins.count { break }
+            // Too few patches pass (a small or busy picture): the flattest 2·49 stand in for them, so that texture
+            // does not count as noise; a covariance needs at least that many.
+            let fewest = 2 * p * p
+            if weak.count < fewest {
+                guard origins.count > fewest else { break }
+                weak = Array(origins.sorted { $0.texture < $1.texture }.prefix(fewest))
+                origins = weak
+                variance = smallestEigenvalue(covariance(values, width: width, origins: origins))
+                break
+            }
             origins = weak
             variance = smallestEigenvalue(covariance(values, width: width, origins: origins))
         }

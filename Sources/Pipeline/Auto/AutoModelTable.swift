@@ -11,14 +11,14 @@ public enum AutoModelTable {
     ]
     /// The noise level that compression alone calls for at each JPEG quality.
     public static let qualityLevels: [(quality: Double, level: Double)] = [
-        (10, 20.38), (20, 15.38), (30, 12.44), (40, 12.38), (50, 9.31), (60, 9.25), (70, 7.5), (80, 6.31), (90, 6.31), (95, 5.44), (100, 0),
+        (10, 20.25), (20, 15.44), (30, 12.44), (40, 12.25), (50, 9.44), (60, 9.25), (70, 8.5), (80, 6.25), (90, 6), (95, 5.25), (100, 0),
     ]
     /// The weight of the estimated noise σ in the level.
-    public static let noiseWeight = 1.2500
+    public static let noiseWeight = 2.1797
     /// The σ the estimator reads on clean pictures, subtracted before weighting.
-    public static let noiseFloor = 0.8125
+    public static let noiseFloor = 0.0000
     /// Levels under this go to the clean model (pictures that are not JPEG files).
-    public static let cleanBelow = 8.0625
+    public static let cleanBelow = 6.3750
     /// Levels under this go to the clean model (JPEG files: their tables already say they were compressed).
     public static let cleanBelowJPEG = 0.5000
     /// The levels the policy chooses from.
