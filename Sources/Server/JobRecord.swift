@@ -60,9 +60,10 @@ public struct JobRecord: Codable, Sendable, Equatable {
     public var owner: String?
     /// What the input was estimated to have gone through (JPEG quality, blockiness, noise σ), once the job runs.
     public var degradation: DegradationEstimate?
-    /// The network chosen for the input, once the job runs: "srmd-x3, noise level 15", "srmdnf-x3 (clean)".
+    /// The network chosen for the input, once the job runs: "srmd-x3, noise level 12", "srmdnf-x3 (clean)".
     public var choice: String?
-    /// The estimate and the choice in one line for people: "JPEG quality 40, noise σ ≈ 0.1 → srmd-x3, noise level 15".
+    /// The estimate and the choice in one line for people:
+    /// "JPEG quality 40, blockiness 1.61, noise σ ≈ 0.0 → srmd-x3, noise level 12".
     public var choiceSummary: String?
 
     /// The input file's name inside the job's folder.
