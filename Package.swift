@@ -46,6 +46,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // C libraries, found through pkg-config, with the Debian packages that provide them.
@@ -60,24 +63,39 @@ let package = Package(
         // function compiled for its own instruction set and called only when the CPU has it.
         .target(name: "CMatrixKernels", cSettings: [.unsafeFlags(["-O3"])]),
 
+        // glibc's allocator settings (malloc.h), which Swift's Glibc module does not export.
+        .target(name: "CAllocator"),
+
         .target(name: "Tensor"),
-        .target(name: "Kernels", dependencies: ["Tensor", "CMatrixKernels"], swiftSettings: kernelSettings),
+        .target(name: "Kernels", dependencies: ["Tensor", "CMatrixKernels", "CAllocator"], swiftSettings: kernelSettings),
         .target(name: "Engine", dependencies: ["Tensor", "Kernels"]),
         .target(name: "Models", dependencies: ["Engine", "Kernels", "Tensor"]),
+        // The catalogue of models known by name, the store folder, downloads and pip wheels, checksums.
+        .target(
+            name: "ModelStore",
+            dependencies: [
+                "Models", "Engine", "Kernels", .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
         // Pure pixel loops (float planes, OpenCV-exact colour conversion and resizing): no parsing, so -Ounchecked.
         .target(name: "PixelMath", swiftSettings: kernelSettings),
         // Imaging reads untrusted headers and EXIF in Swift: checked arithmetic and bounds (no -Ounchecked).
         .target(
             name: "Imaging", dependencies: ["CImageShims", "CPNG", "CJPEG", "CWebP", "Kernels", "PixelMath"],
             swiftSettings: cpuSettings),
-        .target(name: "Pipeline", dependencies: ["Models", "Engine", "Imaging", "Kernels", "Tensor"]),
-        .target(name: "Evaluation", dependencies: ["Pipeline", "Models", "Imaging"]),
+        // The multipart/form-data reader (untrusted request bodies): its own target so the fuzz build stays small.
+        .target(name: "MultipartForms", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        .target(name: "Pipeline", dependencies: ["Models", "ModelStore", "Engine", "Imaging", "Kernels", "Tensor"]),
+        .target(name: "Evaluation", dependencies: ["Pipeline", "Models", "ModelStore", "Imaging"]),
         .target(
             name: "Server",
             dependencies: [
-                "Pipeline", "Models", "Imaging", "Kernels",
+                "Pipeline", "Models", "ModelStore", "Imaging", "Kernels", "MultipartForms",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -89,13 +107,14 @@ let package = Package(
         .executableTarget(
             name: "superres",
             dependencies: [
-                "Pipeline", "Server", "Evaluation", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "Pipeline", "ModelStore", "Server", "Evaluation",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         // The fuzz harnesses (every parser of untrusted bytes) and their driver: libFuzzer under `scripts/fuzz`, a
         // replayer of input files otherwise.
-        .target(name: "FuzzHarnesses", dependencies: ["Imaging", "Models", "Engine", "Server",
+        .target(name: "FuzzHarnesses", dependencies: ["Imaging", "Models", "Engine", "MultipartForms",
             .product(name: "NIOCore", package: "swift-nio")]),
         .target(name: "CFuzzing"),
         .executableTarget(name: "superres-fuzz", dependencies: ["FuzzHarnesses", "CFuzzing"]),
@@ -104,22 +123,31 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "Tensor", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "Kernels", "Tensor", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "Tensor", "TestSupport"]),
+        .testTarget(
+            name: "ModelStoreTests",
+            dependencies: [
+                "ModelStore", "Models", "TestSupport", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(
-            name: "PipelineTests", dependencies: ["Pipeline", "Models", "Imaging", "TestSupport"],
+            name: "PipelineTests", dependencies: ["Pipeline", "Models", "ModelStore", "Imaging", "TestSupport"],
             resources: [.copy("Fixtures")]
         ),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "Imaging", "Kernels"]),
+        // Depends on the executable so that `swift test` always builds the binary it runs.
+        .testTarget(name: "CLITests", dependencies: ["superres", "TestSupport", "Imaging", "Kernels"]),
         .testTarget(
             name: "EvaluationTests",
-            dependencies: ["Evaluation", "Pipeline", "Models", "Imaging", "TestSupport"],
+            dependencies: ["Evaluation", "Pipeline", "Models", "ModelStore", "Imaging", "TestSupport"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(name: "FuzzHarnessTests", dependencies: ["FuzzHarnesses", "TestSupport"]),
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "Kernels", "TestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "Server", "ModelStore", "MultipartForms", "Kernels", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "Yams", package: "Yams"),
             ]
         ),
     ],

@@ -91,6 +91,7 @@ extension Graph {
     /// The largest side of a feature map (2^24 pixels) and the most values in one (2^36): beyond either, a network
     /// (e.g. chained upsampling layers) is refused in shape inference instead of overflowing or exhausting memory.
     public static let maxFeatureMapSide = 1 << 24
+    /// The most values one feature map may hold (2^36); see `maxFeatureMapSide`.
     public static let maxFeatureMapElements = 1 << 36
 
     /// `[1, height × times, width × times, channels]`, or an error when it is beyond the bounds above.

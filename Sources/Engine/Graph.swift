@@ -50,10 +50,14 @@ public enum Operation: Sendable, Equatable {
 
 /// A node: an operation, the nodes it reads, and the name it had in the model file.
 public struct Node: Sendable, Equatable {
+    /// The node's name in the model file, used in messages.
     public var name: String
+    /// What the node computes.
     public var operation: Operation
+    /// The nodes whose values it reads, in operand order; each comes earlier in the graph.
     public var inputs: [NodeID]
 
+    /// A node running `operation` on the values of `inputs`.
     public init(name: String, operation: Operation, inputs: [NodeID] = []) {
         self.name = name
         self.operation = operation
@@ -63,6 +67,7 @@ public struct Node: Sendable, Equatable {
 
 /// A network as a list of nodes in topological order (every node's inputs come before it).
 public struct Graph: Sendable, Equatable {
+    /// Every node, in topological order; a node's id is its index here.
     public private(set) var nodes: [Node] = []
     /// Named outputs, in the order the model file lists them.
     public var outputs: [(name: String, node: NodeID)] {
@@ -76,6 +81,7 @@ public struct Graph: Sendable, Equatable {
         var node: NodeID
     }
 
+    /// An empty graph, with no nodes or outputs.
     public init() {}
 
     /// Appends a node whose inputs are already in the graph; returns its id.
@@ -164,17 +170,22 @@ public struct Graph: Sendable, Equatable {
 
 /// Errors from building, checking or running a graph.
 public struct GraphError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// The kind of failure: shapes that do not fit, a wrong input, or an operation that cannot run.
     public enum Code: String, Sendable { case shapeMismatch, badInput, unsupported }
+    /// What kind of error this is.
     public let code: Code
     /// The node concerned, if any.
     public let node: String?
+    /// What went wrong, in words.
     public let message: String
 
+    /// An error of kind `code`, about `node` if given, with `message`.
     public init(_ code: Code, node: String? = nil, _ message: String) {
         self.code = code
         self.node = node
         self.message = message
     }
 
+    /// The message, prefixed with the node's name when there is one.
     public var description: String { node.map { "node '\($0)': \(message)" } ?? message }
 }

@@ -24,6 +24,7 @@ public final class GraphExecutor: Sendable {
     /// The optimized graph this executor runs. With the fast kernels, the convolution weights live in the kernels (packed,
     /// transformed or palette-coded) and appear here as empty constants.
     public let graph: Graph
+    /// The kernels this executor runs the graph with (reference, fast or direct).
     public let kernels: KernelChoice
     /// The convolutions' arithmetic: with `.bf16`, those with 16 or more input and output channels run in bfloat16.
     public let precision: Precision

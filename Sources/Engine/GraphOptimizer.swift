@@ -17,6 +17,20 @@ public enum GraphOptimizer {
         return g
     }
 
+    /// Makes the outputs NHWC, the layout the pipeline takes: an output produced by an NHWC → NCHW Transpose (the
+    /// dnn_superres exports end with one, `NCHW_output`) reads the transpose's input instead. Not one of `optimize`'s
+    /// passes, since it changes what the graph outputs: the model loader applies it to super-resolution networks.
+    public static func dropFinalTransposes(_ g: inout Graph) {
+        g.outputs = g.outputs.map { output in
+            let node = g.nodes[output.node]
+            if case .transpose(let permutation) = node.operation, permutation == [0, 3, 1, 2], node.inputs.count == 1 {
+                return (output.name, node.inputs[0])
+            }
+            return output
+        }
+        removeDeadNodes(&g)
+    }
+
     /// Evaluates every node whose inputs are all constants (with the reference kernels), once.
     public static func foldConstants(_ g: inout Graph) {
         for id in g.nodes.indices {

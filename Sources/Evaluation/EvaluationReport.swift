@@ -15,12 +15,14 @@ public struct ImageResult: Codable, Sendable, Equatable {
     public var cpuSeconds: Double
     /// Size of the output (the cropped HR image).
     public var width: Int
+    /// Height of the output in pixels.
     public var height: Int
     /// The degradation estimated from the LR input (the same for every method of an image).
     public var estimate: DegradationEstimate?
     /// The model (and noise level) a per-image method such as `auto` chose; nil for fixed models.
     public var choice: String?
 
+    /// One image's scores, time, estimate and choice as measured.
     public init(
         image: String,
         psnr: Double,
@@ -50,6 +52,7 @@ public struct ResultRow: Codable, Sendable, Equatable {
     public var dataset: String
     /// "bicubic", or the model's name.
     public var model: String
+    /// The upscaling factor of the row.
     public var scale: Int
     /// The LR degradation (`jpeg:40`, `noise:5+jpeg:95`); nil for the standard clean LR.
     public var degradation: String?
@@ -63,6 +66,7 @@ public struct ResultRow: Codable, Sendable, Equatable {
     public var cpuSeconds: Double
     /// Total wall-clock seconds ÷ total output megapixels.
     public var secondsPerMegapixel: Double
+    /// The per-image results the means are taken over.
     public var images: [ImageResult]
 
     /// The row summarising `images`.
@@ -86,8 +90,10 @@ public struct ResultRow: Codable, Sendable, Equatable {
 public struct EvaluationReport: Codable, Sendable, Equatable {
     /// How the LR inputs were made.
     public var lrKernel: LowResolutionKernel
+    /// One row per data set × method, in the order they were run.
     public var rows: [ResultRow]
 
+    /// A report of `rows`, whose LR inputs were made with `lrKernel`.
     public init(lrKernel: LowResolutionKernel = .matlab, rows: [ResultRow] = []) {
         self.lrKernel = lrKernel
         self.rows = rows

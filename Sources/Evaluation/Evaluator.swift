@@ -60,7 +60,9 @@ public struct EvaluatedImage: Sendable {
 /// 3. SR = each model's output on the LR; bicubic = MATLAB `imresize(LR, scale, 'bicubic')`, `uint8`;
 /// 4. PSNR and SSIM on MATLAB's rounded Y (BT.601, 16...235), `scale` pixels of border removed.
 public struct Evaluator: Sendable {
+    /// The upscaling factor: HR is cropped to a multiple of it, and as many border pixels are left out of the scores.
     public let scale: Int
+    /// The downscaling that makes each LR input from its HR image (MATLAB bicubic by default).
     public let kernel: LowResolutionKernel
     /// What happens to each LR input after the downscale (none by default: the standard protocol).
     public let degradation: LowResolutionDegradation

@@ -26,11 +26,14 @@ public enum QualityMetrics {
         public var windowSize: Int = 11
         /// Standard deviation of the Gaussian window.
         public var sigma: Double = 1.5
+        /// K1 of SSIM's constant `C1 = (K1 L)²`.
         public var k1: Double = 0.01
+        /// K2 of SSIM's constant `C2 = (K2 L)²`.
         public var k2: Double = 0.03
         /// Dynamic range L of the values.
         public var dynamicRange: Double = 255
 
+        /// The standard settings: an 11×11 window, sigma 1.5, K1 0.01, K2 0.03, range 255.
         public init() {}
     }
 

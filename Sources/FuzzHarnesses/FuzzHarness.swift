@@ -4,8 +4,8 @@ import Engine
 import Foundation
 import Imaging
 import Models
+import MultipartForms
 import NIOCore
-import Server
 
 /// A parser of untrusted bytes, and how one fuzz input is fed to it.
 public enum FuzzHarness: String, CaseIterable, Sendable {
@@ -64,7 +64,7 @@ public enum FuzzHarness: String, CaseIterable, Sendable {
                 let def = try GraphDef(serializedBytes: bytes)
                 let graph = try TensorFlowImporter.makeGraph(def, source: "fuzz.pb")
                 _ = try ModelLoader.make(
-                    graph: graph, source: "fuzz.pb", fileOperationCounts: def.opCounts, family: nil, scale: nil,
+                    graph: graph, format: .tensorFlow, source: "fuzz.pb", fileOperationCounts: def.opCounts, family: nil, scale: nil,
                     kernels: .reference)
             case .ncnnParam:
                 let param = try NCNNParam(text: String(decoding: bytes, as: UTF8.self), source: "fuzz.param")
@@ -80,16 +80,27 @@ public enum FuzzHarness: String, CaseIterable, Sendable {
                     var exact = NCNNModelBin(data: Data(count: plenty - weights.remaining), source: "fuzz.bin")
                     graph = try NCNNImporter.makeGraph(param, weights: &exact, source: "fuzz.param")
                 }
-                _ = try ModelLoader.makeNCNN(
-                    graph: graph, source: "fuzz.param", fileOperationCounts: NCNNImporter.layerCounts(param),
+                _ = try ModelLoader.make(
+                    graph: graph, format: .ncnn, source: "fuzz.param", fileOperationCounts: NCNNImporter.layerCounts(param),
                     family: nil, scale: nil, kernels: .reference)
             case .ncnnBin:
                 let param = try NCNNParam(text: Self.binHarnessParam, source: "fuzz.param")
                 var weights = NCNNModelBin(data: Data(bytes), source: "fuzz.bin")
                 _ = try NCNNImporter.makeGraph(param, weights: &weights, source: "fuzz.param")
             case .multipart:
-                _ = try ImageUpload.parse(
-                    ByteBuffer(bytes: bytes), boundary: Self.multipartBoundary, maxPixels: Self.maxPixels)
+                // What the service does with an upload before queueing it: the form within its limits, then the
+                // header of the `image` field's file.
+                let body = ByteBuffer(bytes: bytes)
+                let parts = try MultipartForm.parse(
+                    body, boundary: Self.multipartBoundary, maxParts: MultipartForm.uploadMaxParts,
+                    maxHeaderBytes: MultipartForm.uploadMaxHeaderBytes)
+                guard let image = parts.first(where: { $0.name == "image" }), !image.content.isEmpty,
+                    let file = body.getBytes(
+                        at: body.readerIndex + image.content.lowerBound, length: image.content.count)
+                else { return .refused("no image field") }
+                _ = image.filename
+                let header = try ImageCodec.probe(file, source: "upload")
+                guard header.width * header.height <= Self.maxPixels else { return .refused("too large") }
             }
             return .accepted
         } catch {

@@ -22,6 +22,7 @@ public struct PNGCompression: Sendable, Hashable, CustomStringConvertible {
 
     private init(uncheckedLevel: Int) { level = uncheckedLevel }
 
+    /// The level as a number, e.g. "1".
     public var description: String { "\(level)" }
 
     /// The row filter: none when storing, otherwise Paeth (the smallest output at every measured level).

@@ -42,8 +42,11 @@ public enum PixelSamples: Sendable, Equatable {
 
 /// A decoded picture: width × height pixels in one of four layouts, 8 or 16 bits per sample.
 public struct PixelImage: Sendable, Equatable {
+    /// Width in pixels.
     public let width: Int
+    /// Height in pixels.
     public let height: Int
+    /// The channels of each pixel and their order.
     public let layout: PixelLayout
     /// `width * height * layout.channelCount` samples, row-major, interleaved.
     public var samples: PixelSamples

@@ -9,8 +9,11 @@ import Tensor
 /// from `ReferenceKernels.convolution` on operands rounded to bfloat16 is the order of the float additions. Each output
 /// value is summed by one thread in a fixed order, so results do not depend on the thread count.
 public final class BFloat16Convolution: InPlaceResidualConvolution {
+    /// The convolution's kernel size, channel counts and padding.
     public let geometry: ConvolutionGeometry
+    /// What is done to the sums before they are stored (bias, activation, scale, residual).
     public let epilogue: ConvolutionEpilogue
+    /// The bfloat16 instructions the kernel runs on (AMX tiles or AVX-512 dot products).
     public let hardware: BFloat16Hardware
     let packedWeights: [UInt16]
     /// Channels per padded input pixel: the input channels rounded up to 32 (one AMX tile row).
@@ -76,7 +79,7 @@ public final class BFloat16Convolution: InPlaceResidualConvolution {
             residualCount: residual?.count, addsResidual: epilogue.addsResidual)
         guard outShape.height > 0, outShape.width > 0 else { return }
         let bytes = paddedInputBytes(height: height, width: width)
-        WinogradScratchArena.shared.withBuffer(bytes: bytes) { scratch in
+        ConvolutionScratchArena.shared.withBuffer(bytes: bytes) { scratch in
             convolve(
                 input: input, height: height, width: width, output: output, residual: residual,
                 padded: scratch.bindMemory(to: UInt16.self, capacity: bytes / MemoryLayout<UInt16>.stride), pool: pool)

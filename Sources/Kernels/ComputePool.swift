@@ -53,7 +53,7 @@ public final class ComputePool: Sendable {
         }
         withoutActuallyEscaping(body) { escapable in
             callerLock.withLock { _ in
-                let job = Job(count: count, chunk: max(1, grain), body: escapable)
+                let job = ParallelLoop(count: count, chunk: max(1, grain), body: escapable)
                 state.run(job, workers: threadCount - 1)
             }
         }
@@ -61,7 +61,7 @@ public final class ComputePool: Sendable {
 }
 
 /// One `parallelFor` loop: indices are claimed `chunk` at a time from an atomic counter.
-private final class Job: @unchecked Sendable {
+private final class ParallelLoop: @unchecked Sendable {
     // @unchecked Sendable: `body` is only called while the posting thread waits in `PoolState.run`.
     let count: Int
     let chunk: Int
@@ -92,7 +92,7 @@ private final class PoolState: @unchecked Sendable {
     private var generation = 0
     private var activeWorkers = 0
     private var shuttingDown = false
-    private var job: Job?
+    private var job: ParallelLoop?
 
     init() {
         pthread_mutex_init(mutex, nil)
@@ -109,7 +109,7 @@ private final class PoolState: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    func run(_ job: Job, workers: Int) {
+    func run(_ job: ParallelLoop, workers: Int) {
         pthread_mutex_lock(mutex)
         self.job = job
         generation += 1

@@ -6,15 +6,24 @@ import Tensor
 /// outputChannels]`, output NHWC `[1, H + padTop + padBottom - kernelHeight + 1, W + padLeft + padRight -
 /// kernelWidth + 1, outputChannels]`.
 public struct ConvolutionGeometry: Sendable, Hashable {
+    /// Rows of the kernel.
     public var kernelHeight: Int
+    /// Columns of the kernel.
     public var kernelWidth: Int
+    /// Channels of the input feature map.
     public var inputChannels: Int
+    /// Channels of the output feature map.
     public var outputChannels: Int
+    /// Zero rows added above the input.
     public var padTop: Int
+    /// Zero columns added left of the input.
     public var padLeft: Int
+    /// Zero rows added below the input.
     public var padBottom: Int
+    /// Zero columns added right of the input.
     public var padRight: Int
 
+    /// A geometry with the given kernel size, channel counts and explicit padding on each side.
     public init(
         kernelHeight: Int, kernelWidth: Int, inputChannels: Int, outputChannels: Int,
         padTop: Int, padLeft: Int, padBottom: Int, padRight: Int
@@ -95,12 +104,14 @@ public enum Activation: Sendable, Hashable {
 public struct ConvolutionEpilogue: Sendable, Hashable {
     /// One value per output channel, or nil.
     public var bias: [Float]?
+    /// The activation applied after the bias (`.none` for none).
     public var activation: Activation
     /// A scalar multiplier, or nil.
     public var scale: Float?
     /// Whether a residual tensor of the output's shape is added last.
     public var addsResidual: Bool
 
+    /// An epilogue of the given steps; the default does nothing to the sums.
     public init(bias: [Float]? = nil, activation: Activation = .none, scale: Float? = nil, addsResidual: Bool = false) {
         self.bias = bias
         self.activation = activation
@@ -121,7 +132,10 @@ public struct ConvolutionEpilogue: Sendable, Hashable {
 
 /// Errors a kernel reports when its operands do not fit together.
 public struct KernelError: Error, CustomStringConvertible, Sendable {
+    /// What does not fit, in words.
     public let message: String
+    /// An error with `message`.
     public init(_ message: String) { self.message = message }
+    /// The error as text: the message alone, with no prefix.
     public var description: String { message }
 }

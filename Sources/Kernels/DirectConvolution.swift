@@ -6,10 +6,13 @@ import Tensor
 /// Each output value is summed over `ky`, `kx`, input channel in that order with fused multiply-adds, exactly as
 /// `ReferenceKernels.convolution` does, so results do not depend on image size, tile position or thread count.
 public final class DirectConvolution: Sendable {
+    /// The SIMD vector the kernel works in: 16 floats, one per output channel of a block.
     public typealias Vector = SIMD16<Float>
     static let lanes = Vector.scalarCount
 
+    /// The convolution's kernel size, channel counts and padding.
     public let geometry: ConvolutionGeometry
+    /// What is done to the sums before they are stored (bias, activation, scale, residual).
     public let epilogue: ConvolutionEpilogue
     let blockCount: Int
     let packedWeights: [Float]

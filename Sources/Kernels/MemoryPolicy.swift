@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-/// glibc's `malloc_trim` (declared in malloc.h, which the Glibc module does not export).
-@_silgen_name("malloc_trim")
-private func mallocTrim(_ pad: Int) -> Int32
-#endif
+import CAllocator
 
 /// How the process gives memory back.
 public enum MemoryPolicy {
@@ -10,19 +6,9 @@ public enum MemoryPolicy {
     /// up to 32 MiB each, in its heaps). Called after a model is prepared: its plain weights, decoded from the file and
     /// now held in the kernels' own form, are gone, and their pages would otherwise stay resident.
     public static func returnFreedMemory() {
-        #if canImport(Glibc)
-        _ = mallocTrim(0)
-        #endif
+        _ = superres_malloc_trim(0)
     }
-}
 
-#if canImport(Glibc)
-/// glibc's `mallopt` (declared in malloc.h, which the Glibc module does not export).
-@_silgen_name("mallopt")
-private func mallopt(_ parameter: Int32, _ value: Int32) -> Int32
-#endif
-
-extension MemoryPolicy {
     /// Keeps up to `retainedBytes` of freed heap memory for reuse, and maps blocks of `mappingThreshold` bytes or more
     /// on their own (given back as soon as they are freed).
     ///
@@ -31,11 +17,6 @@ extension MemoryPolicy {
     /// frame) are faulted in afresh every time; on the small networks that cost as much as the network. Call once, at
     /// start-up.
     public static func keepFreedMemoryForReuse(retainedBytes: Int = 128 << 20, mappingThreshold: Int = 32 << 20) {
-        #if canImport(Glibc)
-        let trimThreshold: Int32 = -1  // M_TRIM_THRESHOLD
-        let mmapThreshold: Int32 = -3  // M_MMAP_THRESHOLD
-        _ = mallopt(trimThreshold, Int32(clamping: retainedBytes))
-        _ = mallopt(mmapThreshold, Int32(clamping: mappingThreshold))
-        #endif
+        _ = superres_malloc_keep_freed(Int32(clamping: retainedBytes), Int32(clamping: mappingThreshold))
     }
 }

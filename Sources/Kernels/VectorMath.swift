@@ -1,5 +1,6 @@
 /// Vectorized elementary functions for the element-wise kernels (the reference kernels use Foundation's).
 public enum VectorMath {
+    /// The vector these functions work on: 16 floats, computed lane by lane.
     public typealias Vector = SIMD16<Float>
 
     /// e^x − 1 for x in [-87, 88], accurate near 0 too: with x = k·ln 2 + r it is (2^k − 1) + 2^k·q(r), where

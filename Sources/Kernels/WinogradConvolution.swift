@@ -24,8 +24,11 @@ public final class WinogradConvolution: InPlaceResidualConvolution {
         case f6x6 = 6
     }
 
+    /// The convolution's kernel size (3×3), channel counts and padding.
     public let geometry: ConvolutionGeometry
+    /// What the output transform does to the sums before they are stored (bias, activation, scale, residual).
     public let epilogue: ConvolutionEpilogue
+    /// The output tile the algorithm computes at once: F(4×4, 3×3) or F(6×6, 3×3).
     public let tileSize: TileSize
     /// Whether the transformed weights are kept (fast, `transformedWeightBytes` of memory) or rebuilt at each call
     /// into shared scratch memory (the raw weights are kept instead).
@@ -175,7 +178,7 @@ public final class WinogradConvolution: InPlaceResidualConvolution {
         let decodedCount = palette == nil ? 0 : palette!.count
         let scratchCount = vCount + mCount + uCount + decodedCount
 
-        WinogradScratchArena.shared.withBuffer(bytes: scratchCount * MemoryLayout<Float>.stride) { raw in
+        ConvolutionScratchArena.shared.withBuffer(bytes: scratchCount * MemoryLayout<Float>.stride) { raw in
             let scratch = raw.bindMemory(to: Float.self, capacity: scratchCount)
             if !keepsTransformedWeights {
                 transformWeightsInParallel(
@@ -225,10 +228,10 @@ public final class WinogradConvolution: InPlaceResidualConvolution {
     /// Frees the scratch memory kept for later calls (transformed weights of convolutions that do not keep theirs,
     /// transformed tiles); returns the bytes freed. Buffers in use by running calls are not touched.
     @discardableResult
-    public static func releaseScratchMemory() -> Int { WinogradScratchArena.shared.releaseUnused() }
+    public static func releaseScratchMemory() -> Int { ConvolutionScratchArena.shared.releaseUnused() }
 
     /// The scratch bytes kept for later calls.
-    public static var retainedScratchBytes: Int { WinogradScratchArena.shared.unusedBytes }
+    public static var retainedScratchBytes: Int { ConvolutionScratchArena.shared.unusedBytes }
 
     /// Tiles per block: as many as fit in `blockBudgetBytes` of transformed tiles (`V` and `M`), so that each panel
     /// of transformed weights, read from memory once per block, serves many tiles; blocks of equal size (a multiple
@@ -344,350 +347,6 @@ public final class WinogradConvolution: InPlaceResidualConvolution {
     }
 }
 
-/// The first `count` (< 16) values at `pointer`, zeros after.
-@inline(__always)
-func partialVector(_ pointer: UnsafePointer<Float>, count: Int) -> WinogradVector {
-    var value = WinogradVector()
-    for lane in 0..<count { value[lane] = pointer[lane] }
-    return value
-}
-
-/// The first `count` values at `pointer`, zeros after; one full-width load masked when all 16 lanes lie before
-/// `end`, else lane by lane.
-@inline(__always)
-func loadChannels(_ pointer: UnsafePointer<Float>, count: Int, end: UnsafePointer<Float>) -> WinogradVector {
-    if count == WinogradVector.scalarCount { return loadVector(pointer) }
-    guard pointer + WinogradVector.scalarCount <= end else { return partialVector(pointer, count: count) }
-    let lanes: SIMD16<Int32> = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
-    return loadVector(pointer).replacing(with: 0, where: lanes .>= SIMD16<Int32>(repeating: Int32(count)))
-}
-
-/// Raw views of one call's buffers, valid only inside `WinogradConvolution.run`.
-struct WinogradJob: @unchecked Sendable {
-    // @unchecked Sendable: the pointers outlive the loops (the caller waits for them). Within a phase, work items
-    // write disjoint parts of V (one tile each), M (one transform point × output panel each) or the output (one tile
-    // each); the residual is read only at the output positions of the same tile that writes them.
-    let input: UnsafePointer<Float>
-    /// One past the input's last value.
-    let inputEnd: UnsafePointer<Float>
-    let output: UnsafeMutablePointer<Float>
-    let residual: UnsafePointer<Float>?
-    /// `U[ξ][block][ci][16]`, ξ slices `weightPointStride` apart.
-    let weights: UnsafePointer<Float>
-    let weightPointStride: Int
-    /// `V[ξ][slot][inputStride]` for the block's tiles.
-    let transformedInput: UnsafeMutablePointer<Float>
-    /// `M[ξ][slot][outputStride]` for the block's tiles.
-    let products: UnsafeMutablePointer<Float>
-    let height: Int
-    let width: Int
-    let outputHeight: Int
-    let outputWidth: Int
-    let inputChannels: Int
-    let outputChannels: Int
-    let blockCount: Int
-    let inputStride: Int
-    let outputStride: Int
-    let padTop: Int
-    let padLeft: Int
-    let tilesX: Int
-    let tilesPerBlock: Int
-    /// The distance between the slices of two transform points in `V` and in `M`.
-    let inputPointStride: Int
-    let outputPointStride: Int
-    let epilogue: EpilogueValues
-
-    func run<Tile: WinogradTile>(_ tile: Tile.Type, tileCount: Int, pool: ComputePool) {
-        let alpha = Tile.inputSize
-        let panels = (blockCount + 1) / 2
-        // Tiles are handed out in runs of consecutive ones when each is little work (few channels), so that the
-        // threads do not take turns on neighbouring tiles, whose edge pixels share cache lines.
-        let vectorsPerPixel = blockCount + inputStride / WinogradVector.scalarCount
-        let grain = max(1, min(32 / vectorsPerPixel, tilesPerBlock / (4 * pool.threadCount)))
-        var start = 0
-        while start < tileCount {
-            let count = min(tilesPerBlock, tileCount - start)
-            let first = start
-            pool.parallelFor(count, grain: grain) { slot in transformInput(Tile.self, tile: first + slot, slot: slot) }
-            pool.parallelFor(alpha * alpha * panels) { item in
-                multiply(point: item / panels, panel: item % panels, tiles: count)
-            }
-            pool.parallelFor(count, grain: grain) { slot in
-                transformOutput(Tile.self, tile: first + slot, slot: slot)
-            }
-            start += count
-        }
-    }
-
-    /// Gathers tile `tile`'s α×α input patch (zeros outside the image) and writes `Bᵀ d B` to `V[ξ][slot]`.
-    @inline(__always)
-    func transformInput<Tile: WinogradTile>(_: Tile.Type, tile: Int, slot: Int) {
-        let alpha = Tile.inputSize
-        let m = Tile.outputSize
-        let lanes = WinogradVector.scalarCount
-        let ci = inputChannels
-        let y0 = (tile / tilesX) * m - padTop
-        let x0 = (tile % tilesX) * m - padLeft
-        let interior = y0 >= 0 && x0 >= 0 && y0 + alpha <= height && x0 + alpha <= width
-        // V[ξ] for ξ = row * α + column is at pointStride * ξ.
-        let pointStride = inputPointStride
-        let base = transformedInput + slot * inputStride
-        // Row pass image row by image row, all channels of a row before the next: each row of the patch is one
-        // contiguous run of the NHWC input, read in order.
-        for row in 0..<alpha {
-            let y = y0 + row
-            let rowTarget = base + row * alpha * pointStride
-            var channel = 0
-            while channel < ci {
-                let valid = min(lanes, ci - channel)
-                let target = rowTarget + channel
-                if interior && valid == lanes {
-                    Tile.transformInput(input + (y * width + x0) * ci + channel, ci, target, pointStride)
-                } else {
-                    for column in 0..<alpha {
-                        let x = x0 + column
-                        var value = WinogradVector()
-                        if y >= 0 && y < height && x >= 0 && x < width {
-                            let source = input + (y * width + x) * ci + channel
-                            value = loadChannels(source, count: valid, end: inputEnd)
-                        }
-                        storeVector(value, target + column * pointStride)
-                    }
-                    Tile.transformInput(target, pointStride, target, pointStride)
-                }
-                channel += lanes
-            }
-        }
-        // Column pass in place.
-        var channel = 0
-        while channel < ci {
-            for column in 0..<alpha {
-                let target = base + channel + column * pointStride
-                Tile.transformInput(target, alpha * pointStride, target, alpha * pointStride)
-            }
-            channel += lanes
-        }
-    }
-
-    /// `M[ξ][tiles][32 channels of panel] = V[ξ][tiles] · U[ξ][panel]`.
-    @inline(__always)
-    func multiply(point: Int, panel: Int, tiles: Int) {
-        let lanes = WinogradVector.scalarCount
-        let ci = inputChannels
-        let v = UnsafePointer(transformedInput + point * inputPointStride)
-        let block = 2 * panel
-        let u = weights + point * weightPointStride + block * ci * lanes
-        let target = products + point * outputPointStride + block * lanes
-        var row = 0
-        if block + 1 < blockCount {
-            while row < tiles {
-                winogradKernel6x32(
-                    v + row * inputStride,
-                    rowStride: inputStride,
-                    rows: min(6, tiles - row),
-                    u,
-                    u + ci * lanes,
-                    depth: ci,
-                    target + row * outputStride,
-                    targetStride: outputStride
-                )
-                row += 6
-            }
-        } else {
-            while row < tiles {
-                winogradKernel6x16(
-                    v + row * inputStride,
-                    rowStride: inputStride,
-                    rows: min(6, tiles - row),
-                    u,
-                    depth: ci,
-                    target + row * outputStride,
-                    targetStride: outputStride
-                )
-                row += 6
-            }
-        }
-    }
-
-    /// Turns `M[ξ][slot]` into tile `tile`'s m×m outputs (`Aᵀ M A`), runs the epilogue and stores them.
-    @inline(__always)
-    func transformOutput<Tile: WinogradTile>(_: Tile.Type, tile: Int, slot: Int) {
-        let alpha = Tile.inputSize
-        let m = Tile.outputSize
-        let lanes = WinogradVector.scalarCount
-        let y0 = (tile / tilesX) * m
-        let x0 = (tile % tilesX) * m
-        let rows = min(m, outputHeight - y0)
-        let columns = min(m, outputWidth - x0)
-        let pointStride = outputPointStride
-        let base = products + slot * outputStride
-        for block in 0..<blockCount {
-            let source = base + block * lanes
-            // Rows in place: M[r][0..<m] = Aᵀ M[r][0..<α]; then columns: M[0..<m][c] = Aᵀ M[0..<α][c].
-            for row in 0..<alpha {
-                let rowBase = source + row * alpha * pointStride
-                Tile.transformOutput(rowBase, pointStride, rowBase, pointStride)
-            }
-            for column in 0..<columns {
-                let columnBase = source + column * pointStride
-                Tile.transformOutput(columnBase, alpha * pointStride, columnBase, alpha * pointStride)
-            }
-        }
-        // Pixel by pixel, all channels of a pixel together: each output row of the tile is written in order.
-        for row in 0..<rows {
-            for column in 0..<columns {
-                let source = base + (row * alpha + column) * pointStride
-                for block in 0..<blockCount {
-                    store(loadVector(source + block * lanes), y: y0 + row, x: x0 + column, block: block)
-                }
-            }
-        }
-    }
-
-    /// Runs the epilogue on 16 sums of pixel (y, x), channels `block * 16 ..< +16`, and stores the valid lanes.
-    @inline(__always)
-    private func store(_ sums: WinogradVector, y: Int, x: Int, block: Int) {
-        let lanes = WinogradVector.scalarCount
-        let firstChannel = block * lanes
-        var value = epilogue.apply(sums, firstChannel: firstChannel)
-        let offset = (y * outputWidth + x) * outputChannels + firstChannel
-        let valid = min(lanes, outputChannels - firstChannel)
-        if valid == lanes {
-            if let residual { value += loadVector(residual + offset) }
-            storeVector(value, output + offset)
-        } else {
-            for lane in 0..<valid {
-                var scalar = value[lane]
-                if let residual { scalar += residual[offset + lane] }
-                output[offset + lane] = scalar
-            }
-        }
-    }
-}
-
-/// `rows` (≤ 6) rows of `V` (at `rowStride`) times a `depth × 32` panel of `U` (two 16-wide blocks), into `target`.
-///
-/// Rows past `rows` repeat the last row and are not stored, so every stored value comes from the same sequence of
-/// fused multiply-adds over the input channels.
-@inline(never)
-func winogradKernel6x32(
-    _ v: UnsafePointer<Float>,
-    rowStride: Int,
-    rows: Int,
-    _ u0: UnsafePointer<Float>,
-    _ u1: UnsafePointer<Float>,
-    depth: Int,
-    _ target: UnsafeMutablePointer<Float>,
-    targetStride: Int
-) {
-    typealias Vector = WinogradVector
-    let p0 = v
-    let p1 = v + min(1, rows - 1) * rowStride
-    let p2 = v + min(2, rows - 1) * rowStride
-    let p3 = v + min(3, rows - 1) * rowStride
-    let p4 = v + min(4, rows - 1) * rowStride
-    let p5 = v + min(5, rows - 1) * rowStride
-    var a00 = Vector()
-    var a01 = Vector()
-    var a10 = Vector()
-    var a11 = Vector()
-    var a20 = Vector()
-    var a21 = Vector()
-    var a30 = Vector()
-    var a31 = Vector()
-    var a40 = Vector()
-    var a41 = Vector()
-    var a50 = Vector()
-    var a51 = Vector()
-    for k in 0..<depth {
-        let w0 = loadVector(u0 + 16 * k)
-        let w1 = loadVector(u1 + 16 * k)
-        let s0 = Vector(repeating: p0[k])
-        a00 = a00.addingProduct(s0, w0)
-        a01 = a01.addingProduct(s0, w1)
-        let s1 = Vector(repeating: p1[k])
-        a10 = a10.addingProduct(s1, w0)
-        a11 = a11.addingProduct(s1, w1)
-        let s2 = Vector(repeating: p2[k])
-        a20 = a20.addingProduct(s2, w0)
-        a21 = a21.addingProduct(s2, w1)
-        let s3 = Vector(repeating: p3[k])
-        a30 = a30.addingProduct(s3, w0)
-        a31 = a31.addingProduct(s3, w1)
-        let s4 = Vector(repeating: p4[k])
-        a40 = a40.addingProduct(s4, w0)
-        a41 = a41.addingProduct(s4, w1)
-        let s5 = Vector(repeating: p5[k])
-        a50 = a50.addingProduct(s5, w0)
-        a51 = a51.addingProduct(s5, w1)
-    }
-    let t = targetStride
-    storeVector(a00, target)
-    storeVector(a01, target + 16)
-    guard rows > 1 else { return }
-    storeVector(a10, target + t)
-    storeVector(a11, target + t + 16)
-    guard rows > 2 else { return }
-    storeVector(a20, target + 2 * t)
-    storeVector(a21, target + 2 * t + 16)
-    guard rows > 3 else { return }
-    storeVector(a30, target + 3 * t)
-    storeVector(a31, target + 3 * t + 16)
-    guard rows > 4 else { return }
-    storeVector(a40, target + 4 * t)
-    storeVector(a41, target + 4 * t + 16)
-    guard rows > 5 else { return }
-    storeVector(a50, target + 5 * t)
-    storeVector(a51, target + 5 * t + 16)
-}
-
-/// `winogradKernel6x32` for a last, 16-wide output block.
-@inline(never)
-func winogradKernel6x16(
-    _ v: UnsafePointer<Float>,
-    rowStride: Int,
-    rows: Int,
-    _ u0: UnsafePointer<Float>,
-    depth: Int,
-    _ target: UnsafeMutablePointer<Float>,
-    targetStride: Int
-) {
-    typealias Vector = WinogradVector
-    let p0 = v
-    let p1 = v + min(1, rows - 1) * rowStride
-    let p2 = v + min(2, rows - 1) * rowStride
-    let p3 = v + min(3, rows - 1) * rowStride
-    let p4 = v + min(4, rows - 1) * rowStride
-    let p5 = v + min(5, rows - 1) * rowStride
-    var a0 = Vector()
-    var a1 = Vector()
-    var a2 = Vector()
-    var a3 = Vector()
-    var a4 = Vector()
-    var a5 = Vector()
-    for k in 0..<depth {
-        let w0 = loadVector(u0 + 16 * k)
-        a0 = a0.addingProduct(Vector(repeating: p0[k]), w0)
-        a1 = a1.addingProduct(Vector(repeating: p1[k]), w0)
-        a2 = a2.addingProduct(Vector(repeating: p2[k]), w0)
-        a3 = a3.addingProduct(Vector(repeating: p3[k]), w0)
-        a4 = a4.addingProduct(Vector(repeating: p4[k]), w0)
-        a5 = a5.addingProduct(Vector(repeating: p5[k]), w0)
-    }
-    let t = targetStride
-    storeVector(a0, target)
-    guard rows > 1 else { return }
-    storeVector(a1, target + t)
-    guard rows > 2 else { return }
-    storeVector(a2, target + 2 * t)
-    guard rows > 3 else { return }
-    storeVector(a3, target + 3 * t)
-    guard rows > 4 else { return }
-    storeVector(a4, target + 4 * t)
-    guard rows > 5 else { return }
-    storeVector(a5, target + 5 * t)
-}
-
 extension WinogradConvolution {
     /// The faster algorithm for `geometry` on inputs of `inputShape` (F(6×6, 3×3) when the shape is unknown).
     ///
@@ -714,27 +373,5 @@ extension WinogradConvolution {
     /// products they save and the three parallel phases per block dominate, so those stay direct (which is exact).
     public static func prefers(_ geometry: ConvolutionGeometry, inputShape: FeatureMapShape) -> Bool {
         supports(geometry) && geometry.inputChannels >= 16
-    }
-}
-
-extension WinogradConvolution {
-    /// Runs the matrix-product micro-kernel `repetitions` times over the same cache-resident operands (6 tiles ×
-    /// 32 channels × `depth`); returns the floating-point operations done. For measuring the kernel's peak.
-    @_spi(Benchmarks)
-    public static func runMicroKernel(depth: Int, repetitions: Int) -> Int {
-        let v = UnsafeMutablePointer<Float>.allocate(capacity: 6 * depth)
-        let u = UnsafeMutablePointer<Float>.allocate(capacity: 32 * depth)
-        let m = UnsafeMutablePointer<Float>.allocate(capacity: 6 * 32)
-        defer {
-            v.deallocate()
-            u.deallocate()
-            m.deallocate()
-        }
-        v.initialize(repeating: 0.5, count: 6 * depth)
-        u.initialize(repeating: 0.25, count: 32 * depth)
-        for _ in 0..<repetitions {
-            winogradKernel6x32(v, rowStride: depth, rows: 6, u, u + 16 * depth, depth: depth, m, targetStride: 32)
-        }
-        return 2 * 6 * 32 * depth * repetitions
     }
 }

@@ -2,6 +2,7 @@ import Engine
 
 /// Why a model file could not be loaded or used.
 public struct ModelError: Error, CustomStringConvertible, Sendable {
+    /// The kinds of failure: unreadable or malformed file, unsupported graph, wrong family/scale, unusable precision.
     public enum Code: String, Sendable {
         /// The file could not be read.
         case unreadable
@@ -19,13 +20,16 @@ public struct ModelError: Error, CustomStringConvertible, Sendable {
         case unsupportedPrecision
     }
 
+    /// What kind of failure this is.
     public let code: Code
     /// The model file (or a short name).
     public let source: String
     /// The node concerned, if any.
     public let node: String?
+    /// What went wrong, in words for the user.
     public let message: String
 
+    /// An error of this kind about the model file `source` (and `node` in its graph, if any).
     public init(_ code: Code, source: String, node: String? = nil, _ message: String) {
         self.code = code
         self.source = source
@@ -33,6 +37,7 @@ public struct ModelError: Error, CustomStringConvertible, Sendable {
         self.message = message
     }
 
+    /// The error as one line: `source: node 'name': message`, or `source: message` without a node.
     public var description: String {
         if let node { return "\(source): node '\(node)': \(message)" }
         return "\(source): \(message)"

@@ -16,6 +16,8 @@ struct ImagePlanes {
     enum Colour {
         /// BGR (or grey replicated to BGR) floats on the 0...255 scale: EDSR's output plus the mean.
         case bgr255([Float])
+        /// RGB (or grey replicated to RGB) floats on the 0...255 scale: the ncnn families' output.
+        case rgb255([Float])
         /// Grey floats on the 0...1 scale: a Y-only model's output for a grey picture.
         case greyUnit([Float])
         /// Y from the network, Cr and Cb enlarged, all on the 0...1 scale.
@@ -134,6 +136,14 @@ struct ImagePlanes {
                 let unit = bgr.map { $0 / 255 }
                 let values = isGrey ? ColourConversion.bgrToGrey(unit) : rgbFromBGR(unit)
                 colourSamples16 = values.map { Self.saturate16($0 * 65535) }
+            }
+        case .rgb255(let rgb):
+            if bitDepth == 8 {
+                let rgb8 = rgb.map(Self.saturate8)
+                colourSamples8 = isGrey ? ColourConversion.rgbToGrey(rgb8) : rgb8
+            } else {
+                let unit = rgb.map { $0 / 255 }
+                colourSamples16 = (isGrey ? ColourConversion.rgbToGrey(unit) : unit).map { Self.saturate16($0 * 65535) }
             }
         case .greyUnit(let grey):
             if bitDepth == 8 {

@@ -11,6 +11,7 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
     /// The network failed on this input.
     case network(GraphError)
 
+    /// The error in words: "cancelled", the unsupported-image message, or "network: " and the graph error.
     public var description: String {
         switch self {
         case .cancelled: "cancelled"

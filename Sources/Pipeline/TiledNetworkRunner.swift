@@ -12,9 +12,12 @@ public struct TileRegion: Sendable, Equatable {
 
 /// The size of the tiles' cores: squares (`--tile N`) or full-width bands (the automatic choice).
 public struct TileLayout: Sendable, Equatable, CustomStringConvertible {
+    /// Core width in input pixels.
     public var width: Int
+    /// Core height in input pixels.
     public var height: Int
 
+    /// Cores of `width × height` pixels; sizes below 1 are raised to 1.
     public init(width: Int, height: Int) {
         self.width = max(1, width)
         self.height = max(1, height)
@@ -23,6 +26,7 @@ public struct TileLayout: Sendable, Equatable, CustomStringConvertible {
     /// Square cores of `side` pixels.
     public static func square(_ side: Int) -> TileLayout { TileLayout(width: side, height: side) }
 
+    /// The layout as `width×height`, e.g. "256×256".
     public var description: String { "\(width)×\(height)" }
 }
 
@@ -147,26 +151,13 @@ public enum TiledNetworkRunner {
         return Tensor(shape: [1, shape.height * s, outWidth, outChannels], scalars: output)
     }
 
-    /// The network on one input, output converted to NHWC.
+    /// The network on one input (its output is NHWC).
     static func runWhole(_ model: SuperResolutionModel, _ input: Tensor) throws(PipelineError) -> Tensor {
-        let raw: Tensor
         do {
-            raw = try model.run(input)
+            return try model.run(input)
         } catch {
             throw .network(error)
         }
-        guard model.outputIsNCHW else { return raw }
-        let (c, h, w) = (raw.shape[1], raw.shape[2], raw.shape[3])
-        if c == 1 { return raw.reshaped(to: [1, h, w, 1]) }  // one channel: the same values in the same order
-        var nhwc = [Float](repeating: 0, count: raw.count)
-        raw.scalars.withUnsafeBufferPointer { src in
-            nhwc.withUnsafeMutableBufferPointer { dst in
-                for channel in 0..<c {
-                    for p in 0..<(h * w) { dst[p * c + channel] = src[channel * h * w + p] }
-                }
-            }
-        }
-        return Tensor(shape: [1, h, w, c], scalars: nhwc)
     }
 
     static func crop(_ values: [Float], shape: FeatureMapShape, x: Int, y: Int, width: Int, height: Int) -> Tensor {

@@ -1,3 +1,4 @@
+import ModelStore
 import Models
 
 /// A model of the catalogue as `GET /api/v1/models` lists it: what could be served with `--model NAME`.

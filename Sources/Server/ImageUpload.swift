@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Imaging
+import MultipartForms
 
 /// The image of a `multipart/form-data` request (the field `image`, as the Flask service took it), checked from its
 /// header but not decoded.
@@ -115,9 +116,9 @@ package struct ImageUpload: Sendable {
     }
 
     /// The most parts (form fields) a body may have.
-    static let maxParts = 16
+    static let maxParts = MultipartForm.uploadMaxParts
     /// The most header bytes (names and values) of one part.
-    static let maxHeaderBytes = 8 * 1024
+    static let maxHeaderBytes = MultipartForm.uploadMaxHeaderBytes
 
     /// The `image` part's bytes (the one copy of them) and file name.
     static func imagePart(

@@ -22,8 +22,11 @@ public enum JobState: String, Codable, Sendable, CaseIterable {
 public struct ImageSummary: Codable, Sendable, Equatable {
     /// png, jpeg or webp.
     public var format: String
+    /// Width in pixels.
     public var width: Int
+    /// Height in pixels.
     public var height: Int
+    /// Size of the file in bytes (the upload, or the encoded result).
     public var bytes: Int
     /// The uploaded file's name (inputs only).
     public var filename: String?
@@ -31,24 +34,35 @@ public struct ImageSummary: Codable, Sendable, Equatable {
 
 /// A job as stored in `jobs/<id>/job.json`: enough to answer for it and to resume after a restart.
 public struct JobRecord: Codable, Sendable, Equatable {
+    /// The job's id: a lowercase UUID, also the name of its folder under `jobs/`.
     public var id: String
+    /// Where the job is in its life: queued, running, succeeded, failed or cancelled.
     public var state: JobState
     /// 0...1, from finished tiles.
     public var progress: Double
+    /// Tiles enlarged so far (set to `tilesTotal` on success).
     public var tilesDone: Int
+    /// Tiles the image is split into; 0 until processing reports progress.
     public var tilesTotal: Int
     /// The model's name.
     public var model: String
+    /// The model's enlargement factor (output size ÷ input size).
     public var scale: Int
     /// The result's format: png, jpeg or webp.
     public var format: String
+    /// The encoding quality 1...100 for JPEG and WebP results (100 is lossless WebP); default 95.
     public var quality: Int
     /// The PNG compression level 0...9 of a PNG result.
     public var pngCompression: Int?
+    /// Format, size, byte count and file name of the uploaded image.
     public var input: ImageSummary
+    /// Format, size and byte count of the result; nil unless the job succeeded.
     public var output: ImageSummary?
+    /// When the job was submitted.
     public var createdAt: Date
+    /// When a worker started processing the job; nil while queued.
     public var startedAt: Date?
+    /// When the job succeeded, failed or was cancelled; nil until then.
     public var finishedAt: Date?
     /// When the job and its files are deleted.
     public var expiresAt: Date

@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Kernels
+import ModelStore
 import Models
 import Pipeline
 
@@ -121,7 +122,7 @@ public struct ModelRegistry: Sendable {
         let cleanUpscaler = Upscaler(model: clean.model, options: options)
         let denoiserUpscaler = Upscaler(model: denoiser.model, options: options)
         try check(cleanUpscaler, path: clean.path)
-        try check(denoiserUpscaler.withNoiseLevel(Upscaler.srmdDefaultNoiseLevel), path: denoiser.path)
+        try check(denoiserUpscaler.withNoiseLevel(SRMDProcessing.defaultNoiseLevel), path: denoiser.path)
         guard clean.model.scale == scale, denoiser.model.scale == scale, denoiserUpscaler.takesNoiseLevel else {
             throw ServerStartupError(
                 "model \(name): \(clean.path) and \(denoiser.path) must be the ×\(scale) clean model and SRMD")
@@ -195,13 +196,4 @@ public struct ModelRegistry: Sendable {
         }
         return model
     }
-}
-
-/// Why `superres serve` could not start; printed as one line on standard error.
-public struct ServerStartupError: Error, CustomStringConvertible, Sendable {
-    /// What went wrong, naming the file or setting.
-    public let description: String
-
-    /// An error saying `message`.
-    public init(_ message: String) { description = message }
 }

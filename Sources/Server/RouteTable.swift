@@ -1,19 +1,35 @@
 import HTTPTypes
+import Hummingbird
 
-/// The routes the server answers, as patterns such as `/api/v1/jobs/{id}`: to tell 405 from 404 and to let the
-/// tests compare the routes with the OpenAPI document.
+/// The routes the server answers, as patterns such as `/api/v1/jobs/{id}` with their handlers: the router is built
+/// from it, 405 is told from 404 with it, and the tests compare it with the OpenAPI document.
 public struct RouteTable: Sendable {
-    /// One method and path pattern.
-    public struct Route: Sendable, Hashable {
+    /// What answers a route.
+    typealias Handler = @Sendable (Request, ServerRequestContext) async throws -> any ResponseGenerator
+
+    /// One method and path pattern, and its handler.
+    public struct Route: Sendable {
+        /// The HTTP method.
         public var method: HTTPRequest.Method
+        /// The path pattern (`{name}` stands for one segment), as `openapi.yaml` writes it.
         public var path: String
+        /// What answers it (HEAD routes share their GET's handler; the router answers them itself).
+        let handler: Handler
+
+        /// The route `method path`, answered by `handler`.
+        init(_ method: HTTPRequest.Method, _ path: String, handler: @escaping Handler) {
+            self.method = method
+            self.path = path
+            self.handler = handler
+        }
     }
 
-    /// Every route, in the order added.
-    public private(set) var routes: [Route] = []
+    /// Every route, in the order given, then a HEAD route for each GET.
+    public let routes: [Route]
 
-    mutating func add(_ method: HTTPRequest.Method, _ path: String) {
-        routes.append(Route(method: method, path: path))
+    /// The table of `routes` and the HEAD routes of their GETs.
+    init(_ routes: [Route]) {
+        self.routes = routes + routes.filter { $0.method == .get }.map { Route(.head, $0.path, handler: $0.handler) }
     }
 
     /// The methods of the routes whose pattern matches `path`.

@@ -4,6 +4,7 @@ import NIOCore
 /// The request context of superres's routes: Hummingbird's core context and the client's connection, so that work
 /// for a client that has gone away can be stopped.
 public struct ServerRequestContext: RequestContext {
+    /// Hummingbird's per-request storage: the request's logger, the matched endpoint path and its URI parameters.
     public var coreContext: CoreRequestContextStorage
     /// The client's connection.
     let channel: any Channel

@@ -3,48 +3,47 @@ import HTTPTypes
 import Hummingbird
 
 extension SuperresServer {
-    /// The routes, documented in `openapi.yaml`.
+    /// Every route the server answers, documented in `openapi.yaml`: the router and the route table (405/Allow, the
+    /// OpenAPI check) are both built from this one list.
+    var routes: [RouteTable.Route] {
+        [
+            .init(.get, "/") { request, _ in try self.staticFile("index.html", request: request) },
+            .init(.get, "/static/{file}") { request, context in
+                try self.staticFile(context.parameters.get("file") ?? "", request: request)
+            },
+            .init(.get, "/openapi.yaml") { request, _ in WebResources.response(self.web.openAPI, request: request) },
+            .init(.get, "/healthz") { _, _ in self.health() },
+            .init(.get, "/readyz") { _, _ in try await self.readiness() },
+            .init(.get, "/metrics") { _, _ in await self.metricsText() },
+            .init(.get, "/api/v1/models") { _, _ in self.modelList() },
+            .init(.post, "/enhance") { request, context in try await self.enhance(request, context: context) },
+            .init(.post, "/api/v1/jobs") { request, context in try await self.submitJob(request, context: context) },
+            .init(.get, "/api/v1/jobs/{id}") { _, context in try self.jobStatus(context) },
+            .init(.delete, "/api/v1/jobs/{id}") { _, context in try await self.cancelJob(context) },
+            .init(.get, "/api/v1/jobs/{id}/events") { _, context in try self.jobEvents(context) },
+            .init(.get, "/api/v1/jobs/{id}/result") { request, context in
+                try await self.jobResult(request, context: context)
+            },
+        ]
+    }
+
+    /// The router of `routes`, behind the request and access middleware.
     func makeRouter() -> Router<ServerRequestContext> {
+        let table = routeTable
         let router = Router(context: ServerRequestContext.self, options: .autoGenerateHeadEndpoints)
-        router.add(middleware: RequestMiddleware(metrics: metrics, routes: routeTable))
+        router.add(middleware: RequestMiddleware(metrics: metrics, routes: table))
         router.add(middleware: AccessMiddleware(keys: configuration.apiKeys, limiter: rateLimiter))
-
-        router.get("/") { request, _ in try self.staticFile("index.html", request: request) }
-        router.get("/static/{file}") { request, context in
-            try self.staticFile(context.parameters.get("file") ?? "", request: request)
-        }
-        router.get("/openapi.yaml") { request, _ in WebResources.response(self.web.openAPI, request: request) }
-        router.get("/healthz") { _, _ in self.health() }
-        router.get("/readyz") { _, _ in try await self.readiness() }
-        router.get("/metrics") { _, _ in await self.metricsText() }
-        router.get("/api/v1/models") { _, _ in self.modelList() }
-
-        router.post("/enhance") { request, context in try await self.enhance(request, context: context) }
-        router.post("/api/v1/jobs") { request, context in try await self.submitJob(request, context: context) }
-        router.get("/api/v1/jobs/{id}") { _, context in try self.jobStatus(context) }
-        router.delete("/api/v1/jobs/{id}") { _, context in try await self.cancelJob(context) }
-        router.get("/api/v1/jobs/{id}/events") { _, context in try self.jobEvents(context) }
-        router.get("/api/v1/jobs/{id}/result") { request, context in
-            try await self.jobResult(request, context: context)
+        for route in table.routes where route.method != .head {
+            let handler = route.handler
+            router.on(RouterPath(route.path), method: route.method) { request, context -> Response in
+                try await handler(request, context).response(from: request, context: context)
+            }
         }
         return router
     }
 
-    /// The routes `makeRouter` adds (HEAD is answered for every GET as well).
-    var routeTable: RouteTable {
-        var table = RouteTable()
-        for path in ["/", "/static/{file}", "/openapi.yaml", "/healthz", "/readyz", "/metrics", "/api/v1/models"] {
-            table.add(.get, path)
-        }
-        table.add(.post, "/enhance")
-        table.add(.post, "/api/v1/jobs")
-        table.add(.get, "/api/v1/jobs/{id}")
-        table.add(.delete, "/api/v1/jobs/{id}")
-        table.add(.get, "/api/v1/jobs/{id}/events")
-        table.add(.get, "/api/v1/jobs/{id}/result")
-        for route in table.routes where route.method == .get { table.add(.head, route.path) }
-        return table
-    }
+    /// The routes `makeRouter` adds, with HEAD for every GET (the router answers those itself).
+    var routeTable: RouteTable { RouteTable(routes) }
 
     /// The public routes of the route table (what `openapi.yaml` must document).
     public var documentedRoutes: [RouteTable.Route] {

@@ -13,7 +13,9 @@ import Synchronization
 /// `start` loads and checks every model and restores the jobs of the data directory before anything listens, so
 /// that a bad model stops the server with one clear error. `run()` then serves until SIGTERM or SIGINT.
 public final class SuperresServer: Sendable {
+    /// The resolved settings (flags, environment, defaults) this server was started with.
     public let configuration: ServerConfiguration
+    /// The models loaded and checked at start-up that requests can choose from; the first is the default.
     public let models: ModelRegistry
     let logger: Logger
     let metrics: ServerMetrics
@@ -100,8 +102,8 @@ public final class SuperresServer: Sendable {
                 ])
             configuration.maxConnections = connections
         }
-        let workers = WorkerThreads(count: configuration.workers, name: "superres-inference")
-        let io = WorkerThreads(count: 2, name: "superres-io")
+        let workers = WorkerThreads(count: configuration.workers)
+        let io = WorkerThreads(count: 2)
         let specifications = configuration.models
         let options = UpscaleOptions(tileSize: configuration.tileSize)
         let models: ModelRegistry
@@ -320,6 +322,7 @@ public final class SuperresServer: Sendable {
 public struct JobService: Service {
     let server: SuperresServer
 
+    /// Deletes expired jobs periodically (every quarter of the expiry, 1–60 s) until shutdown, then drains.
     public func run() async throws {
         let expiry = ServerConfiguration.seconds(server.configuration.expiry)
         let interval = Duration.seconds(min(60, max(1, expiry / 4)))

@@ -1,45 +1,39 @@
 // Dedicated threads for blocking work: inference (decode, upscale, encode) and file I/O. Neither may run on a NIO
 // event loop nor on Swift's cooperative pool, where it would stall every other request.
-import Foundation
+import NIOPosix
 import Synchronization
 
-/// A fixed set of threads that run blocking closures in arrival order; async callers resume through a continuation.
+/// A fixed set of threads (SwiftNIO's `NIOThreadPool`) that run blocking closures in arrival order, counting what
+/// waits and what runs for the metrics; async callers are suspended meanwhile.
 ///
-/// The queue itself is unbounded: callers bound it (the `AdmissionQueue` for inference). The closures run
-/// synchronously on the pool's own `Thread`s; the compute kernels they call use the shared `ComputePool`.
+/// The queue itself is unbounded: callers bound it (the `AdmissionQueue` for inference). The compute kernels the
+/// closures call use the shared `ComputePool`.
 public final class WorkerThreads: Sendable {
     /// The number of threads.
     public let count: Int
-    /// The threads' name prefix, as shown by `top -H` and in crash logs.
-    public let name: String
-    private let state: State
+    private let pool: NIOThreadPool
+    private let queued = Atomic<Int>(0)
+    private let active = Atomic<Int>(0)
 
-    /// Starts `count` threads (at least 1) named `<name>-<n>`, each with an 8 MiB stack.
-    public init(count: Int, name: String) {
+    /// Starts `count` threads (at least 1).
+    public init(count: Int) {
         self.count = max(1, count)
-        self.name = name
-        state = State()
-        for index in 0..<self.count {
-            let state = self.state
-            let thread = Thread { state.workLoop() }
-            thread.name = "\(name)-\(index + 1)"
-            thread.stackSize = 8 << 20
-            thread.start()
-        }
+        pool = NIOThreadPool(numberOfThreads: self.count)
+        pool.start()
     }
 
-    deinit { state.stop() }
+    deinit { pool.shutdownGracefully { _ in } }
 
     /// Closures waiting for a thread.
-    public var waiting: Int { state.counts().waiting }
+    public var waiting: Int { queued.load(ordering: .relaxed) }
     /// Closures running now.
-    public var running: Int { state.counts().running }
+    public var running: Int { active.load(ordering: .relaxed) }
 
     /// Runs `work` on one of the threads and returns its result; the caller is suspended meanwhile.
     @discardableResult
     public func run<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Value, any Error>) in
-            state.enqueue {
+            submit {
                 let result = Result { try work() }
                 return { continuation.resume(with: result) }
             }
@@ -50,86 +44,24 @@ public final class WorkerThreads: Sendable {
     @discardableResult
     public func run<Value: Sendable>(_ work: @escaping @Sendable () -> Value) async -> Value {
         await withCheckedContinuation { (continuation: CheckedContinuation<Value, Never>) in
-            state.enqueue {
+            submit {
                 let value = work()
                 return { continuation.resume(returning: value) }
             }
         }
     }
 
-    /// Work that returns how to hand its result back; the hand-back runs once the thread counts itself idle.
-    private typealias Item = @Sendable () -> (@Sendable () -> Void)
-
-    /// The queue and the threads' condition variable.
-    private final class State: Sendable {
-        private struct Queue {
-            var items: [Item] = []
-            var head = 0
-            var running = 0
-            var stopping = false
-
-            var waiting: Int { items.count - head }
-
-            mutating func pop() -> Item? {
-                guard head < items.count else { return nil }
-                let item = items[head]
-                head += 1
-                if head > 64, head * 2 > items.count {
-                    items.removeFirst(head)
-                    head = 0
-                }
-                return item
-            }
-        }
-
-        private let queue = Mutex(Queue())
-        // NSCondition pairs with `queue` only for sleeping and waking: every read or write of the queue happens
-        // inside `queue.withLock`, and a waiter re-checks after each wake-up.
-        private let condition = NSCondition()
-
-        func enqueue(_ item: @escaping Item) {
-            condition.lock()
-            queue.withLock { $0.items.append(item) }
-            condition.signal()
-            condition.unlock()
-        }
-
-        func stop() {
-            condition.lock()
-            queue.withLock { $0.stopping = true }
-            condition.broadcast()
-            condition.unlock()
-        }
-
-        func counts() -> (waiting: Int, running: Int) {
-            queue.withLock { ($0.waiting, $0.running) }
-        }
-
-        func workLoop() {
-            while true {
-                condition.lock()
-                var item: Item?
-                while true {
-                    let (next, stopping) = queue.withLock { queue -> (Item?, Bool) in
-                        let next = queue.pop()
-                        if next != nil { queue.running += 1 }
-                        return (next, queue.stopping)
-                    }
-                    if let next {
-                        item = next
-                        break
-                    }
-                    if stopping {
-                        condition.unlock()
-                        return
-                    }
-                    condition.wait()
-                }
-                condition.unlock()
-                let handBack = item?()
-                queue.withLock { $0.running -= 1 }
-                handBack?()
-            }
+    /// Queues `work`, counted while it waits and while it runs; what `work` returns hands its result back, once the
+    /// thread counts itself idle. A pool already shut down (only at deinit) still runs it, on the thread that hands
+    /// it back, so no caller is left suspended.
+    private func submit(_ work: @escaping @Sendable () -> (@Sendable () -> Void)) {
+        queued.add(1, ordering: .relaxed)
+        pool.submit { [self] _ in
+            queued.subtract(1, ordering: .relaxed)
+            active.add(1, ordering: .relaxed)
+            let handBack = work()
+            active.subtract(1, ordering: .relaxed)
+            handBack()
         }
     }
 }

@@ -44,10 +44,14 @@ extension Array where Element == Int {
 
 /// The layout of one NHWC feature map (batch one).
 public struct FeatureMapShape: Sendable, Hashable, CustomStringConvertible {
+    /// Rows of the feature map (H).
     public var height: Int
+    /// Columns of the feature map (W).
     public var width: Int
+    /// Values per pixel (C).
     public var channels: Int
 
+    /// The shape of a feature map of `height × width` pixels with `channels` values each.
     public init(height: Int, width: Int, channels: Int) {
         self.height = height
         self.width = width
@@ -64,5 +68,6 @@ public struct FeatureMapShape: Sendable, Hashable, CustomStringConvertible {
     public var nhwc: [Int] { [1, height, width, channels] }
     /// `H * W * C`.
     public var elementCount: Int { height * width * channels }
+    /// The shape as `H×W×C`, e.g. "64×64×3".
     public var description: String { "\(height)×\(width)×\(channels)" }
 }

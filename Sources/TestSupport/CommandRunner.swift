@@ -4,8 +4,11 @@ import Foundation
 public enum CommandRunner {
     /// The outcome of one run.
     public struct Result: Sendable {
+        /// The exit status of the process (0 on success).
         public let status: Int32
+        /// Everything the process wrote to standard output, as UTF-8 text.
         public let standardOutput: String
+        /// Everything the process wrote to standard error, as UTF-8 text.
         public let standardError: String
     }
 

@@ -8,10 +8,13 @@ public struct ReferenceCase: Decodable, Sendable, CustomStringConvertible {
     public let output: String
     /// Model file, relative to `shared`.
     public let model: String
+    /// OpenCV's name for the model family, e.g. "espcn" or "fsrcnn".
     public let algo: String
+    /// The model's upscaling factor.
     public let scale: Int
     /// Raw network output (EDSR tiny fixtures only), relative to `shared/reference`.
     public let rawOutput: String?
+    /// Shape of the raw network output, NCHW (EDSR tiny fixtures only).
     public let rawShapeNCHW: [Int]?
 
     enum CodingKeys: String, CodingKey {
@@ -20,6 +23,7 @@ public struct ReferenceCase: Decodable, Sendable, CustomStringConvertible {
         case rawShapeNCHW = "raw_shape"
     }
 
+    /// The output path, which names the case in test listings.
     public var description: String { output }
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Imaging
 @_spi(Benchmarks) import Kernels
+import ModelStore
 import Models
 import Pipeline
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Evaluation
 import Foundation
 import Kernels
+import ModelStore
 import Models
 import Pipeline
 
@@ -82,7 +83,7 @@ struct EvalCommand: ParsableCommand {
         if !(1...16).contains(scale) { throw ValidationError("--scale must be 1...16") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if datasets.isEmpty { throw ValidationError("give at least one --dataset") }
-        for case .level(let level) in noise where !Upscaler.srmdNoiseLevels.contains(level) {
+        for case .level(let level) in noise where !SRMDProcessing.noiseLevels.contains(level) {
             throw ValidationError("--noise levels must be auto or 0...75")
         }
     }

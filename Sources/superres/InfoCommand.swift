@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Imaging
+import ModelStore
 import Models
 import Pipeline
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ModelStore
 import Models
 
 #if canImport(Glibc)
@@ -82,7 +83,7 @@ extension ModelsCommand {
     }
 
     /// `superres models pull NAME...`
-    struct Pull: ParsableCommand {
+    struct Pull: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "pull",
             abstract: "Download, verify and install models (nothing is installed unless size and checksum match).",
@@ -107,7 +108,7 @@ extension ModelsCommand {
             if from != nil, names.count != 1 { throw ValidationError("--from takes exactly one model name") }
         }
 
-        func run() throws {
+        func run() async throws {
             let directory = ModelStore.directory()
             let entries = names.compactMap { ModelCatalogue.entry(named: $0) }
             if let from {
@@ -124,10 +125,10 @@ extension ModelsCommand {
             options.force = force
             let terminal = isatty(STDERR_FILENO) == 1
             options.showToolOutput = terminal
-            let bar = terminal ? DownloadProgressBar() : nil
-            if let bar { options.progress = { name, done, total in bar.update(name, done, of: total) } }
+            let bar = terminal ? ProgressBar(label: "", amounts: .bytes) : nil
+            if let bar { options.progress = { name, done, total in bar.update(done, of: total, label: name) } }
             var failures = 0
-            ModelStore.pull(entries, into: directory, options: options) { entry, outcome in
+            await ModelStore.pull(entries, into: directory, options: options) { entry, outcome in
                 bar?.finish()
                 switch outcome {
                 case .success(.alreadyInstalled(let path)):
@@ -223,37 +224,5 @@ private func validateNames(_ names: [String]) throws {
         throw ValidationError(
             "unknown model \(unknown.joined(separator: ", ")); known: \(ModelCatalogue.names.joined(separator: ", "))"
         )
-    }
-}
-
-/// A download progress line on standard error (only created when standard error is a terminal).
-/// `@unchecked Sendable`: `lock` guards the drawing state; updates come from the download's background thread.
-private final class DownloadProgressBar: @unchecked Sendable {
-    private let lock = NSLock()
-    private var drawn = false
-    private var lastPercent = -1
-
-    func update(_ name: String, _ done: Int, of total: Int) {
-        guard total > 0 else { return }
-        let percent = 100 * done / total
-        lock.withLock {
-            guard percent != lastPercent else { return }
-            lastPercent = percent
-            let width = 30
-            let filled = width * done / total
-            let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-            let amounts = "\(ModelStore.formattedSize(done)) / \(ModelStore.formattedSize(total))"
-            FileHandle.standardError.write(Data("\r\(name) \(bar) \(percent)% \(amounts)\u{1B}[K".utf8))
-            drawn = true
-        }
-    }
-
-    /// Ends the line if anything was drawn.
-    func finish() {
-        lock.withLock {
-            if drawn { FileHandle.standardError.write(Data("\n".utf8)) }
-            drawn = false
-            lastPercent = -1
-        }
     }
 }

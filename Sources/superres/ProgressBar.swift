@@ -1,25 +1,39 @@
 import Foundation
+import ModelStore
 import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A one-line progress bar on standard error, drawn only when standard error is a terminal.
+/// A one-line progress bar on standard error, drawn only when standard error is a terminal: tiles of an upscale,
+/// or bytes of a download.
 ///
 /// Safe to use from several threads: `FileBatch` draws it from the network's thread and reports failures through
-/// `printLine` from the encoding thread.
+/// `printLine` from the encoding thread; downloads report from the HTTP client's.
 final class ProgressBar: Sendable {
+    /// What the bar counts.
+    enum Amounts: Sendable {
+        /// Tiles of a network run: `(3/8 tiles)`.
+        case tiles
+        /// Bytes of a download: `1.2 MB / 3.0 MB`.
+        case bytes
+    }
+
     private struct State {
         var label: String
         var drawn = false
+        var lastLine = ""
     }
 
     private let enabled: Bool
+    private let amounts: Amounts
     private let state: Mutex<State>
 
-    init(label: String) {
+    /// A bar labelled `label` counting `amounts`.
+    init(label: String, amounts: Amounts = .tiles) {
         enabled = isatty(STDERR_FILENO) == 1
+        self.amounts = amounts
         state = Mutex(State(label: label))
     }
 
@@ -31,15 +45,28 @@ final class ProgressBar: Sendable {
         }
     }
 
-    /// Redraws the bar at `done` of `total` steps.
-    func update(_ done: Int, of total: Int) {
+    /// Redraws the bar at `done` of `total`; a new `label` ends the current line first.
+    func update(_ done: Int, of total: Int, label: String? = nil) {
         guard enabled, total > 0 else { return }
         let width = 30
-        let filled = width * done / total
+        let filled = width * min(done, total) / total
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
         let percent = 100 * done / total
+        let count =
+            switch amounts {
+            case .tiles: "(\(done)/\(total) tiles)"
+            case .bytes: "\(ModelStore.formattedSize(done)) / \(ModelStore.formattedSize(total))"
+            }
         state.withLock { state in
-            Self.printRaw("\r\(state.label.isEmpty ? "" : state.label + " ")\(bar) \(percent)% (\(done)/\(total) tiles)")
+            if let label, label != state.label {
+                if state.drawn { Self.printRaw("\n") }
+                state = State(label: label)
+            }
+            let line = "\(state.label.isEmpty ? "" : state.label + " ")\(bar) \(percent)% \(count)"
+            // A download reports every few kilobytes: draw only what changed.
+            guard line != state.lastLine else { return }
+            Self.printRaw("\r\(line)\u{1B}[K")
+            state.lastLine = line
             state.drawn = true
         }
     }
@@ -57,6 +84,7 @@ final class ProgressBar: Sendable {
         state.withLock { state in
             if state.drawn { Self.printRaw("\n") }
             state.drawn = false
+            state.lastLine = ""
         }
     }
 

@@ -1,12 +1,11 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import Kernels
 import Logging
 import Server
 
 /// `superres serve`: the HTTP service and its web page.
-struct ServeCommand: ParsableCommand {
+struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Serve the web page and the HTTP API (POST /enhance, /api/v1/jobs, …).",
@@ -135,7 +134,7 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "text or json (default text; env SUPERRES_LOG_FORMAT).")
     var logFormat: String?
 
-    func run() throws {
+    func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let configuration: ServerConfiguration
         let logger: Logger
@@ -149,22 +148,10 @@ struct ServeCommand: ParsableCommand {
         if let threads = try? setting(threads, "SUPERRES_THREADS", environment, Int.init), threads > 0 {
             ComputePool.configure(threads: threads)
         }
-        // ArgumentParser's root command is synchronous: run the async service on a task and wait for it here
-        // (the main thread is not part of Swift's cooperative pool).
-        let outcome = Outcome()
-        let done = DispatchSemaphore(value: 0)
-        Task.detached {
-            do {
-                let server = try await SuperresServer.start(configuration: configuration, logger: logger)
-                try await server.run()
-                outcome.set(nil)
-            } catch {
-                outcome.set(error)
-            }
-            done.signal()
-        }
-        done.wait()
-        if let error = outcome.error {
+        do {
+            let server = try await SuperresServer.start(configuration: configuration, logger: logger)
+            try await server.run()
+        } catch {
             printError("superres: serve: \(error)")
             throw ExitCode(1)
         }
@@ -296,10 +283,3 @@ struct ServeCommand: ParsableCommand {
     }
 }
 
-/// The result of the service task, handed to the main thread.
-private final class Outcome: @unchecked Sendable {
-    // @unchecked Sendable: `error` is written once by the service task before it signals the semaphore, and read
-    // by the main thread only after waiting on it.
-    private(set) var error: (any Error)?
-    func set(_ error: (any Error)?) { self.error = error }
-}

@@ -3,7 +3,7 @@ import Kernels
 
 /// `superres`: AI image super-resolution from the command line.
 @main
-struct Superres: ParsableCommand {
+struct Superres: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "superres",
         abstract: "Enlarge images 2×, 3× or 4× with super-resolution networks (EDSR, ESPCN, FSRCNN, LapSRN).",
@@ -15,11 +15,15 @@ struct Superres: ParsableCommand {
         subcommands: [UpscaleCommand.self, InfoCommand.self, BenchCommand.self, EvalCommand.self, ServeCommand.self, ModelsCommand.self]
     )
 
-    static func main() {
+    static func main() async {
         MemoryPolicy.keepFreedMemoryForReuse()
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
         } catch {
             exit(withError: error)
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import ModelStore
 import Models
 import Pipeline
 import TestSupport

@@ -55,7 +55,10 @@ import Testing
     @Test func matlabLowResolutionMatchesImresizePerChannel() throws {
         let hr = Self.gradient(width: 24, height: 18)
         let lr = Degradation.downscale(hr, scale: 3)
-        guard case .uint8(let samples) = hr.samples, case .uint8(let out) = lr.samples else { return }
+        guard case .uint8(let samples) = hr.samples, case .uint8(let out) = lr.samples else {
+            Issue.record("8-bit samples expected")
+            return
+        }
         for c in 0..<3 {
             let plane = (0..<hr.pixelCount).map { Double(samples[$0 * 3 + c]) }
             let expected = Resize.matlabUInt8(Resize.matlabBicubic(plane, width: 24, height: 18, scale: 1.0 / 3).values)
@@ -67,7 +70,10 @@ import Testing
     @Test func openCVCubicAtOddScaleIsCentreSampling() throws {
         let hr = Self.gradient(width: 15, height: 9, layout: .grey)
         let lr = Degradation.downscale(hr, scale: 3, kernel: .openCVCubic)
-        guard case .uint8(let source) = hr.samples, case .uint8(let out) = lr.samples else { return }
+        guard case .uint8(let source) = hr.samples, case .uint8(let out) = lr.samples else {
+            Issue.record("8-bit samples expected")
+            return
+        }
         for y in 0..<3 {
             for x in 0..<5 { #expect(out[y * 5 + x] == source[(3 * y + 1) * 15 + 3 * x + 1]) }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import TestSupport
 import Testing
 
 @testable import Evaluation
@@ -167,14 +168,12 @@ import FoundationXML
         #expect(strip.width == 2 * side + 3 * ComparisonImages.gap)
         #expect(strip.height == ComparisonImages.labelHeight + side + ComparisonImages.gap)
 
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("superres-eval-\(UUID().uuidString)")
-            .path
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        try ComparisonImages.write(evaluated, to: folder)
+        let folder = TemporaryFolder("superres-eval")
+        try ComparisonImages.write(evaluated, to: folder.path)
         for name in ["hr", "lr", "bicubic", "side-by-side"] {
-            let written = try ImageFile.read("\(folder)/gradient/\(name).png")
+            let written = try ImageFile.read("\(folder.path)/gradient/\(name).png")
             #expect(written.width > 0, "\(name).png")
         }
-        #expect(try ImageFile.read("\(folder)/gradient/lr.png") == evaluated.lr)
+        #expect(try ImageFile.read("\(folder.path)/gradient/lr.png") == evaluated.lr)
     }
 }

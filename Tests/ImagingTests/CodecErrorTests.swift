@@ -179,8 +179,8 @@ import Testing
     /// What is written to file descriptor 2 while `body` runs (by anyone in the process); it is then written to the
     /// real stderr too, so that other tests' output is not lost.
     func capturingStandardError(_ body: () throws -> Void) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("stderr-\(UUID().uuidString)").path
-        defer { unlink(path) }
+        let folder = TemporaryFolder("superres-stderr")
+        let path = folder.appending("stderr")
         fflush(nil)  // every C stream, stderr included
         let saved = dup(2)
         let capture = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)

@@ -1,15 +1,12 @@
 import Foundation
 import Imaging
+import TestSupport
 import Testing
 
 @Suite struct CodecFileTests {
     /// A fresh empty folder, removed after `body`.
     func withFolder(_ body: (String) throws -> Void) throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "superres-codec-\(UUID().uuidString)"
-        )
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
+        let folder = TemporaryFolder("superres-codec")
         try body(folder.path)
     }
 

@@ -758,10 +758,9 @@ private func writeShape(_ tensor: inout ProtobufWriter, _ dims: [Int64]) {
     }
 
     @Test func corruptFileErrorsNameThePath() throws {
-        let path = FileManager.default.temporaryDirectory
-            .appendingPathComponent("superres-graphdef-\(UUID().uuidString).pb").path
+        let folder = TemporaryFolder("superres-graphdef")
+        let path = folder.appending("corrupt.pb")
         try Data([0x0A, 0x05, 0x0A]).write(to: URL(fileURLWithPath: path))
-        defer { try? FileManager.default.removeItem(atPath: path) }
         let error = thrown { () throws(GraphDefError) in try GraphDef(contentsOf: path) }
         guard case .inFile(path, let underlying) = error else {
             Issue.record("expected inFile, got \(String(describing: error))")

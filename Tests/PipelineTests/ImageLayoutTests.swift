@@ -33,7 +33,10 @@ import Testing
     func alphaIsEnlargedSeparatelyAndKept(_ path: String) throws {
         let model = try ModelLoader.load(path: SharedData.path(path))
         let rgb = Self.rgbImage(width: 20, height: 14, seed: 1)
-        guard case .uint8(let colour) = rgb.samples else { return }
+        guard case .uint8(let colour) = rgb.samples else {
+            Issue.record("8-bit samples expected")
+            return
+        }
         // Alpha: a left-to-right ramp.
         var rgba: [UInt8] = []
         for p in 0..<rgb.pixelCount {

@@ -1,6 +1,7 @@
 import Foundation
 import Engine
 import Imaging
+import ModelStore
 import Models
 import Pipeline
 import Testing

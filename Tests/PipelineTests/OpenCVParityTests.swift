@@ -52,9 +52,16 @@ import Testing
         // EDSR input as dnn_superres makes it: BGR floats minus the DIV2K mean.
         var bgr = [Float](repeating: 0, count: input.pixelCount * 3)
         for p in 0..<input.pixelCount {
-            for c in 0..<3 { bgr[p * 3 + c] = Float(rgb[p * 3 + 2 - c]) - Upscaler.div2kMeanBGR[c] }
+            for c in 0..<3 { bgr[p * 3 + c] = Float(rgb[p * 3 + 2 - c]) - EDSRProcessing.div2kMeanBGR[c] }
         }
-        let output = try model.run(Tensor(shape: [1, input.height, input.width, 3], scalars: bgr))
+        // The model's output is NHWC; OpenCV's blob is NCHW.
+        let nhwc = try model.run(Tensor(shape: [1, input.height, input.width, 3], scalars: bgr))
+        let (h, w, channels) = (nhwc.shape[1], nhwc.shape[2], nhwc.shape[3])
+        var nchw = [Float](repeating: 0, count: nhwc.count)
+        for channel in 0..<channels {
+            for p in 0..<(h * w) { nchw[channel * h * w + p] = nhwc.scalars[p * channels + channel] }
+        }
+        let output = Tensor(shape: [1, channels, h, w], scalars: nchw)
         let data = try Data(contentsOf: URL(fileURLWithPath: SharedData.path("reference/" + c.rawOutput!)))
         let expected = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         #expect(output.shape == c.rawShapeNCHW)

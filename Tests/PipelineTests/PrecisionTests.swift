@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Kernels
+import ModelStore
 import Models
 import Pipeline
 import TestSupport

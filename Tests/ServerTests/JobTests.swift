@@ -166,8 +166,9 @@ struct JobTests {
     /// A DELETE that found the job running (202) and the worker finishing its work race for the job's lock: the job
     /// must end cancelled, without a result, whichever the worker's outcome.
     @Test func aCancelAskedForWhileTheWorkCompletedEndsTheJobCancelled() async throws {
-        let directory = TestServer.makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let temporary = TemporaryFolder("superres-server-tests")
+        let directory = temporary.path
+        defer { temporary.remove() }
         let store = try JobStore(dataDirectory: directory, expiry: .seconds(3600))
         let now = Date()
         let record = JobRecord(

@@ -199,8 +199,9 @@ struct LiveServerTests {
 
     @Test(.enabled(if: ServeProcess.binary != nil, "the superres binary is not built"))
     func aBadModelStopsServeBeforeItListens() async throws {
-        let folder = TestServer.makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let temporary = TemporaryFolder("superres-server-tests")
+        let folder = temporary.path
+        defer { temporary.remove() }
         let truncated = folder + "/cut.pb"
         let model = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.fsrcnnX3)))
         try Array(model.prefix(1000)).write(to: truncated)
@@ -218,8 +219,9 @@ struct LiveServerTests {
 
     @Test(.enabled(if: ServeProcess.binary != nil, "the superres binary is not built"))
     func theBinaryServesAndStopsGracefullyOnSIGTERM() async throws {
-        let folder = TestServer.makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let temporary = TemporaryFolder("superres-server-tests")
+        let folder = temporary.path
+        defer { temporary.remove() }
         let process = try ServeProcess(
             arguments: ["--model", Fixtures.fsrcnnX3, "--data-dir", folder, "--port", "0", "--grace-period", "20"],
             environment: ["SUPERRES_WORKERS": "2", "SUPERRES_LOG_FORMAT": "json"]
@@ -261,7 +263,9 @@ struct LiveServerTests {
 final class ServeProcess: @unchecked Sendable {
     // @unchecked Sendable: `process` is used from the test's task only; the log file is read, never shared.
     private let process = Process()
-    private let logPath = NSTemporaryDirectory() + "superres-serve-" + UUID().uuidString + ".log"
+    /// Holds the log file; removed with it when this object goes.
+    private let logFolder = TemporaryFolder("superres-serve")
+    private var logPath: String { logFolder.appending("serve.log") }
 
     /// The built binary beside the test bundle (`.build/<configuration>/superres`), if there is one.
     static let binary: String? = {
@@ -288,7 +292,6 @@ final class ServeProcess: @unchecked Sendable {
 
     deinit {
         if process.isRunning { process.terminate() }
-        try? FileManager.default.removeItem(atPath: logPath)
     }
 
     var standardError: String {

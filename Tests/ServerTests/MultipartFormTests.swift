@@ -1,7 +1,6 @@
+import MultipartForms
 import NIOCore
 import Testing
-
-@testable import Server
 
 /// The multipart/form-data reader: RFC 2046 syntax, limits, and the inputs that made MultipartKit trap.
 @Suite struct MultipartFormTests {

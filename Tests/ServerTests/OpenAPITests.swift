@@ -3,13 +3,12 @@ import HTTPTypes
 import HummingbirdTesting
 import TestSupport
 import Testing
+import Yams
 
 @testable import Server
 
-/// The operations of `openapi.yaml`: path, method, and for each documented status the media types of its body.
-///
-/// A small reader for the layout this document keeps (two spaces per level, responses either inline or as
-/// `$ref: '#/components/responses/…'`); it is not a general YAML parser.
+/// The operations of `openapi.yaml`: path, method, and for each documented status the media types of its body
+/// (inline, or through `$ref: '#/components/responses/…'`), read with Yams.
 struct OpenAPIDocument {
     struct Operation: CustomStringConvertible {
         var path: String
@@ -21,81 +20,27 @@ struct OpenAPIDocument {
 
     var operations: [Operation] = []
 
-    init(_ text: String) {
-        let lines = text.components(separatedBy: "\n")
-        func indent(_ line: String) -> Int { line.prefix { $0 == " " }.count }
-        func key(_ line: String) -> String {
-            var key = line.trimmingCharacters(in: .whitespaces)
-            if key.hasSuffix(":") { key.removeLast() }
-            return key.trimmingCharacters(in: CharacterSet(charactersIn: "'\""))
-        }
-        // Component responses: name → media types.
-        var componentResponses: [String: Set<String>] = [:]
-        var section = ""
-        var current: String?
-        var inContent = false
-        for line in lines where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            let level = indent(line)
-            if level == 2 { section = key(line) }
-            guard section == "responses", line.hasPrefix("    ") else { continue }
-            if level == 4 {
-                current = key(line)
-                componentResponses[current!] = []
-                inContent = false
-            } else if level == 6 {
-                inContent = key(line) == "content"
-            } else if level == 8, inContent, let current {
-                componentResponses[current]?.insert(key(line))
+    init(_ text: String) throws {
+        let root = try #require(try Yams.compose(yaml: text), "openapi.yaml is empty")
+        let components = root["components"]?["responses"]
+        func mediaTypes(_ response: Node) -> Set<String> {
+            if let reference = response["$ref"]?.string {
+                let name = reference.split(separator: "/").last.map(String.init) ?? ""
+                return components?[name].map(mediaTypes) ?? []
             }
+            return Set(response["content"]?.mapping?.keys.compactMap(\.string) ?? [])
         }
-        // Paths.
-        var inPaths = false
-        var path = ""
-        var operation: Operation?
-        var status: String?
-        var inResponses = false
-        var inBody = false
-        func flush() {
-            if let operation { operations.append(operation) }
-            operation = nil
-        }
-        for line in lines where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            let level = indent(line)
-            if level == 0 {
-                flush()
-                inPaths = key(line) == "paths"
-                continue
-            }
-            guard inPaths else { continue }
-            let name = key(line)
-            switch level {
-            case 2:
-                flush()
-                path = name
-            case 4:
-                flush()
-                if ["get", "post", "put", "delete", "patch"].contains(name) {
-                    operation = Operation(path: path, method: name, responses: [:])
+        let methods: Set<String> = ["get", "post", "put", "delete", "patch"]
+        for (path, item) in try #require(root["paths"]?.mapping, "openapi.yaml has no paths") {
+            for (method, operation) in item.mapping ?? [:] {
+                guard let method = method.string, methods.contains(method) else { continue }
+                var responses: [String: Set<String>] = [:]
+                for (status, response) in operation["responses"]?.mapping ?? [:] {
+                    responses[status.string ?? "\(status)"] = mediaTypes(response)
                 }
-            case 6:
-                inResponses = name == "responses"
-            case 8 where inResponses && operation != nil:
-                status = name
-                operation?.responses[name] = []
-                inBody = false
-            case 10 where inResponses && status != nil:
-                if name.hasPrefix("$ref") {
-                    let reference = name.components(separatedBy: "/").last ?? ""
-                    operation?.responses[status!] = componentResponses[reference.trimmingCharacters(in: ["'"])] ?? []
-                }
-                inBody = name == "content"
-            case 12 where inResponses && inBody && status != nil:
-                operation?.responses[status!]?.insert(name)
-            default:
-                break
+                operations.append(Operation(path: path.string ?? "", method: method, responses: responses))
             }
         }
-        flush()
     }
 }
 
@@ -103,15 +48,15 @@ struct OpenAPIDocument {
 @Suite(.enabled(if: Fixtures.available, Comment(rawValue: SharedData.missingMessage)))
 struct OpenAPITests {
     /// The document as the server read it from its resources.
-    static func document(of server: SuperresServer) -> (text: String, document: OpenAPIDocument) {
+    static func document(of server: SuperresServer) throws -> (text: String, document: OpenAPIDocument) {
         let text = String(buffer: server.web.openAPI.bytes)
-        return (text, OpenAPIDocument(text))
+        return (text, try OpenAPIDocument(text))
     }
 
     @Test func documentAndRoutesAgree() async throws {
         let test = try await TestServer.make()
         defer { test.removeData() }
-        let (_, document) = Self.document(of: test.server)
+        let (_, document) = try Self.document(of: test.server)
         let documented = Set(document.operations.map { "\($0.method.uppercased()) \($0.path)" })
         let served = Set(test.server.documentedRoutes.map { "\($0.method.rawValue) \($0.path)" })
         #expect(documented == served)
@@ -124,7 +69,7 @@ struct OpenAPITests {
     @Test func servedDocumentIsTheResource() async throws {
         let test = try await TestServer.make()
         defer { test.removeData() }
-        let (text, _) = Self.document(of: test.server)
+        let (text, _) = try Self.document(of: test.server)
         try await test.withClient { client in
             let response = try await client.execute(uri: "/openapi.yaml", method: .get)
             #expect(response.status == .ok)
@@ -139,7 +84,7 @@ struct OpenAPITests {
     @Test func everyRouteAnswersAsDocumented() async throws {
         let test = try await TestServer.make { $0.maxPixels = 5000 }
         defer { test.removeData() }
-        let (_, document) = Self.document(of: test.server)
+        let (_, document) = try Self.document(of: test.server)
         let png = try Fixtures.cropPNG(side: 16)
         try await test.withClient { client in
             let id = try await client.submitJob(.image(png))

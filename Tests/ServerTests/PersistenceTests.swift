@@ -53,8 +53,9 @@ struct PersistenceTests {
 
     @Test func jobsCutOffByARestartAreFinishedAfterIt() async throws {
         // As `kill -9` or a power cut leaves them: accepted (202), queued or halfway through, inputs on disk.
-        let directory = TestServer.makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let temporary = TemporaryFolder("superres-server-tests")
+        let directory = temporary.path
+        defer { temporary.remove() }
         let running = try leaveJob(in: directory, state: .running)
         let queued = try (0..<3).map { _ in try leaveJob(in: directory, state: .queued) }
         let inputGone = try leaveJob(in: directory, state: .queued)
@@ -92,8 +93,9 @@ struct PersistenceTests {
     }
 
     @Test func finishedJobsSurviveARestartUntilTheyExpire() async throws {
-        let directory = TestServer.makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let temporary = TemporaryFolder("superres-server-tests")
+        let directory = temporary.path
+        defer { temporary.remove() }
         let fresh = try leaveJob(in: directory, state: .succeeded, finishedHoursAgo: 1, result: true)
         let stale = try leaveJob(in: directory, state: .succeeded, finishedHoursAgo: 30, result: true)
         // A folder whose upload never got a record (cut off before the 202) and a stray file.
@@ -113,8 +115,9 @@ struct PersistenceTests {
     }
 
     @Test func aJobSubmittedBeforeARestartCanBeFetchedAfterIt() async throws {
-        let directory = TestServer.makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let temporary = TemporaryFolder("superres-server-tests")
+        let directory = temporary.path
+        defer { temporary.remove() }
         let first = try await TestServer.make(dataDirectory: directory)
         let id = try await first.withClient { client in
             let id = try await client.submitJob(.image(try Fixtures.cropPNG(side: 16)))
@@ -150,7 +153,8 @@ struct PersistenceTests {
     }
 
     @Test func anUnwritableDataDirectoryStopsTheStart() async throws {
-        let file = TestServer.makeTemporaryDirectory() + "/not-a-folder"
+        let folder = TemporaryFolder("superres-server-tests")
+        let file = folder.appending("not-a-folder")
         try [0].write(to: file)
         await #expect(throws: ServerStartupError.self) {
             _ = try await TestServer.make(dataDirectory: file)
@@ -171,8 +175,9 @@ struct PersistenceTests {
     }
 
     @Test func jobsOverTheDataQuotaAre507UntilSpaceIsFreed() async throws {
-        let directory = TestServer.makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let temporary = TemporaryFolder("superres-server-tests")
+        let directory = temporary.path
+        defer { temporary.remove() }
         let png = try Fixtures.cropPNG(side: 16)
         let first = try await TestServer.make(dataDirectory: directory)
         let id = try await first.withClient { client in

@@ -111,13 +111,24 @@ struct MultipartBody {
 struct TestServer {
     let server: SuperresServer
     let dataDirectory: String
+    /// The temporary folder made for the data when none was given (removed when the last copy of the value goes).
+    private let temporaryFolder: TemporaryFolder?
 
     static func make(
         models: [String] = [Fixtures.fsrcnnX3],
         dataDirectory: String? = nil,
         configure: (inout ServerConfiguration) -> Void = { _ in }
     ) async throws -> TestServer {
-        let directory = dataDirectory ?? makeTemporaryDirectory()
+        let folder: TemporaryFolder?
+        let directory: String
+        if let dataDirectory {
+            folder = nil
+            directory = dataDirectory
+        } else {
+            let made = TemporaryFolder("superres-server-tests")
+            folder = made
+            directory = made.path
+        }
         var configuration = ServerConfiguration()
         configuration.models = models
         configuration.dataDirectory = directory
@@ -127,7 +138,7 @@ struct TestServer {
         var logger = Logger(label: "superres.test")
         logger.logLevel = .warning
         let server = try await SuperresServer.start(configuration: configuration, logger: logger)
-        return TestServer(server: server, dataDirectory: directory)
+        return TestServer(server: server, dataDirectory: directory, temporaryFolder: folder)
     }
 
     /// Runs `body` against the server through Hummingbird's router test client (no socket).
@@ -140,12 +151,6 @@ struct TestServer {
 
     func removeData() {
         try? FileManager.default.removeItem(atPath: dataDirectory)
-    }
-
-    static func makeTemporaryDirectory() -> String {
-        let path = NSTemporaryDirectory() + "superres-server-tests-" + UUID().uuidString
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
+import ModelStore
 import Models
 import TestSupport
 import Testing
@@ -128,8 +129,9 @@ struct ServiceRoutesTests {
     }
 
     @Test func badModelsStopTheStartWithOneLine() async throws {
-        let folder = TestServer.makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let temporary = TemporaryFolder("superres-server-tests")
+        let folder = temporary.path
+        defer { temporary.remove() }
         let model = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Fixtures.fsrcnnX3)))
         let truncated = folder + "/truncated.pb"
         try Array(model.prefix(model.count / 2)).write(to: truncated)

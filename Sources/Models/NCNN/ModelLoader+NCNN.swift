@@ -23,6 +23,20 @@ extension NCNNImporter {
     /// invents; 32 keeps stitched 48-pixel tiles within a mean 0.1–0.8 grey level of the whole-image result and costs
     /// ~20% more work at the automatic tile size (docs/quality-ncnn.md has the measurement).
     public static let contextMargin = 32
+
+    /// The family of an ncnn network taking `inputChannels` channels: SRMD takes 18 or 19, Real-ESRGAN 3.
+    static func family(inputChannels: Int, source: String) throws(ModelError) -> ModelFamily {
+        switch inputChannels {
+        case 18, 19: return .srmd
+        case 3: return .realesrgan
+        default:
+            throw ModelError(
+                .notSuperResolution,
+                source: source,
+                "an ncnn network taking \(inputChannels) channels is neither SRMD (18 or 19) nor Real-ESRGAN (3)"
+            )
+        }
+    }
 }
 
 extension ModelLoader {
@@ -46,8 +60,9 @@ extension ModelLoader {
         }
         var weights = try NCNNModelBin(contentsOf: binPath)
         let graph = try NCNNImporter.makeGraph(param, weights: &weights, source: paramPath)
-        return try makeNCNN(
+        return try make(
             graph: graph,
+            format: .ncnn,
             source: paramPath,
             fileOperationCounts: NCNNImporter.layerCounts(param),
             family: stated,
@@ -55,102 +70,5 @@ extension ModelLoader {
             kernels: kernels,
             precision: precision
         )
-    }
-
-    /// Wraps an imported ncnn graph: optimizes it, finds its scale (from the output shapes of two probes, since
-    /// Real-ESRGAN's ×2 and ×3 models end with a fractional resample), detects its family, chooses the tile margin.
-    public static func makeNCNN(
-        graph: Graph,
-        source: String,
-        fileOperationCounts: [String: Int],
-        family stated: ModelFamily?,
-        scale statedScale: Int?,
-        kernels: KernelChoice,
-        precision: Precision = .fp32
-    ) throws(ModelError) -> SuperResolutionModel {
-        guard graph.inputNodes.count == 1 else {
-            throw ModelError(
-                .notSuperResolution,
-                source: source,
-                "expected one Input layer, found \(graph.inputNodes.count)"
-            )
-        }
-        let input = graph.inputNodes[0]
-        guard
-            let geometry = graph.nodes.lazy.compactMap({ node -> ConvolutionGeometry? in
-                if case .convolution(let g, _) = node.operation, node.inputs.first == input { return g }
-                return nil
-            }).first
-        else {
-            throw ModelError(.notSuperResolution, source: source, "no convolution reads the input")
-        }
-        let channels = geometry.inputChannels
-        let executor: GraphExecutor
-        do {
-            executor = try GraphExecutor(graph: graph, kernels: kernels, precision: precision)
-        } catch {
-            throw ModelError(.unsupportedAttribute, source: source, node: error.node, error.message)
-        }
-        let outputName = executor.graph.outputs[0].name
-        var scale = 0
-        for side in [8, 12] {
-            let shape: [Int]
-            do {
-                shape = try executor.outputShapes(inputShape: [1, side, side, channels])[outputName] ?? []
-            } catch {
-                throw ModelError(.notSuperResolution, source: source, node: error.node, error.message)
-            }
-            let factor = shape.count == 4 ? shape[1] / side : 0
-            guard factor >= 1, shape == [1, side * factor, side * factor, 3], scale == 0 || scale == factor else {
-                throw ModelError(
-                    .notSuperResolution,
-                    source: source,
-                    "output \(outputName) has shape \(shape) for a \(side)×\(side) input; expected an RGB image "
-                        + "a whole number of times larger"
-                )
-            }
-            scale = factor
-        }
-        try ModelLoader.checkScale(scale, source: source)
-        let detected: ModelFamily
-        switch channels {
-        case 18, 19: detected = .srmd
-        case 3: detected = .realesrgan
-        default:
-            throw ModelError(
-                .notSuperResolution,
-                source: source,
-                "an ncnn network taking \(channels) channels is neither SRMD (18 or 19) nor Real-ESRGAN (3)"
-            )
-        }
-        let family = stated ?? detected
-        guard family == detected else {
-            throw ModelError(
-                .mismatch,
-                source: source,
-                "this ncnn network takes \(channels) channels: it is a \(detected.rawValue) model, not \(family.rawValue)"
-            )
-        }
-        if let statedScale, statedScale != scale {
-            throw ModelError(.mismatch, source: source, "the file is a ×\(scale) model, not ×\(statedScale)")
-        }
-        let field = executor.graph.receptiveField(output: 0)
-        let exact = field.margin <= NCNNImporter.exactMarginLimit
-        let (parameters, flops) = statistics(executor.graph)
-        var model = SuperResolutionModel(
-            source: source,
-            family: family,
-            scale: scale,
-            inputChannels: channels,
-            executor: executor,
-            outputName: outputName,
-            outputIsNCHW: false,
-            tileMargin: exact ? field.margin : NCNNImporter.contextMargin,
-            fileOperationCounts: fileOperationCounts,
-            parameterCount: parameters,
-            flopsPerInputPixel: flops
-        )
-        model.tileMarginIsExact = exact
-        return model
     }
 }

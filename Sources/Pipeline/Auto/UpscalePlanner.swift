@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Kernels
+import ModelStore
 import Models
 
 /// `--model auto` cannot be set up as asked (a scale without SRMD, a fixed noise level).
@@ -158,20 +159,6 @@ public struct UpscalePlanner: Sendable {
                     choice: choice)
             }
         }
-    }
-}
-
-extension Upscaler {
-    /// Whether the model takes a noise level (SRMD; not SRMD-NF).
-    public var takesNoiseLevel: Bool {
-        model.family == .srmd && model.inputChannels == 3 + Self.srmdDegradation.count + 1
-    }
-
-    /// The same model and options with another noise level.
-    public func withNoiseLevel(_ level: Int) -> Upscaler {
-        var options = options
-        options.noiseLevel = level
-        return Upscaler(model: model, options: options)
     }
 }
 

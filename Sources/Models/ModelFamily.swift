@@ -1,0 +1,27 @@
+/// The network families superres knows: those it feeds (each with its own pre- and post-processing) and those whose
+/// files the model store keeps but the engine cannot run yet (`isRunnable`).
+public enum ModelFamily: String, Sendable, CaseIterable, Codable {
+    /// EDSR: BGR minus the DIV2K mean in, BGR out.
+    case edsr
+    /// ESPCN: the Y channel of YCrCb in [0, 1].
+    case espcn
+    /// FSRCNN and FSRCNN-small: the Y channel.
+    case fsrcnn
+    /// LapSRN: the Y channel, several outputs (the full-scale one is used).
+    case lapsrn
+    /// SRMD and SRMD-NF (ncnn): RGB in [0, 1] plus 15 degradation maps (and SRMD's noise-level map), RGB out.
+    case srmd
+    /// Real-ESRGAN (ncnn): RGB in [0, 1] in and out.
+    case realesrgan
+    /// Real-CUGAN (ncnn): stored by the catalogue; its layers are not implemented yet.
+    case realcugan
+
+    /// Whether this version of superres can run the family's networks.
+    public var isRunnable: Bool { self != .realcugan }
+
+    /// Whether the network sees only the Y channel (the chroma is enlarged by interpolation).
+    public var usesLumaOnly: Bool { self == .espcn || self == .fsrcnn || self == .lapsrn }
+
+    /// Whether the family's networks come as ncnn `.param`/`.bin` pairs rather than TensorFlow `.pb` files.
+    public var isNCNN: Bool { self == .srmd || self == .realesrgan || self == .realcugan }
+}

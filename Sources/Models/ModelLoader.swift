@@ -1,0 +1,198 @@
+import Engine
+import Foundation
+import Kernels
+import Tensor
+
+/// Reads model files.
+public enum ModelLoader {
+    /// Loads a TensorFlow `.pb` from dnn_superres, or an ncnn `.param` (with its `.bin` beside it, same stem);
+    /// `family` and `scale` may be stated (like OpenCV's `setModel(algo, scale)`) and are otherwise detected from
+    /// the graph; stated values must fit the file. `precision: .bf16` needs a CPU with bfloat16 instructions
+    /// (`BFloat16Hardware.best`) and is an `.unsupportedPrecision` error elsewhere, before the file is read.
+    public static func load(
+        path: String, family stated: ModelFamily? = nil, scale statedScale: Int? = nil, kernels: KernelChoice = .fast,
+        precision: Precision = .fp32
+    ) throws(ModelError) -> SuperResolutionModel {
+        if let stated, !stated.isRunnable {
+            throw ModelError(
+                .unsupportedOperation, source: path,
+                "superres can store \(stated.rawValue) models but cannot run them yet")
+        }
+        if precision == .bf16 && BFloat16Hardware.best == nil {
+            throw ModelError(.unsupportedPrecision, source: path, BFloat16Hardware.unavailableReason)
+        }
+        let model = try loadFile(
+            path: path, family: stated, scale: statedScale, kernels: kernels, precision: precision)
+        // The file's bytes and the plain weights are gone now (the kernels hold their own form): return their pages.
+        MemoryPolicy.returnFreedMemory()
+        return model
+    }
+
+    private static func loadFile(
+        path: String, family stated: ModelFamily?, scale statedScale: Int?, kernels: KernelChoice,
+        precision: Precision
+    ) throws(ModelError) -> SuperResolutionModel {
+        if NCNNImporter.isParamFile(path) {
+            return try loadNCNN(
+                paramPath: path, family: stated, scale: statedScale, kernels: kernels, precision: precision)
+        }
+        let def: GraphDef
+        do {
+            def = try GraphDef(contentsOf: path)
+        } catch {
+            let code: ModelError.Code
+            if case .unreadable = error.root { code = .unreadable } else { code = .malformed }
+            throw ModelError(code, source: path, "\(error.root)")
+        }
+        let graph = try TensorFlowImporter.makeGraph(def, source: path)
+        return try make(
+            graph: graph, format: .tensorFlow, source: path, fileOperationCounts: def.opCounts, family: stated,
+            scale: statedScale, kernels: kernels, precision: precision)
+    }
+
+    /// The file formats a network comes in, each with its own way of telling the family.
+    public enum Format: Sendable {
+        /// A dnn_superres TensorFlow graph: the family from the input channels and the file's operations.
+        case tensorFlow
+        /// An ncnn network: the family from the input channels (SRMD 18 or 19, Real-ESRGAN 3); RGB out.
+        case ncnn
+    }
+
+    /// Wraps an imported graph: makes its output NHWC, prepares the executor, finds the scale by probing (two input
+    /// sizes, since Real-ESRGAN's ×2 and ×3 networks end with a fractional resample), detects the family as the
+    /// format says, checks stated values and chooses the tile margin.
+    public static func make(
+        graph imported: Graph, format: Format, source: String, fileOperationCounts: [String: Int],
+        family stated: ModelFamily?, scale statedScale: Int?, kernels: KernelChoice, precision: Precision = .fp32
+    ) throws(ModelError) -> SuperResolutionModel {
+        var graph = imported
+        GraphOptimizer.dropFinalTransposes(&graph)
+        guard graph.inputNodes.count == 1 else {
+            throw ModelError(.notSuperResolution, source: source, "expected one input, found \(graph.inputNodes.count)")
+        }
+        let input = graph.inputNodes[0]
+        // The first convolution reading the input fixes the channel count.
+        guard
+            let geometry = graph.nodes.lazy.compactMap({ node -> ConvolutionGeometry? in
+                if case .convolution(let g, _) = node.operation, node.inputs.first == input { return g }
+                return nil
+            }).first
+        else {
+            throw ModelError(.notSuperResolution, source: source, "no convolution reads the input")
+        }
+        let channels = geometry.inputChannels
+        let executor: GraphExecutor
+        do {
+            executor = try GraphExecutor(graph: graph, kernels: kernels, precision: precision)
+        } catch {
+            throw ModelError(.unsupportedAttribute, source: source, node: error.node, error.message)
+        }
+        let outputName = executor.graph.outputs[0].name
+        // Check that the network maps an image to an image a whole number of times larger.
+        let outputChannels = format == .ncnn ? 3 : channels
+        var scale = 0
+        for side in [8, 12] {
+            let shape: [Int]
+            do {
+                shape = try executor.outputShapes(inputShape: [1, side, side, channels])[outputName] ?? []
+            } catch {
+                throw ModelError(.notSuperResolution, source: source, node: error.node, error.message)
+            }
+            let factor = shape.count == 4 ? shape[1] / side : 0
+            guard factor >= 1, shape == [1, side * factor, side * factor, outputChannels], scale == 0 || scale == factor
+            else {
+                throw ModelError(
+                    .notSuperResolution, source: source,
+                    "output \(outputName) has shape \(shape) for a \(side)×\(side) input; expected an image of "
+                        + "\(outputChannels) channels a whole number of times larger")
+            }
+            scale = factor
+        }
+        try checkScale(scale, source: source)
+        let detected: ModelFamily
+        switch format {
+        case .tensorFlow: detected = TensorFlowImporter.family(inputChannels: channels, operations: fileOperationCounts)
+        case .ncnn: detected = try NCNNImporter.family(inputChannels: channels, source: source)
+        }
+        let family = stated ?? detected
+        try check(family, detected: detected, format: format, channels: channels, source: source)
+        if let statedScale, statedScale != scale {
+            throw ModelError(.mismatch, source: source, "the file is a ×\(scale) model, not ×\(statedScale)")
+        }
+        let field = executor.graph.receptiveField(output: 0)
+        // The dnn_superres graphs' fields are small; ncnn networks wider than the limit get a context margin.
+        let exact = format == .tensorFlow || field.margin <= NCNNImporter.exactMarginLimit
+        let (parameters, flops) = statistics(executor.graph)
+        var model = SuperResolutionModel(
+            source: source, family: family, scale: scale, inputChannels: channels, executor: executor,
+            outputName: outputName, tileMargin: exact ? field.margin : NCNNImporter.contextMargin,
+            fileOperationCounts: fileOperationCounts, parameterCount: parameters, flopsPerInputPixel: flops)
+        model.tileMarginIsExact = exact
+        return model
+    }
+
+    /// Throws `.mismatch` when a stated family does not fit the file.
+    private static func check(
+        _ family: ModelFamily, detected: ModelFamily, format: Format, channels: Int, source: String
+    ) throws(ModelError) {
+        switch format {
+        case .tensorFlow:
+            if family.isNCNN {
+                throw ModelError(
+                    .mismatch, source: source, "\(family.rawValue) networks are ncnn .param/.bin files, not graphs")
+            }
+            if family.usesLumaOnly != (channels == 1) {
+                throw ModelError(
+                    .mismatch, source: source,
+                    "\(family.rawValue) networks take \(family.usesLumaOnly ? 1 : 3) channels; this file takes \(channels)")
+            }
+        case .ncnn:
+            guard family == detected else {
+                throw ModelError(
+                    .mismatch, source: source,
+                    "this ncnn network takes \(channels) channels: it is a \(detected.rawValue) model, not \(family.rawValue)")
+            }
+        }
+    }
+
+    /// The largest enlargement a model may have: super-resolution networks are ×2 to ×8 (×16 leaves room).
+    public static let maxScale = 16
+
+    /// Throws `.notSuperResolution` for a scale beyond `maxScale` (a crafted graph could claim ×65536).
+    static func checkScale(_ scale: Int, source: String) throws(ModelError) {
+        guard scale <= maxScale else {
+            throw ModelError(
+                .notSuperResolution, source: source,
+                "the network enlarges ×\(scale); super-resolution models are at most ×\(maxScale)")
+        }
+    }
+
+    /// Learned values (constants read by convolutions and element-wise ops) and FLOPs per input pixel.
+    static func statistics(_ graph: Graph) -> (parameters: Int, flops: Int) {
+        var parameters = 0
+        var flops = 0
+        var scale = [Int](repeating: 1, count: graph.nodes.count)
+        for (id, node) in graph.nodes.enumerated() {
+            scale[id] = node.inputs.filter { graph.constant($0) == nil }.map { scale[$0] }.max() ?? 1
+            switch node.operation {
+            case .convolution(let g, let epilogue):
+                parameters += g.kernelHeight * g.kernelWidth * g.inputChannels * g.outputChannels
+                parameters += epilogue.bias?.count ?? 0
+                if case .prelu(let slopes) = epilogue.activation { parameters += slopes.count }
+                flops += 2 * g.multiplyAddsPerPixel * scale[id] * scale[id]
+            case .depthToSpace(let s), .pixelShuffle(let s):
+                scale[id] *= s
+            case .resample(_, let scaleY, _) where scaleY >= 1 && scaleY == scaleY.rounded():
+                scale[id] *= Int(scaleY)
+            case .binary:
+                parameters += node.inputs.compactMap { graph.constant($0) }.filter { $0.count > 1 }.map(\.count)
+                    .reduce(0, +)
+            case .activation(.prelu(let slopes)):
+                parameters += slopes.count
+            default:
+                break
+            }
+        }
+        return (parameters, flops)
+    }
+}

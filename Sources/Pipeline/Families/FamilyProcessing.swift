@@ -1,0 +1,31 @@
+import Models
+
+/// What one model family does around its network, as its reference program does: the picture into the network's
+/// input, the network's output back into colour. One value per family, chosen once when the upscaler is made; a new
+/// family adds a file here and a line in `ModelFamily.processing`.
+protocol FamilyProcessing: Sendable {
+    /// The enlarged colour of `planes` (alpha is enlarged by the upscaler), running `upscaler`'s network.
+    func enlarge(
+        _ planes: ImagePlanes, with upscaler: Upscaler, progress: (Int, Int) -> Void, shouldCancel: () -> Bool
+    ) throws(PipelineError) -> ImagePlanes.Colour
+
+    /// Whether `model` takes a noise level as an input (SRMD; not SRMD-NF).
+    func takesNoiseLevel(_ model: SuperResolutionModel) -> Bool
+}
+
+extension FamilyProcessing {
+    func takesNoiseLevel(_ model: SuperResolutionModel) -> Bool { false }
+}
+
+extension ModelFamily {
+    /// How the pipeline feeds this family's networks; nil for a family superres stores but cannot run yet.
+    var processing: (any FamilyProcessing)? {
+        switch self {
+        case .edsr: EDSRProcessing()
+        case .espcn, .fsrcnn, .lapsrn: LumaProcessing()
+        case .srmd: SRMDProcessing()
+        case .realesrgan: RealESRGANProcessing()
+        case .realcugan: nil
+        }
+    }
+}
