@@ -3,7 +3,7 @@ import Tensor
 
 extension Graph {
     /// The shape of every node's value when the single input has `inputShape`; throws on the first mismatch.
-    public func inferShapes(inputShape: [Int]) throws(GraphError) -> [[Int]] {
+    package func inferShapes(inputShape: [Int]) throws(GraphError) -> [[Int]] {
         var shapes: [[Int]] = []
         shapes.reserveCapacity(nodes.count)
         for node in nodes {
@@ -90,9 +90,9 @@ extension Graph {
 
     /// The largest side of a feature map (2^24 pixels) and the most values in one (2^36): beyond either, a network
     /// (e.g. chained upsampling layers) is refused in shape inference instead of overflowing or exhausting memory.
-    public static let maxFeatureMapSide = 1 << 24
+    package static let maxFeatureMapSide = 1 << 24
     /// The most values one feature map may hold (2^36); see `maxFeatureMapSide`.
-    public static let maxFeatureMapElements = 1 << 36
+    package static let maxFeatureMapElements = 1 << 36
 
     /// `[1, height × times, width × times, channels]`, or an error when it is beyond the bounds above.
     static func bounded(height: Int, width: Int, times: Int, channels: Int, node: Node) throws(GraphError) -> [Int] {
@@ -117,15 +117,15 @@ extension Graph {
     }
 
     /// How far the network looks around a pixel, and how much it enlarges.
-    public struct ReceptiveField: Sendable, Equatable {
+    package struct ReceptiveField: Sendable, Equatable {
         /// Input pixels of context needed on every side so that a tile's interior equals the whole-image result.
-        public var margin: Int
+        package var margin: Int
         /// Output size ÷ input size of the main output.
-        public var scale: Int
+        package var scale: Int
     }
 
     /// The receptive field of output `outputIndex`: zero padding reaches `margin` input pixels into the image.
-    public func receptiveField(output outputIndex: Int = 0) -> ReceptiveField {
+    package func receptiveField(output outputIndex: Int = 0) -> ReceptiveField {
         // Per node: (cumulative upscale, context radius in that node's own pixels).
         var scale = [Int](repeating: 1, count: nodes.count)
         var radius = [Int](repeating: 0, count: nodes.count)

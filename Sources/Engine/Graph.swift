@@ -2,10 +2,10 @@ import Kernels
 import Tensor
 
 /// Identifies a node (and the one value it produces) by its index in `Graph.nodes`.
-public typealias NodeID = Int
+package typealias NodeID = Int
 
 /// One operation of a network. Every node produces one tensor; feature maps are NHWC with a batch of one.
-public enum Operation: Sendable, Equatable {
+package enum Operation: Sendable, Equatable {
     /// A graph input, fed at run time.
     case input
     /// A constant tensor (weights, biases, scalars).
@@ -31,7 +31,7 @@ public enum Operation: Sendable, Equatable {
     case pixelShuffle(blockSize: Int)
 
     /// A short name for messages and op counts.
-    public var kind: String {
+    package var kind: String {
         switch self {
         case .input: "Input"
         case .constant: "Constant"
@@ -49,16 +49,16 @@ public enum Operation: Sendable, Equatable {
 }
 
 /// A node: an operation, the nodes it reads, and the name it had in the model file.
-public struct Node: Sendable, Equatable {
+package struct Node: Sendable, Equatable {
     /// The node's name in the model file, used in messages.
-    public var name: String
+    package var name: String
     /// What the node computes.
-    public var operation: Operation
+    package var operation: Operation
     /// The nodes whose values it reads, in operand order; each comes earlier in the graph.
-    public var inputs: [NodeID]
+    package var inputs: [NodeID]
 
     /// A node running `operation` on the values of `inputs`.
-    public init(name: String, operation: Operation, inputs: [NodeID] = []) {
+    package init(name: String, operation: Operation, inputs: [NodeID] = []) {
         self.name = name
         self.operation = operation
         self.inputs = inputs
@@ -66,11 +66,11 @@ public struct Node: Sendable, Equatable {
 }
 
 /// A network as a list of nodes in topological order (every node's inputs come before it).
-public struct Graph: Sendable, Equatable {
+package struct Graph: Sendable, Equatable {
     /// Every node, in topological order; a node's id is its index here.
-    public private(set) var nodes: [Node] = []
+    package private(set) var nodes: [Node] = []
     /// Named outputs, in the order the model file lists them.
-    public var outputs: [(name: String, node: NodeID)] {
+    package var outputs: [(name: String, node: NodeID)] {
         get { outputList.map { ($0.name, $0.node) } }
         set { outputList = newValue.map { NamedOutput(name: $0.name, node: $0.node) } }
     }
@@ -82,11 +82,11 @@ public struct Graph: Sendable, Equatable {
     }
 
     /// An empty graph, with no nodes or outputs.
-    public init() {}
+    package init() {}
 
     /// Appends a node whose inputs are already in the graph; returns its id.
     @discardableResult
-    public mutating func add(_ node: Node) -> NodeID {
+    package mutating func add(_ node: Node) -> NodeID {
         precondition(node.inputs.allSatisfy { $0 < nodes.count }, "inputs of \(node.name) must come first")
         nodes.append(node)
         return nodes.count - 1
@@ -94,32 +94,32 @@ public struct Graph: Sendable, Equatable {
 
     /// Convenience for `add(Node(...))`.
     @discardableResult
-    public mutating func add(_ name: String, _ operation: Operation, _ inputs: [NodeID] = []) -> NodeID {
+    package mutating func add(_ name: String, _ operation: Operation, _ inputs: [NodeID] = []) -> NodeID {
         add(Node(name: name, operation: operation, inputs: inputs))
     }
 
     /// Marks `node` as an output called `name`.
-    public mutating func addOutput(_ name: String, _ node: NodeID) {
+    package mutating func addOutput(_ name: String, _ node: NodeID) {
         outputList.append(NamedOutput(name: name, node: node))
     }
 
     /// The input nodes, in order.
-    public var inputNodes: [NodeID] { nodes.indices.filter { nodes[$0].operation == .input } }
+    package var inputNodes: [NodeID] { nodes.indices.filter { nodes[$0].operation == .input } }
 
     /// The constant tensor of `node`, if it is a constant.
-    public func constant(_ node: NodeID) -> Tensor? {
+    package func constant(_ node: NodeID) -> Tensor? {
         if case .constant(let tensor) = nodes[node].operation { return tensor }
         return nil
     }
 
     /// Replaces the value of constant `node` (an executor drops weights its kernels hold in their own form).
-    public mutating func replaceConstant(_ node: NodeID, with tensor: Tensor) {
+    package mutating func replaceConstant(_ node: NodeID, with tensor: Tensor) {
         precondition(constant(node) != nil, "node \(node) is not a constant")
         nodes[node].operation = .constant(tensor)
     }
 
     /// How many nodes (and outputs) read each node.
-    public func consumerCounts() -> [Int] {
+    package func consumerCounts() -> [Int] {
         var counts = [Int](repeating: 0, count: nodes.count)
         for node in nodes { for input in node.inputs { counts[input] += 1 } }
         for output in outputList { counts[output.node] += 1 }
@@ -127,12 +127,12 @@ public struct Graph: Sendable, Equatable {
     }
 
     /// The nodes that read `node`.
-    public func consumers(of node: NodeID) -> [NodeID] {
+    package func consumers(of node: NodeID) -> [NodeID] {
         nodes.indices.filter { nodes[$0].inputs.contains(node) }
     }
 
     /// Number of nodes of each kind (constants and inputs excluded).
-    public var operationCounts: [String: Int] {
+    package var operationCounts: [String: Int] {
         var counts: [String: Int] = [:]
         for node in nodes where node.operation != .input {
             if case .constant = node.operation { continue }
@@ -169,23 +169,23 @@ public struct Graph: Sendable, Equatable {
 }
 
 /// Errors from building, checking or running a graph.
-public struct GraphError: Error, CustomStringConvertible, Sendable, Equatable {
+package struct GraphError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The kind of failure: shapes that do not fit, a wrong input, or an operation that cannot run.
-    public enum Code: String, Sendable { case shapeMismatch, badInput, unsupported }
+    package enum Code: String, Sendable { case shapeMismatch, badInput, unsupported }
     /// What kind of error this is.
-    public let code: Code
+    package let code: Code
     /// The node concerned, if any.
-    public let node: String?
+    package let node: String?
     /// What went wrong, in words.
-    public let message: String
+    package let message: String
 
     /// An error of kind `code`, about `node` if given, with `message`.
-    public init(_ code: Code, node: String? = nil, _ message: String) {
+    package init(_ code: Code, node: String? = nil, _ message: String) {
         self.code = code
         self.node = node
         self.message = message
     }
 
     /// The message, prefixed with the node's name when there is one.
-    public var description: String { node.map { "node '\($0)': \(message)" } ?? message }
+    package var description: String { node.map { "node '\($0)': \(message)" } ?? message }
 }

@@ -3,7 +3,7 @@ import Synchronization
 import Tensor
 
 /// Which kernels run a graph.
-public enum KernelChoice: String, Sendable, CaseIterable {
+package enum KernelChoice: String, Sendable, CaseIterable {
     /// The plain reference kernels: slow, obviously correct.
     case reference
     /// The optimized kernels (the default): Winograd F(6×6, 3×3) for 3×3 convolutions with 16 or more input channels,
@@ -20,14 +20,14 @@ public enum KernelChoice: String, Sendable, CaseIterable {
 /// whose last reader it is writes its output into the residual's buffer, released buffers are reused by the next
 /// value of the same size, and cheap values with long lives (a 3-channel input's first convolution, kept for a global
 /// skip connection) are recomputed where they are needed again instead of being held.
-public final class GraphExecutor: Sendable {
+package final class GraphExecutor: Sendable {
     /// The optimized graph this executor runs. With the fast kernels, the convolution weights live in the kernels (packed,
     /// transformed or palette-coded) and appear here as empty constants.
-    public let graph: Graph
+    package let graph: Graph
     /// The kernels this executor runs the graph with (reference, fast or direct).
-    public let kernels: KernelChoice
+    package let kernels: KernelChoice
     /// The convolutions' arithmetic: with `.bf16`, those with 16 or more input and output channels run in bfloat16.
-    public let precision: Precision
+    package let precision: Precision
     private let steps: [Step]
     /// For each node, the steps that read it, in order (graph outputs are read at `Int.max`).
     private let readers: [[Int]]
@@ -38,7 +38,7 @@ public final class GraphExecutor: Sendable {
     private let bufferCache = Mutex<[[Float]]>([])
 
     /// The most memory an executor keeps between runs for reuse.
-    public static let cachedBufferBytes = 128 << 20
+    package static let cachedBufferBytes = 128 << 20
 
     private enum Step: Sendable {
         case input
@@ -59,13 +59,13 @@ public final class GraphExecutor: Sendable {
 
     /// The most memory the Winograd convolutions of one graph may keep as transformed weights; above it they keep
     /// only the plain weights and transform them at each call (which costs little on large inputs).
-    public static let transformedWeightBudget = 96 << 20
+    package static let transformedWeightBudget = 96 << 20
 
     /// Optimizes `graph` (unless `optimize` is false) and prepares its kernels.
     ///
     /// `precision: .bf16` runs on the fast kernels of a CPU with bfloat16 instructions (AMX, else AVX-512 BF16; or
     /// `bfloat16Hardware`), and is an `.unsupported` error elsewhere.
-    public init(
+    package init(
         graph: Graph, kernels: KernelChoice = .fast, precision: Precision = .fp32,
         bfloat16Hardware: BFloat16Hardware? = nil, optimize: Bool = true
     ) throws(GraphError) {
@@ -177,13 +177,13 @@ public final class GraphExecutor: Sendable {
     }
 
     /// The output shapes for an input of `inputShape`, checked without computing anything.
-    public func outputShapes(inputShape: [Int]) throws(GraphError) -> [String: [Int]] {
+    package func outputShapes(inputShape: [Int]) throws(GraphError) -> [String: [Int]] {
         let shapes = try graph.inferShapes(inputShape: inputShape)
         return Dictionary(graph.outputs.map { ($0.name, shapes[$0.node]) }, uniquingKeysWith: { a, _ in a })
     }
 
     /// Runs the network on `input` (NHWC); returns every named output.
-    public func run(_ input: Tensor) throws(GraphError) -> [String: Tensor] {
+    package func run(_ input: Tensor) throws(GraphError) -> [String: Tensor] {
         _ = try graph.inferShapes(inputShape: input.shape)
         var state = RunState(count: steps.count)
         state.spare = bufferCache.withLock { cache in
@@ -209,7 +209,7 @@ public final class GraphExecutor: Sendable {
     }
 
     /// Runs the network and returns output `name` (or the first output).
-    public func run(_ input: Tensor, output name: String? = nil) throws(GraphError) -> Tensor {
+    package func run(_ input: Tensor, output name: String? = nil) throws(GraphError) -> Tensor {
         let all = try run(input)
         let key = name ?? graph.outputs[0].name
         guard let value = all[key] else { throw GraphError(.badInput, "no output named \(key)") }

@@ -5,9 +5,9 @@ import Tensor
 ///
 /// Every rewrite performs the same float operations in the same order as the graph it replaces, so an optimized
 /// graph computes bit-identical results (the tests check it against the unoptimized one).
-public enum GraphOptimizer {
+package enum GraphOptimizer {
     /// All passes, in order.
-    public static func optimize(_ graph: Graph) -> Graph {
+    package static func optimize(_ graph: Graph) -> Graph {
         var g = graph
         foldConstants(&g)
         recognizeActivations(&g)
@@ -20,7 +20,7 @@ public enum GraphOptimizer {
     /// Makes the outputs NHWC, the layout the pipeline takes: an output produced by an NHWC → NCHW Transpose (the
     /// dnn_superres exports end with one, `NCHW_output`) reads the transpose's input instead. Not one of `optimize`'s
     /// passes, since it changes what the graph outputs: the model loader applies it to super-resolution networks.
-    public static func dropFinalTransposes(_ g: inout Graph) {
+    package static func dropFinalTransposes(_ g: inout Graph) {
         g.outputs = g.outputs.map { output in
             let node = g.nodes[output.node]
             if case .transpose(let permutation) = node.operation, permutation == [0, 3, 1, 2], node.inputs.count == 1 {
@@ -32,7 +32,7 @@ public enum GraphOptimizer {
     }
 
     /// Evaluates every node whose inputs are all constants (with the reference kernels), once.
-    public static func foldConstants(_ g: inout Graph) {
+    package static func foldConstants(_ g: inout Graph) {
         for id in g.nodes.indices {
             let node = g.nodes[id]
             switch node.operation {
@@ -48,7 +48,7 @@ public enum GraphOptimizer {
 
     /// Replaces the element-wise spellings of leaky ReLU and PReLU in these exports by one activation node:
     /// LapSRN's `Relu(x) - c·Relu(-1·x)` and FSRCNN's `Relu(x) + α·(x - |x|)·0.5`.
-    public static func recognizeActivations(_ g: inout Graph) {
+    package static func recognizeActivations(_ g: inout Graph) {
         for id in g.nodes.indices {
             if let (x, activation) = leakyReLU(at: id, in: g) ?? prelu(at: id, in: g) {
                 g.replace(id, with: Node(name: g.nodes[id].name, operation: .activation(activation), inputs: [x]))
@@ -57,7 +57,7 @@ public enum GraphOptimizer {
     }
 
     /// Folds bias adds, activations, scalar scaling and residual adds that follow a convolution into its epilogue.
-    public static func fuseConvolutionTails(_ g: inout Graph) {
+    package static func fuseConvolutionTails(_ g: inout Graph) {
         var counts = g.consumerCounts()
         let outputNodes = Set(g.outputs.map(\.node))
         for id in g.nodes.indices {
@@ -108,7 +108,7 @@ public enum GraphOptimizer {
     }
 
     /// Drops every node no output depends on.
-    public static func removeDeadNodes(_ g: inout Graph) {
+    package static func removeDeadNodes(_ g: inout Graph) {
         var live = [Bool](repeating: false, count: g.nodes.count)
         var stack = g.outputs.map(\.node)
         while let id = stack.popLast() {

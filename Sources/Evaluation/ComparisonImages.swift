@@ -2,7 +2,7 @@ import Foundation
 import Imaging
 
 /// Writes what an evaluation saw: the HR, LR and every method's output as PNG, and a labelled side-by-side crop.
-public enum ComparisonImages {
+package enum ComparisonImages {
     /// Side of the square crop, in HR pixels, and how much it is enlarged (nearest neighbour) in the strip.
     static let cropSide = 128
     static let magnification = 2
@@ -10,7 +10,7 @@ public enum ComparisonImages {
     static let labelHeight = 40
 
     /// Writes `<folder>/<image stem>/{hr,lr,<method>…}.png` and `<folder>/<image stem>/side-by-side.png`.
-    public static func write(_ evaluated: EvaluatedImage, to folder: String) throws(EvaluationError) {
+    package static func write(_ evaluated: EvaluatedImage, to folder: String) throws(EvaluationError) {
         let stem = (evaluated.name as NSString).deletingPathExtension
         let target = (folder as NSString).appendingPathComponent(fileName(stem))
         do {
@@ -38,7 +38,7 @@ public enum ComparisonImages {
 
     /// HR, then each method's output, cropped to the same window (where bicubic errs most), enlarged ×2 and
     /// labelled with the method's name and PSNR.
-    public static func sideBySide(_ evaluated: EvaluatedImage) -> PixelImage {
+    package static func sideBySide(_ evaluated: EvaluatedImage) -> PixelImage {
         let hr = evaluated.hr
         let side = min(cropSide, hr.width, hr.height)
         let bicubic = evaluated.outputs.first { $0.method == "bicubic" }?.image ?? hr

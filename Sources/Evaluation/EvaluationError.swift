@@ -1,7 +1,7 @@
 /// Why an evaluation could not run: a data set, an image or a model that does not fit the protocol.
-public struct EvaluationError: Error, CustomStringConvertible, Sendable {
+package struct EvaluationError: Error, CustomStringConvertible, Sendable {
     /// The kind of failure.
-    public enum Code: String, Sendable {
+    package enum Code: String, Sendable {
         /// The data set folder is missing, unreadable or holds no images.
         case datasetUnreadable
         /// An image cannot go through the protocol (16-bit samples, smaller than the scale).
@@ -17,16 +17,16 @@ public struct EvaluationError: Error, CustomStringConvertible, Sendable {
     }
 
     /// The kind of failure.
-    public let code: Code
+    package let code: Code
     /// The file or folder concerned.
-    public let source: String
+    package let source: String
     /// A human-readable reason.
-    public let message: String
+    package let message: String
     /// The error that caused this one, if any.
-    public let underlying: (any Error & Sendable)?
+    package let underlying: (any Error & Sendable)?
 
     /// An error of kind `code` about `source`.
-    public init(_ code: Code, source: String, message: String, underlying: (any Error & Sendable)? = nil) {
+    package init(_ code: Code, source: String, message: String, underlying: (any Error & Sendable)? = nil) {
         self.code = code
         self.source = source
         self.message = message
@@ -34,5 +34,5 @@ public struct EvaluationError: Error, CustomStringConvertible, Sendable {
     }
 
     /// "<source>: <message>".
-    public var description: String { "\(source): \(message)" }
+    package var description: String { "\(source): \(message)" }
 }

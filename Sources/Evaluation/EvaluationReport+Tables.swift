@@ -4,7 +4,7 @@ import Foundation
 
 extension EvaluationReport {
     /// The means as an aligned plain-text table: one block per data set, bicubic first, with each model's gain.
-    public func consoleTable(perImage: Bool = false) -> String {
+    package func consoleTable(perImage: Bool = false) -> String {
         var lines: [String] = []
         for dataset in datasets {
             let rows = self.rows.filter { $0.dataset == dataset }
@@ -39,7 +39,7 @@ extension EvaluationReport {
 
     /// The means as one Markdown table (a column per data set, PSNR / SSIM in each cell) and a timing table;
     /// with `perImage`, one more table per data set.
-    public func markdown(perImage: Bool = false) -> String {
+    package func markdown(perImage: Bool = false) -> String {
         var out = ""
         let models = self.models
         let datasets = self.datasets

@@ -2,28 +2,28 @@ import Foundation
 import Pipeline
 
 /// One image's scores under one method.
-public struct ImageResult: Codable, Sendable, Equatable {
+package struct ImageResult: Codable, Sendable, Equatable {
     /// The image's file name.
-    public var image: String
+    package var image: String
     /// PSNR in dB on the Y channel, border `scale` removed.
-    public var psnr: Double
+    package var psnr: Double
     /// SSIM on the Y channel, border `scale` removed.
-    public var ssim: Double
+    package var ssim: Double
     /// Wall-clock seconds of the upscale alone (network and its pre- and post-processing, on the CPU).
-    public var seconds: Double
+    package var seconds: Double
     /// CPU seconds of the process over the same interval, all threads together.
-    public var cpuSeconds: Double
+    package var cpuSeconds: Double
     /// Size of the output (the cropped HR image).
-    public var width: Int
+    package var width: Int
     /// Height of the output in pixels.
-    public var height: Int
+    package var height: Int
     /// The degradation estimated from the LR input (the same for every method of an image).
-    public var estimate: DegradationEstimate?
+    package var estimate: DegradationEstimate?
     /// The model (and noise level) a per-image method such as `auto` chose; nil for fixed models.
-    public var choice: String?
+    package var choice: String?
 
     /// One image's scores, time, estimate and choice as measured.
-    public init(
+    package init(
         image: String,
         psnr: Double,
         ssim: Double,
@@ -47,30 +47,30 @@ public struct ImageResult: Codable, Sendable, Equatable {
 }
 
 /// One data set under one method: mean scores and the images they came from.
-public struct ResultRow: Codable, Sendable, Equatable {
+package struct ResultRow: Codable, Sendable, Equatable {
     /// The data set's folder name, e.g. "Set5".
-    public var dataset: String
+    package var dataset: String
     /// "bicubic", or the model's name.
-    public var model: String
+    package var model: String
     /// The upscaling factor of the row.
-    public var scale: Int
+    package var scale: Int
     /// The LR degradation (`jpeg:40`, `noise:5+jpeg:95`); nil for the standard clean LR.
-    public var degradation: String?
+    package var degradation: String?
     /// Mean PSNR over the images, dB.
-    public var psnr: Double
+    package var psnr: Double
     /// Mean SSIM over the images.
-    public var ssim: Double
+    package var ssim: Double
     /// Mean wall-clock seconds per image.
-    public var seconds: Double
+    package var seconds: Double
     /// Mean CPU seconds per image (all threads).
-    public var cpuSeconds: Double
+    package var cpuSeconds: Double
     /// Total wall-clock seconds ÷ total output megapixels.
-    public var secondsPerMegapixel: Double
+    package var secondsPerMegapixel: Double
     /// The per-image results the means are taken over.
-    public var images: [ImageResult]
+    package var images: [ImageResult]
 
     /// The row summarising `images`.
-    public init(dataset: String, model: String, scale: Int, images: [ImageResult]) {
+    package init(dataset: String, model: String, scale: Int, images: [ImageResult]) {
         precondition(!images.isEmpty, "a row needs at least one image")
         let count = Double(images.count)
         self.dataset = dataset
@@ -87,31 +87,31 @@ public struct ResultRow: Codable, Sendable, Equatable {
 }
 
 /// The results of `superres eval`: one row per data set × method.
-public struct EvaluationReport: Codable, Sendable, Equatable {
+package struct EvaluationReport: Codable, Sendable, Equatable {
     /// How the LR inputs were made.
-    public var lrKernel: LowResolutionKernel
+    package var lrKernel: LowResolutionKernel
     /// One row per data set × method, in the order they were run.
-    public var rows: [ResultRow]
+    package var rows: [ResultRow]
 
     /// A report of `rows`, whose LR inputs were made with `lrKernel`.
-    public init(lrKernel: LowResolutionKernel = .matlab, rows: [ResultRow] = []) {
+    package init(lrKernel: LowResolutionKernel = .matlab, rows: [ResultRow] = []) {
         self.lrKernel = lrKernel
         self.rows = rows
     }
 
     /// Data set names in order of first appearance.
-    public var datasets: [String] { ordered(rows.map(\.dataset)) }
+    package var datasets: [String] { ordered(rows.map(\.dataset)) }
     /// Method names in order of first appearance (bicubic first when present).
-    public var models: [String] { ordered(rows.map(\.model)) }
+    package var models: [String] { ordered(rows.map(\.model)) }
 
     /// The row for a data set and method.
-    public func row(dataset: String, model: String) -> ResultRow? {
+    package func row(dataset: String, model: String) -> ResultRow? {
         rows.first { $0.dataset == dataset && $0.model == model }
     }
 
     /// The report as pretty-printed JSON (`{"lrKernel": ..., "rows": [...]}`); an infinite PSNR (identical
     /// images) is written as the string "inf".
-    public func jsonData() throws -> Data {
+    package func jsonData() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
@@ -123,7 +123,7 @@ public struct EvaluationReport: Codable, Sendable, Equatable {
     }
 
     /// Reads a report written by `jsonData()`.
-    public static func decode(_ data: Data) throws -> EvaluationReport {
+    package static func decode(_ data: Data) throws -> EvaluationReport {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(
             positiveInfinity: "inf",

@@ -10,46 +10,46 @@ import Darwin
 #endif
 
 /// One way of enlarging the LR image: the bicubic baseline, a model, or a planner that chooses per image (`auto`).
-public struct EvaluationMethod: Sendable {
+package struct EvaluationMethod: Sendable {
     /// "bicubic", or the model's name.
-    public let name: String
+    package let name: String
     /// Chooses the model for each image; nil for the bicubic baseline.
-    public let planner: UpscalePlanner?
+    package let planner: UpscalePlanner?
 
     /// MATLAB `imresize` bicubic, rounded to `uint8`: the baseline of every table.
-    public static let bicubic = EvaluationMethod(name: "bicubic", planner: nil)
+    package static let bicubic = EvaluationMethod(name: "bicubic", planner: nil)
 
     /// A model, run through the same `Upscaler` as `superres upscale`.
-    public init(name: String, upscaler: Upscaler) {
+    package init(name: String, upscaler: Upscaler) {
         self.init(name: name, planner: UpscalePlanner(fixed: upscaler, name: name))
     }
 
     /// A per-image choice of model (`auto`, or SRMD with `--noise auto`), as `superres upscale` makes it.
-    public init(name: String, planner: UpscalePlanner?) {
+    package init(name: String, planner: UpscalePlanner?) {
         self.name = name
         self.planner = planner
     }
 
     /// A display name for a model file: its name without folder and extension ("FSRCNN_x3").
-    public static func name(forModelAt path: String) -> String {
+    package static func name(forModelAt path: String) -> String {
         ((path as NSString).lastPathComponent as NSString).deletingPathExtension
     }
 }
 
 /// One image through the protocol: its HR, LR, every method's output and scores.
-public struct EvaluatedImage: Sendable {
+package struct EvaluatedImage: Sendable {
     /// The image's file name.
-    public var name: String
+    package var name: String
     /// The HR image cropped to a multiple of the scale.
-    public var hr: PixelImage
+    package var hr: PixelImage
     /// The LR input (degraded, when the evaluator degrades).
-    public var lr: PixelImage
+    package var lr: PixelImage
     /// The degradation estimated from the LR input and its file (the JPEG's tables).
-    public var estimate: DegradationEstimate
+    package var estimate: DegradationEstimate
     /// Each method's output, in the evaluator's order (bicubic first).
-    public var outputs: [(method: String, image: PixelImage)]
+    package var outputs: [(method: String, image: PixelImage)]
     /// Each method's scores, in the same order.
-    public var results: [ImageResult]
+    package var results: [ImageResult]
 }
 
 /// Runs the standard super-resolution evaluation protocol on data sets:
@@ -59,18 +59,18 @@ public struct EvaluatedImage: Sendable {
 ///    INTER_CUBIC, see `LowResolutionKernel`);
 /// 3. SR = each model's output on the LR; bicubic = MATLAB `imresize(LR, scale, 'bicubic')`, `uint8`;
 /// 4. PSNR and SSIM on MATLAB's rounded Y (BT.601, 16...235), `scale` pixels of border removed.
-public struct Evaluator: Sendable {
+package struct Evaluator: Sendable {
     /// The upscaling factor: HR is cropped to a multiple of it, and as many border pixels are left out of the scores.
-    public let scale: Int
+    package let scale: Int
     /// The downscaling that makes each LR input from its HR image (MATLAB bicubic by default).
-    public let kernel: LowResolutionKernel
+    package let kernel: LowResolutionKernel
     /// What happens to each LR input after the downscale (none by default: the standard protocol).
-    public let degradation: LowResolutionDegradation
+    package let degradation: LowResolutionDegradation
     /// Bicubic first, then the models in the order given.
-    public let methods: [EvaluationMethod]
+    package let methods: [EvaluationMethod]
 
     /// An evaluator of `models` at `scale`; every model must be a ×`scale` model.
-    public init(
+    package init(
         scale: Int,
         models: [EvaluationMethod] = [],
         kernel: LowResolutionKernel = .matlab,
@@ -106,7 +106,7 @@ public struct Evaluator: Sendable {
     }
 
     /// The image files of a data set folder (PNG, JPEG, WebP), sorted by name, as full paths.
-    public static func imageFiles(in folder: String) throws(EvaluationError) -> [String] {
+    package static func imageFiles(in folder: String) throws(EvaluationError) -> [String] {
         let names: [String]
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: folder)
@@ -132,7 +132,7 @@ public struct Evaluator: Sendable {
     /// Evaluates every method on every image of the folder: one row per method, named after the folder.
     ///
     /// `progress(done, total, name)` is called before each image; `inspect` gets each evaluated image (to save it).
-    public func evaluate(
+    package func evaluate(
         datasetAt folder: String,
         progress: (Int, Int, String) -> Void = { _, _, _ in },
         inspect: (EvaluatedImage) throws(EvaluationError) -> Void = { _ in }
@@ -163,7 +163,7 @@ public struct Evaluator: Sendable {
     }
 
     /// One image through the protocol with every method.
-    public func evaluate(
+    package func evaluate(
         _ image: PixelImage,
         name: String,
         source: String? = nil

@@ -4,9 +4,9 @@ import Imaging
 /// What happens to the LR input after the downscale, to measure models on inputs like users' files:
 /// `jpeg:40` (saved as a JPEG of quality 40 and read back), `noise:5` (Gaussian noise of σ 5 grey levels, rounded to
 /// 8 bits), or several joined by `+` and applied in order (`noise:5+jpeg:95`); `none` leaves it clean.
-public struct LowResolutionDegradation: Sendable, Equatable, Codable, CustomStringConvertible {
+package struct LowResolutionDegradation: Sendable, Equatable, Codable, CustomStringConvertible {
     /// One step.
-    public enum Step: Sendable, Equatable, Codable {
+    package enum Step: Sendable, Equatable, Codable {
         /// Encoded by libjpeg-turbo at this quality with 4:2:0 chroma (OpenCV's and libjpeg's defaults), decoded again.
         case jpeg(quality: Int)
         /// White Gaussian noise of this standard deviation (0...255 scale) added to every sample, rounded, clipped.
@@ -14,18 +14,18 @@ public struct LowResolutionDegradation: Sendable, Equatable, Codable, CustomStri
     }
 
     /// The steps, in order; empty for a clean LR.
-    public let steps: [Step]
+    package let steps: [Step]
 
     /// The clean LR.
-    public static let none = LowResolutionDegradation(steps: [])
+    package static let none = LowResolutionDegradation(steps: [])
 
     /// A degradation of these steps.
-    public init(steps: [Step]) {
+    package init(steps: [Step]) {
         self.steps = steps
     }
 
     /// Reads `jpeg:Q`, `noise:S`, `A+B…` or `none`.
-    public init(parsing text: String) throws(EvaluationError) {
+    package init(parsing text: String) throws(EvaluationError) {
         func refuse(_ why: String) -> EvaluationError {
             EvaluationError(.unsupportedDegradation, source: "--degrade \(text)", message: why)
         }
@@ -56,7 +56,7 @@ public struct LowResolutionDegradation: Sendable, Equatable, Codable, CustomStri
     }
 
     /// `jpeg:40`, `noise:5+jpeg:95`, `none`.
-    public var description: String {
+    package var description: String {
         guard !steps.isEmpty else { return "none" }
         return steps.map { step in
             switch step {
@@ -69,7 +69,7 @@ public struct LowResolutionDegradation: Sendable, Equatable, Codable, CustomStri
 
     /// `lr` after the steps, and the file bytes it was last decoded from (nil when the last step is not a JPEG). The
     /// noise is drawn from a generator seeded by `seed` (the image's name), so every run gives the same pixels.
-    public func apply(to lr: PixelImage, seed: String) throws(EvaluationError) -> (image: PixelImage, encoded: [UInt8]?) {
+    package func apply(to lr: PixelImage, seed: String) throws(EvaluationError) -> (image: PixelImage, encoded: [UInt8]?) {
         var image = lr
         var encoded: [UInt8]?
         var random = SplitMix64(seed: Self.fnv1a(seed))

@@ -1,16 +1,16 @@
 import Imaging
 
 /// The Y channel that the super-resolution literature measures PSNR and SSIM on, one Double per pixel, row-major.
-public struct LumaPlane: Sendable, Equatable {
+package struct LumaPlane: Sendable, Equatable {
     /// Samples per row.
-    public let width: Int
+    package let width: Int
     /// Number of rows.
-    public let height: Int
+    package let height: Int
     /// `width * height` values on the 0...255 scale; sample (x, y) is at `y * width + x`.
-    public var values: [Double]
+    package var values: [Double]
 
     /// A plane over the given values; `values.count` must be `width * height`.
-    public init(width: Int, height: Int, values: [Double]) {
+    package init(width: Int, height: Int, values: [Double]) {
         precondition(width >= 0 && height >= 0, "negative plane size \(width)×\(height)")
         precondition(values.count == width * height, "\(values.count) values for a \(width)×\(height) plane")
         self.width = width
@@ -22,7 +22,7 @@ public struct LumaPlane: Sendable, Equatable {
     /// for `uint8` input: the convention behind the published tables (Set5 ×3 bicubic 30.39 dB).
     ///
     /// A grey sample g is taken as the colour (g, g, g), so its Y is `16 + 219 g / 255` rounded.
-    public init(matlabLumaOf image: PixelImage) {
+    package init(matlabLumaOf image: PixelImage) {
         guard case .uint8(let samples) = image.samples else {
             preconditionFailure("MATLAB luma needs 8-bit samples; \(image.bitDepth)-bit given")
         }
@@ -51,7 +51,7 @@ public struct LumaPlane: Sendable, Equatable {
     }
 
     /// The plane without `border` pixels on each side (the protocol ignores a border of `scale` pixels).
-    public func removingBorder(_ border: Int) -> LumaPlane {
+    package func removingBorder(_ border: Int) -> LumaPlane {
         precondition(border >= 0, "negative border \(border)")
         let w = width - 2 * border
         let h = height - 2 * border

@@ -3,18 +3,18 @@ import Foundation
 /// A hand-written SVG chart of an evaluation: PSNR against time per megapixel, one panel per data set (each with
 /// its own PSNR range, so that the few tenths of a dB between methods stay visible), one marker per method, the
 /// bicubic level as a dashed line, a shared logarithmic time axis and a legend of the methods.
-public struct QualityChart: Sendable {
+package struct QualityChart: Sendable {
     /// The evaluation to draw.
-    public var report: EvaluationReport
+    package var report: EvaluationReport
     /// The chart's title; a default naming the scale is used when nil.
-    public var title: String?
+    package var title: String?
     /// One line under the title, e.g. the machine the times come from.
-    public var subtitle: String?
+    package var subtitle: String?
     /// Compute threads the times were measured with, named in the default subtitle.
-    public var threads: Int?
+    package var threads: Int?
 
     /// A chart of `report`, with an optional title, subtitle and thread count.
-    public init(report: EvaluationReport, title: String? = nil, subtitle: String? = nil, threads: Int? = nil) {
+    package init(report: EvaluationReport, title: String? = nil, subtitle: String? = nil, threads: Int? = nil) {
         self.report = report
         self.title = title
         self.subtitle = subtitle
@@ -38,7 +38,7 @@ public struct QualityChart: Sendable {
     static let bicubicColour = "#777777"
 
     /// The SVG document.
-    public func svg() -> String {
+    package func svg() -> String {
         let datasets = report.datasets
         let models = report.models
         let columns = max(1, min(Self.panelsPerRow, datasets.count))

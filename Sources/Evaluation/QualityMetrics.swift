@@ -1,10 +1,10 @@
 import Foundation
 
 /// PSNR and SSIM as the super-resolution literature computes them on the Y channel.
-public enum QualityMetrics {
+package enum QualityMetrics {
     /// Peak signal-to-noise ratio in dB, `10 log10(peak² / MSE)`, over the planes less `border` pixels on each
     /// side; `+infinity` for identical planes.
-    public static func psnr(_ a: LumaPlane, _ b: LumaPlane, border: Int = 0, peak: Double = 255) -> Double {
+    package static func psnr(_ a: LumaPlane, _ b: LumaPlane, border: Int = 0, peak: Double = 255) -> Double {
         precondition(
             a.width == b.width && a.height == b.height,
             "PSNR of \(a.width)×\(a.height) and \(b.width)×\(b.height)"
@@ -21,20 +21,20 @@ public enum QualityMetrics {
     }
 
     /// SSIM's settings; the defaults are Wang et al. 2004's (and MATLAB's `ssim_index`).
-    public struct SSIMSettings: Sendable {
+    package struct SSIMSettings: Sendable {
         /// Side of the square Gaussian window.
-        public var windowSize: Int = 11
+        package var windowSize: Int = 11
         /// Standard deviation of the Gaussian window.
-        public var sigma: Double = 1.5
+        package var sigma: Double = 1.5
         /// K1 of SSIM's constant `C1 = (K1 L)²`.
-        public var k1: Double = 0.01
+        package var k1: Double = 0.01
         /// K2 of SSIM's constant `C2 = (K2 L)²`.
-        public var k2: Double = 0.03
+        package var k2: Double = 0.03
         /// Dynamic range L of the values.
-        public var dynamicRange: Double = 255
+        package var dynamicRange: Double = 255
 
         /// The standard settings: an 11×11 window, sigma 1.5, K1 0.01, K2 0.03, range 255.
-        public init() {}
+        package init() {}
     }
 
     /// Mean structural similarity (Wang et al. 2004) over the planes less `border` pixels on each side: a normalised
@@ -43,7 +43,7 @@ public enum QualityMetrics {
     ///
     /// Equals MATLAB's `ssim_index` and scikit-image's `structural_similarity(a, b, gaussian_weights=True,
     /// sigma=1.5, use_sample_covariance=False, data_range=255)` up to rounding.
-    public static func ssim(
+    package static func ssim(
         _ a: LumaPlane,
         _ b: LumaPlane,
         border: Int = 0,

@@ -8,7 +8,7 @@ import MultipartForms
 import NIOCore
 
 /// A parser of untrusted bytes, and how one fuzz input is fed to it.
-public enum FuzzHarness: String, CaseIterable, Sendable {
+package enum FuzzHarness: String, CaseIterable, Sendable {
     /// PNG header probe and decode (libpng through CImageShims).
     case png
     /// JPEG header probe and decode, EXIF orientation applied (libjpeg-turbo through CImageShims).
@@ -28,7 +28,7 @@ public enum FuzzHarness: String, CaseIterable, Sendable {
     case multipart
 
     /// What the parser made of one input.
-    public enum Outcome: Equatable, Sendable {
+    package enum Outcome: Equatable, Sendable {
         /// The input was read as valid.
         case accepted
         /// The input was refused with a typed error (its description).
@@ -36,13 +36,13 @@ public enum FuzzHarness: String, CaseIterable, Sendable {
     }
 
     /// The largest image a fuzz input may decode to: enough for every seed, small enough for fast executions.
-    public static let maxPixels = 1 << 20
+    package static let maxPixels = 1 << 20
 
     /// The multipart boundary the `multipart` harness parses with.
-    public static let multipartBoundary = "fuzz"
+    package static let multipartBoundary = "fuzz"
 
     /// Feeds `bytes` to the parser; any failure must be a typed error, never a trap.
-    public func run(_ bytes: [UInt8]) -> Outcome {
+    package func run(_ bytes: [UInt8]) -> Outcome {
         do {
             switch self {
             case .png, .jpeg, .webp:
@@ -110,7 +110,7 @@ public enum FuzzHarness: String, CaseIterable, Sendable {
 
     /// A small ncnn network (convolutions with and without bias, a depth-to-space) whose weights the `ncnn-bin`
     /// harness reads from its input: 3×3×3×4 + 4, then 4×4×3×3 + 0 values, each array tagged or raw.
-    public static let binHarnessParam = """
+    package static let binHarnessParam = """
         7767517
         4 4
         Input            input     0 1 data

@@ -4,13 +4,13 @@ import CImageShims
 /// themselves. The codecs check it every 16 rows (PNG and JPEG decoding and JPEG encoding), between 256 KiB chunks of
 /// input (WebP decoding), at each progress report (WebP encoding), and between bands of rows and before compression
 /// (PNG encoding); a stopped codec throws `ImagingError` with the code `.cancelled`.
-public final class CodecCancellation: @unchecked Sendable {
+package final class CodecCancellation: @unchecked Sendable {
     // @unchecked Sendable: the C object is only read and written through C11 atomics (CImageShims/cancel.c), and the
     // handle itself never changes.
     let handle: OpaquePointer?
 
     /// A request not yet made, without a deadline.
-    public init() {
+    package init() {
         handle = superres_cancel_create()
     }
 
@@ -19,12 +19,12 @@ public final class CodecCancellation: @unchecked Sendable {
     }
 
     /// Asks every codec using this request to stop.
-    public func cancel() {
+    package func cancel() {
         if let handle { superres_cancel_request(handle) }
     }
 
     /// Makes the request count as made once `timeout` from now has passed; nil removes the deadline.
-    public func setTimeout(_ timeout: Duration?) {
+    package func setTimeout(_ timeout: Duration?) {
         guard let handle else { return }
         guard let timeout else {
             superres_cancel_set_timeout(handle, 0)
@@ -37,5 +37,5 @@ public final class CodecCancellation: @unchecked Sendable {
     }
 
     /// Whether the request was made or the deadline has passed.
-    public var isCancelled: Bool { superres_cancel_is_requested(handle) != 0 }
+    package var isCancelled: Bool { superres_cancel_is_requested(handle) != 0 }
 }

@@ -1,14 +1,14 @@
 /// How an enlarged image is encoded: the choices of `ImageCodec.encode` beyond the format.
-public struct EncodeSettings: Sendable, Hashable {
+package struct EncodeSettings: Sendable, Hashable {
     /// JPEG/WebP quality 1...100 (WebP 100 is lossless); PNG ignores it.
-    public var quality: Int
+    package var quality: Int
     /// PNG compression effort.
-    public var pngCompression: PNGCompression
+    package var pngCompression: PNGCompression
     /// JPEG chroma resolution.
-    public var jpegChroma: JPEGChroma
+    package var jpegChroma: JPEGChroma
 
     /// Settings with the given values (by default: quality 95, PNG level 1, 4:2:0 JPEG chroma).
-    public init(quality: Int = 95, pngCompression: PNGCompression = .default, jpegChroma: JPEGChroma = .subsampled) {
+    package init(quality: Int = 95, pngCompression: PNGCompression = .default, jpegChroma: JPEGChroma = .subsampled) {
         self.quality = quality
         self.pngCompression = pngCompression
         self.jpegChroma = jpegChroma
@@ -17,7 +17,7 @@ public struct EncodeSettings: Sendable, Hashable {
 
 extension ImageCodec {
     /// Encodes `image` as `format` with `settings`; `cancellation` can stop the encode part way (`.cancelled`).
-    public static func encode(
+    package static func encode(
         _ image: PixelImage,
         as format: ImageFormat,
         settings: EncodeSettings,

@@ -3,27 +3,27 @@
 import CImageShims
 
 /// Bounds on what a decode may allocate, checked against the header before any pixel buffer exists.
-public struct DecodeLimits: Sendable {
+package struct DecodeLimits: Sendable {
     /// The largest width × height accepted; 64 megapixels by default (a 16-bit RGBA image of that size is 512 MB).
-    public var maxPixels: Int
+    package var maxPixels: Int
 
     /// Limits allowing up to `maxPixels` pixels.
-    public init(maxPixels: Int = 64_000_000) {
+    package init(maxPixels: Int = 64_000_000) {
         self.maxPixels = maxPixels
     }
 }
 
 /// What an image file's header says, read without decoding pixels.
-public struct ImageHeader: Sendable, Equatable {
+package struct ImageHeader: Sendable, Equatable {
     /// The file's format.
-    public let format: ImageFormat
+    package let format: ImageFormat
     /// Width in pixels of the decoded image (after any EXIF orientation).
-    public let width: Int
+    package let width: Int
     /// Height in pixels of the decoded image (after any EXIF orientation).
-    public let height: Int
+    package let height: Int
 
     /// A header of the given format and size.
-    public init(format: ImageFormat, width: Int, height: Int) {
+    package init(format: ImageFormat, width: Int, height: Int) {
         self.format = format
         self.width = width
         self.height = height
@@ -36,9 +36,9 @@ public struct ImageHeader: Sendable, Equatable {
 /// tRNS on grey or RGB becomes alpha, grey under 8 bits is scaled to 8. JPEGs come out upright (EXIF orientation
 /// applied), CMYK ones as RGB. Colour management is not done: PNG gamma (gAMA, cHRM, sRGB) and ICC profiles of any
 /// format are ignored and samples are returned as stored.
-public enum ImageCodec {
+package enum ImageCodec {
     /// Reads format and size from the header only (no pixel allocation).
-    public static func probe(_ bytes: [UInt8], source: String) throws(ImagingError) -> ImageHeader {
+    package static func probe(_ bytes: [UInt8], source: String) throws(ImagingError) -> ImageHeader {
         let header: ImageHeader
         switch try sniff(bytes, source: source) {
         case .png: header = try probePNG(bytes, source: source)
@@ -53,7 +53,7 @@ public enum ImageCodec {
     ///
     /// The header's size is checked against `limits` before any pixel buffer is allocated; `cancellation` can stop
     /// the decode part way (`.cancelled`).
-    public static func decode(
+    package static func decode(
         _ bytes: [UInt8],
         source: String,
         limits: DecodeLimits = DecodeLimits(),
@@ -71,7 +71,7 @@ public enum ImageCodec {
     /// `quality` is 1...100 for every format. PNG ignores it (lossless, 8 or 16 bits as given, `pngCompression`).
     /// JPEG: 8-bit grey or RGB, alpha dropped, 16-bit samples rounded to 8, chroma as `jpegChroma` (4:2:0 by
     /// default, as OpenCV and libjpeg). WebP: 8-bit RGB or RGBA (grey expanded), lossy for 1...99, lossless for 100.
-    public static func encode(
+    package static func encode(
         _ image: PixelImage,
         as format: ImageFormat,
         quality: Int = 95,
@@ -95,7 +95,7 @@ public enum ImageCodec {
 }
 
 /// The resolution of a JPEG's colour (chroma) planes.
-public enum JPEGChroma: String, Sendable, CaseIterable {
+package enum JPEGChroma: String, Sendable, CaseIterable {
     /// Half width and half height (4:2:0): OpenCV's and libjpeg's default, the fastest and smallest.
     case subsampled = "420"
     /// Full resolution (4:4:4): sharper colour edges, about 20% larger and slower at quality 95.

@@ -6,9 +6,9 @@ import Darwin
 #endif
 
 /// Reads image files and writes them atomically.
-public enum ImageFile {
+package enum ImageFile {
     /// Reads and decodes the PNG, JPEG or WebP file at `path` (format from its contents, not its name).
-    public static func read(_ path: String, limits: DecodeLimits = DecodeLimits()) throws(ImagingError) -> PixelImage {
+    package static func read(_ path: String, limits: DecodeLimits = DecodeLimits()) throws(ImagingError) -> PixelImage {
         try ImageCodec.decode(readBytes(path), source: path, limits: limits)
     }
 
@@ -16,7 +16,7 @@ public enum ImageFile {
     ///
     /// `format` nil takes the format from the path's extension (png, jpg, jpeg, webp) and fails if it is unknown.
     /// `quality`, `pngCompression` and `jpegChroma` as in `ImageCodec.encode`.
-    public static func write(
+    package static func write(
         _ image: PixelImage,
         to path: String,
         format: ImageFormat? = nil,
@@ -42,7 +42,7 @@ public enum ImageFile {
     }
 
     /// Writes atomically: a temporary file in the same folder, fsync, then rename; nothing is left behind on failure.
-    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws(ImagingError) {
+    package static func writeAtomically(_ bytes: [UInt8], to path: String) throws(ImagingError) {
         let (folder, name) = split(path)
         guard !name.isEmpty else {
             throw ImagingError(.writeFailed, source: path, message: "the path names a folder, not a file")
@@ -77,7 +77,7 @@ public enum ImageFile {
 
 extension ImageFile {
     /// The whole contents of the regular file at `path` (a typed error when it cannot be opened or read).
-    public static func readBytes(_ path: String) throws(ImagingError) -> [UInt8] {
+    package static func readBytes(_ path: String) throws(ImagingError) -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw ImagingError(.unreadable, source: path, message: "cannot open the file: \(lastError())")
@@ -130,7 +130,7 @@ extension ImageFile {
 
     /// Makes a rename in `folder` durable; best effort, as some file systems refuse to sync folders.
     /// Flushes `folder`'s entries (a created, renamed or removed name) to disk: fsync on the directory.
-    public static func syncFolder(_ folder: String) {
+    package static func syncFolder(_ folder: String) {
         let descriptor = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else { return }
         _ = fsync(descriptor)

@@ -1,5 +1,5 @@
 /// An image file format that superres reads and writes.
-public enum ImageFormat: String, Sendable, CaseIterable {
+package enum ImageFormat: String, Sendable, CaseIterable {
     /// Portable Network Graphics: lossless, 1 to 16 bits, optional alpha.
     case png
     /// JPEG (JFIF or EXIF): lossy, 8-bit grey or colour, no alpha.
@@ -8,7 +8,7 @@ public enum ImageFormat: String, Sendable, CaseIterable {
     case webp
 
     /// The format for a file extension: png, jpg, jpeg or webp, in any case, with or without a leading dot.
-    public init?(fileExtension: String) {
+    package init?(fileExtension: String) {
         var name = fileExtension.lowercased()
         if name.hasPrefix(".") { name.removeFirst() }
         switch name {
@@ -20,7 +20,7 @@ public enum ImageFormat: String, Sendable, CaseIterable {
     }
 
     /// The usual file extension, without the dot: png, jpg or webp.
-    public var fileExtension: String {
+    package var fileExtension: String {
         switch self {
         case .png: "png"
         case .jpeg: "jpg"
@@ -29,16 +29,16 @@ public enum ImageFormat: String, Sendable, CaseIterable {
     }
 
     /// The media type, e.g. for an HTTP Content-Type: image/png, image/jpeg or image/webp.
-    public var mediaType: String { "image/\(rawValue)" }
+    package var mediaType: String { "image/\(rawValue)" }
 
     /// The format whose signature (magic number) starts `bytes`; nil when none does or `bytes` is too short to tell.
-    public init?(sniffing bytes: [UInt8]) {
+    package init?(sniffing bytes: [UInt8]) {
         guard let format = Self.allCases.first(where: { $0.matchesSignature(bytes) }) else { return nil }
         self = format
     }
 
     /// The name used in messages: PNG, JPEG or WebP.
-    public var displayName: String {
+    package var displayName: String {
         switch self {
         case .png: "PNG"
         case .jpeg: "JPEG"

@@ -1,7 +1,7 @@
 /// Why an image could not be read, decoded, encoded or written, and which file (or upload) it was.
-public struct ImagingError: Error, CustomStringConvertible, Sendable {
+package struct ImagingError: Error, CustomStringConvertible, Sendable {
     /// The kind of failure, for callers that map errors to exit codes or HTTP statuses.
-    public enum Code: String, Sendable {
+    package enum Code: String, Sendable {
         /// The file could not be opened or read (missing, a directory, no permission, I/O error).
         case unreadable
         /// Not a PNG, JPEG or WebP, or a variant of one that superres does not decode (12-bit JPEG, animated WebP).
@@ -23,19 +23,19 @@ public struct ImagingError: Error, CustomStringConvertible, Sendable {
     }
 
     /// The kind of failure.
-    public let code: Code
+    package let code: Code
     /// The file path, or a name such as "upload" for bytes that came from elsewhere.
-    public let source: String
+    package let source: String
     /// A human-readable reason, e.g. "truncated PNG data: the data ends early".
-    public let message: String
+    package let message: String
 
     /// An error of kind `code` about `source`.
-    public init(_ code: Code, source: String, message: String) {
+    package init(_ code: Code, source: String, message: String) {
         self.code = code
         self.source = source
         self.message = message
     }
 
     /// "<source>: <message>".
-    public var description: String { "\(source): \(message)" }
+    package var description: String { "\(source): \(message)" }
 }

@@ -4,24 +4,24 @@
 // segment means "no estimate", never a crash.
 
 /// The quality a JPEG's quantisation tables correspond to on libjpeg's 1...100 scale.
-public struct JPEGQuality: Sendable, Equatable {
+package struct JPEGQuality: Sendable, Equatable {
     /// The libjpeg quality whose tables are closest to the file's.
-    public let quality: Int
+    package let quality: Int
     /// Whether the file's tables are exactly libjpeg's at that quality (false: another encoder's tables, for
     /// which `quality` is the nearest equivalent).
-    public let isExact: Bool
+    package let isExact: Bool
     /// The mean absolute difference between the file's luma table and libjpeg's at `quality`.
-    public let meanDifference: Double
+    package let meanDifference: Double
 
     /// A result with the given fields.
-    public init(quality: Int, isExact: Bool, meanDifference: Double) {
+    package init(quality: Int, isExact: Bool, meanDifference: Double) {
         self.quality = quality
         self.isExact = isExact
         self.meanDifference = meanDifference
     }
 
     /// The estimate for a JPEG file's bytes; nil when they are not a JPEG or hold no usable quantisation table.
-    public init?(jpeg bytes: [UInt8]) {
+    package init?(jpeg bytes: [UInt8]) {
         guard let tables = Self.quantisationTables(bytes), let luma = tables[0] else { return nil }
         let chroma = tables[1]
         var best: (quality: Int, difference: Int)?

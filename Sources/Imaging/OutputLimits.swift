@@ -1,17 +1,17 @@
 /// Bounds on an enlarged image, checked from the input's size and the scale before any work is done, so that a
 /// request that cannot succeed fails at once rather than after the whole upscale.
-public struct OutputLimits: Sendable, Equatable {
+package struct OutputLimits: Sendable, Equatable {
     /// The largest width × height of a result; 100 megapixels by default (a 16-bit RGBA result of that size is 800 MB).
-    public var maxPixels: Int
+    package var maxPixels: Int
 
     /// Limits allowing results of up to `maxPixels` pixels.
-    public init(maxPixels: Int = 100_000_000) {
+    package init(maxPixels: Int = 100_000_000) {
         self.maxPixels = maxPixels
     }
 
     /// Throws `.tooLarge` when a `width × height` input enlarged `scale` times is over `maxPixels`, or over the
     /// largest side `format` can hold (WebP 16383, JPEG 65500 pixels); `source` names the input in the message.
-    public func check(
+    package func check(
         width: Int,
         height: Int,
         scale: Int,
@@ -38,7 +38,7 @@ public struct OutputLimits: Sendable, Equatable {
 
 extension ImageFormat {
     /// The largest width or height the format (or its library) can encode.
-    public var maxSide: Int {
+    package var maxSide: Int {
         switch self {
         case .png: Int(Int32.max)
         case .jpeg: 65_500

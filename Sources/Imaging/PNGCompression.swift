@@ -4,18 +4,18 @@
 import CImageShims
 
 /// How hard the PNG encoder compresses: level 0 (stored, no compression) to 9 (smallest file, slowest).
-public struct PNGCompression: Sendable, Hashable, CustomStringConvertible {
+package struct PNGCompression: Sendable, Hashable, CustomStringConvertible {
     /// The level, 0...9.
-    public let level: Int
+    package let level: Int
 
     /// The default: level 1, the fastest that compresses (smaller than OpenCV's default PNGs, and faster).
-    public static let `default` = PNGCompression(uncheckedLevel: 1)
+    package static let `default` = PNGCompression(uncheckedLevel: 1)
 
     /// The levels users may ask for.
-    public static let levels = 0...9
+    package static let levels = 0...9
 
     /// A level in 0...9; nil otherwise.
-    public init?(level: Int) {
+    package init?(level: Int) {
         guard Self.levels.contains(level) else { return nil }
         self.level = level
     }
@@ -23,7 +23,7 @@ public struct PNGCompression: Sendable, Hashable, CustomStringConvertible {
     private init(uncheckedLevel: Int) { level = uncheckedLevel }
 
     /// The level as a number, e.g. "1".
-    public var description: String { "\(level)" }
+    package var description: String { "\(level)" }
 
     /// The row filter: none when storing, otherwise Paeth (the smallest output at every measured level).
     var filter: PNGRowFilter { level == 0 ? .none : .paeth }

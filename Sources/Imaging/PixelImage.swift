@@ -1,30 +1,30 @@
 /// How the channels of a pixel are laid out, interleaved.
-public enum PixelLayout: Int, Sendable, Hashable, CaseIterable {
+package enum PixelLayout: Int, Sendable, Hashable, CaseIterable {
     case grey = 1
     case greyAlpha = 2
     case rgb = 3
     case rgba = 4
 
     /// Samples per pixel.
-    public var channelCount: Int { rawValue }
+    package var channelCount: Int { rawValue }
     /// Whether the last channel is alpha.
-    public var hasAlpha: Bool { self == .greyAlpha || self == .rgba }
+    package var hasAlpha: Bool { self == .greyAlpha || self == .rgba }
     /// Whether the colour channels are grey only.
-    public var isGrey: Bool { self == .grey || self == .greyAlpha }
+    package var isGrey: Bool { self == .grey || self == .greyAlpha }
 
     /// The layout with the given channel count (1...4).
-    public init?(channelCount: Int) { self.init(rawValue: channelCount) }
+    package init?(channelCount: Int) { self.init(rawValue: channelCount) }
 }
 
 /// The sample values of an image, interleaved row by row, in RGB(A) or grey(+alpha) order.
-public enum PixelSamples: Sendable, Equatable {
+package enum PixelSamples: Sendable, Equatable {
     /// 8-bit samples, 0...255.
     case uint8([UInt8])
     /// 16-bit samples, 0...65535.
     case uint16([UInt16])
 
     /// The number of samples.
-    public var count: Int {
+    package var count: Int {
         switch self {
         case .uint8(let values): values.count
         case .uint16(let values): values.count
@@ -32,7 +32,7 @@ public enum PixelSamples: Sendable, Equatable {
     }
 
     /// Bits per sample: 8 or 16.
-    public var bitDepth: Int {
+    package var bitDepth: Int {
         switch self {
         case .uint8: 8
         case .uint16: 16
@@ -41,18 +41,18 @@ public enum PixelSamples: Sendable, Equatable {
 }
 
 /// A decoded picture: width × height pixels in one of four layouts, 8 or 16 bits per sample.
-public struct PixelImage: Sendable, Equatable {
+package struct PixelImage: Sendable, Equatable {
     /// Width in pixels.
-    public let width: Int
+    package let width: Int
     /// Height in pixels.
-    public let height: Int
+    package let height: Int
     /// The channels of each pixel and their order.
-    public let layout: PixelLayout
+    package let layout: PixelLayout
     /// `width * height * layout.channelCount` samples, row-major, interleaved.
-    public var samples: PixelSamples
+    package var samples: PixelSamples
 
     /// An image over the given samples; the count must match the size and layout.
-    public init(width: Int, height: Int, layout: PixelLayout, samples: PixelSamples) {
+    package init(width: Int, height: Int, layout: PixelLayout, samples: PixelSamples) {
         precondition(width > 0 && height > 0, "empty image \(width)×\(height)")
         precondition(
             samples.count == width * height * layout.channelCount,
@@ -65,17 +65,17 @@ public struct PixelImage: Sendable, Equatable {
     }
 
     /// An 8-bit image over the given samples.
-    public init(width: Int, height: Int, layout: PixelLayout, uint8 samples: [UInt8]) {
+    package init(width: Int, height: Int, layout: PixelLayout, uint8 samples: [UInt8]) {
         self.init(width: width, height: height, layout: layout, samples: .uint8(samples))
     }
 
     /// An 16-bit image over the given samples.
-    public init(width: Int, height: Int, layout: PixelLayout, uint16 samples: [UInt16]) {
+    package init(width: Int, height: Int, layout: PixelLayout, uint16 samples: [UInt16]) {
         self.init(width: width, height: height, layout: layout, samples: .uint16(samples))
     }
 
     /// Bits per sample: 8 or 16.
-    public var bitDepth: Int { samples.bitDepth }
+    package var bitDepth: Int { samples.bitDepth }
     /// Number of pixels.
-    public var pixelCount: Int { width * height }
+    package var pixelCount: Int { width * height }
 }

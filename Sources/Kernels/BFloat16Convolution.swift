@@ -8,13 +8,13 @@ import Tensor
 /// Input NHWC `[1, H, W, inputChannels]`, output NHWC `geometry.outputShape(height:width:)`. The only difference
 /// from `ReferenceKernels.convolution` on operands rounded to bfloat16 is the order of the float additions. Each output
 /// value is summed by one thread in a fixed order, so results do not depend on the thread count.
-public final class BFloat16Convolution: InPlaceResidualConvolution {
+package final class BFloat16Convolution: InPlaceResidualConvolution {
     /// The convolution's kernel size, channel counts and padding.
-    public let geometry: ConvolutionGeometry
+    package let geometry: ConvolutionGeometry
     /// What is done to the sums before they are stored (bias, activation, scale, residual).
-    public let epilogue: ConvolutionEpilogue
+    package let epilogue: ConvolutionEpilogue
     /// The bfloat16 instructions the kernel runs on (AMX tiles or AVX-512 dot products).
-    public let hardware: BFloat16Hardware
+    package let hardware: BFloat16Hardware
     let packedWeights: [UInt16]
     /// Channels per padded input pixel: the input channels rounded up to 32 (one AMX tile row).
     let channelStride: Int
@@ -24,12 +24,12 @@ public final class BFloat16Convolution: InPlaceResidualConvolution {
     static let slackPixels = 32
 
     /// Whether bfloat16 pays for this convolution: tiles of 32 input and 16 output channels must be mostly filled.
-    public static func supports(_ geometry: ConvolutionGeometry) -> Bool {
+    package static func supports(_ geometry: ConvolutionGeometry) -> Bool {
         geometry.inputChannels >= 16 && geometry.outputChannels >= 16
     }
 
     /// Rounds and packs HWIO `weights` for `geometry`. `hardware` must be in `BFloat16Hardware.available`.
-    public init(
+    package init(
         weights: Tensor, geometry: ConvolutionGeometry, epilogue: ConvolutionEpilogue,
         hardware: BFloat16Hardware
     ) {
@@ -65,7 +65,7 @@ public final class BFloat16Convolution: InPlaceResidualConvolution {
     /// (required iff the epilogue adds one) may be `output` itself, for an in-place residual add. The padded input
     /// is built in a buffer borrowed from the convolutions' scratch arena (shared with the Winograd kernels), so the
     /// layers of a network reuse one buffer.
-    public func run(
+    package func run(
         input: UnsafeBufferPointer<Float>,
         height: Int,
         width: Int,
@@ -144,7 +144,7 @@ public final class BFloat16Convolution: InPlaceResidualConvolution {
 
 extension ReferenceKernels {
     /// Rounds `value` to the nearest bfloat16 (ties to even), as a float: the operand rounding of `Precision.bf16`.
-    public static func roundedToBFloat16(_ value: Float) -> Float {
+    package static func roundedToBFloat16(_ value: Float) -> Float {
         guard !value.isNaN else { return value }
         let bits = value.bitPattern
         let rounded = (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) & 0xFFFF_0000

@@ -11,17 +11,17 @@ import Synchronization
 /// Kernels are synchronous: the calling thread takes part in the loop and returns when every index has run.
 /// One loop runs at a time; a second caller waits its turn. A `parallelFor` nested inside another runs serially
 /// on the calling thread, so kernels may call each other freely.
-public final class ComputePool: Sendable {
+package final class ComputePool: Sendable {
     /// The pool the kernels use; its size follows `configure(threads:)`.
-    public static var shared: ComputePool { sharedPool.withLock { $0 } }
+    package static var shared: ComputePool { sharedPool.withLock { $0 } }
 
     private static let sharedPool = Mutex(ComputePool(threadCount: defaultThreadCount))
 
     /// One thread per online core.
-    public static var defaultThreadCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+    package static var defaultThreadCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
 
     /// Replaces the shared pool with one of `threads` threads (at least 1).
-    public static func configure(threads: Int) {
+    package static func configure(threads: Int) {
         let wanted = max(1, threads)
         sharedPool.withLock { pool in
             if pool.threadCount != wanted { pool = ComputePool(threadCount: wanted) }
@@ -29,12 +29,12 @@ public final class ComputePool: Sendable {
     }
 
     /// The number of threads that run a loop, the caller included.
-    public let threadCount: Int
+    package let threadCount: Int
     private let state: PoolState
     private let callerLock = Mutex(())
 
     /// A pool of `threadCount` threads (the caller plus `threadCount - 1` workers).
-    public init(threadCount: Int) {
+    package init(threadCount: Int) {
         self.threadCount = max(1, threadCount)
         state = PoolState()
         for _ in 1..<self.threadCount { state.startWorker() }
@@ -45,7 +45,7 @@ public final class ComputePool: Sendable {
     /// Runs `body(i)` for every `i` in `0..<count`, spread over the pool's threads; returns when all are done.
     ///
     /// `grain` indices are handed out at a time; use more than one when each index is tiny.
-    public func parallelFor(_ count: Int, grain: Int = 1, _ body: (Int) -> Void) {
+    package func parallelFor(_ count: Int, grain: Int = 1, _ body: (Int) -> Void) {
         guard count > 0 else { return }
         if count == 1 || threadCount == 1 || PoolState.insideLoop {
             for index in 0..<count { body(index) }

@@ -1,12 +1,12 @@
 import Tensor
 
 /// Plain, obviously correct kernels: the definition every fast kernel is tested against.
-public enum ReferenceKernels {
+package enum ReferenceKernels {
     /// 2-D convolution, NHWC input, HWIO weights, stride 1, zero padding as `geometry` says, then `epilogue`.
     ///
     /// Output NHWC `[1, H + padTop + padBottom - kh + 1, W + padLeft + padRight - kw + 1, outputChannels]`.
     /// Sums run over `ky`, `kx`, then input channel, in that order.
-    public static func convolution(
+    package static func convolution(
         _ input: Tensor, weights: Tensor, geometry g: ConvolutionGeometry,
         epilogue: ConvolutionEpilogue = ConvolutionEpilogue(), residual: Tensor? = nil
     ) -> Tensor {

@@ -5,26 +5,26 @@ import Tensor
 /// Input NHWC `[1, H, W, inputChannels]`, weights HWIO `[kernelHeight, kernelWidth, inputChannels,
 /// outputChannels]`, output NHWC `[1, H + padTop + padBottom - kernelHeight + 1, W + padLeft + padRight -
 /// kernelWidth + 1, outputChannels]`.
-public struct ConvolutionGeometry: Sendable, Hashable {
+package struct ConvolutionGeometry: Sendable, Hashable {
     /// Rows of the kernel.
-    public var kernelHeight: Int
+    package var kernelHeight: Int
     /// Columns of the kernel.
-    public var kernelWidth: Int
+    package var kernelWidth: Int
     /// Channels of the input feature map.
-    public var inputChannels: Int
+    package var inputChannels: Int
     /// Channels of the output feature map.
-    public var outputChannels: Int
+    package var outputChannels: Int
     /// Zero rows added above the input.
-    public var padTop: Int
+    package var padTop: Int
     /// Zero columns added left of the input.
-    public var padLeft: Int
+    package var padLeft: Int
     /// Zero rows added below the input.
-    public var padBottom: Int
+    package var padBottom: Int
     /// Zero columns added right of the input.
-    public var padRight: Int
+    package var padRight: Int
 
     /// A geometry with the given kernel size, channel counts and explicit padding on each side.
-    public init(
+    package init(
         kernelHeight: Int, kernelWidth: Int, inputChannels: Int, outputChannels: Int,
         padTop: Int, padLeft: Int, padBottom: Int, padRight: Int
     ) {
@@ -39,7 +39,7 @@ public struct ConvolutionGeometry: Sendable, Hashable {
     }
 
     /// TensorFlow's `SAME` padding for stride 1: `k - 1` pixels in all, the odd one after (4×4 pads 1 before, 2 after).
-    public static func same(kernelHeight: Int, kernelWidth: Int, inputChannels: Int, outputChannels: Int)
+    package static func same(kernelHeight: Int, kernelWidth: Int, inputChannels: Int, outputChannels: Int)
         -> ConvolutionGeometry
     {
         ConvolutionGeometry(
@@ -50,7 +50,7 @@ public struct ConvolutionGeometry: Sendable, Hashable {
     }
 
     /// The output feature-map shape for an input of `height × width`.
-    public func outputShape(height: Int, width: Int) -> FeatureMapShape {
+    package func outputShape(height: Int, width: Int) -> FeatureMapShape {
         FeatureMapShape(
             height: height + padTop + padBottom - kernelHeight + 1,
             width: width + padLeft + padRight - kernelWidth + 1,
@@ -71,11 +71,11 @@ public struct ConvolutionGeometry: Sendable, Hashable {
     }
 
     /// Multiply-adds per output pixel.
-    public var multiplyAddsPerPixel: Int { kernelHeight * kernelWidth * inputChannels * outputChannels }
+    package var multiplyAddsPerPixel: Int { kernelHeight * kernelWidth * inputChannels * outputChannels }
 }
 
 /// A per-element activation applied in a convolution's output stage.
-public enum Activation: Sendable, Hashable {
+package enum Activation: Sendable, Hashable {
     case none
     /// `max(x, 0)`.
     case relu
@@ -86,7 +86,7 @@ public enum Activation: Sendable, Hashable {
 
     /// Applies the activation to one value of output channel `channel`.
     @inlinable
-    public func apply(_ x: Float, channel: Int) -> Float {
+    package func apply(_ x: Float, channel: Int) -> Float {
         switch self {
         case .none: x
         case .relu: x < 0 ? 0 : x
@@ -101,18 +101,18 @@ public enum Activation: Sendable, Hashable {
 ///
 /// These are the element-wise tails of the layers of EDSR, FSRCNN and LapSRN, fused so that the feature map is
 /// written once; each step is the same float operation the unfused graph does, so fusing changes no bits.
-public struct ConvolutionEpilogue: Sendable, Hashable {
+package struct ConvolutionEpilogue: Sendable, Hashable {
     /// One value per output channel, or nil.
-    public var bias: [Float]?
+    package var bias: [Float]?
     /// The activation applied after the bias (`.none` for none).
-    public var activation: Activation
+    package var activation: Activation
     /// A scalar multiplier, or nil.
-    public var scale: Float?
+    package var scale: Float?
     /// Whether a residual tensor of the output's shape is added last.
-    public var addsResidual: Bool
+    package var addsResidual: Bool
 
     /// An epilogue of the given steps; the default does nothing to the sums.
-    public init(bias: [Float]? = nil, activation: Activation = .none, scale: Float? = nil, addsResidual: Bool = false) {
+    package init(bias: [Float]? = nil, activation: Activation = .none, scale: Float? = nil, addsResidual: Bool = false) {
         self.bias = bias
         self.activation = activation
         self.scale = scale
@@ -121,7 +121,7 @@ public struct ConvolutionEpilogue: Sendable, Hashable {
 
     /// Applies every step but the residual to one sum of output channel `channel`.
     @inlinable
-    public func apply(_ sum: Float, channel: Int) -> Float {
+    package func apply(_ sum: Float, channel: Int) -> Float {
         var value = sum
         if let bias { value += bias[channel] }
         value = activation.apply(value, channel: channel)
@@ -131,11 +131,11 @@ public struct ConvolutionEpilogue: Sendable, Hashable {
 }
 
 /// Errors a kernel reports when its operands do not fit together.
-public struct KernelError: Error, CustomStringConvertible, Sendable {
+package struct KernelError: Error, CustomStringConvertible, Sendable {
     /// What does not fit, in words.
-    public let message: String
+    package let message: String
     /// An error with `message`.
-    public init(_ message: String) { self.message = message }
+    package init(_ message: String) { self.message = message }
     /// The error as text: the message alone, with no prefix.
-    public var description: String { message }
+    package var description: String { message }
 }

@@ -5,21 +5,21 @@ import Tensor
 ///
 /// Each output value is summed over `ky`, `kx`, input channel in that order with fused multiply-adds, exactly as
 /// `ReferenceKernels.convolution` does, so results do not depend on image size, tile position or thread count.
-public final class DirectConvolution: Sendable {
+package final class DirectConvolution: Sendable {
     /// The SIMD vector the kernel works in: 16 floats, one per output channel of a block.
-    public typealias Vector = SIMD16<Float>
+    package typealias Vector = SIMD16<Float>
     static let lanes = Vector.scalarCount
 
     /// The convolution's kernel size, channel counts and padding.
-    public let geometry: ConvolutionGeometry
+    package let geometry: ConvolutionGeometry
     /// What is done to the sums before they are stored (bias, activation, scale, residual).
-    public let epilogue: ConvolutionEpilogue
+    package let epilogue: ConvolutionEpilogue
     let blockCount: Int
     let packedWeights: [Float]
     let vectorEpilogue: VectorEpilogue
 
     /// Packs HWIO `weights` for `geometry`; `epilogue` runs on the sums before they are stored.
-    public init(weights: Tensor, geometry: ConvolutionGeometry, epilogue: ConvolutionEpilogue) {
+    package init(weights: Tensor, geometry: ConvolutionGeometry, epilogue: ConvolutionEpilogue) {
         let g = geometry
         precondition(weights.shape == [g.kernelHeight, g.kernelWidth, g.inputChannels, g.outputChannels])
         self.geometry = geometry
@@ -38,7 +38,7 @@ public final class DirectConvolution: Sendable {
     }
 
     /// Runs the convolution on an NHWC input; `residual` (output-shaped) is required iff the epilogue adds one.
-    public func callAsFunction(_ input: Tensor, residual: Tensor? = nil, pool: ComputePool = .shared) -> Tensor {
+    package func callAsFunction(_ input: Tensor, residual: Tensor? = nil, pool: ComputePool = .shared) -> Tensor {
         let g = geometry
         let inShape = FeatureMapShape(nhwc: input.shape)!
         precondition(inShape.channels == g.inputChannels, "input has \(inShape.channels) channels, not \(g.inputChannels)")
@@ -68,7 +68,7 @@ public final class DirectConvolution: Sendable {
 
     /// The floats `run` needs in `paddingScratch` for an input of `height × width` (0 when the geometry has no
     /// padding).
-    public func paddedCount(height: Int, width: Int) -> Int {
+    package func paddedCount(height: Int, width: Int) -> Int {
         let g = geometry
         if g.padTop == 0 && g.padLeft == 0 && g.padBottom == 0 && g.padRight == 0 { return 0 }
         return (height + g.padTop + g.padBottom) * (width + g.padLeft + g.padRight) * g.inputChannels
@@ -79,7 +79,7 @@ public final class DirectConvolution: Sendable {
     /// `input` holds `height × width × inputChannels` values; `output` receives `geometry.outputShape(height:width:)`
     /// and must not overlap `input` or `residual` (required iff the epilogue adds one). `paddingScratch` holds
     /// `paddedCount(height:width:)` floats of any content: the zero-padded input is built there.
-    public func run(
+    package func run(
         input: UnsafeBufferPointer<Float>,
         height: Int,
         width: Int,

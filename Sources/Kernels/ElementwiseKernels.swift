@@ -2,12 +2,12 @@ import Foundation
 import Tensor
 
 /// A binary element-wise operation.
-public enum BinaryOperation: String, Sendable, Hashable {
+package enum BinaryOperation: String, Sendable, Hashable {
     case add, subtract, multiply, maximum, minimum
 
     /// The operation on two values.
     @inlinable
-    public func apply(_ a: Float, _ b: Float) -> Float {
+    package func apply(_ a: Float, _ b: Float) -> Float {
         switch self {
         case .add: a + b
         case .subtract: a - b
@@ -19,12 +19,12 @@ public enum BinaryOperation: String, Sendable, Hashable {
 }
 
 /// A unary element-wise operation.
-public enum UnaryOperation: String, Sendable, Hashable {
+package enum UnaryOperation: String, Sendable, Hashable {
     case relu, abs, tanh, negate, sigmoid
 
     /// The operation on one value.
     @inlinable
-    public func apply(_ x: Float) -> Float {
+    package func apply(_ x: Float) -> Float {
         switch self {
         case .relu: x < 0 ? 0 : x
         case .abs: Swift.abs(x)
@@ -36,7 +36,7 @@ public enum UnaryOperation: String, Sendable, Hashable {
 }
 
 /// Numpy-style broadcasting of two shapes; nil when they do not broadcast.
-public func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
+package func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
     let rank = max(a.count, b.count)
     let pa = [Int](repeating: 1, count: rank - a.count) + a
     let pb = [Int](repeating: 1, count: rank - b.count) + b
@@ -49,7 +49,7 @@ public func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
 
 extension ReferenceKernels {
     /// `op(a, b)` with numpy broadcasting, index by index.
-    public static func binary(_ op: BinaryOperation, _ a: Tensor, _ b: Tensor) -> Tensor {
+    package static func binary(_ op: BinaryOperation, _ a: Tensor, _ b: Tensor) -> Tensor {
         guard let shape = broadcastShape(a.shape, b.shape) else {
             preconditionFailure("shapes \(a.shape) and \(b.shape) do not broadcast")
         }
@@ -90,15 +90,15 @@ extension ReferenceKernels {
     }
 
     /// `op(x)` for every value.
-    public static func unary(_ op: UnaryOperation, _ x: Tensor) -> Tensor {
+    package static func unary(_ op: UnaryOperation, _ x: Tensor) -> Tensor {
         Tensor(shape: x.shape, scalars: x.scalars.map(op.apply))
     }
 }
 
 /// Fast element-wise kernels for the broadcasts that occur in these networks.
-public enum ElementwiseKernels {
+package enum ElementwiseKernels {
     /// `op(a, b)` with broadcasting; fast paths for equal shapes, a scalar operand and a per-channel vector.
-    public static func binary(_ op: BinaryOperation, _ a: Tensor, _ b: Tensor, pool: ComputePool = .shared) -> Tensor {
+    package static func binary(_ op: BinaryOperation, _ a: Tensor, _ b: Tensor, pool: ComputePool = .shared) -> Tensor {
         if a.shape == b.shape {
             return Tensor(shape: a.shape, scalars: map2(a.scalars, b.scalars, pool: pool) { op.apply($0, $1) })
         }
@@ -128,7 +128,7 @@ public enum ElementwiseKernels {
     }
 
     /// `op(x)` for every value; tanh is vectorized (`VectorMath.tanh`, within 4e-7 of Foundation's).
-    public static func unary(_ op: UnaryOperation, _ x: Tensor, pool: ComputePool = .shared) -> Tensor {
+    package static func unary(_ op: UnaryOperation, _ x: Tensor, pool: ComputePool = .shared) -> Tensor {
         if op == .tanh { return Tensor(shape: x.shape, scalars: mapVectors(x.scalars, pool: pool, VectorMath.tanh)) }
         return Tensor(shape: x.shape, scalars: map1(x.scalars, pool: pool, op.apply))
     }

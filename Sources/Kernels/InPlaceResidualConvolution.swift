@@ -3,7 +3,7 @@ import Tensor
 /// A convolution kernel that runs from and into caller-owned NHWC buffers and may add its residual in place
 /// (`y = conv(x) + y`): the Winograd and bfloat16 kernels. The executor writes such a step into its residual's buffer
 /// when it is that value's last reader.
-public protocol InPlaceResidualConvolution: Sendable {
+package protocol InPlaceResidualConvolution: Sendable {
     var geometry: ConvolutionGeometry { get }
     var epilogue: ConvolutionEpilogue { get }
 
@@ -17,7 +17,7 @@ public protocol InPlaceResidualConvolution: Sendable {
 
 extension InPlaceResidualConvolution {
     /// Runs the convolution on an NHWC input; `residual` (output-shaped) is required iff the epilogue adds one.
-    public func callAsFunction(_ input: Tensor, residual: Tensor? = nil, pool: ComputePool = .shared) -> Tensor {
+    package func callAsFunction(_ input: Tensor, residual: Tensor? = nil, pool: ComputePool = .shared) -> Tensor {
         guard let inShape = FeatureMapShape(nhwc: input.shape) else { preconditionFailure("input is not NHWC") }
         precondition(
             inShape.channels == geometry.inputChannels,

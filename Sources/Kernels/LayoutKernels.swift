@@ -3,7 +3,7 @@ import Tensor
 extension ReferenceKernels {
     /// TensorFlow `DepthToSpace` (NHWC, "DCR" order): output pixel `(y*s+dy, x*s+dx)` channel `c` is input pixel
     /// `(y, x)` channel `(dy*s + dx)*C + c`. Input `[1, H, W, s*s*C]`, output `[1, H*s, W*s, C]`.
-    public static func depthToSpace(_ input: Tensor, blockSize s: Int) -> Tensor {
+    package static func depthToSpace(_ input: Tensor, blockSize s: Int) -> Tensor {
         let shape = FeatureMapShape(nhwc: input.shape)!
         precondition(shape.channels % (s * s) == 0, "channels not divisible by block size squared")
         let c = shape.channels / (s * s)
@@ -25,7 +25,7 @@ extension ReferenceKernels {
     }
 
     /// Permutes the axes: output axis `i` is input axis `permutation[i]`.
-    public static func transpose(_ input: Tensor, permutation: [Int]) -> Tensor {
+    package static func transpose(_ input: Tensor, permutation: [Int]) -> Tensor {
         precondition(permutation.sorted() == Array(0..<input.rank), "bad permutation \(permutation)")
         let rank = input.rank
         let outShape = permutation.map { input.shape[$0] }
@@ -51,9 +51,9 @@ extension ReferenceKernels {
 }
 
 /// Fast layout kernels.
-public enum LayoutKernels {
+package enum LayoutKernels {
     /// `DepthToSpace` as `ReferenceKernels.depthToSpace`, copying whole channel runs.
-    public static func depthToSpace(_ input: Tensor, blockSize s: Int) -> Tensor {
+    package static func depthToSpace(_ input: Tensor, blockSize s: Int) -> Tensor {
         let shape = FeatureMapShape(nhwc: input.shape)!
         let c = shape.channels / (s * s)
         let outShape = FeatureMapShape(height: shape.height * s, width: shape.width * s, channels: c)
@@ -75,7 +75,7 @@ public enum LayoutKernels {
     }
 
     /// NHWC `[1, H, W, C]` to NCHW `[1, C, H, W]`; other permutations fall back to the reference kernel.
-    public static func transpose(_ input: Tensor, permutation: [Int]) -> Tensor {
+    package static func transpose(_ input: Tensor, permutation: [Int]) -> Tensor {
         // Moving only axes of size 1 keeps the values in the same order: a new shape, no copy (a one-channel NHWC map
         // seen as NCHW, the output of every Y-channel network).
         let outShape = permutation.map { input.shape[$0] }

@@ -1,11 +1,11 @@
 import CAllocator
 
 /// How the process gives memory back.
-public enum MemoryPolicy {
+package enum MemoryPolicy {
     /// Hands the allocator's free memory back to the system (glibc keeps freed blocks below its mapping threshold,
     /// up to 32 MiB each, in its heaps). Called after a model is prepared: its plain weights, decoded from the file and
     /// now held in the kernels' own form, are gone, and their pages would otherwise stay resident.
-    public static func returnFreedMemory() {
+    package static func returnFreedMemory() {
         _ = superres_malloc_trim(0)
     }
 
@@ -16,7 +16,7 @@ public enum MemoryPolicy {
     /// heap back whenever twice that much is free, so the image buffers of each upscale (a few MiB each for a video
     /// frame) are faulted in afresh every time; on the small networks that cost as much as the network. Call once, at
     /// start-up.
-    public static func keepFreedMemoryForReuse(retainedBytes: Int = 128 << 20, mappingThreshold: Int = 32 << 20) {
+    package static func keepFreedMemoryForReuse(retainedBytes: Int = 128 << 20, mappingThreshold: Int = 32 << 20) {
         _ = superres_malloc_keep_freed(Int32(clamping: retainedBytes), Int32(clamping: mappingThreshold))
     }
 }

@@ -7,7 +7,7 @@ import Darwin
 #endif
 
 /// The arithmetic of a network's convolutions.
-public enum Precision: String, Sendable, CaseIterable {
+package enum Precision: String, Sendable, CaseIterable {
     /// 32-bit floats (the default): OpenCV's pixels, bit-stable across runs with the same thread count.
     case fp32
     /// Convolution operands rounded to bfloat16 (8 significant bits), products summed in 32-bit floats, on AMX tiles
@@ -16,7 +16,7 @@ public enum Precision: String, Sendable, CaseIterable {
 }
 
 /// The bfloat16 instructions a CPU offers the convolution kernels.
-public enum BFloat16Hardware: String, Sendable, CaseIterable {
+package enum BFloat16Hardware: String, Sendable, CaseIterable {
     /// AMX tile matrix multiplies (`tdpbf16ps`): Intel Sapphire Rapids and later.
     case amx
     /// AVX-512 BF16 dot products (`vdpbf16ps`): AMD Zen 4 and later, Intel Cooper Lake and later.
@@ -24,10 +24,10 @@ public enum BFloat16Hardware: String, Sendable, CaseIterable {
 
     /// The environment variable that restricts the paths used: `avx512` (skip AMX) or `none` (as on a CPU without
     /// bfloat16), to compare the paths or check the error elsewhere.
-    public static let environmentVariable = "SUPERRES_BF16_HARDWARE"
+    package static let environmentVariable = "SUPERRES_BF16_HARDWARE"
 
     /// The fastest bfloat16 path this machine runs (within `SUPERRES_BF16_HARDWARE`), or nil when it has none.
-    public static let best: BFloat16Hardware? = {
+    package static let best: BFloat16Hardware? = {
         let detected: BFloat16Hardware? =
             switch superres_bf16_support() {
             case SUPERRES_BF16_AMX: .amx
@@ -42,7 +42,7 @@ public enum BFloat16Hardware: String, Sendable, CaseIterable {
     }()
 
     /// Every path this process may run (AMX machines run the AVX-512 path too).
-    public static var available: [BFloat16Hardware] {
+    package static var available: [BFloat16Hardware] {
         switch best {
         case .amx: [.amx, .avx512]
         case .avx512: [.avx512]
@@ -51,7 +51,7 @@ public enum BFloat16Hardware: String, Sendable, CaseIterable {
     }
 
     /// Why bfloat16 cannot run here, for error messages.
-    public static let unavailableReason =
+    package static let unavailableReason =
         "bf16 needs a CPU with AVX-512 BF16 (AMD Zen 4 or later, Intel Cooper Lake or later) or AMX; this one has "
         + "neither (use fp32)"
 }

@@ -4,7 +4,7 @@
 import Tensor
 
 /// How a feature map is resampled by an integer or fractional factor (the `Interp` layer of ncnn models).
-public enum ResampleMode: String, Sendable, Hashable {
+package enum ResampleMode: String, Sendable, Hashable {
     /// Nearest neighbour (ncnn `Interp` resize_type 1): output `(y, x)` reads input
     /// `(min(Int(y · hs), H − 1), min(Int(x · ws), W − 1))`, `hs = 1 / scaleY` (or `H / outputHeight`).
     case nearest
@@ -23,7 +23,7 @@ extension ReferenceKernels {
     /// (checked against ncnn 1.0.20261020: 7 → 17 columns at ×2.5 samples at steps of 0.4, not 7/17). When absent,
     /// `H / outputHeight` is used, as for ncnn's output-size form; the two agree whenever the output size is exactly
     /// `H · scale`, as in every Real-ESRGAN model. An output of the input's size is the input.
-    public static func resample(
+    package static func resample(
         _ input: Tensor,
         mode: ResampleMode,
         outputHeight: Int,
@@ -177,7 +177,7 @@ extension ReferenceKernels {
     }
 
     /// Concatenates NHWC feature maps of equal height and width along the channels.
-    public static func concatenateChannels(_ inputs: [Tensor]) -> Tensor {
+    package static func concatenateChannels(_ inputs: [Tensor]) -> Tensor {
         let shapes = inputs.map { FeatureMapShape(nhwc: $0.shape)! }
         let pixels = shapes[0].height * shapes[0].width
         let total = shapes.reduce(0) { $0 + $1.channels }
@@ -202,7 +202,7 @@ extension ReferenceKernels {
 
     /// PyTorch `PixelShuffle` ("CRD" order): output pixel `(y*s+i, x*s+j)` channel `c` is input pixel `(y, x)`
     /// channel `c*s*s + i*s + j`. Input `[1, H, W, C*s*s]`, output `[1, H*s, W*s, C]`.
-    public static func pixelShuffle(_ input: Tensor, blockSize s: Int) -> Tensor {
+    package static func pixelShuffle(_ input: Tensor, blockSize s: Int) -> Tensor {
         let shape = FeatureMapShape(nhwc: input.shape)!
         let c = shape.channels / (s * s)
         let outWidth = shape.width * s

@@ -1,7 +1,7 @@
 /// Vectorized elementary functions for the element-wise kernels (the reference kernels use Foundation's).
-public enum VectorMath {
+package enum VectorMath {
     /// The vector these functions work on: 16 floats, computed lane by lane.
-    public typealias Vector = SIMD16<Float>
+    package typealias Vector = SIMD16<Float>
 
     /// e^x − 1 for x in [-87, 88], accurate near 0 too: with x = k·ln 2 + r it is (2^k − 1) + 2^k·q(r), where
     /// q(r) = e^r − 1 is a polynomial with no constant term (so nothing cancels when k = 0).
@@ -9,7 +9,7 @@ public enum VectorMath {
     /// Written with plain lane-wise arithmetic and bit casts only (the generic SIMD rounding and conversion
     /// functions are not specialized and cost more than the whole function).
     @inline(__always)
-    public static func expm1(_ x: Vector) -> Vector {
+    package static func expm1(_ x: Vector) -> Vector {
         var clamped = x
         clamped.replace(with: -87, where: x .< -87)
         clamped.replace(with: 88, where: x .> 88)
@@ -35,7 +35,7 @@ public enum VectorMath {
     /// tanh(x) = e' / (e' + 2) with e' = e^{2|x|} − 1, sign restored; within a few units in the last place of the
     /// exact value (±1 from |x| = 10 on, as in float the exact value rounds to ±1 there).
     @inline(__always)
-    public static func tanh(_ x: Vector) -> Vector {
+    package static func tanh(_ x: Vector) -> Vector {
         var a = x
         a.replace(with: -x, where: x .< 0)
         a.replace(with: 10, where: a .> 10)

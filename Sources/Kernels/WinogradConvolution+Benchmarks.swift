@@ -1,8 +1,7 @@
 extension WinogradConvolution {
     /// Runs the matrix-product micro-kernel `repetitions` times over the same cache-resident operands (6 tiles ×
     /// 32 channels × `depth`); returns the floating-point operations done. For measuring the kernel's peak.
-    @_spi(Benchmarks)
-    public static func runMicroKernel(depth: Int, repetitions: Int) -> Int {
+    package static func runMicroKernel(depth: Int, repetitions: Int) -> Int {
         let v = UnsafeMutablePointer<Float>.allocate(capacity: 6 * depth)
         let u = UnsafeMutablePointer<Float>.allocate(capacity: 32 * depth)
         let m = UnsafeMutablePointer<Float>.allocate(capacity: 6 * 32)

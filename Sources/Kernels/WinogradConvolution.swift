@@ -15,9 +15,9 @@ import Tensor
 /// the thread count, so results are bit-identical across runs and thread counts. They differ from the exact sums by
 /// rounding: on EDSR-like data at most 2.4e-6 (F4) and 5.1e-6 (F6) of `Σ|x·w|`, 1.9e-6 and 3.9e-6 of the outputs'
 /// RMS on average (direct float summation: 3e-7 and 6e-7).
-public final class WinogradConvolution: InPlaceResidualConvolution {
+package final class WinogradConvolution: InPlaceResidualConvolution {
     /// The output tile of the algorithm.
-    public enum TileSize: Int, Sendable, CaseIterable {
+    package enum TileSize: Int, Sendable, CaseIterable {
         /// F(4×4, 3×3): 36 products per 16 outputs (2.25× fewer multiplications than direct).
         case f4x4 = 4
         /// F(6×6, 3×3): 64 products per 36 outputs (5.06× fewer multiplications than direct).
@@ -25,14 +25,14 @@ public final class WinogradConvolution: InPlaceResidualConvolution {
     }
 
     /// The convolution's kernel size (3×3), channel counts and padding.
-    public let geometry: ConvolutionGeometry
+    package let geometry: ConvolutionGeometry
     /// What the output transform does to the sums before they are stored (bias, activation, scale, residual).
-    public let epilogue: ConvolutionEpilogue
+    package let epilogue: ConvolutionEpilogue
     /// The output tile the algorithm computes at once: F(4×4, 3×3) or F(6×6, 3×3).
-    public let tileSize: TileSize
+    package let tileSize: TileSize
     /// Whether the transformed weights are kept (fast, `transformedWeightBytes` of memory) or rebuilt at each call
     /// into shared scratch memory (the raw weights are kept instead).
-    public let keepsTransformedWeights: Bool
+    package let keepsTransformedWeights: Bool
 
     /// The number of 16-channel output blocks.
     let blockCount: Int
@@ -50,7 +50,7 @@ public final class WinogradConvolution: InPlaceResidualConvolution {
 
     /// Whether the kernel can run `geometry`: a 3×3 kernel with any non-negative padding (stride and dilation are 1
     /// by construction of `ConvolutionGeometry`).
-    public static func supports(_ geometry: ConvolutionGeometry) -> Bool {
+    package static func supports(_ geometry: ConvolutionGeometry) -> Bool {
         geometry.kernelHeight == 3 && geometry.kernelWidth == 3 && geometry.padTop >= 0 && geometry.padLeft >= 0
             && geometry.padBottom >= 0 && geometry.padRight >= 0 && geometry.inputChannels > 0
             && geometry.outputChannels > 0
@@ -58,7 +58,7 @@ public final class WinogradConvolution: InPlaceResidualConvolution {
 
     /// Transforms (or keeps, see `keepsTransformedWeights`) HWIO `weights` for `geometry`; `tileSize` nil means
     /// F(6×6, 3×3), the faster on images larger than about 24×24 (see `preferredTileSize(for:inputShape:)`).
-    public init(
+    package init(
         weights: Tensor,
         geometry: ConvolutionGeometry,
         epilogue: ConvolutionEpilogue = ConvolutionEpilogue(),
@@ -114,10 +114,10 @@ public final class WinogradConvolution: InPlaceResidualConvolution {
     }
 
     /// The bytes the transformed weights take (held by the convolution when kept, else borrowed at each call).
-    public var transformedWeightBytes: Int { Self.transformedWeightBytes(for: geometry, tileSize: tileSize) }
+    package var transformedWeightBytes: Int { Self.transformedWeightBytes(for: geometry, tileSize: tileSize) }
 
     /// The bytes the transformed weights of `geometry` take with `tileSize` (known before any weights are transformed).
-    public static func transformedWeightBytes(for geometry: ConvolutionGeometry, tileSize: TileSize) -> Int {
+    package static func transformedWeightBytes(for geometry: ConvolutionGeometry, tileSize: TileSize) -> Int {
         let alpha = tileSize.rawValue + 2
         let blocks = (geometry.outputChannels + WinogradVector.scalarCount - 1) / WinogradVector.scalarCount
         return alpha * alpha * weightPointStride(blockCount: blocks, inputChannels: geometry.inputChannels)
@@ -135,7 +135,7 @@ public final class WinogradConvolution: InPlaceResidualConvolution {
     /// `input` holds `height × width × inputChannels` values and must not overlap `output`, which receives
     /// `geometry.outputShape(height:width:)`. `residual` (required iff the epilogue adds one) holds the output's
     /// shape and may be `output` itself, for an in-place `y = conv(x) + y`; otherwise it must not overlap `output`.
-    public func run(
+    package func run(
         input: UnsafeBufferPointer<Float>,
         height: Int,
         width: Int,
@@ -228,10 +228,10 @@ public final class WinogradConvolution: InPlaceResidualConvolution {
     /// Frees the scratch memory kept for later calls (transformed weights of convolutions that do not keep theirs,
     /// transformed tiles); returns the bytes freed. Buffers in use by running calls are not touched.
     @discardableResult
-    public static func releaseScratchMemory() -> Int { ConvolutionScratchArena.shared.releaseUnused() }
+    package static func releaseScratchMemory() -> Int { ConvolutionScratchArena.shared.releaseUnused() }
 
     /// The scratch bytes kept for later calls.
-    public static var retainedScratchBytes: Int { ConvolutionScratchArena.shared.unusedBytes }
+    package static var retainedScratchBytes: Int { ConvolutionScratchArena.shared.unusedBytes }
 
     /// Tiles per block: as many as fit in `blockBudgetBytes` of transformed tiles (`V` and `M`), so that each panel
     /// of transformed weights, read from memory once per block, serves many tiles; blocks of equal size (a multiple
@@ -252,8 +252,7 @@ public final class WinogradConvolution: InPlaceResidualConvolution {
     private static let blockBudgetOverride = Atomic<Int>(0)
 
     /// Replaces the per-block budget of transformed tiles (nil: the default), for tuning.
-    @_spi(Benchmarks)
-    public static func setBlockBudgetForBenchmarks(bytes: Int?) {
+    package static func setBlockBudgetForBenchmarks(bytes: Int?) {
         blockBudgetOverride.store(bytes ?? 0, ordering: .relaxed)
     }
 
@@ -353,7 +352,7 @@ extension WinogradConvolution {
     /// F6 does 64 products per 36 outputs against F4's 36 per 16, but each of its products costs about 15% more
     /// (bigger transforms, bigger weights to stream), and on small images its larger tiles waste more of the
     /// border: F4 is faster up to about 24×24 pixels. F4 is also about twice as accurate.
-    public static func preferredTileSize(
+    package static func preferredTileSize(
         for geometry: ConvolutionGeometry,
         inputShape: FeatureMapShape? = nil
     )
@@ -371,7 +370,7 @@ extension WinogradConvolution {
     /// with caller-provided buffers), 64→64 2.3× (256²) to 5× (512²), 256→27 (EDSR's last layer) 1.3×; 3→256 (EDSR's
     /// first) even; 12→12 (FSRCNN) 1.3–2.5× slower: with few input channels the transforms cost more than the
     /// products they save and the three parallel phases per block dominate, so those stay direct (which is exact).
-    public static func prefers(_ geometry: ConvolutionGeometry, inputShape: FeatureMapShape) -> Bool {
+    package static func prefers(_ geometry: ConvolutionGeometry, inputShape: FeatureMapShape) -> Bool {
         supports(geometry) && geometry.inputChannels >= 16
     }
 }

@@ -9,22 +9,22 @@
 /// `±1/2` (F(6, 3)), plus infinity, as in ncnn and OpenCV; row `j` of `Bᵀ` holds the coefficients of
 /// `∏_{q ≠ pⱼ} (x − q)`, the rows of `G` carry the Lagrange denominators, and the columns of `Aᵀ` for `|p| < 1` are
 /// scaled by `|p|^(1 − m)` (with `G` compensating) so that every matrix stays well conditioned in float.
-public struct WinogradMatrices: Sendable {
+package struct WinogradMatrices: Sendable {
     /// `m`, the outputs per tile side.
-    public let outputSize: Int
+    package let outputSize: Int
     /// `α = m + 2`, the inputs per tile side and the number of transform points.
-    public var inputSize: Int { outputSize + 2 }
+    package var inputSize: Int { outputSize + 2 }
     /// The finite interpolation points, in the order of the rows of `Bᵀ` (infinity comes last).
-    public let points: [Double]
+    package let points: [Double]
     /// `Bᵀ`, α × α, row-major.
-    public let inputTransform: [[Double]]
+    package let inputTransform: [[Double]]
     /// `G`, α × 3.
-    public let filterTransform: [[Double]]
+    package let filterTransform: [[Double]]
     /// `Aᵀ`, m × α.
-    public let outputTransform: [[Double]]
+    package let outputTransform: [[Double]]
 
     /// The matrices of F(`outputSize`, 3); 4 and 6 are the sizes the kernels implement.
-    public init(outputSize m: Int) {
+    package init(outputSize m: Int) {
         precondition(m == 4 || m == 6, "F(\(m), 3) is not implemented")
         outputSize = m
         let points: [Double] = m == 4 ? [0, 1, -1, 2, -2] : [0, 1, -1, 2, -2, 0.5, -0.5]

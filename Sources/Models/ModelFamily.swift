@@ -1,6 +1,6 @@
 /// The network families superres knows: those it feeds (each with its own pre- and post-processing) and those whose
 /// files the model store keeps but the engine cannot run yet (`isRunnable`).
-public enum ModelFamily: String, Sendable, CaseIterable, Codable {
+package enum ModelFamily: String, Sendable, CaseIterable, Codable {
     /// EDSR: BGR minus the DIV2K mean in, BGR out.
     case edsr
     /// ESPCN: the Y channel of YCrCb in [0, 1].
@@ -17,11 +17,11 @@ public enum ModelFamily: String, Sendable, CaseIterable, Codable {
     case realcugan
 
     /// Whether this version of superres can run the family's networks.
-    public var isRunnable: Bool { self != .realcugan }
+    package var isRunnable: Bool { self != .realcugan }
 
     /// Whether the network sees only the Y channel (the chroma is enlarged by interpolation).
-    public var usesLumaOnly: Bool { self == .espcn || self == .fsrcnn || self == .lapsrn }
+    package var usesLumaOnly: Bool { self == .espcn || self == .fsrcnn || self == .lapsrn }
 
     /// Whether the family's networks come as ncnn `.param`/`.bin` pairs rather than TensorFlow `.pb` files.
-    public var isNCNN: Bool { self == .srmd || self == .realesrgan || self == .realcugan }
+    package var isNCNN: Bool { self == .srmd || self == .realesrgan || self == .realcugan }
 }

@@ -4,12 +4,12 @@ import Kernels
 import Tensor
 
 /// Reads model files.
-public enum ModelLoader {
+package enum ModelLoader {
     /// Loads a TensorFlow `.pb` from dnn_superres, or an ncnn `.param` (with its `.bin` beside it, same stem);
     /// `family` and `scale` may be stated (like OpenCV's `setModel(algo, scale)`) and are otherwise detected from
     /// the graph; stated values must fit the file. `precision: .bf16` needs a CPU with bfloat16 instructions
     /// (`BFloat16Hardware.best`) and is an `.unsupportedPrecision` error elsewhere, before the file is read.
-    public static func load(
+    package static func load(
         path: String, family stated: ModelFamily? = nil, scale statedScale: Int? = nil, kernels: KernelChoice = .fast,
         precision: Precision = .fp32
     ) throws(ModelError) -> SuperResolutionModel {
@@ -51,7 +51,7 @@ public enum ModelLoader {
     }
 
     /// The file formats a network comes in, each with its own way of telling the family.
-    public enum Format: Sendable {
+    package enum Format: Sendable {
         /// A dnn_superres TensorFlow graph: the family from the input channels and the file's operations.
         case tensorFlow
         /// An ncnn network: the family from the input channels (SRMD 18 or 19, Real-ESRGAN 3); RGB out.
@@ -61,7 +61,7 @@ public enum ModelLoader {
     /// Wraps an imported graph: makes its output NHWC, prepares the executor, finds the scale by probing (two input
     /// sizes, since Real-ESRGAN's ×2 and ×3 networks end with a fractional resample), detects the family as the
     /// format says, checks stated values and chooses the tile margin.
-    public static func make(
+    package static func make(
         graph imported: Graph, format: Format, source: String, fileOperationCounts: [String: Int],
         family stated: ModelFamily?, scale statedScale: Int?, kernels: KernelChoice, precision: Precision = .fp32
     ) throws(ModelError) -> SuperResolutionModel {
@@ -156,7 +156,7 @@ public enum ModelLoader {
     }
 
     /// The largest enlargement a model may have: super-resolution networks are ×2 to ×8 (×16 leaves room).
-    public static let maxScale = 16
+    package static let maxScale = 16
 
     /// Throws `.notSuperResolution` for a scale beyond `maxScale` (a crafted graph could claim ×65536).
     static func checkScale(_ scale: Int, source: String) throws(ModelError) {

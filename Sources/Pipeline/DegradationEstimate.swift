@@ -3,16 +3,16 @@ import Imaging
 
 /// What an input picture went through before it reached superres, as far as its file and its pixels tell: the JPEG
 /// quality its quantisation tables were made with, how strongly it shows the JPEG block grid, and its noise level.
-public struct DegradationEstimate: Sendable, Equatable, Codable {
+package struct DegradationEstimate: Sendable, Equatable, Codable {
     /// The libjpeg quality of a JPEG file's quantisation tables; nil for other files (or tables of no known quality).
-    public var jpegQuality: Int?
+    package var jpegQuality: Int?
     /// The block-edge ratio of the luma (`Blockiness.ratio`): about 1 for a picture that never was a JPEG.
-    public var blockiness: Double?
+    package var blockiness: Double?
     /// The noise standard deviation of the luma in grey levels of 255 (`NoiseLevel.estimate`).
-    public var noiseSigma: Double?
+    package var noiseSigma: Double?
 
     /// An estimate from its parts.
-    public init(jpegQuality: Int? = nil, blockiness: Double? = nil, noiseSigma: Double? = nil) {
+    package init(jpegQuality: Int? = nil, blockiness: Double? = nil, noiseSigma: Double? = nil) {
         self.jpegQuality = jpegQuality
         self.blockiness = blockiness
         self.noiseSigma = noiseSigma
@@ -20,7 +20,7 @@ public struct DegradationEstimate: Sendable, Equatable, Codable {
 
     /// Estimates the degradation of `image`, decoded from `encoded` (the file's bytes, for the JPEG tables; nil
     /// when the pixels did not come from a file).
-    public static func analyse(_ image: PixelImage, encoded: [UInt8]?) -> DegradationEstimate {
+    package static func analyse(_ image: PixelImage, encoded: [UInt8]?) -> DegradationEstimate {
         let luma = luma(of: image)
         let quality = encoded.flatMap { JPEGQuality(jpeg: $0) }
         return DegradationEstimate(
@@ -32,14 +32,14 @@ public struct DegradationEstimate: Sendable, Equatable, Codable {
 
     /// The JPEG quality the picture behaves like: the file's own for a JPEG, else the one its blockiness points to
     /// (`AutoModelTable.qualityForBlockiness`, fitted on T91), else 100 (never compressed).
-    public var effectiveQuality: Double {
+    package var effectiveQuality: Double {
         if let jpegQuality { return Double(jpegQuality) }
         guard let blockiness else { return 100 }
         return AutoModelTable.quality(forBlockiness: blockiness)
     }
 
     /// One line for people: "JPEG quality 40, blockiness 1.46, noise σ ≈ 3.1".
-    public var summary: String {
+    package var summary: String {
         var parts: [String] = []
         if let jpegQuality { parts.append("JPEG quality \(jpegQuality)") }
         if let blockiness {
@@ -54,7 +54,7 @@ public struct DegradationEstimate: Sendable, Equatable, Codable {
     static func format(_ value: Double, digits: Int) -> String { String(format: "%.\(digits)f", value) }
 
     /// The luma (BT.601 weights, 0...255) of an 8- or 16-bit image: OpenCV's `RGB2GRAY` on its 8-bit samples.
-    public static func luma(of image: PixelImage) -> FloatPlane {
+    package static func luma(of image: PixelImage) -> FloatPlane {
         let samples = ImageCodec.eightBitSamples(of: image).map(Float.init)
         let channels = image.layout.channelCount
         let values =

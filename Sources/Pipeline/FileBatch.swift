@@ -6,16 +6,16 @@ import Imaging
 import Synchronization
 
 /// One file to enlarge: where it is read from, where the result goes and in which format.
-public struct FileJob: Sendable, Equatable {
+package struct FileJob: Sendable, Equatable {
     /// The input image file.
-    public var input: String
+    package var input: String
     /// The output file, written atomically.
-    public var output: String
+    package var output: String
     /// The output format.
-    public var format: ImageFormat
+    package var format: ImageFormat
 
     /// A job reading `input` and writing `output` as `format`.
-    public init(input: String, output: String, format: ImageFormat) {
+    package init(input: String, output: String, format: ImageFormat) {
         self.input = input
         self.output = output
         self.format = format
@@ -23,16 +23,16 @@ public struct FileJob: Sendable, Equatable {
 }
 
 /// Seconds each stage was busy over a batch (the stages overlap, so these add up to more than the wall time).
-public struct StageTimes: Sendable, Equatable {
+package struct StageTimes: Sendable, Equatable {
     /// Reading and decoding the inputs.
-    public var decode: Double = 0
+    package var decode: Double = 0
     /// The network, with the colour conversions and tiling around it.
-    public var upscale: Double = 0
+    package var upscale: Double = 0
     /// Encoding the outputs and writing them (temporary file, fsync, rename).
-    public var encode: Double = 0
+    package var encode: Double = 0
 
     /// Zero for every stage.
-    public init() {}
+    package init() {}
 }
 
 /// Enlarges a list of files with the network an `UpscalePlanner` chooses for each, decode, network and encode
@@ -41,18 +41,18 @@ public struct StageTimes: Sendable, Equatable {
 /// At most one image is in each stage at a time (plus one finished image waiting for the next stage), so memory is
 /// bounded by a few images whatever the number of files. Results are reported in the order of the jobs, on the
 /// encoding thread; a failed job does not stop the others.
-public struct FileBatch: Sendable {
+package struct FileBatch: Sendable {
     /// Chooses the model and options each file goes through.
-    public let planner: UpscalePlanner
+    package let planner: UpscalePlanner
     /// Limits applied to each input's header before decoding.
-    public let limits: DecodeLimits
+    package let limits: DecodeLimits
     /// How the outputs are encoded.
-    public let encoding: EncodeSettings
+    package let encoding: EncodeSettings
     /// Limits on each result, checked before its upscale starts.
-    public let outputLimits: OutputLimits
+    package let outputLimits: OutputLimits
 
     /// A batch runner.
-    public init(
+    package init(
         planner: UpscalePlanner, limits: DecodeLimits, encoding: EncodeSettings,
         outputLimits: OutputLimits = OutputLimits()
     ) {
@@ -66,7 +66,7 @@ public struct FileBatch: Sendable {
     /// `onProgress(index, done, total)` are called on the calling thread (which runs the network);
     /// `onFinish(index, result)` on the encoding thread, in job order, with the error of a failed job. Returns when
     /// every job is finished, with the busy time of each stage.
-    public func run(
+    package func run(
         _ jobs: [FileJob],
         onStart: (Int, UpscalePlan?) -> Void = { _, _ in },
         onProgress: (Int, Int, Int) -> Void = { _, _, _ in },

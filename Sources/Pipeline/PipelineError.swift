@@ -3,7 +3,7 @@ import Imaging
 import Models
 
 /// Why an upscale did not produce an image.
-public enum PipelineError: Error, CustomStringConvertible, Sendable {
+package enum PipelineError: Error, CustomStringConvertible, Sendable {
     /// The caller asked to stop (between tiles).
     case cancelled
     /// The image cannot go through this model (e.g. too small for the network).
@@ -12,7 +12,7 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
     case network(GraphError)
 
     /// The error in words: "cancelled", the unsupported-image message, or "network: " and the graph error.
-    public var description: String {
+    package var description: String {
         switch self {
         case .cancelled: "cancelled"
         case .unsupportedImage(let message): message

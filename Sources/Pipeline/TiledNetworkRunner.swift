@@ -3,31 +3,31 @@ import Models
 import Tensor
 
 /// Where one tile reads and writes, in input pixels.
-public struct TileRegion: Sendable, Equatable {
+package struct TileRegion: Sendable, Equatable {
     /// The part of the output this tile is responsible for (its core), in input coordinates.
-    public var coreX: Int, coreY: Int, coreWidth: Int, coreHeight: Int
+    package var coreX: Int, coreY: Int, coreWidth: Int, coreHeight: Int
     /// The core plus up to `margin` pixels of context on each side, clipped to the image.
-    public var inputX: Int, inputY: Int, inputWidth: Int, inputHeight: Int
+    package var inputX: Int, inputY: Int, inputWidth: Int, inputHeight: Int
 }
 
 /// The size of the tiles' cores: squares (`--tile N`) or full-width bands (the automatic choice).
-public struct TileLayout: Sendable, Equatable, CustomStringConvertible {
+package struct TileLayout: Sendable, Equatable, CustomStringConvertible {
     /// Core width in input pixels.
-    public var width: Int
+    package var width: Int
     /// Core height in input pixels.
-    public var height: Int
+    package var height: Int
 
     /// Cores of `width × height` pixels; sizes below 1 are raised to 1.
-    public init(width: Int, height: Int) {
+    package init(width: Int, height: Int) {
         self.width = max(1, width)
         self.height = max(1, height)
     }
 
     /// Square cores of `side` pixels.
-    public static func square(_ side: Int) -> TileLayout { TileLayout(width: side, height: side) }
+    package static func square(_ side: Int) -> TileLayout { TileLayout(width: side, height: side) }
 
     /// The layout as `width×height`, e.g. "256×256".
-    public var description: String { "\(width)×\(height)" }
+    package var description: String { "\(width)×\(height)" }
 }
 
 /// Runs a network over an input in overlapping tiles so memory stays bounded.
@@ -37,9 +37,9 @@ public struct TileLayout: Sendable, Equatable, CustomStringConvertible {
 /// stitched result is identical to running the whole image at once (on the direct kernels; Winograd's transform grid
 /// starts at each tile's corner, so its results may differ by a grey level in rare pixels); networks whose field is
 /// too wide to carry (Real-ESRGAN x4plus) get a fixed context margin and differ slightly near the seams.
-public enum TiledNetworkRunner {
+package enum TiledNetworkRunner {
     /// The tiles covering `width × height` with cores of at most `layout` pixels and `margin` of context.
-    public static func plan(width: Int, height: Int, layout: TileLayout, margin: Int) -> [TileRegion] {
+    package static func plan(width: Int, height: Int, layout: TileLayout, margin: Int) -> [TileRegion] {
         var tiles: [TileRegion] = []
         for y in stride(from: 0, to: height, by: layout.height) {
             for x in stride(from: 0, to: width, by: layout.width) {
@@ -59,13 +59,13 @@ public enum TiledNetworkRunner {
     }
 
     /// The tiles covering `width × height` with square cores of at most `tileSize` pixels a side.
-    public static func plan(width: Int, height: Int, tileSize: Int, margin: Int) -> [TileRegion] {
+    package static func plan(width: Int, height: Int, tileSize: Int, margin: Int) -> [TileRegion] {
         plan(width: width, height: height, layout: .square(tileSize), margin: margin)
     }
 
     /// The feature-map budget of automatic tiling: each of the network's widest maps stays near this size. With the
     /// executor's memory plan (two such maps live in EDSR's body) this keeps EDSR at 500×500 under 600 MB.
-    public static let defaultBudgetBytes = 176 << 20
+    package static let defaultBudgetBytes = 176 << 20
 
     /// A tiling that keeps each of the network's feature maps near `budgetBytes`, or nil (no tiling) when the whole
     /// image already fits.
@@ -73,7 +73,7 @@ public enum TiledNetworkRunner {
     /// Full-width bands are preferred: a band recomputes `margin` rows on each inner edge only, where square tiles
     /// recompute margins on four sides. The image is cut into as few bands of equal height as fit the budget; when even
     /// a band of twice the margin does not fit (very wide images), square tiles are used.
-    public static func automaticLayout(
+    package static func automaticLayout(
         for model: SuperResolutionModel, width: Int, height: Int, budgetBytes: Int = defaultBudgetBytes
     ) -> TileLayout? {
         automaticLayout(
@@ -82,7 +82,7 @@ public enum TiledNetworkRunner {
     }
 
     /// The automatic layout for a network whose widest maps have `channels` channels and whose tiles need `margin`.
-    public static func automaticLayout(
+    package static func automaticLayout(
         channels: Int, margin: Int, width: Int, height: Int, budgetBytes: Int = defaultBudgetBytes
     ) -> TileLayout? {
         let pixels = budgetBytes / (4 * max(channels, 1))
@@ -103,7 +103,7 @@ public enum TiledNetworkRunner {
     /// NHWC output `[1, H·s, W·s, C']`.
     ///
     /// `progress(done, total)` is called after each tile; `shouldCancel` is asked before each tile.
-    public static func run(
+    package static func run(
         _ model: SuperResolutionModel, input: Tensor, layout: TileLayout?,
         progress: (Int, Int) -> Void = { _, _ in }, shouldCancel: () -> Bool = { false }
     ) throws(PipelineError) -> Tensor {

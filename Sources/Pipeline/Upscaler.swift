@@ -4,7 +4,7 @@ import Models
 import Tensor
 
 /// How the Cr and Cb channels of a Y-only model (ESPCN, FSRCNN, LapSRN) are enlarged.
-public enum ChromaInterpolation: String, Sendable, CaseIterable {
+package enum ChromaInterpolation: String, Sendable, CaseIterable {
     /// `cv::resize` INTER_LINEAR, as OpenCV's dnn_superres does (the default: same pixels as OpenCV).
     case bilinear
     /// `cv::resize` INTER_CUBIC: slightly sharper colour edges.
@@ -12,17 +12,17 @@ public enum ChromaInterpolation: String, Sendable, CaseIterable {
 }
 
 /// Settings of one upscale.
-public struct UpscaleOptions: Sendable {
+package struct UpscaleOptions: Sendable {
     /// Tile core size in input pixels; nil picks one from the model's size, 0 runs the whole image at once.
-    public var tileSize: Int?
+    package var tileSize: Int?
     /// How Cr and Cb are enlarged for Y-only models (bilinear by default, as OpenCV does); unused by other families.
-    public var chroma: ChromaInterpolation
+    package var chroma: ChromaInterpolation
     /// SRMD's noise level, 0...75 (srmd-ncnn-vulkan's `-n` and beyond; nil: its default, 3); -1 (no denoising) is the
     /// SRMD-NF model, which takes none. Other families take none.
-    public var noiseLevel: Int?
+    package var noiseLevel: Int?
 
     /// Settings of one upscale; by default an automatic tile size, bilinear chroma and SRMD's default noise level.
-    public init(tileSize: Int? = nil, chroma: ChromaInterpolation = .bilinear, noiseLevel: Int? = nil) {
+    package init(tileSize: Int? = nil, chroma: ChromaInterpolation = .bilinear, noiseLevel: Int? = nil) {
         self.tileSize = tileSize
         self.chroma = chroma
         self.noiseLevel = noiseLevel
@@ -35,16 +35,16 @@ public struct UpscaleOptions: Sendable {
 /// SRMD and Real-ESRGAN as srmd-ncnn-vulkan and Real-ESRGAN-ncnn-vulkan do), chosen once here. Grey images stay
 /// grey, alpha is enlarged separately (bicubic) and kept, 16-bit images are processed in float and written back at
 /// 16 bits.
-public struct Upscaler: Sendable {
+package struct Upscaler: Sendable {
     /// The network.
-    public let model: SuperResolutionModel
+    package let model: SuperResolutionModel
     /// Tiling, chroma interpolation and noise level.
-    public let options: UpscaleOptions
+    package let options: UpscaleOptions
     /// The family's pre- and post-processing; nil for a family superres cannot run yet.
     let processing: (any FamilyProcessing)?
 
     /// An upscaler running `model` with `options`.
-    public init(model: SuperResolutionModel, options: UpscaleOptions = UpscaleOptions()) {
+    package init(model: SuperResolutionModel, options: UpscaleOptions = UpscaleOptions()) {
         self.model = model
         self.options = options
         processing = model.family.processing
@@ -54,7 +54,7 @@ public struct Upscaler: Sendable {
     ///
     /// `progress(done, total)` reports finished tiles; `shouldCancel` is asked before each tile and between the
     /// whole-image steps around the network (colour conversion, chroma and alpha enlargement, assembly).
-    public func upscale(
+    package func upscale(
         _ image: PixelImage, progress: (Int, Int) -> Void = { _, _ in }, shouldCancel: () -> Bool = { false }
     ) throws(PipelineError) -> PixelImage {
         guard let processing else {
@@ -72,10 +72,10 @@ public struct Upscaler: Sendable {
     }
 
     /// Whether the model takes a noise level (SRMD; not SRMD-NF).
-    public var takesNoiseLevel: Bool { processing?.takesNoiseLevel(model) ?? false }
+    package var takesNoiseLevel: Bool { processing?.takesNoiseLevel(model) ?? false }
 
     /// The same model and options with another noise level.
-    public func withNoiseLevel(_ level: Int) -> Upscaler {
+    package func withNoiseLevel(_ level: Int) -> Upscaler {
         var options = options
         options.noiseLevel = level
         return Upscaler(model: model, options: options)

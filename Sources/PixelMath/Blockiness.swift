@@ -5,13 +5,13 @@
 /// blocks. A picture that never was a JPEG measures about 1; a JPEG's blocks push it up (on T91: 1.2 at quality 70,
 /// 1.5 at quality 40). The grid is the one a JPEG decoder lays from the top-left corner, so a picture cropped by a
 /// number of pixels that is not a multiple of 8 after its compression measures like a clean one.
-public enum Blockiness {
+package enum Blockiness {
     /// The side of a JPEG block.
-    public static let blockSize = 8
+    package static let blockSize = 8
 
     /// The block-edge ratio of `plane` (samples on a 0...255 scale); nil when the plane has no block edge in either
     /// direction (under 10 pixels on both sides) or no texture at all beside its edges.
-    public static func ratio(_ plane: FloatPlane) -> Double? {
+    package static func ratio(_ plane: FloatPlane) -> Double? {
         let (width, height) = (plane.width, plane.height)
         let values = plane.values
         var edge = 0.0

@@ -7,7 +7,7 @@
 /// adding half before the arithmetic shift, saturating to 0...255) and are exact. Float conversions take values in
 /// 0...1 (chroma offset 0.5) and reproduce the rounding of OpenCV's x86-64 SIMD paths, including which products are
 /// fused into one multiply-add.
-public enum ColourConversion {
+package enum ColourConversion {
     // OpenCV's BT.601 coefficients (color.hpp, color_yuv.simd.hpp), scaled by 2^14.
     private static let yuvShift = 14
     private static let r2y = 4899, g2y = 9617, b2y = 1868
@@ -30,22 +30,22 @@ public enum ColourConversion {
     // MARK: - 8-bit YCrCb
 
     /// `COLOR_BGR2YCrCb` on 8-bit data: interleaved B, G, R (every `channelCount` samples, 3 or 4) to Y, Cr, Cb.
-    public static func bgrToYCrCb(_ bgr: [UInt8], channelCount: Int = 3) -> [UInt8] {
+    package static func bgrToYCrCb(_ bgr: [UInt8], channelCount: Int = 3) -> [UInt8] {
         toYCrCb(bgr, channelCount: channelCount, blueIndex: 0)
     }
 
     /// `COLOR_RGB2YCrCb` on 8-bit data: interleaved R, G, B (every `channelCount` samples, 3 or 4) to Y, Cr, Cb.
-    public static func rgbToYCrCb(_ rgb: [UInt8], channelCount: Int = 3) -> [UInt8] {
+    package static func rgbToYCrCb(_ rgb: [UInt8], channelCount: Int = 3) -> [UInt8] {
         toYCrCb(rgb, channelCount: channelCount, blueIndex: 2)
     }
 
     /// `COLOR_YCrCb2BGR` on 8-bit data: interleaved Y, Cr, Cb to B, G, R.
-    public static func ycrcbToBGR(_ ycrcb: [UInt8]) -> [UInt8] {
+    package static func ycrcbToBGR(_ ycrcb: [UInt8]) -> [UInt8] {
         fromYCrCb(ycrcb, blueIndex: 0)
     }
 
     /// `COLOR_YCrCb2RGB` on 8-bit data: interleaved Y, Cr, Cb to R, G, B.
-    public static func ycrcbToRGB(_ ycrcb: [UInt8]) -> [UInt8] {
+    package static func ycrcbToRGB(_ ycrcb: [UInt8]) -> [UInt8] {
         fromYCrCb(ycrcb, blueIndex: 2)
     }
 
@@ -85,7 +85,7 @@ public enum ColourConversion {
 
     /// `ycrcbToRGB(_:)` of three planes of unit floats, each first quantized to 8 bits as OpenCV's
     /// `convertTo(CV_8U, 255)` does (×255, rounded half to even, saturated): one pass, no merged copy.
-    public static func ycrcbUnitPlanesToRGB(y: [Float], cr: [Float], cb: [Float]) -> [UInt8] {
+    package static func ycrcbUnitPlanesToRGB(y: [Float], cr: [Float], cb: [Float]) -> [UInt8] {
         precondition(y.count == cr.count && y.count == cb.count, "plane sizes differ")
         let pixels = y.count
         let half = 1 << (yuvShift - 1)
@@ -136,24 +136,24 @@ public enum ColourConversion {
     ///
     /// OpenCV computes `Y = fma(b, 0.114, fma(g, 0.587, r * 0.299))` and `Cr = fma(r - Y, 0.713, 0.5)`; its scalar
     /// path, which it takes only for rows shorter than one SIMD vector (16 pixels with AVX-512), rounds differently.
-    public static func bgrToYCrCb(_ bgr: [Float], channelCount: Int = 3) -> [Float] {
+    package static func bgrToYCrCb(_ bgr: [Float], channelCount: Int = 3) -> [Float] {
         toYCrCb(bgr, channelCount: channelCount, blueIndex: 0)
     }
 
     /// `COLOR_RGB2YCrCb` on float data in 0...1, as OpenCV's SIMD path rounds it
     /// (`Y = fma(r, 0.299, fma(g, 0.587, b * 0.114))`).
-    public static func rgbToYCrCb(_ rgb: [Float], channelCount: Int = 3) -> [Float] {
+    package static func rgbToYCrCb(_ rgb: [Float], channelCount: Int = 3) -> [Float] {
         toYCrCb(rgb, channelCount: channelCount, blueIndex: 2)
     }
 
     /// `COLOR_YCrCb2BGR` on float data: `B = fma(Cb - 0.5, 1.773, Y)`, `G = fma(Cr - 0.5, -0.714, fma(Cb - 0.5,
     /// -0.344, Y))`, `R = fma(Cr - 0.5, 1.403, Y)`; no clamping.
-    public static func ycrcbToBGR(_ ycrcb: [Float]) -> [Float] {
+    package static func ycrcbToBGR(_ ycrcb: [Float]) -> [Float] {
         fromYCrCb(ycrcb, blueIndex: 0)
     }
 
     /// `COLOR_YCrCb2RGB` on float data (see `ycrcbToBGR(_:)` for the arithmetic).
-    public static func ycrcbToRGB(_ ycrcb: [Float]) -> [Float] {
+    package static func ycrcbToRGB(_ ycrcb: [Float]) -> [Float] {
         fromYCrCb(ycrcb, blueIndex: 2)
     }
 
@@ -210,12 +210,12 @@ public enum ColourConversion {
     // MARK: - Grey
 
     /// `COLOR_RGB2GRAY` on 8-bit data: `(9798 R + 19235 G + 3735 B + 2^14) >> 15`, exact.
-    public static func rgbToGrey(_ rgb: [UInt8], channelCount: Int = 3) -> [UInt8] {
+    package static func rgbToGrey(_ rgb: [UInt8], channelCount: Int = 3) -> [UInt8] {
         toGrey(rgb, channelCount: channelCount, blueIndex: 2)
     }
 
     /// `COLOR_BGR2GRAY` on 8-bit data, exact.
-    public static func bgrToGrey(_ bgr: [UInt8], channelCount: Int = 3) -> [UInt8] {
+    package static func bgrToGrey(_ bgr: [UInt8], channelCount: Int = 3) -> [UInt8] {
         toGrey(bgr, channelCount: channelCount, blueIndex: 0)
     }
 
@@ -248,12 +248,12 @@ public enum ColourConversion {
 
     /// `COLOR_RGB2GRAY` on float data, as the Intel IPP routine that OpenCV's x86-64 wheels call rounds it:
     /// `fma(B, 0.114, fma(R, 0.299, G * 0.587))`.
-    public static func rgbToGrey(_ rgb: [Float], channelCount: Int = 3) -> [Float] {
+    package static func rgbToGrey(_ rgb: [Float], channelCount: Int = 3) -> [Float] {
         toGrey(rgb, channelCount: channelCount, blueIndex: 2)
     }
 
     /// `COLOR_BGR2GRAY` on float data, as IPP rounds it: `fma(R, 0.299, fma(B, 0.114, G * 0.587))`.
-    public static func bgrToGrey(_ bgr: [Float], channelCount: Int = 3) -> [Float] {
+    package static func bgrToGrey(_ bgr: [Float], channelCount: Int = 3) -> [Float] {
         toGrey(bgr, channelCount: channelCount, blueIndex: 0)
     }
 
@@ -282,7 +282,7 @@ public enum ColourConversion {
     ///
     /// With `rounded`, the result is rounded half away from zero as MATLAB's `rgb2ycbcr` does for `uint8` input
     /// (the convention behind most published tables); without it, the value stays unrounded in 16...235.
-    public static func matlabLuma(rgb: [UInt8], channelCount: Int = 3, rounded: Bool = false) -> [Double] {
+    package static func matlabLuma(rgb: [UInt8], channelCount: Int = 3, rounded: Bool = false) -> [Double] {
         precondition(channelCount == 3 || channelCount == 4, "channelCount \(channelCount) is not 3 or 4")
         precondition(rgb.count % channelCount == 0, "\(rgb.count) samples is not a whole number of pixels")
         let pixels = rgb.count / channelCount

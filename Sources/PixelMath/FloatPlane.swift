@@ -1,14 +1,14 @@
 /// One channel of an image as 32-bit floats, row-major: the unit that colour conversion and resizing work on.
-public struct FloatPlane: Sendable, Equatable {
+package struct FloatPlane: Sendable, Equatable {
     /// Samples per row.
-    public let width: Int
+    package let width: Int
     /// Number of rows.
-    public let height: Int
+    package let height: Int
     /// `width * height` samples, row by row; sample (x, y) is at `y * width + x`.
-    public var values: [Float]
+    package var values: [Float]
 
     /// A plane over the given samples; `values.count` must be `width * height`.
-    public init(width: Int, height: Int, values: [Float]) {
+    package init(width: Int, height: Int, values: [Float]) {
         precondition(width >= 0 && height >= 0, "negative plane size \(width)×\(height)")
         precondition(values.count == width * height, "\(values.count) samples for a \(width)×\(height) plane")
         self.width = width
@@ -17,15 +17,15 @@ public struct FloatPlane: Sendable, Equatable {
     }
 
     /// A plane with every sample set to `value`.
-    public init(width: Int, height: Int, repeating value: Float) {
+    package init(width: Int, height: Int, repeating value: Float) {
         self.init(width: width, height: height, values: [Float](repeating: value, count: width * height))
     }
 
     /// Number of samples, `width * height`.
-    public var count: Int { values.count }
+    package var count: Int { values.count }
 
     /// The sample in column `x`, row `y`.
-    public subscript(x x: Int, y y: Int) -> Float {
+    package subscript(x x: Int, y y: Int) -> Float {
         get {
             precondition(x >= 0 && x < width && y >= 0 && y < height, "(\(x), \(y)) outside \(width)×\(height)")
             return values[y * width + x]

@@ -5,9 +5,9 @@
 /// one that holds on textured pictures (tools/noise_estimators_t91.py). Where fewer than 2·49 patches pass (small
 /// or busy pictures, such as the low-resolution inputs of an upscaler), the flattest 2·49 are used instead of all of
 /// them, so that texture is not read as noise.
-public enum NoiseLevel {
+package enum NoiseLevel {
     /// The side of the patches.
-    public static let patchSize = 7
+    package static let patchSize = 7
 
     /// The gradient-energy bound of a noise-only patch, per unit of noise variance: the 1 − 10⁻⁶ quantile of the
     /// Gamma distribution with shape 45/2 and scale 2·35/45, where 45 and 35 are the rank and the trace of
@@ -15,10 +15,10 @@ public enum NoiseLevel {
     static let textureBound = 81.82076743668523
 
     /// At most this many patches are used; larger pictures are sampled on a regular grid.
-    public static let maxPatches = 120_000
+    package static let maxPatches = 120_000
 
     /// The noise standard deviation of `plane` (samples on a 0...255 scale); nil for a plane under 9×9 pixels.
-    public static func estimate(_ plane: FloatPlane, iterations: Int = 3) -> Double? {
+    package static func estimate(_ plane: FloatPlane, iterations: Int = 3) -> Double? {
         let p = patchSize
         let (width, height) = (plane.width, plane.height)
         guard width >= p + 2, height >= p + 2 else { return nil }

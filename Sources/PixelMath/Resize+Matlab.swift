@@ -60,7 +60,7 @@ extension Resize {
     }
 
     /// MATLAB's output size for a scale factor: `ceil(scale * size)` in each dimension.
-    public static func matlabOutputSize(width: Int, height: Int, scale: Double) -> (width: Int, height: Int) {
+    package static func matlabOutputSize(width: Int, height: Int, scale: Double) -> (width: Int, height: Int) {
         precondition(scale > 0 && scale.isFinite, "scale \(scale) is not a positive number")
         return (Int((scale * Double(width)).rounded(.up)), Int((scale * Double(height)).rounded(.up)))
     }
@@ -68,7 +68,7 @@ extension Resize {
     /// MATLAB `imresize(image, scale, 'bicubic')` on one channel in float64: Keys cubic (a = -0.5), antialiased when
     /// shrinking, symmetric borders, output `ceil(scale * size)` (see `matlabOutputSize(width:height:scale:)`).
     /// The result is not rounded; `matlabUInt8(_:)` converts it as MATLAB's `uint8` does.
-    public static func matlabBicubic(
+    package static func matlabBicubic(
         _ values: [Double],
         width: Int,
         height: Int,
@@ -89,7 +89,7 @@ extension Resize {
 
     /// MATLAB `imresize(image, [toHeight toWidth], 'bicubic')` on one channel in float64: each dimension's scale is
     /// `output / input`. The result is not rounded.
-    public static func matlabBicubic(
+    package static func matlabBicubic(
         _ values: [Double],
         width: Int,
         height: Int,
@@ -108,7 +108,7 @@ extension Resize {
     }
 
     /// `matlabBicubic` on a float plane: computed in float64, rounded to float at the end.
-    public static func matlabBicubic(_ plane: FloatPlane, scale: Double) -> FloatPlane {
+    package static func matlabBicubic(_ plane: FloatPlane, scale: Double) -> FloatPlane {
         let result = matlabBicubic(
             plane.values.map(Double.init),
             width: plane.width,
@@ -119,7 +119,7 @@ extension Resize {
     }
 
     /// `matlabBicubic` on a float plane to a given size: computed in float64, rounded to float at the end.
-    public static func matlabBicubic(_ plane: FloatPlane, toWidth: Int, toHeight: Int) -> FloatPlane {
+    package static func matlabBicubic(_ plane: FloatPlane, toWidth: Int, toHeight: Int) -> FloatPlane {
         let out = matlabBicubic(
             plane.values.map(Double.init),
             width: plane.width,
@@ -132,13 +132,13 @@ extension Resize {
 
     /// MATLAB's conversion of a double to `uint8`: clamp to 0...255, round half away from zero (NaN becomes 0).
     @inline(__always)
-    public static func matlabUInt8(_ value: Double) -> UInt8 {
+    package static func matlabUInt8(_ value: Double) -> UInt8 {
         guard value > 0 else { return 0 }
         return value >= 255 ? 255 : UInt8(value.rounded(.toNearestOrAwayFromZero))
     }
 
     /// `matlabUInt8(_:)` over an array.
-    public static func matlabUInt8(_ values: [Double]) -> [UInt8] {
+    package static func matlabUInt8(_ values: [Double]) -> [UInt8] {
         values.map { matlabUInt8($0) }
     }
 

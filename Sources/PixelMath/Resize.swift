@@ -6,9 +6,9 @@
 /// Output-size convention (OpenCV): `cv::resize(src, dst, Size(toWidth, toHeight))`; with an integer `scale`,
 /// `toWidth = width * scale`, `toHeight = height * scale`, which is what `cv::resize(src, dst, Size(), scale, scale)`
 /// gives. Output sample `d` samples the source at `(d + 0.5) * (inputLength / outputLength) - 0.5`.
-public enum Resize {
+package enum Resize {
     /// Which implementation of `cv::resize` on CV_32F data to reproduce.
-    public enum OpenCVBackend: Sendable, Hashable, CaseIterable {
+    package enum OpenCVBackend: Sendable, Hashable, CaseIterable {
         /// Intel IPP's resize, which OpenCV's x86-64 builds with IPP (the pip wheels, and so the parity references)
         /// call for CV_32F bilinear resizing whenever the source is at least 2×2. It interpolates
         /// `fma(S1 - S0, t, S0)` along rows, then the same down the columns, with `t` the fraction of the source
@@ -24,7 +24,7 @@ public enum Resize {
     // MARK: - OpenCV bilinear
 
     /// `cv::resize(src, dst, Size(toWidth, toHeight))` with INTER_LINEAR on CV_32F, bit for bit.
-    public static func openCVLinear(
+    package static func openCVLinear(
         _ plane: FloatPlane,
         toWidth: Int,
         toHeight: Int,
@@ -40,7 +40,7 @@ public enum Resize {
 
     /// `cv::resize(src, dst, Size(), scale, scale)` with INTER_LINEAR on CV_32F: the call dnn_superres makes to
     /// enlarge the Cr and Cb channels. Output `width * scale` × `height * scale`.
-    public static func openCVLinear(_ plane: FloatPlane, scale: Int, backend: OpenCVBackend = .intelIPP) -> FloatPlane {
+    package static func openCVLinear(_ plane: FloatPlane, scale: Int, backend: OpenCVBackend = .intelIPP) -> FloatPlane {
         precondition(scale > 0, "scale \(scale) is not positive")
         return openCVLinear(plane, toWidth: plane.width * scale, toHeight: plane.height * scale, backend: backend)
     }
@@ -52,14 +52,14 @@ public enum Resize {
     ///
     /// OpenCV's x86-64 wheels route this through Intel IPP, whose weights round differently: its results differ
     /// from these by a few float ulps (under 3e-6 on data in 0...1).
-    public static func openCVCubic(_ plane: FloatPlane, toWidth: Int, toHeight: Int) -> FloatPlane {
+    package static func openCVCubic(_ plane: FloatPlane, toWidth: Int, toHeight: Int) -> FloatPlane {
         precondition(plane.width > 0 && plane.height > 0, "cannot resize an empty \(plane.width)×\(plane.height) plane")
         precondition(toWidth > 0 && toHeight > 0, "cannot resize to \(toWidth)×\(toHeight)")
         return nativeCubic(plane, toWidth: toWidth, toHeight: toHeight)
     }
 
     /// `cv::resize(src, dst, Size(), scale, scale, INTER_CUBIC)` on CV_32F (see `openCVCubic(_:toWidth:toHeight:)`).
-    public static func openCVCubic(_ plane: FloatPlane, scale: Int) -> FloatPlane {
+    package static func openCVCubic(_ plane: FloatPlane, scale: Int) -> FloatPlane {
         precondition(scale > 0, "scale \(scale) is not positive")
         return openCVCubic(plane, toWidth: plane.width * scale, toHeight: plane.height * scale)
     }

@@ -9,22 +9,22 @@ import Synchronization
 /// The file has one key per line, `NAME TOKEN`; blank lines and lines starting with `#` are skipped. Names are 1–64
 /// of `A-Z a-z 0-9 . _ -`; tokens are 24–256 of `A-Z a-z 0-9 - . _ ~ + / =` (a bearer token's characters). Both
 /// must be unique.
-public struct APIKeys: Sendable {
+package struct APIKeys: Sendable {
     /// One key.
-    public struct Key: Sendable, Equatable {
+    package struct Key: Sendable, Equatable {
         /// Who the key belongs to (logs, job ownership); never the secret.
-        public let name: String
+        package let name: String
         fileprivate let token: [UInt8]
     }
 
     /// The keys, in file order.
-    public let keys: [Key]
+    package let keys: [Key]
 
     /// The shortest token accepted: 24 characters of the base64 alphabet are 144 bits.
-    public static let minimumTokenLength = 24
+    package static let minimumTokenLength = 24
 
     /// Reads and checks the keys file at `path`.
-    public init(contentsOf path: String) throws(ServerStartupError) {
+    package init(contentsOf path: String) throws(ServerStartupError) {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -35,7 +35,7 @@ public struct APIKeys: Sendable {
     }
 
     /// Parses the text of a keys file; `source` names it in errors (which never quote a token).
-    public init(text: String, source: String) throws(ServerStartupError) {
+    package init(text: String, source: String) throws(ServerStartupError) {
         var keys: [Key] = []
         for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = rawLine.trimmingCharacters(in: .whitespaces.union(CharacterSet(charactersIn: "\r")))
@@ -68,7 +68,7 @@ public struct APIKeys: Sendable {
     }
 
     /// The key whose token is `presented`; every key is compared in full, in time independent of where they differ.
-    public func key(presented: some Collection<UInt8>) -> Key? {
+    package func key(presented: some Collection<UInt8>) -> Key? {
         let bytes = Array(presented)
         var found: Key?
         for key in keys where Self.constantTimeEqual(key.token, bytes) && found == nil {

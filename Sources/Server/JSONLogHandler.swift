@@ -4,29 +4,29 @@ import Synchronization
 
 /// A swift-log handler that writes one JSON object per line to standard error (for log collectors):
 /// `{"time":…,"level":…,"label":…,"message":…,"request.id":…,…}`.
-public struct JSONLogHandler: LogHandler {
+package struct JSONLogHandler: LogHandler {
     /// The least severe level this handler writes; swift-log drops events below it (default `.info`).
-    public var logLevel: Logger.Level = .info
+    package var logLevel: Logger.Level = .info
     /// Metadata attached to every line this handler writes; event metadata overrides it.
-    public var metadata: Logger.Metadata = [:]
+    package var metadata: Logger.Metadata = [:]
     /// Optional source of contextual metadata merged into each line; handler and event metadata override it.
-    public var metadataProvider: Logger.MetadataProvider?
+    package var metadataProvider: Logger.MetadataProvider?
     private let label: String
     private static let output = Mutex(())
 
     /// A handler for loggers with this label.
-    public init(label: String) {
+    package init(label: String) {
         self.label = label
     }
 
     /// Reads or sets one entry of the handler-level `metadata`.
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
     /// Writes the event as one JSON line to standard error, with `hb.request.id` renamed to `request.id`.
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         var fields = Self.fields(of: event, handlerMetadata: metadata, provider: metadataProvider)
         // `hb.request.id` is Hummingbird's name for the request id.
         if let id = fields.removeValue(forKey: "hb.request.id") { fields["request.id"] = id }

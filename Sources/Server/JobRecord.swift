@@ -2,7 +2,7 @@ import Foundation
 import Pipeline
 
 /// Where a job is in its life.
-public enum JobState: String, Codable, Sendable, CaseIterable {
+package enum JobState: String, Codable, Sendable, CaseIterable {
     /// Waiting for a worker.
     case queued
     /// Being enlarged.
@@ -15,70 +15,70 @@ public enum JobState: String, Codable, Sendable, CaseIterable {
     case cancelled
 
     /// Whether the job will not change any more.
-    public var isFinished: Bool { self == .succeeded || self == .failed || self == .cancelled }
+    package var isFinished: Bool { self == .succeeded || self == .failed || self == .cancelled }
 }
 
 /// An image's format, size and byte count.
-public struct ImageSummary: Codable, Sendable, Equatable {
+package struct ImageSummary: Codable, Sendable, Equatable {
     /// png, jpeg or webp.
-    public var format: String
+    package var format: String
     /// Width in pixels.
-    public var width: Int
+    package var width: Int
     /// Height in pixels.
-    public var height: Int
+    package var height: Int
     /// Size of the file in bytes (the upload, or the encoded result).
-    public var bytes: Int
+    package var bytes: Int
     /// The uploaded file's name (inputs only).
-    public var filename: String?
+    package var filename: String?
 }
 
 /// A job as stored in `jobs/<id>/job.json`: enough to answer for it and to resume after a restart.
-public struct JobRecord: Codable, Sendable, Equatable {
+package struct JobRecord: Codable, Sendable, Equatable {
     /// The job's id: a lowercase UUID, also the name of its folder under `jobs/`.
-    public var id: String
+    package var id: String
     /// Where the job is in its life: queued, running, succeeded, failed or cancelled.
-    public var state: JobState
+    package var state: JobState
     /// 0...1, from finished tiles.
-    public var progress: Double
+    package var progress: Double
     /// Tiles enlarged so far (set to `tilesTotal` on success).
-    public var tilesDone: Int
+    package var tilesDone: Int
     /// Tiles the image is split into; 0 until processing reports progress.
-    public var tilesTotal: Int
+    package var tilesTotal: Int
     /// The model's name.
-    public var model: String
+    package var model: String
     /// The model's enlargement factor (output size ÷ input size).
-    public var scale: Int
+    package var scale: Int
     /// The result's format: png, jpeg or webp.
-    public var format: String
+    package var format: String
     /// The encoding quality 1...100 for JPEG and WebP results (100 is lossless WebP); default 95.
-    public var quality: Int
+    package var quality: Int
     /// The PNG compression level 0...9 of a PNG result.
-    public var pngCompression: Int?
+    package var pngCompression: Int?
     /// Format, size, byte count and file name of the uploaded image.
-    public var input: ImageSummary
+    package var input: ImageSummary
     /// Format, size and byte count of the result; nil unless the job succeeded.
-    public var output: ImageSummary?
+    package var output: ImageSummary?
     /// When the job was submitted.
-    public var createdAt: Date
+    package var createdAt: Date
     /// When a worker started processing the job; nil while queued.
-    public var startedAt: Date?
+    package var startedAt: Date?
     /// When the job succeeded, failed or was cancelled; nil until then.
-    public var finishedAt: Date?
+    package var finishedAt: Date?
     /// When the job and its files are deleted.
-    public var expiresAt: Date
+    package var expiresAt: Date
     /// Why the job failed or was cancelled.
-    public var error: ProblemDetails?
+    package var error: ProblemDetails?
     /// Whether a cancel was asked for while the job ran.
-    public var cancelRequested: Bool
+    package var cancelRequested: Bool
     /// The name of the API key that submitted the job (nil on a server without keys); only that key may see it.
-    public var owner: String?
+    package var owner: String?
     /// What the input was estimated to have gone through (JPEG quality, blockiness, noise σ), once the job runs.
-    public var degradation: DegradationEstimate?
+    package var degradation: DegradationEstimate?
     /// The network chosen for the input, once the job runs: "srmd-x3, noise level 12", "srmdnf-x3 (clean)".
-    public var choice: String?
+    package var choice: String?
     /// The estimate and the choice in one line for people:
     /// "JPEG quality 40, blockiness 1.61, noise σ ≈ 0.0 → srmd-x3, noise level 12".
-    public var choiceSummary: String?
+    package var choiceSummary: String?
 
     /// The input file's name inside the job's folder.
     var inputFileName: String { "input.\(Self.fileExtension(input.format))" }

@@ -6,22 +6,22 @@ import Models
 import Pipeline
 
 /// One model the server has loaded and checked, with the name clients ask for it by.
-public struct LoadedModel: Sendable {
+package struct LoadedModel: Sendable {
     /// The name used in `?model=` and in `/api/v1/models`: the file name without `.pb`, or the catalogue name.
-    public let name: String
+    package let name: String
     /// The file it was loaded from.
-    public let path: String
+    package let path: String
     /// The loaded network.
-    public let model: SuperResolutionModel
+    package let model: SuperResolutionModel
     /// The upscaler running it (default options: the same pixels as `superres upscale`); for `auto`, the clean one.
-    public let upscaler: Upscaler
+    package let upscaler: Upscaler
     /// Chooses the network per upload: `auto` between the clean model and SRMD, SRMD's noise level, or fixed.
-    public let planner: UpscalePlanner
+    package let planner: UpscalePlanner
     /// Every file behind the name (two for `auto`).
-    public let paths: [String]
+    package let paths: [String]
 
     /// A loaded model; `planner` nil means `UpscalePlanner.forModel(upscaler)` (SRMD follows each input's noise).
-    public init(
+    package init(
         name: String, path: String, model: SuperResolutionModel, upscaler: Upscaler, planner: UpscalePlanner? = nil,
         paths: [String]? = nil
     ) {
@@ -34,33 +34,33 @@ public struct LoadedModel: Sendable {
     }
 
     /// The network family; "auto" for the automatic choice.
-    public var familyName: String {
+    package var familyName: String {
         if case .auto = planner.mode { return "auto" }
         return model.family.rawValue
     }
     /// Output size ÷ input size.
-    public var scale: Int { model.scale }
+    package var scale: Int { model.scale }
 }
 
 /// The models the server offers; the first one is the default.
-public struct ModelRegistry: Sendable {
+package struct ModelRegistry: Sendable {
     /// Every loaded model, the default first.
-    public let models: [LoadedModel]
+    package let models: [LoadedModel]
 
     /// The model used when a request names none.
-    public var defaultModel: LoadedModel { models[0] }
+    package var defaultModel: LoadedModel { models[0] }
 
     /// A registry over already loaded models (at least one).
-    public init(models: [LoadedModel]) {
+    package init(models: [LoadedModel]) {
         precondition(!models.isEmpty, "a registry needs a model")
         self.models = models
     }
 
     /// Turns what the user wrote after `--model` into the loaded network, its file and the name clients use.
-    public typealias Loader = @Sendable (String) throws -> (model: SuperResolutionModel, path: String, name: String)
+    package typealias Loader = @Sendable (String) throws -> (model: SuperResolutionModel, path: String, name: String)
 
     /// Loads each model (blocking: call it on a worker thread), checks it by enlarging a small picture, and names it.
-    public static func load(
+    package static func load(
         _ specifications: [String],
         options: UpscaleOptions = UpscaleOptions(),
         using loader: Loader = { try ModelRegistry.loadFileOrCatalogueModel($0) }
@@ -138,7 +138,7 @@ public struct ModelRegistry: Sendable {
 
     /// A file is loaded as it is and named after itself (`FSRCNN_x3`); anything else is taken as a catalogue name
     /// (`espcn-x2`) installed in the model store (`ModelStore.locate`), and keeps that name.
-    public static func loadFileOrCatalogueModel(
+    package static func loadFileOrCatalogueModel(
         _ specification: String, precision: Precision = .fp32
     ) throws -> (model: SuperResolutionModel, path: String, name: String) {
         let stem = ((specification as NSString).lastPathComponent as NSString).deletingPathExtension

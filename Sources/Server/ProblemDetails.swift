@@ -1,22 +1,22 @@
 import Foundation
 
 /// An `application/problem+json` body (RFC 9457): what went wrong, for a person and for a program.
-public struct ProblemDetails: Codable, Sendable, Equatable {
+package struct ProblemDetails: Codable, Sendable, Equatable {
     /// A URI naming the kind of problem, `urn:superres:problem:<code>`; stable for programs to match on.
-    public var type: String
+    package var type: String
     /// A short summary of the kind of problem, the same for every occurrence.
-    public var title: String
+    package var title: String
     /// The HTTP status code.
-    public var status: Int
+    package var status: Int
     /// What happened this time, in words a person understands.
-    public var detail: String
+    package var detail: String
     /// The request path the problem is about.
-    public var instance: String?
+    package var instance: String?
     /// The request id, also in the `X-Request-Id` header and the server's log.
-    public var requestId: String?
+    package var requestId: String?
 
     /// A problem body with every member given.
-    public init(
+    package init(
         type: String,
         title: String,
         status: Int,
@@ -33,7 +33,7 @@ public struct ProblemDetails: Codable, Sendable, Equatable {
     }
 
     /// The media type of problem bodies.
-    public static let mediaType = "application/problem+json"
+    package static let mediaType = "application/problem+json"
 
     /// The body as JSON (keys sorted so that bodies are stable).
     func encoded() -> Data {

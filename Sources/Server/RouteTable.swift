@@ -3,16 +3,16 @@ import Hummingbird
 
 /// The routes the server answers, as patterns such as `/api/v1/jobs/{id}` with their handlers: the router is built
 /// from it, 405 is told from 404 with it, and the tests compare it with the OpenAPI document.
-public struct RouteTable: Sendable {
+package struct RouteTable: Sendable {
     /// What answers a route.
     typealias Handler = @Sendable (Request, ServerRequestContext) async throws -> any ResponseGenerator
 
     /// One method and path pattern, and its handler.
-    public struct Route: Sendable {
+    package struct Route: Sendable {
         /// The HTTP method.
-        public var method: HTTPRequest.Method
+        package var method: HTTPRequest.Method
         /// The path pattern (`{name}` stands for one segment), as `openapi.yaml` writes it.
-        public var path: String
+        package var path: String
         /// What answers it (HEAD routes share their GET's handler; the router answers them itself).
         let handler: Handler
 
@@ -25,7 +25,7 @@ public struct RouteTable: Sendable {
     }
 
     /// Every route, in the order given, then a HEAD route for each GET.
-    public let routes: [Route]
+    package let routes: [Route]
 
     /// The table of `routes` and the HEAD routes of their GETs.
     init(_ routes: [Route]) {

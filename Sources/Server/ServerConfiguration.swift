@@ -4,76 +4,76 @@ import Kernels
 import Logging
 
 /// The settings of `superres serve`, as resolved from flags, environment variables and defaults.
-public struct ServerConfiguration: Sendable {
+package struct ServerConfiguration: Sendable {
     /// Address to listen on.
-    public var host: String = "127.0.0.1"
+    package var host: String = "127.0.0.1"
     /// TCP port; 0 picks a free one.
-    public var port: Int = 8080
+    package var port: Int = 8080
     /// Model files (or catalogue names); the first is the default model.
-    public var models: [String] = []
+    package var models: [String] = []
     /// The largest request body accepted, in bytes (the whole multipart body).
-    public var maxUploadBytes: Int = 25 << 20
+    package var maxUploadBytes: Int = 25 << 20
     /// The request bodies that may be in memory at once, in bytes: each upload reserves its declared length before
     /// its body is read; past the budget, uploads are refused with 503.
-    public var maxInflightUploadBytes: Int = 512 << 20
+    package var maxInflightUploadBytes: Int = 512 << 20
     /// The largest input image accepted, in pixels, checked from the header before decoding.
-    public var maxPixels: Int = 16_000_000
+    package var maxPixels: Int = 16_000_000
     /// The largest result, in pixels, checked from the upload's header and the model's scale before it is queued.
-    public var maxOutputPixels: Int = OutputLimits().maxPixels
+    package var maxOutputPixels: Int = OutputLimits().maxPixels
     /// Inference worker threads: how many images are enlarged at once.
-    public var workers: Int = 1
+    package var workers: Int = 1
     /// Requests and jobs that may wait for a worker; more are refused with 503.
-    public var queueCapacity: Int = 16
+    package var queueCapacity: Int = 16
     /// Where job inputs, results and records are kept.
-    public var dataDirectory: String = ServerConfiguration.defaultDataDirectory
+    package var dataDirectory: String = ServerConfiguration.defaultDataDirectory
     /// The longest one upscale may run; it is stopped at the next tile after that.
-    public var jobTimeout: Duration = .seconds(600)
+    package var jobTimeout: Duration = .seconds(600)
     /// How long a finished job (and its files) is kept.
-    public var expiry: Duration = .seconds(24 * 3600)
+    package var expiry: Duration = .seconds(24 * 3600)
     /// How long a shutdown waits for running jobs before stopping them.
-    public var shutdownGracePeriod: Duration = .seconds(30)
+    package var shutdownGracePeriod: Duration = .seconds(30)
     /// How long a connection may send nothing (half a request line, a stalled header or body, or idle between
     /// requests) before the server closes it.
-    public var idleTimeout: Duration = .seconds(30)
+    package var idleTimeout: Duration = .seconds(30)
     /// The bytes a second a client must average while the server waits for its request (header or body), after
     /// `transferGrace`; slower connections are closed. 0: no minimum.
-    public var minTransferRate: Int = 500
+    package var minTransferRate: Int = 500
     /// The waiting every request is allowed before `minTransferRate` counts.
-    public var transferGrace: Duration = .seconds(20)
+    package var transferGrace: Duration = .seconds(20)
     /// The most connections open at once; more are closed as they arrive (the file-descriptor limit must allow it).
-    public var maxConnections: Int = 16384
+    package var maxConnections: Int = 16384
     /// The most bytes the jobs' files (inputs, results, records) may take in the data folder; nil: no quota.
-    public var maxDataBytes: Int?
+    package var maxDataBytes: Int?
     /// The API keys callers must present (`--api-keys-file`); nil: the API is open to whoever can reach it.
-    public var apiKeys: APIKeys?
+    package var apiKeys: APIKeys?
     /// Requests a minute each caller (API key, else client address) may make on the API; 0: no limit; nil: the
     /// default, no limit on a loopback address and `defaultRateLimit` on any other.
-    public var rateLimitPerMinute: Int?
+    package var rateLimitPerMinute: Int?
     /// Tile size in input pixels (nil: chosen from each model's memory needs, as `superres upscale` does).
-    public var tileSize: Int?
+    package var tileSize: Int?
     /// The convolution arithmetic of every model (`.bf16` needs a CPU with bfloat16 instructions).
-    public var precision: Precision = .fp32
+    package var precision: Precision = .fp32
     /// Server name reported in logs.
-    public var serverName: String = "superres"
+    package var serverName: String = "superres"
 
     /// The rate limit of a server listening on a non-loopback address when none is set.
-    public static let defaultRateLimit = 600
+    package static let defaultRateLimit = 600
 
     /// Whether `host` only accepts connections from this machine.
-    public static func isLoopback(_ host: String) -> Bool {
+    package static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 
     /// The rate limit in force: the one set, else none on loopback and `defaultRateLimit` elsewhere.
-    public var effectiveRateLimit: Int {
+    package var effectiveRateLimit: Int {
         rateLimitPerMinute ?? (Self.isLoopback(host) ? 0 : Self.defaultRateLimit)
     }
 
     /// Settings with every default.
-    public init() {}
+    package init() {}
 
     /// `$XDG_STATE_HOME/superres`, else `~/.local/state/superres`.
-    public static var defaultDataDirectory: String {
+    package static var defaultDataDirectory: String {
         let environment = ProcessInfo.processInfo.environment
         if let state = environment["XDG_STATE_HOME"], !state.isEmpty { return state + "/superres" }
         return NSHomeDirectory() + "/.local/state/superres"

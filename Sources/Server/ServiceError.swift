@@ -8,9 +8,9 @@ import Pipeline
 ///
 /// Every error answers with an `application/problem+json` body (RFC 9457) whose `type` is
 /// `urn:superres:problem:<code>` and whose `detail` says, in words a person understands, what to do about it.
-public struct ServiceError: Error, HTTPResponseError, CustomStringConvertible, Sendable {
+package struct ServiceError: Error, HTTPResponseError, CustomStringConvertible, Sendable {
     /// The kind of failure; its raw value is the last part of the problem type.
-    public enum Code: String, Sendable, CaseIterable {
+    package enum Code: String, Sendable, CaseIterable {
         /// A query parameter or path segment has a value the service does not accept.
         case badRequest = "bad-request"
         /// The multipart body has no `image` field (or it is empty).
@@ -61,7 +61,7 @@ public struct ServiceError: Error, HTTPResponseError, CustomStringConvertible, S
         case rateLimited = "rate-limited"
 
         /// The HTTP status of this kind of failure.
-        public var status: HTTPResponse.Status {
+        package var status: HTTPResponse.Status {
             switch self {
             case .badRequest, .missingImage, .malformedForm, .unknownModel: .badRequest
             case .notMultipart, .unsupportedImage: .unsupportedMediaType
@@ -81,7 +81,7 @@ public struct ServiceError: Error, HTTPResponseError, CustomStringConvertible, S
         }
 
         /// The problem's title: the same for every occurrence of this kind.
-        public var title: String {
+        package var title: String {
             switch self {
             case .badRequest: "Invalid request parameter"
             case .missingImage: "No image in the request"
@@ -111,36 +111,36 @@ public struct ServiceError: Error, HTTPResponseError, CustomStringConvertible, S
         }
 
         /// `urn:superres:problem:<code>`.
-        public var type: String { "urn:superres:problem:\(rawValue)" }
+        package var type: String { "urn:superres:problem:\(rawValue)" }
     }
 
     /// The kind of failure.
-    public let code: Code
+    package let code: Code
     /// What happened this time, for a person.
-    public let detail: String
+    package let detail: String
     /// Extra response headers (`Retry-After`, `Allow`).
-    public var headers: HTTPFields
+    package var headers: HTTPFields
 
     /// An error of kind `code`; `detail` says what happened and what to do.
-    public init(_ code: Code, _ detail: String, headers: HTTPFields = [:]) {
+    package init(_ code: Code, _ detail: String, headers: HTTPFields = [:]) {
         self.code = code
         self.detail = detail
         self.headers = headers
     }
 
     /// The HTTP status.
-    public var status: HTTPResponse.Status { code.status }
+    package var status: HTTPResponse.Status { code.status }
 
     /// "<code>: <detail>", for logs.
-    public var description: String { "\(code.rawValue): \(detail)" }
+    package var description: String { "\(code.rawValue): \(detail)" }
 
     /// The problem body, without the request's path and id.
-    public var problem: ProblemDetails {
+    package var problem: ProblemDetails {
         ProblemDetails(type: code.type, title: code.title, status: code.status.code, detail: detail)
     }
 
     /// The `application/problem+json` response.
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
+    package func response(from request: Request, context: some RequestContext) throws -> Response {
         var problem = self.problem
         problem.instance = request.uri.path
         problem.requestId = context.id

@@ -46,7 +46,7 @@ extension SuperresServer {
     var routeTable: RouteTable { RouteTable(routes) }
 
     /// The public routes of the route table (what `openapi.yaml` must document).
-    public var documentedRoutes: [RouteTable.Route] {
+    package var documentedRoutes: [RouteTable.Route] {
         routeTable.routes.filter { $0.method != .head }
     }
 

@@ -12,11 +12,11 @@ import Synchronization
 ///
 /// `start` loads and checks every model and restores the jobs of the data directory before anything listens, so
 /// that a bad model stops the server with one clear error. `run()` then serves until SIGTERM or SIGINT.
-public final class SuperresServer: Sendable {
+package final class SuperresServer: Sendable {
     /// The resolved settings (flags, environment, defaults) this server was started with.
-    public let configuration: ServerConfiguration
+    package let configuration: ServerConfiguration
     /// The models loaded and checked at start-up that requests can choose from; the first is the default.
-    public let models: ModelRegistry
+    package let models: ModelRegistry
     let logger: Logger
     let metrics: ServerMetrics
     /// The inference workers: `configuration.workers` threads.
@@ -80,7 +80,7 @@ public final class SuperresServer: Sendable {
     ///
     /// `loader` turns each `--model` value into a model, its file and its name (by default: a file path, or a
     /// catalogue name installed in the model store, in the configuration's precision).
-    public static func start(
+    package static func start(
         configuration: ServerConfiguration,
         logger: Logger = Logger(label: "superres.server"),
         loader: ModelRegistry.Loader? = nil
@@ -203,11 +203,11 @@ public final class SuperresServer: Sendable {
     }
 
     /// Whether the server takes work.
-    public var isReady: Bool { ready.load(ordering: .acquiring) }
+    package var isReady: Bool { ready.load(ordering: .acquiring) }
 
     /// The HTTP application. With `includingJobService`, the job sweeper and drain run inside it (for tests);
     /// `run()` instead runs them beside it so that a shutdown drains the jobs before the listener closes.
-    public func makeApplication(
+    package func makeApplication(
         includingJobService: Bool = true,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
@@ -245,11 +245,11 @@ public final class SuperresServer: Sendable {
     }
 
     /// The service that expires old jobs and, on shutdown, drains the running ones.
-    public var jobService: JobService { JobService(server: self) }
+    package var jobService: JobService { JobService(server: self) }
 
     /// Serves until SIGTERM or SIGINT, then stops taking work, lets running jobs finish within the grace period
     /// (stopping the rest, which are recorded as interrupted) and closes the listener.
-    public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    package func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let application = makeApplication(includingJobService: false, onServerRunning: onServerRunning)
         // Services shut down in reverse order: the job service drains first, while the listener still answers
         // (with 503 for new work); then the listener closes.
@@ -319,11 +319,11 @@ public final class SuperresServer: Sendable {
 }
 
 /// Deletes expired jobs every little while and, on graceful shutdown, drains the work in flight.
-public struct JobService: Service {
+package struct JobService: Service {
     let server: SuperresServer
 
     /// Deletes expired jobs periodically (every quarter of the expiry, 1–60 s) until shutdown, then drains.
-    public func run() async throws {
+    package func run() async throws {
         let expiry = ServerConfiguration.seconds(server.configuration.expiry)
         let interval = Duration.seconds(min(60, max(1, expiry / 4)))
         let store = server.store

@@ -8,15 +8,15 @@ import Synchronization
 ///
 /// The queue itself is unbounded: callers bound it (the `AdmissionQueue` for inference). The compute kernels the
 /// closures call use the shared `ComputePool`.
-public final class WorkerThreads: Sendable {
+package final class WorkerThreads: Sendable {
     /// The number of threads.
-    public let count: Int
+    package let count: Int
     private let pool: NIOThreadPool
     private let queued = Atomic<Int>(0)
     private let active = Atomic<Int>(0)
 
     /// Starts `count` threads (at least 1).
-    public init(count: Int) {
+    package init(count: Int) {
         self.count = max(1, count)
         pool = NIOThreadPool(numberOfThreads: self.count)
         pool.start()
@@ -25,13 +25,13 @@ public final class WorkerThreads: Sendable {
     deinit { pool.shutdownGracefully { _ in } }
 
     /// Closures waiting for a thread.
-    public var waiting: Int { queued.load(ordering: .relaxed) }
+    package var waiting: Int { queued.load(ordering: .relaxed) }
     /// Closures running now.
-    public var running: Int { active.load(ordering: .relaxed) }
+    package var running: Int { active.load(ordering: .relaxed) }
 
     /// Runs `work` on one of the threads and returns its result; the caller is suspended meanwhile.
     @discardableResult
-    public func run<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
+    package func run<Value: Sendable>(_ work: @escaping @Sendable () throws -> Value) async throws -> Value {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Value, any Error>) in
             submit {
                 let result = Result { try work() }
@@ -42,7 +42,7 @@ public final class WorkerThreads: Sendable {
 
     /// Runs `work` on one of the threads and returns its result (no error).
     @discardableResult
-    public func run<Value: Sendable>(_ work: @escaping @Sendable () -> Value) async -> Value {
+    package func run<Value: Sendable>(_ work: @escaping @Sendable () -> Value) async -> Value {
         await withCheckedContinuation { (continuation: CheckedContinuation<Value, Never>) in
             submit {
                 let value = work()

@@ -1,19 +1,19 @@
 import Foundation
 
 /// Runs the built `superres` executable, as a user would, and captures what it prints.
-public enum CommandRunner {
+package enum CommandRunner {
     /// The outcome of one run.
-    public struct Result: Sendable {
+    package struct Result: Sendable {
         /// The exit status of the process (0 on success).
-        public let status: Int32
+        package let status: Int32
         /// Everything the process wrote to standard output, as UTF-8 text.
-        public let standardOutput: String
+        package let standardOutput: String
         /// Everything the process wrote to standard error, as UTF-8 text.
-        public let standardError: String
+        package let standardError: String
     }
 
     /// The `superres` binary next to the test bundle (`swift test` builds it into the same folder).
-    public static var binary: URL {
+    package static var binary: URL {
         let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var folder = testBinary.deletingLastPathComponent()
         // On Linux the test runner is `<config>/superresPackageTests.xctest`; on macOS it sits inside a bundle.
@@ -26,10 +26,10 @@ public enum CommandRunner {
     }
 
     /// Whether the binary exists (it does whenever `swift test` built everything).
-    public static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: binary.path) }
+    package static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: binary.path) }
 
     /// Runs `superres` with `arguments` and the extra `environment`, waiting at most `timeout` seconds.
-    public static func run(
+    package static func run(
         _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 120
     ) throws -> Result {
         let process = Process()
@@ -67,7 +67,7 @@ public enum CommandRunner {
     }
 
     /// A fresh empty folder under the temporary directory, removed by the caller.
-    public static func temporaryFolder(_ label: String) throws -> URL {
+    package static func temporaryFolder(_ label: String) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent(
             "superres-\(label)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)

@@ -1,21 +1,21 @@
 import Foundation
 
 /// One OpenCV reference output in `shared/reference/<model>/manifest.json`.
-public struct ReferenceCase: Decodable, Sendable, CustomStringConvertible {
+package struct ReferenceCase: Decodable, Sendable, CustomStringConvertible {
     /// LR input, relative to `shared/reference`.
-    public let input: String
+    package let input: String
     /// OpenCV's output PNG, relative to `shared/reference`.
-    public let output: String
+    package let output: String
     /// Model file, relative to `shared`.
-    public let model: String
+    package let model: String
     /// OpenCV's name for the model family, e.g. "espcn" or "fsrcnn".
-    public let algo: String
+    package let algo: String
     /// The model's upscaling factor.
-    public let scale: Int
+    package let scale: Int
     /// Raw network output (EDSR tiny fixtures only), relative to `shared/reference`.
-    public let rawOutput: String?
+    package let rawOutput: String?
     /// Shape of the raw network output, NCHW (EDSR tiny fixtures only).
-    public let rawShapeNCHW: [Int]?
+    package let rawShapeNCHW: [Int]?
 
     enum CodingKeys: String, CodingKey {
         case input, output, model, algo, scale
@@ -24,17 +24,17 @@ public struct ReferenceCase: Decodable, Sendable, CustomStringConvertible {
     }
 
     /// The output path, which names the case in test listings.
-    public var description: String { output }
+    package var description: String { output }
 }
 
 /// Reads every reference manifest.
-public enum ReferenceManifest {
+package enum ReferenceManifest {
     private struct File: Decodable {
         let cases: [ReferenceCase]
     }
 
     /// All cases of all models, sorted by output path; empty when the shared folder is absent.
-    public static func allCases() -> [ReferenceCase] {
+    package static func allCases() -> [ReferenceCase] {
         guard SharedData.isAvailable else { return [] }
         let folder = SharedData.root.appendingPathComponent("reference")
         let models = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []

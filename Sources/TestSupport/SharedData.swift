@@ -1,9 +1,9 @@
 import Foundation
 
 /// Locates the read-only `../shared` folder (models, datasets, OpenCV references) beside the checkout.
-public enum SharedData {
+package enum SharedData {
     /// The package root (the folder holding Package.swift).
-    public static let packageRoot: URL = {
+    package static let packageRoot: URL = {
         var url = URL(fileURLWithPath: #filePath)
         // Sources/TestSupport/SharedData.swift → package root
         for _ in 0..<3 { url.deleteLastPathComponent() }
@@ -11,7 +11,7 @@ public enum SharedData {
     }()
 
     /// `../shared`, or `$SUPERRES_SHARED` when set.
-    public static let root: URL = {
+    package static let root: URL = {
         if let override = ProcessInfo.processInfo.environment["SUPERRES_SHARED"], !override.isEmpty {
             return URL(fileURLWithPath: override)
         }
@@ -19,29 +19,29 @@ public enum SharedData {
     }()
 
     /// Whether the shared folder is present.
-    public static var isAvailable: Bool {
+    package static var isAvailable: Bool {
         FileManager.default.fileExists(atPath: root.appendingPathComponent("README.md").path)
     }
 
     /// The message tests print when they skip for lack of the shared folder.
-    public static let missingMessage =
+    package static let missingMessage =
         "../shared (models, datasets, OpenCV references) is absent: set SUPERRES_SHARED or place it beside the checkout"
 
     /// A path inside the shared folder.
-    public static func path(_ relative: String) -> String {
+    package static func path(_ relative: String) -> String {
         root.appendingPathComponent(relative).path
     }
 }
 
 /// A small, fast, seeded random generator (SplitMix64) so random tests are reproducible from their seed.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
+package struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
     /// A generator whose sequence is fixed by `seed`.
-    public init(seed: UInt64) { state = seed }
+    package init(seed: UInt64) { state = seed }
 
     /// The next 64 random bits (one SplitMix64 step).
-    public mutating func next() -> UInt64 {
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -50,7 +50,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     }
 
     /// `count` floats uniform in `range`.
-    public mutating func floats(_ count: Int, in range: ClosedRange<Float> = -1...1) -> [Float] {
+    package mutating func floats(_ count: Int, in range: ClosedRange<Float> = -1...1) -> [Float] {
         (0..<count).map { _ in Float.random(in: range, using: &self) }
     }
 }

@@ -1,12 +1,12 @@
 import Foundation
 
 /// A fresh folder under the system temporary folder, removed with everything in it when the value is dropped.
-public final class TemporaryFolder: Sendable {
+package final class TemporaryFolder: Sendable {
     /// The folder's absolute path.
-    public let path: String
+    package let path: String
 
     /// Creates the folder, named `label` followed by a UUID; stops the test process if it cannot.
-    public init(_ label: String = "superres-tests") {
+    package init(_ label: String = "superres-tests") {
         path = (NSTemporaryDirectory() as NSString).appendingPathComponent("\(label)-\(UUID().uuidString)")
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -19,13 +19,13 @@ public final class TemporaryFolder: Sendable {
 
     /// Removes the folder and everything in it now (a test that keeps only the path calls this in a `defer`, so the
     /// folder cannot go before the test ends).
-    public func remove() { try? FileManager.default.removeItem(atPath: path) }
+    package func remove() { try? FileManager.default.removeItem(atPath: path) }
 
     /// A path inside the folder.
-    public func appending(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+    package func appending(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
 
     /// The names in `folder` (default: this folder), hidden ones included, sorted.
-    public func contents(of folder: String? = nil) -> [String] {
+    package func contents(of folder: String? = nil) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: folder ?? path)) ?? []).sorted()
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Imaging
-@_spi(Benchmarks) import Kernels
+import Kernels
 import ModelStore
 import Models
 import Pipeline

@@ -5,7 +5,7 @@ import Tensor
 
 extension NCNNImporter {
     /// Whether `path` is an ncnn `.param` file: by its extension, else by its first line (the magic number).
-    public static func isParamFile(_ path: String) -> Bool {
+    package static func isParamFile(_ path: String) -> Bool {
         if (path as NSString).pathExtension.lowercased() == "param" { return true }
         guard let handle = FileHandle(forReadingAtPath: path) else { return false }
         defer { try? handle.close() }
@@ -15,14 +15,14 @@ extension NCNNImporter {
 
     /// Tiles carry the whole receptive field when it is at most this many input pixels (SRMD: 12,
     /// realesr-animevideov3: 19); wider fields get `contextMargin`.
-    public static let exactMarginLimit = 32
+    package static let exactMarginLimit = 32
 
     /// The context margin of networks whose receptive field is wider than `exactMarginLimit` (Real-ESRGAN x4plus:
     /// 349 input pixels, x4plus-anime: 94). The reference programs give their tiles 10 pixels
     /// (realesrgan-ncnn-vulkan's `prepadding`), which leaves seams of up to ~100 grey levels at texture a GAN
     /// invents; 32 keeps stitched 48-pixel tiles within a mean 0.1–0.8 grey level of the whole-image result and costs
     /// ~20% more work at the automatic tile size (docs/quality-ncnn.md has the measurement).
-    public static let contextMargin = 32
+    package static let contextMargin = 32
 
     /// The family of an ncnn network taking `inputChannels` channels: SRMD takes 18 or 19, Real-ESRGAN 3.
     static func family(inputChannels: Int, source: String) throws(ModelError) -> ModelFamily {
@@ -42,7 +42,7 @@ extension NCNNImporter {
 extension ModelLoader {
     /// Loads an ncnn network: `paramPath` and the `.bin` beside it (same stem). `family` and `scale` may be stated
     /// and must then fit the file; otherwise they are detected (SRMD takes 18 or 19 channels, Real-ESRGAN 3).
-    public static func loadNCNN(
+    package static func loadNCNN(
         paramPath: String,
         family stated: ModelFamily? = nil,
         scale statedScale: Int? = nil,

@@ -10,9 +10,9 @@ import Tensor
 /// activation becomes the convolution's epilogue, `Eltwise` sums with coefficients become `Mul` + `Add` (so the
 /// optimizer can fuse Real-ESRGAN's `conv·0.2 + skip` into the convolution), `Split` is an alias. An unknown layer
 /// type is an error naming the layer.
-public enum NCNNImporter {
+package enum NCNNImporter {
     /// The ncnn layer types this importer understands.
-    public static let supportedLayers: Set<String> = [
+    package static let supportedLayers: Set<String> = [
         "Input", "Convolution", "ReLU", "PReLU", "Split", "Noop", "Dropout", "Concat", "Eltwise", "BinaryOp", "Interp",
         "PixelShuffle",
     ]
@@ -23,7 +23,7 @@ public enum NCNNImporter {
 
     /// Builds the graph of `param`, reading its weights from `weights` (which must hold exactly the weights the
     /// layers ask for); `source` names the `.param` file in errors.
-    public static func makeGraph(
+    package static func makeGraph(
         _ param: NCNNParam,
         weights: inout NCNNModelBin,
         source: String
@@ -55,14 +55,14 @@ public enum NCNNImporter {
     }
 
     /// Layer counts by ncnn type, as written in the file.
-    public static func layerCounts(_ param: NCNNParam) -> [String: Int] {
+    package static func layerCounts(_ param: NCNNParam) -> [String: Int] {
         var counts: [String: Int] = [:]
         for layer in param.layers { counts[layer.type, default: 0] += 1 }
         return counts
     }
 
     /// The `.bin` that goes with a `.param`: same folder, same stem.
-    public static func weightsPath(forParam path: String) -> String {
+    package static func weightsPath(forParam path: String) -> String {
         (path as NSString).deletingPathExtension + ".bin"
     }
 

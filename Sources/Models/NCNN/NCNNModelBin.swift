@@ -9,9 +9,9 @@ import Foundation
 /// per value (padded to 4 bytes). Type 1 arrays (biases, PReLU slopes) are raw float32 without a tag.
 ///
 /// Every length is checked against the bytes left before anything is allocated.
-public struct NCNNModelBin: Sendable {
+package struct NCNNModelBin: Sendable {
     /// How an array is stored.
-    public enum Storage: Sendable, Equatable {
+    package enum Storage: Sendable, Equatable {
         /// Raw little-endian float32.
         case float32
         /// IEEE half precision.
@@ -22,18 +22,18 @@ public struct NCNNModelBin: Sendable {
 
     private let bytes: [UInt8]
     /// The file (for messages).
-    public let source: String
+    package let source: String
     /// Where the next array starts.
-    public private(set) var offset = 0
+    package private(set) var offset = 0
 
     /// The weights in `data`; `source` names the file in errors.
-    public init(data: Data, source: String) {
+    package init(data: Data, source: String) {
         self.bytes = [UInt8](data)
         self.source = source
     }
 
     /// Reads the `.bin` file at `path`.
-    public init(contentsOf path: String) throws(ModelError) {
+    package init(contentsOf path: String) throws(ModelError) {
         do {
             self.init(data: try Data(contentsOf: URL(fileURLWithPath: path)), source: path)
         } catch {
@@ -42,10 +42,10 @@ public struct NCNNModelBin: Sendable {
     }
 
     /// Bytes not read yet.
-    public var remaining: Int { bytes.count - offset }
+    package var remaining: Int { bytes.count - offset }
 
     /// Reads `count` values of a tagged (type 0) array for `layer`.
-    public mutating func loadTagged(count: Int, layer: String) throws(ModelError) -> (values: [Float], storage: Storage)
+    package mutating func loadTagged(count: Int, layer: String) throws(ModelError) -> (values: [Float], storage: Storage)
     {
         let start = offset
         guard count >= 0 else { throw failure(layer, "negative weight count \(count)") }
@@ -87,7 +87,7 @@ public struct NCNNModelBin: Sendable {
     }
 
     /// Reads `count` raw float32 values (a type 1 array: biases, slopes) for `layer`.
-    public mutating func loadRaw(count: Int, layer: String) throws(ModelError) -> [Float] {
+    package mutating func loadRaw(count: Int, layer: String) throws(ModelError) -> [Float] {
         guard count >= 0 else { throw failure(layer, "negative value count \(count)") }
         return try readFloats(count, layer: layer, start: offset)
     }
@@ -141,7 +141,7 @@ public struct NCNNModelBin: Sendable {
     }
 
     /// IEEE 754 half → single, exactly (subnormals, infinities and NaN included).
-    public static func float(fromHalf bits: UInt16) -> Float {
+    package static func float(fromHalf bits: UInt16) -> Float {
         let sign = UInt32(bits >> 15) << 31
         let exponent = Int((bits >> 10) & 0x1F)
         let mantissa = UInt32(bits & 0x3FF)

@@ -8,33 +8,33 @@ import Foundation
 /// (ncnn's `vstr_is_float`).
 ///
 /// Every count is checked against what the file holds, so a garbled header cannot make the reader allocate.
-public struct NCNNParam: Sendable {
+package struct NCNNParam: Sendable {
     /// ncnn's magic number, the first line of every text `.param`.
-    public static let magic = 7_767_517
+    package static let magic = 7_767_517
 
     /// One layer line.
-    public struct Layer: Sendable {
+    package struct Layer: Sendable {
         /// The layer type (`Convolution`, `Split`, …).
-        public var type: String
+        package var type: String
         /// The layer's name (unique in well-formed files; used in messages).
-        public var name: String
+        package var name: String
         /// The blobs the layer reads.
-        public var inputs: [String]
+        package var inputs: [String]
         /// The blobs the layer writes.
-        public var outputs: [String]
+        package var outputs: [String]
         /// The layer's parameters.
-        public var parameters: NCNNParameters
+        package var parameters: NCNNParameters
         /// The 1-based line number in the file (for messages).
-        public var line: Int
+        package var line: Int
     }
 
     /// The layers in file order (every blob is written before it is read).
-    public let layers: [Layer]
+    package let layers: [Layer]
     /// The blob count the header declares.
-    public let blobCount: Int
+    package let blobCount: Int
 
     /// Parses the text of a `.param` file; `source` names the file in errors.
-    public init(text: String, source: String) throws(ModelError) {
+    package init(text: String, source: String) throws(ModelError) {
         var lines: [(number: Int, fields: [Substring])] = []
         for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
@@ -121,7 +121,7 @@ public struct NCNNParam: Sendable {
     }
 
     /// Reads and parses the `.param` file at `path`.
-    public init(contentsOf path: String) throws(ModelError) {
+    package init(contentsOf path: String) throws(ModelError) {
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -136,9 +136,9 @@ public struct NCNNParam: Sendable {
 }
 
 /// The `key=value` parameters of one ncnn layer (ncnn's `ParamDict`).
-public struct NCNNParameters: Sendable, Equatable {
+package struct NCNNParameters: Sendable, Equatable {
     /// One parameter value.
-    public enum Value: Sendable, Equatable {
+    package enum Value: Sendable, Equatable {
         /// A number written without `.` or `e`.
         case int(Int)
         /// A number written with `.` or `e`.
@@ -148,14 +148,14 @@ public struct NCNNParameters: Sendable, Equatable {
     }
 
     /// An element of an array value.
-    public enum Number: Sendable, Equatable {
+    package enum Number: Sendable, Equatable {
         /// Written without `.` or `e`.
         case int(Int)
         /// Written with `.` or `e`.
         case float(Float)
 
         /// The value as a float (integers convert exactly up to 2²⁴).
-        public var floatValue: Float {
+        package var floatValue: Float {
             switch self {
             case .int(let value): Float(value)
             case .float(let value): value
@@ -164,19 +164,19 @@ public struct NCNNParameters: Sendable, Equatable {
     }
 
     /// Why a parameter could not be parsed or read.
-    public struct Problem: Error, Sendable {
+    package struct Problem: Error, Sendable {
         /// What is wrong, naming the parameter.
-        public let message: String
+        package let message: String
     }
 
     /// The parameters by key (array keys stored under `k`, not `-23300 - k`).
-    public private(set) var values: [Int: Value] = [:]
+    package private(set) var values: [Int: Value] = [:]
 
     /// No parameters.
-    public init() {}
+    package init() {}
 
     /// Parses `key=value` fields.
-    public init<S: Sequence>(parsing fields: S) throws(Problem) where S.Element == Substring {
+    package init<S: Sequence>(parsing fields: S) throws(Problem) where S.Element == Substring {
         for field in fields {
             guard let equals = field.firstIndex(of: "="), let rawKey = Int(field[..<equals]) else {
                 throw Problem(message: "parameter '\(field)' is not key=value")
@@ -221,7 +221,7 @@ public struct NCNNParameters: Sendable, Equatable {
 
     /// Integer parameter `key`, or `defaultValue` when absent; a float there is an error (ncnn would reinterpret
     /// its bits).
-    public func int(_ key: Int, default defaultValue: Int) throws(Problem) -> Int {
+    package func int(_ key: Int, default defaultValue: Int) throws(Problem) -> Int {
         switch values[key] {
         case nil: return defaultValue
         case .int(let value): return value
@@ -230,7 +230,7 @@ public struct NCNNParameters: Sendable, Equatable {
     }
 
     /// Float parameter `key` (an integer is converted), or `defaultValue` when absent.
-    public func float(_ key: Int, default defaultValue: Float) throws(Problem) -> Float {
+    package func float(_ key: Int, default defaultValue: Float) throws(Problem) -> Float {
         switch values[key] {
         case nil: return defaultValue
         case .int(let value): return Float(value)
@@ -240,7 +240,7 @@ public struct NCNNParameters: Sendable, Equatable {
     }
 
     /// Array parameter `key` as floats, or `[]` when absent.
-    public func floats(_ key: Int) throws(Problem) -> [Float] {
+    package func floats(_ key: Int) throws(Problem) -> [Float] {
         switch values[key] {
         case nil: return []
         case .array(let numbers): return numbers.map(\.floatValue)
@@ -249,5 +249,5 @@ public struct NCNNParameters: Sendable, Equatable {
     }
 
     /// The keys present, sorted (for messages about unsupported parameters).
-    public var keys: [Int] { values.keys.sorted() }
+    package var keys: [Int] { values.keys.sorted() }
 }

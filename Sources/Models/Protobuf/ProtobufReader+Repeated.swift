@@ -3,7 +3,7 @@
 
 extension ProtobufReader {
     /// Appends the values of one occurrence of a `repeated float` field, packed or not.
-    public mutating func readRepeatedFloats(_ field: ProtobufField, into values: inout [Float]) throws(GraphDefError) {
+    package mutating func readRepeatedFloats(_ field: ProtobufField, into values: inout [Float]) throws(GraphDefError) {
         if field.wireType == .lengthDelimited {
             let range = try packedRange(field, elementSize: 4, typeName: "float")
             values.reserveCapacity(values.count + range.count / 4)
@@ -18,7 +18,7 @@ extension ProtobufReader {
     }
 
     /// Appends the values of one occurrence of a `repeated double` field, packed or not.
-    public mutating func readRepeatedDoubles(_ field: ProtobufField, into values: inout [Double]) throws(GraphDefError)
+    package mutating func readRepeatedDoubles(_ field: ProtobufField, into values: inout [Double]) throws(GraphDefError)
     {
         if field.wireType == .lengthDelimited {
             let range = try packedRange(field, elementSize: 8, typeName: "double")
@@ -36,29 +36,29 @@ extension ProtobufReader {
     }
 
     /// Appends the values of one occurrence of a `repeated int32` (or repeated enum) field, packed or not.
-    public mutating func readRepeatedInt32s(_ field: ProtobufField, into values: inout [Int32]) throws(GraphDefError) {
+    package mutating func readRepeatedInt32s(_ field: ProtobufField, into values: inout [Int32]) throws(GraphDefError) {
         try readRepeatedVarints(field, typeName: "int32") { values.append(Int32(truncatingIfNeeded: $0)) }
     }
 
     /// Appends the values of one occurrence of a `repeated int64` field, packed or not.
-    public mutating func readRepeatedInt64s(_ field: ProtobufField, into values: inout [Int64]) throws(GraphDefError) {
+    package mutating func readRepeatedInt64s(_ field: ProtobufField, into values: inout [Int64]) throws(GraphDefError) {
         try readRepeatedVarints(field, typeName: "int64") { values.append(Int64(bitPattern: $0)) }
     }
 
     /// Appends the values of one occurrence of a `repeated uint32` field, packed or not.
-    public mutating func readRepeatedUInt32s(_ field: ProtobufField, into values: inout [UInt32]) throws(GraphDefError)
+    package mutating func readRepeatedUInt32s(_ field: ProtobufField, into values: inout [UInt32]) throws(GraphDefError)
     {
         try readRepeatedVarints(field, typeName: "uint32") { values.append(UInt32(truncatingIfNeeded: $0)) }
     }
 
     /// Appends the values of one occurrence of a `repeated uint64` field, packed or not.
-    public mutating func readRepeatedUInt64s(_ field: ProtobufField, into values: inout [UInt64]) throws(GraphDefError)
+    package mutating func readRepeatedUInt64s(_ field: ProtobufField, into values: inout [UInt64]) throws(GraphDefError)
     {
         try readRepeatedVarints(field, typeName: "uint64") { values.append($0) }
     }
 
     /// Appends the values of one occurrence of a `repeated bool` field, packed or not.
-    public mutating func readRepeatedBools(_ field: ProtobufField, into values: inout [Bool]) throws(GraphDefError) {
+    package mutating func readRepeatedBools(_ field: ProtobufField, into values: inout [Bool]) throws(GraphDefError) {
         try readRepeatedVarints(field, typeName: "bool") { values.append($0 != 0) }
     }
 

@@ -4,7 +4,7 @@
 // ends in a `GraphDefError`, never a trap, a hang or an allocation larger than the input itself.
 
 /// How a field's value is encoded on the wire (the low three bits of its tag).
-public enum WireType: UInt8, Sendable, CustomStringConvertible {
+package enum WireType: UInt8, Sendable, CustomStringConvertible {
     /// A base-128 varint (int32, int64, uint32, uint64, bool, enum).
     case varint = 0
     /// Eight little-endian bytes (fixed64, sfixed64, double).
@@ -19,7 +19,7 @@ public enum WireType: UInt8, Sendable, CustomStringConvertible {
     case fixed32 = 5
 
     /// The encoding's name, e.g. `length-delimited`.
-    public var description: String {
+    package var description: String {
         switch self {
         case .varint: "varint"
         case .fixed64: "fixed64"
@@ -32,16 +32,16 @@ public enum WireType: UInt8, Sendable, CustomStringConvertible {
 }
 
 /// One field tag as read from the wire: the field number, how its value is encoded and where the tag starts.
-public struct ProtobufField: Sendable, Equatable {
+package struct ProtobufField: Sendable, Equatable {
     /// The field number from the `.proto` definition (1 ... 2^29 − 1).
-    public var number: Int
+    package var number: Int
     /// How the value that follows the tag is encoded.
-    public var wireType: WireType
+    package var wireType: WireType
     /// The byte offset of the tag in the whole buffer, for error messages.
-    public var offset: Int
+    package var offset: Int
 
     /// A field tag; `offset` is only used in error messages.
-    public init(number: Int, wireType: WireType, offset: Int = 0) {
+    package init(number: Int, wireType: WireType, offset: Int = 0) {
         self.number = number
         self.wireType = wireType
         self.offset = offset
@@ -63,23 +63,23 @@ public struct ProtobufField: Sendable, Equatable {
 ///     }
 /// }
 /// ```
-public struct ProtobufReader: Sendable {
+package struct ProtobufReader: Sendable {
     /// The deepest nesting of messages and groups accepted by default (protobuf's own default recursion limit).
-    public static let defaultMaxDepth = 100
+    package static let defaultMaxDepth = 100
 
     /// The whole buffer; this reader only reads `bytes[offset..<endOffset]`.
-    public let bytes: [UInt8]
+    package let bytes: [UInt8]
     /// The offset of the next byte to read.
-    public private(set) var offset: Int
+    package private(set) var offset: Int
     /// The offset just past this reader's message.
-    public let endOffset: Int
+    package let endOffset: Int
     /// How many messages enclose this one (0 for the outermost).
-    public let depth: Int
+    package let depth: Int
     /// The deepest nesting accepted; deeper messages or groups throw `GraphDefError.tooDeep`.
-    public let maxDepth: Int
+    package let maxDepth: Int
 
     /// A reader over a whole buffer, holding one top-level message.
-    public init(bytes: [UInt8], maxDepth: Int = ProtobufReader.defaultMaxDepth) {
+    package init(bytes: [UInt8], maxDepth: Int = ProtobufReader.defaultMaxDepth) {
         self.init(bytes: bytes, range: 0..<bytes.count, depth: 0, maxDepth: maxDepth)
     }
 
@@ -93,10 +93,10 @@ public struct ProtobufReader: Sendable {
     }
 
     /// Whether every byte of this message has been read.
-    public var isAtEnd: Bool { offset >= endOffset }
+    package var isAtEnd: Bool { offset >= endOffset }
 
     /// The number of bytes of this message not read yet.
-    public var remainingCount: Int { endOffset - offset }
+    package var remainingCount: Int { endOffset - offset }
 
     // MARK: Tags
 
@@ -104,7 +104,7 @@ public struct ProtobufReader: Sendable {
     ///
     /// Throws `malformed` for field number 0, a number above 2^29 − 1, wire types 6 and 7, and an end-group tag
     /// without its start (groups are consumed whole by `skip(_:)`).
-    public mutating func nextField() throws(GraphDefError) -> ProtobufField? {
+    package mutating func nextField() throws(GraphDefError) -> ProtobufField? {
         guard !isAtEnd else { return nil }
         let start = offset
         let tag = try readVarint()
@@ -127,7 +127,7 @@ public struct ProtobufReader: Sendable {
     // MARK: Raw values
 
     /// Reads a base-128 varint of at most 10 bytes whose value fits in 64 bits.
-    public mutating func readVarint() throws(GraphDefError) -> UInt64 {
+    package mutating func readVarint() throws(GraphDefError) -> UInt64 {
         let start = offset
         var result: UInt64 = 0
         var shift: UInt64 = 0
@@ -153,7 +153,7 @@ public struct ProtobufReader: Sendable {
     }
 
     /// Reads four little-endian bytes.
-    public mutating func readFixed32() throws(GraphDefError) -> UInt32 {
+    package mutating func readFixed32() throws(GraphDefError) -> UInt32 {
         let start = try take(4, what: "a fixed32 value")
         var value: UInt32 = 0
         for index in 0..<4 { value |= UInt32(bytes[start + index]) << (8 * UInt32(index)) }
@@ -161,7 +161,7 @@ public struct ProtobufReader: Sendable {
     }
 
     /// Reads eight little-endian bytes.
-    public mutating func readFixed64() throws(GraphDefError) -> UInt64 {
+    package mutating func readFixed64() throws(GraphDefError) -> UInt64 {
         let start = try take(8, what: "a fixed64 value")
         var value: UInt64 = 0
         for index in 0..<8 { value |= UInt64(bytes[start + index]) << (8 * UInt64(index)) }
@@ -169,7 +169,7 @@ public struct ProtobufReader: Sendable {
     }
 
     /// Reads a varint length and returns the range of the bytes that follow it, after checking that they are there.
-    public mutating func readLengthDelimitedRange() throws(GraphDefError) -> Range<Int> {
+    package mutating func readLengthDelimitedRange() throws(GraphDefError) -> Range<Int> {
         let start = offset
         let length = try readVarint()
         guard length <= UInt64(remainingCount) else {
@@ -197,7 +197,7 @@ public struct ProtobufReader: Sendable {
     /// Skips the value of a field this reader's caller does not know, whatever its wire type.
     ///
     /// A group is skipped up to its matching end-group tag, through nested groups, within the depth limit.
-    public mutating func skip(_ field: ProtobufField) throws(GraphDefError) {
+    package mutating func skip(_ field: ProtobufField) throws(GraphDefError) {
         switch field.wireType {
         case .varint: _ = try readVarint()
         case .fixed64: _ = try take(8, what: "a fixed64 value")
@@ -240,7 +240,7 @@ public struct ProtobufReader: Sendable {
     // MARK: Typed values
 
     /// Throws `malformed` unless `field` has the wire type its declared type needs.
-    public func expect(_ field: ProtobufField, _ wireType: WireType, _ typeName: String) throws(GraphDefError) {
+    package func expect(_ field: ProtobufField, _ wireType: WireType, _ typeName: String) throws(GraphDefError) {
         guard field.wireType == wireType else {
             throw .malformed(
                 offset: field.offset,
@@ -250,13 +250,13 @@ public struct ProtobufReader: Sendable {
     }
 
     /// Reads a length-delimited field as a slice of the buffer (not copied).
-    public mutating func readBytes(_ field: ProtobufField) throws(GraphDefError) -> ArraySlice<UInt8> {
+    package mutating func readBytes(_ field: ProtobufField) throws(GraphDefError) -> ArraySlice<UInt8> {
         try expect(field, .lengthDelimited, "bytes")
         return bytes[try readLengthDelimitedRange()]
     }
 
     /// Reads a `string` field; throws `malformed` if it is not valid UTF-8.
-    public mutating func readString(_ field: ProtobufField) throws(GraphDefError) -> String {
+    package mutating func readString(_ field: ProtobufField) throws(GraphDefError) -> String {
         let raw = try readBytes(field)
         let string = String(decoding: raw, as: UTF8.self)
         // Decoding replaces invalid sequences with U+FFFD; a changed byte sequence means the input was not UTF-8.
@@ -267,7 +267,7 @@ public struct ProtobufReader: Sendable {
     }
 
     /// Returns a reader for a nested message field, one level deeper, over a sub-range of the same buffer.
-    public mutating func readMessage(_ field: ProtobufField) throws(GraphDefError) -> ProtobufReader {
+    package mutating func readMessage(_ field: ProtobufField) throws(GraphDefError) -> ProtobufReader {
         try expect(field, .lengthDelimited, "message")
         guard depth < maxDepth else { throw .tooDeep(offset: field.offset, limit: maxDepth) }
         let range = try readLengthDelimitedRange()
@@ -275,37 +275,37 @@ public struct ProtobufReader: Sendable {
     }
 
     /// Reads an `int32` (or enum) field; as protobuf does, a wider value is truncated to 32 bits.
-    public mutating func readInt32(_ field: ProtobufField) throws(GraphDefError) -> Int32 {
+    package mutating func readInt32(_ field: ProtobufField) throws(GraphDefError) -> Int32 {
         try expect(field, .varint, "int32")
         return Int32(truncatingIfNeeded: try readVarint())
     }
 
     /// Reads an `int64` field.
-    public mutating func readInt64(_ field: ProtobufField) throws(GraphDefError) -> Int64 {
+    package mutating func readInt64(_ field: ProtobufField) throws(GraphDefError) -> Int64 {
         try expect(field, .varint, "int64")
         return Int64(bitPattern: try readVarint())
     }
 
     /// Reads a `uint64` field.
-    public mutating func readUInt64(_ field: ProtobufField) throws(GraphDefError) -> UInt64 {
+    package mutating func readUInt64(_ field: ProtobufField) throws(GraphDefError) -> UInt64 {
         try expect(field, .varint, "uint64")
         return try readVarint()
     }
 
     /// Reads a `bool` field (any non-zero varint is true).
-    public mutating func readBool(_ field: ProtobufField) throws(GraphDefError) -> Bool {
+    package mutating func readBool(_ field: ProtobufField) throws(GraphDefError) -> Bool {
         try expect(field, .varint, "bool")
         return try readVarint() != 0
     }
 
     /// Reads a `float` field.
-    public mutating func readFloat(_ field: ProtobufField) throws(GraphDefError) -> Float {
+    package mutating func readFloat(_ field: ProtobufField) throws(GraphDefError) -> Float {
         try expect(field, .fixed32, "float")
         return Float(bitPattern: try readFixed32())
     }
 
     /// Reads a `double` field.
-    public mutating func readDouble(_ field: ProtobufField) throws(GraphDefError) -> Double {
+    package mutating func readDouble(_ field: ProtobufField) throws(GraphDefError) -> Double {
         try expect(field, .fixed64, "double")
         return Double(bitPattern: try readFixed64())
     }

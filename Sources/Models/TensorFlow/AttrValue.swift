@@ -2,7 +2,7 @@
 ///
 /// The proto's `oneof value`; when a (hostile) message sets several members, the last one read wins, as in protobuf.
 /// `func` attributes keep only the function's name.
-public enum AttrValue: Sendable, Equatable {
+package enum AttrValue: Sendable, Equatable {
     /// No member of the oneof was set.
     case notSet
     /// `s`: bytes, usually a UTF-8 string such as `"SAME"` or `"NHWC"` (see `string`).
@@ -27,26 +27,26 @@ public enum AttrValue: Sendable, Equatable {
     case placeholder(String)
 
     /// `AttrValue.ListValue`: every list of one attribute (normally only one of them is non-empty).
-    public struct List: Sendable, Equatable {
+    package struct List: Sendable, Equatable {
         /// `s`: byte strings.
-        public var bytes: [[UInt8]]
+        package var bytes: [[UInt8]]
         /// `i`: integers (e.g. `strides`, `dilations`).
-        public var ints: [Int64]
+        package var ints: [Int64]
         /// `f`: floats.
-        public var floats: [Float]
+        package var floats: [Float]
         /// `b`: booleans.
-        public var bools: [Bool]
+        package var bools: [Bool]
         /// `type`: data types.
-        public var types: [TFDataType]
+        package var types: [TFDataType]
         /// `shape`: shapes.
-        public var shapes: [TensorShapeProto]
+        package var shapes: [TensorShapeProto]
         /// `tensor`: tensors.
-        public var tensors: [TensorProto]
+        package var tensors: [TensorProto]
         /// `func`: function names.
-        public var functions: [String]
+        package var functions: [String]
 
         /// A list value; every list defaults to empty.
-        public init(
+        package init(
             bytes: [[UInt8]] = [],
             ints: [Int64] = [],
             floats: [Float] = [],
@@ -68,55 +68,55 @@ public enum AttrValue: Sendable, Equatable {
     }
 
     /// The `s` member decoded as UTF-8 (invalid sequences replaced), or nil for other members.
-    public var string: String? {
+    package var string: String? {
         guard case .bytes(let bytes) = self else { return nil }
         return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The `i` member, or nil.
-    public var int: Int64? {
+    package var int: Int64? {
         guard case .int(let value) = self else { return nil }
         return value
     }
 
     /// The `f` member, or nil.
-    public var float: Float? {
+    package var float: Float? {
         guard case .float(let value) = self else { return nil }
         return value
     }
 
     /// The `b` member, or nil.
-    public var bool: Bool? {
+    package var bool: Bool? {
         guard case .bool(let value) = self else { return nil }
         return value
     }
 
     /// The `type` member, or nil.
-    public var dataType: TFDataType? {
+    package var dataType: TFDataType? {
         guard case .type(let value) = self else { return nil }
         return value
     }
 
     /// The `shape` member, or nil.
-    public var shapeValue: TensorShapeProto? {
+    package var shapeValue: TensorShapeProto? {
         guard case .shape(let value) = self else { return nil }
         return value
     }
 
     /// The `tensor` member, or nil.
-    public var tensor: TensorProto? {
+    package var tensor: TensorProto? {
         guard case .tensor(let value) = self else { return nil }
         return value
     }
 
     /// The `list` member, or nil.
-    public var list: List? {
+    package var list: List? {
         guard case .list(let value) = self else { return nil }
         return value
     }
 
     /// The integers of the `list` member (e.g. `strides`), or nil.
-    public var ints: [Int64]? { list?.ints }
+    package var ints: [Int64]? { list?.ints }
 
     /// Every tensor held by this value (the `tensor` member or the `list` member's tensors).
     var tensors: [TensorProto] {

@@ -6,7 +6,7 @@ extension GraphDef {
     /// `mode` is `"MIN_FIRST"`; the first input is `DT_QUINT8`; `min` and `max` are single `DT_FLOAT` values.
     ///
     /// The result has the quantized tensor's shape (for weights, HWIO).
-    public func dequantizedTensor(_ node: NodeDef) throws(GraphDefError) -> Tensor {
+    package func dequantizedTensor(_ node: NodeDef) throws(GraphDefError) -> Tensor {
         guard node.op == "Dequantize" else {
             throw .badNode(node: node.name, reason: "is a \(node.op), not a Dequantize")
         }

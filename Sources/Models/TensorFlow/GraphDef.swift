@@ -7,12 +7,12 @@ import Foundation
 /// not read).
 /// Reading checks every constant tensor (shape, element count, content length), so a graph that reads without error
 /// can have its tensors decoded without surprises.
-public struct GraphDef: Sendable, Equatable {
+package struct GraphDef: Sendable, Equatable {
     /// The nodes, in file order (field `node`).
-    public var nodes: [NodeDef]
+    package var nodes: [NodeDef]
 
     /// A graph with these nodes.
-    public init(nodes: [NodeDef] = []) {
+    package init(nodes: [NodeDef] = []) {
         self.nodes = nodes
     }
 
@@ -23,7 +23,7 @@ public struct GraphDef: Sendable, Equatable {
     /// Reads a serialized GraphDef.
     ///
     /// Errors inside a node come wrapped in `GraphDefError.inNode`; tensor errors name their node.
-    public init(serializedBytes bytes: [UInt8]) throws(GraphDefError) {
+    package init(serializedBytes bytes: [UInt8]) throws(GraphDefError) {
         self.init()
         var reader = ProtobufReader(bytes: bytes)
         var impliedElements = 0
@@ -55,7 +55,7 @@ public struct GraphDef: Sendable, Equatable {
     }
 
     /// Reads a GraphDef file (a frozen-graph `.pb`). Every error names the file.
-    public init(contentsOf path: String) throws(GraphDefError) {
+    package init(contentsOf path: String) throws(GraphDefError) {
         let bytes: [UInt8]
         do {
             let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
@@ -77,13 +77,13 @@ public struct GraphDef: Sendable, Equatable {
     }
 
     /// The first node with this name, or nil. An input reference `name:0` finds `name`.
-    public func node(named name: String) -> NodeDef? {
+    package func node(named name: String) -> NodeDef? {
         let bare = name.hasSuffix(":0") ? String(name.dropLast(2)) : name
         return nodes.first { $0.name == bare }
     }
 
     /// How many nodes of each op type the graph has.
-    public var opCounts: [String: Int] {
+    package var opCounts: [String: Int] {
         nodes.reduce(into: [:]) { counts, node in counts[node.op, default: 0] += 1 }
     }
 }

@@ -3,7 +3,7 @@
 /// The wire-format reader throws the first three cases with the byte offset where reading failed; the GraphDef
 /// decoder wraps them in `inNode` (which node was being read) and `GraphDef(contentsOf:)` wraps everything in
 /// `inFile`. `root` strips the wrappers.
-public enum GraphDefError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum GraphDefError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The data ends inside a field (or a length points past the end of its message).
     case truncated(offset: Int, reason: String)
     /// The bytes are not valid wire format or not a valid GraphDef (bad tag, wire type, varint, UTF-8, …).
@@ -24,7 +24,7 @@ public enum GraphDefError: Error, Sendable, Equatable, CustomStringConvertible {
     indirect case inFile(path: String, underlying: GraphDefError)
 
     /// The error without its `inNode`/`inFile` context.
-    public var root: GraphDefError {
+    package var root: GraphDefError {
         switch self {
         case .inNode(_, _, let underlying), .inFile(_, let underlying): underlying.root
         default: self
@@ -32,7 +32,7 @@ public enum GraphDefError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// A short, stable name of the case, e.g. for logs and exit codes.
-    public var code: String {
+    package var code: String {
         switch self {
         case .truncated: "truncated"
         case .malformed: "malformed"
@@ -46,7 +46,7 @@ public enum GraphDefError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// A one-line message naming the file, node or byte offset concerned.
-    public var description: String {
+    package var description: String {
         switch self {
         case .truncated(let offset, let reason):
             "truncated GraphDef at byte \(offset): \(reason)"

@@ -1,18 +1,18 @@
 /// A TensorFlow `NodeDef` (tensorflow/core/framework/node_def.proto): one operation of a graph.
-public struct NodeDef: Sendable, Equatable {
+package struct NodeDef: Sendable, Equatable {
     /// The node's unique name (field `name`).
-    public var name: String
+    package var name: String
     /// The operation type, e.g. `Conv2D`, `Const`, `Dequantize` (field `op`).
-    public var op: String
+    package var op: String
     /// The inputs, in order (field `input`): `node`, `node:k` for output k, `^node` for a control dependency.
-    public var inputs: [String]
+    package var inputs: [String]
     /// The requested device, usually empty in frozen graphs (field `device`).
-    public var device: String
+    package var device: String
     /// The attributes by name (field `attr`); when a key repeats, the last entry wins, as in protobuf maps.
-    public var attributes: [String: AttrValue]
+    package var attributes: [String: AttrValue]
 
     /// A node with the given fields.
-    public init(
+    package init(
         name: String,
         op: String,
         inputs: [String] = [],
@@ -27,10 +27,10 @@ public struct NodeDef: Sendable, Equatable {
     }
 
     /// The `value` attribute's tensor (what a `Const` node holds), or nil.
-    public var constantValue: TensorProto? { attributes["value"]?.tensor }
+    package var constantValue: TensorProto? { attributes["value"]?.tensor }
 
     /// The data inputs: `inputs` without control dependencies (`^name`).
-    public var dataInputs: [String] { inputs.filter { !$0.hasPrefix("^") } }
+    package var dataInputs: [String] { inputs.filter { !$0.hasPrefix("^") } }
 }
 
 extension NodeDef {

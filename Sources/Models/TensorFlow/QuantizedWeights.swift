@@ -18,11 +18,11 @@
 /// The unfused formula `round(min/scale)·scale + q·scale` (TensorFlow's, as the fixtures README writes it; its round
 /// is half away from zero) differs from OpenCV in the last bits for 1316 of the 1944 weights of edsr_tiny_x3's
 /// `resFilter_three`; superres follows OpenCV, its reference.
-public enum QuantizedWeights {
+package enum QuantizedWeights {
     /// The scale and offset OpenCV folds a MIN_FIRST quint8 range into: `value = q * scale + offset`.
     ///
     /// Returns nil when OpenCV's `CV_Assert(rangeScale >= 0)` would fail (`max < min`, or a NaN).
-    public static func minFirstParameters(min: Float, max: Float) -> (scale: Float, offset: Float)? {
+    package static func minFirstParameters(min: Float, max: Float) -> (scale: Float, offset: Float)? {
         let rangeScale = (max - min) / 255
         guard rangeScale >= 0 else { return nil }
         let steps = cvRound(min / rangeScale)
@@ -33,7 +33,7 @@ public enum QuantizedWeights {
     /// parameters of `minFirstParameters(min:max:)`.
     ///
     /// Throws `badTensor` (naming `node`) when the range is invalid (`max < min` or NaN), where OpenCV asserts.
-    public static func dequantizeMinFirst(
+    package static func dequantizeMinFirst(
         _ quantized: some Collection<UInt8>,
         min: Float,
         max: Float,
@@ -49,7 +49,7 @@ public enum QuantizedWeights {
 
     /// OpenCV's `cvRound(float)`: round half to even, as the x86 `cvtss2si` instruction does under the default
     /// rounding mode, including its "integer indefinite" result `INT_MIN` for NaN and values outside Int32.
-    public static func cvRound(_ value: Float) -> Int32 {
+    package static func cvRound(_ value: Float) -> Int32 {
         let rounded = value.rounded(.toNearestOrEven)
         guard rounded >= -2_147_483_648, rounded < 2_147_483_648 else { return Int32.min }  // also false for NaN
         return Int32(rounded)

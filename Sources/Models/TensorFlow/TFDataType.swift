@@ -1,61 +1,61 @@
 /// A TensorFlow `DataType` enum value (tensorflow/core/framework/types.proto).
 ///
 /// A struct rather than an enum so that values this reader does not know are kept as read (`rawValue`), not lost.
-public struct TFDataType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+package struct TFDataType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     /// The number in types.proto.
-    public var rawValue: Int32
+    package var rawValue: Int32
 
     /// The data type with this number, known or not.
-    public init(rawValue: Int32) { self.rawValue = rawValue }
+    package init(rawValue: Int32) { self.rawValue = rawValue }
 
     /// `DT_INVALID`: not set.
-    public static let invalid = TFDataType(rawValue: 0)
+    package static let invalid = TFDataType(rawValue: 0)
     /// `DT_FLOAT`: 32-bit IEEE float.
-    public static let float = TFDataType(rawValue: 1)
+    package static let float = TFDataType(rawValue: 1)
     /// `DT_DOUBLE`: 64-bit IEEE float.
-    public static let double = TFDataType(rawValue: 2)
+    package static let double = TFDataType(rawValue: 2)
     /// `DT_INT32`.
-    public static let int32 = TFDataType(rawValue: 3)
+    package static let int32 = TFDataType(rawValue: 3)
     /// `DT_UINT8`.
-    public static let uint8 = TFDataType(rawValue: 4)
+    package static let uint8 = TFDataType(rawValue: 4)
     /// `DT_INT16`.
-    public static let int16 = TFDataType(rawValue: 5)
+    package static let int16 = TFDataType(rawValue: 5)
     /// `DT_INT8`.
-    public static let int8 = TFDataType(rawValue: 6)
+    package static let int8 = TFDataType(rawValue: 6)
     /// `DT_STRING`: variable-length byte strings.
-    public static let string = TFDataType(rawValue: 7)
+    package static let string = TFDataType(rawValue: 7)
     /// `DT_COMPLEX64`: two 32-bit floats.
-    public static let complex64 = TFDataType(rawValue: 8)
+    package static let complex64 = TFDataType(rawValue: 8)
     /// `DT_INT64`.
-    public static let int64 = TFDataType(rawValue: 9)
+    package static let int64 = TFDataType(rawValue: 9)
     /// `DT_BOOL`.
-    public static let bool = TFDataType(rawValue: 10)
+    package static let bool = TFDataType(rawValue: 10)
     /// `DT_QINT8`: quantized signed 8-bit.
-    public static let qint8 = TFDataType(rawValue: 11)
+    package static let qint8 = TFDataType(rawValue: 11)
     /// `DT_QUINT8`: quantized unsigned 8-bit (the weights of `quantize_weights` graphs).
-    public static let quint8 = TFDataType(rawValue: 12)
+    package static let quint8 = TFDataType(rawValue: 12)
     /// `DT_QINT32`: quantized signed 32-bit.
-    public static let qint32 = TFDataType(rawValue: 13)
+    package static let qint32 = TFDataType(rawValue: 13)
     /// `DT_BFLOAT16`: the upper half of a 32-bit float.
-    public static let bfloat16 = TFDataType(rawValue: 14)
+    package static let bfloat16 = TFDataType(rawValue: 14)
     /// `DT_QINT16`.
-    public static let qint16 = TFDataType(rawValue: 15)
+    package static let qint16 = TFDataType(rawValue: 15)
     /// `DT_QUINT16`.
-    public static let quint16 = TFDataType(rawValue: 16)
+    package static let quint16 = TFDataType(rawValue: 16)
     /// `DT_UINT16`.
-    public static let uint16 = TFDataType(rawValue: 17)
+    package static let uint16 = TFDataType(rawValue: 17)
     /// `DT_COMPLEX128`: two 64-bit floats.
-    public static let complex128 = TFDataType(rawValue: 18)
+    package static let complex128 = TFDataType(rawValue: 18)
     /// `DT_HALF`: 16-bit IEEE float.
-    public static let half = TFDataType(rawValue: 19)
+    package static let half = TFDataType(rawValue: 19)
     /// `DT_RESOURCE`.
-    public static let resource = TFDataType(rawValue: 20)
+    package static let resource = TFDataType(rawValue: 20)
     /// `DT_VARIANT`.
-    public static let variant = TFDataType(rawValue: 21)
+    package static let variant = TFDataType(rawValue: 21)
     /// `DT_UINT32`.
-    public static let uint32 = TFDataType(rawValue: 22)
+    package static let uint32 = TFDataType(rawValue: 22)
     /// `DT_UINT64`.
-    public static let uint64 = TFDataType(rawValue: 23)
+    package static let uint64 = TFDataType(rawValue: 23)
 
     private static let names: [Int32: String] = [
         0: "DT_INVALID", 1: "DT_FLOAT", 2: "DT_DOUBLE", 3: "DT_INT32", 4: "DT_UINT8", 5: "DT_INT16", 6: "DT_INT8",
@@ -65,12 +65,12 @@ public struct TFDataType: RawRepresentable, Hashable, Sendable, CustomStringConv
     ]
 
     /// Reference types (`DT_FLOAT_REF` = 101 …) are the base type + 100; this is the base type.
-    public var baseType: TFDataType {
+    package var baseType: TFDataType {
         rawValue > 100 && rawValue <= 200 ? TFDataType(rawValue: rawValue - 100) : self
     }
 
     /// The size in bytes of one element in `tensor_content`, or nil for variable-size and unknown types.
-    public var byteSize: Int? {
+    package var byteSize: Int? {
         switch self {
         case .float, .int32, .qint32, .uint32: 4
         case .double, .int64, .complex64, .uint64: 8
@@ -82,7 +82,7 @@ public struct TFDataType: RawRepresentable, Hashable, Sendable, CustomStringConv
     }
 
     /// The types.proto name, e.g. `DT_FLOAT`, or `DataType(42)` for a number this reader does not know.
-    public var description: String {
+    package var description: String {
         if let name = Self.names[rawValue] { return name }
         if let name = Self.names[baseType.rawValue], baseType != self { return name + "_REF" }
         return "DataType(\(rawValue))"

@@ -6,15 +6,15 @@ import Tensor
 ///
 /// Quantized weights (`Dequantize` of quint8 constants, MIN_FIRST mode) are dequantized here, once, the way
 /// OpenCV's importer does. Every other op maps onto one engine operation; an unknown op is an error naming it.
-public enum TensorFlowImporter {
+package enum TensorFlowImporter {
     /// The TensorFlow ops this importer understands.
-    public static let supportedOps: Set<String> = [
+    package static let supportedOps: Set<String> = [
         "Placeholder", "Const", "Identity", "Dequantize", "Conv2D", "Add", "AddV2", "BiasAdd", "Sub", "Mul",
         "Maximum", "Minimum", "Abs", "Relu", "Neg", "Tanh", "Sigmoid", "DepthToSpace", "Transpose",
     ]
 
     /// Builds the graph; `source` names the file in errors.
-    public static func makeGraph(_ def: GraphDef, source: String) throws(ModelError) -> Graph {
+    package static func makeGraph(_ def: GraphDef, source: String) throws(ModelError) -> Graph {
         var builder = Builder(source: source)
         for node in try topologicallySorted(def.nodes, source: source) { try builder.add(node) }
         try builder.markOutputs(def)

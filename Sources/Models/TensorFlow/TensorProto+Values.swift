@@ -11,7 +11,7 @@ extension TensorProto {
     /// Reads `DT_FLOAT` as is and converts `DT_DOUBLE`, `DT_HALF`, `DT_BFLOAT16`, the integer types and `DT_BOOL`.
     /// Quantized types throw: their values mean nothing without the `Dequantize` that uses them
     /// (see `GraphDef.dequantizedTensor(_:)`).
-    public func floatValues() throws(GraphDefError) -> [Float] {
+    package func floatValues() throws(GraphDefError) -> [Float] {
         let count = try checkedCount()
         switch dtype {
         case .float:
@@ -53,7 +53,7 @@ extension TensorProto {
 
     /// The values of an integer tensor (`DT_INT32`, `DT_INT16`, `DT_INT8`, `DT_UINT8`, `DT_UINT16`, or `DT_INT64`
     /// whose values fit) as Int32, row-major.
-    public func int32Values() throws(GraphDefError) -> [Int32] {
+    package func int32Values() throws(GraphDefError) -> [Int32] {
         let count = try checkedCount()
         switch dtype {
         case .int32:
@@ -80,7 +80,7 @@ extension TensorProto {
     }
 
     /// The values of a `DT_INT64` tensor, or of any tensor `int32Values()` reads, as Int64, row-major.
-    public func int64Values() throws(GraphDefError) -> [Int64] {
+    package func int64Values() throws(GraphDefError) -> [Int64] {
         let count = try checkedCount()
         guard dtype == .int64 else { return try int32Values().map { Int64($0) } }
         return tensorContent.isEmpty
@@ -89,7 +89,7 @@ extension TensorProto {
     }
 
     /// The raw bytes of a `DT_QUINT8` or `DT_UINT8` tensor, row-major (`int_val` values must lie in 0...255).
-    public func uint8Values() throws(GraphDefError) -> [UInt8] {
+    package func uint8Values() throws(GraphDefError) -> [UInt8] {
         let count = try checkedCount()
         guard dtype == .quint8 || dtype == .uint8 else {
             throw .badTensor(node: node, reason: "\(dtype) values cannot be read as UInt8")
@@ -107,7 +107,7 @@ extension TensorProto {
     }
 
     /// The tensor as a float32 `Tensor` of the same shape (see `floatValues()`).
-    public func tensor() throws(GraphDefError) -> Tensor {
+    package func tensor() throws(GraphDefError) -> Tensor {
         let scalars = try floatValues()
         return Tensor(shape: shapeDims, scalars: scalars)
     }

@@ -4,36 +4,36 @@
 /// with `floatValues()`, `int32Values()`, `int64Values()` or `uint8Values()` (TensorProto+Values.swift), which apply
 /// TensorFlow's rules. `tensorContent` is a slice of the buffer the GraphDef was read from (not a copy), so it keeps
 /// that buffer alive.
-public struct TensorProto: Sendable, Equatable {
+package struct TensorProto: Sendable, Equatable {
     /// The element type (field `dtype`).
-    public var dtype: TFDataType
+    package var dtype: TFDataType
     /// The shape (field `tensor_shape`).
-    public var shape: TensorShapeProto
+    package var shape: TensorShapeProto
     /// The values as raw little-endian bytes (field `tensor_content`); empty when the typed fields are used.
-    public var tensorContent: ArraySlice<UInt8>
+    package var tensorContent: ArraySlice<UInt8>
     /// `DT_HALF` and `DT_BFLOAT16` values as bit patterns in the low 16 bits (field `half_val`).
-    public var halfVal: [Int32]
+    package var halfVal: [Int32]
     /// `DT_FLOAT` values (field `float_val`).
-    public var floatVal: [Float]
+    package var floatVal: [Float]
     /// `DT_DOUBLE` values (field `double_val`).
-    public var doubleVal: [Double]
+    package var doubleVal: [Double]
     /// `DT_INT32`, `DT_INT16`, `DT_INT8`, `DT_UINT8`, `DT_UINT16` and quantized values (field `int_val`).
-    public var intVal: [Int32]
+    package var intVal: [Int32]
     /// `DT_STRING` values (field `string_val`).
-    public var stringVal: [[UInt8]]
+    package var stringVal: [[UInt8]]
     /// `DT_INT64` values (field `int64_val`).
-    public var int64Val: [Int64]
+    package var int64Val: [Int64]
     /// `DT_BOOL` values (field `bool_val`).
-    public var boolVal: [Bool]
+    package var boolVal: [Bool]
     /// `DT_UINT32` values (field `uint32_val`).
-    public var uint32Val: [UInt32]
+    package var uint32Val: [UInt32]
     /// `DT_UINT64` values (field `uint64_val`).
-    public var uint64Val: [UInt64]
+    package var uint64Val: [UInt64]
     /// The name of the node this tensor was read from, for error messages (not a TensorProto field).
-    public var node: String
+    package var node: String
 
     /// A tensor with the given fields; every value field defaults to empty.
-    public init(
+    package init(
         dtype: TFDataType,
         shape: TensorShapeProto = TensorShapeProto(),
         tensorContent: ArraySlice<UInt8> = [],
@@ -65,17 +65,17 @@ public struct TensorProto: Sendable, Equatable {
 
     /// The most elements a tensor may have (2^28, 1 GiB of float32): far above any super-resolution weight
     /// (EDSR's largest is 589,824) and low enough that a hostile shape can never make us allocate without bound.
-    public static let maxElementCount = 1 << 28
+    package static let maxElementCount = 1 << 28
 
     /// The most dimensions a tensor may have (TensorFlow's `TensorShape::MaxDimensions()`).
-    public static let maxRank = 254
+    package static let maxRank = 254
 
     /// The shape's dimensions as `Int`s, unchecked (see `elementCount()` for the checks).
-    public var shapeDims: [Int] { shape.dims.map { Int(truncatingIfNeeded: $0) } }
+    package var shapeDims: [Int] { shape.dims.map { Int(truncatingIfNeeded: $0) } }
 
     /// The number of elements the shape holds, after checking that the rank is known and at most `maxRank`, that
     /// every dimension is ≥ 0, and that the product (computed with overflow checks) is at most `maxElementCount`.
-    public func elementCount() throws(GraphDefError) -> Int {
+    package func elementCount() throws(GraphDefError) -> Int {
         guard !shape.unknownRank else { throw .badTensor(node: node, reason: "the shape has unknown rank") }
         guard shape.dims.count <= Self.maxRank else {
             throw .badTensor(node: node, reason: "rank \(shape.dims.count) exceeds \(Self.maxRank)")
@@ -107,7 +107,7 @@ public struct TensorProto: Sendable, Equatable {
 
     /// Checks what can be checked without decoding: the shape (see `elementCount()`), and for fixed-size dtypes that
     /// a non-empty `tensorContent` holds exactly elementCount × element size bytes.
-    public func validate() throws(GraphDefError) {
+    package func validate() throws(GraphDefError) {
         let count = try elementCount()
         guard !tensorContent.isEmpty, let size = dtype.byteSize else { return }
         // count ≤ 2^28 and size ≤ 16: the product cannot overflow.

@@ -2,20 +2,20 @@
 ///
 /// In a `shape` attribute a dimension of −1 means "unknown"; in a tensor every dimension must be ≥ 0 (checked when
 /// the tensor is read, see `TensorProto.elementCount()`). Dimension names are not kept.
-public struct TensorShapeProto: Sendable, Equatable, CustomStringConvertible {
+package struct TensorShapeProto: Sendable, Equatable, CustomStringConvertible {
     /// The dimension sizes, outermost first (field `dim`, each `Dim.size`).
-    public var dims: [Int64]
+    package var dims: [Int64]
     /// Whether even the rank is unknown (field `unknown_rank`); `dims` is then empty.
-    public var unknownRank: Bool
+    package var unknownRank: Bool
 
     /// A shape with these dimensions.
-    public init(dims: [Int64] = [], unknownRank: Bool = false) {
+    package init(dims: [Int64] = [], unknownRank: Bool = false) {
         self.dims = dims
         self.unknownRank = unknownRank
     }
 
     /// The dimensions, e.g. `[3, 3, 8, 27]`, or `<unknown rank>`.
-    public var description: String { unknownRank ? "<unknown rank>" : "\(dims)" }
+    package var description: String { unknownRank ? "<unknown rank>" : "\(dims)" }
 }
 
 extension TensorShapeProto {

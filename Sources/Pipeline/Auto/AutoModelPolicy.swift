@@ -1,7 +1,7 @@
 import Foundation
 
 /// Which network an input gets under `--model auto`, and with which noise level.
-public enum AutoChoice: Sendable, Equatable, Codable {
+package enum AutoChoice: Sendable, Equatable, Codable {
     /// The scale's clean model (trained for clean bicubic downscales): the input shows no compression or noise.
     case clean
     /// SRMD with this noise level: the input is compressed or noisy, and SRMD's denoising gains more than it blurs.
@@ -17,9 +17,9 @@ public enum AutoChoice: Sendable, Equatable, Codable {
 /// a clean picture and w a weight. Below `AutoModelTable.cleanBelow` the clean model wins; a JPEG file has its own,
 /// lower cut (`cleanBelowJPEG`): its tables already say it was compressed, where a PNG's noise estimate alone is
 /// unsure (on small textured pictures it reads texture as noise).
-public enum AutoModelPolicy {
+package enum AutoModelPolicy {
     /// The noise level the estimate calls for (before the clean cut and rounding).
-    public static func level(for estimate: DegradationEstimate) -> Double {
+    package static func level(for estimate: DegradationEstimate) -> Double {
         let compression = AutoModelTable.level(forQuality: estimate.effectiveQuality)
         let sigma = estimate.noiseSigma ?? 0
         let noise = AutoModelTable.noiseWeight * max(sigma - AutoModelTable.noiseFloor, 0)
@@ -27,7 +27,7 @@ public enum AutoModelPolicy {
     }
 
     /// The choice for an input with this estimate.
-    public static func choose(_ estimate: DegradationEstimate) -> AutoChoice {
+    package static func choose(_ estimate: DegradationEstimate) -> AutoChoice {
         let level = level(for: estimate)
         let cut = estimate.jpegQuality == nil ? AutoModelTable.cleanBelow : AutoModelTable.cleanBelowJPEG
         if level < cut { return .clean }
@@ -37,7 +37,7 @@ public enum AutoModelPolicy {
 
     /// SRMD's noise level for an input when the model is SRMD and `--noise` was not given (`--noise auto`): the
     /// policy's level, or 0 where the policy would take the clean model.
-    public static func srmdLevel(for estimate: DegradationEstimate) -> Int {
+    package static func srmdLevel(for estimate: DegradationEstimate) -> Int {
         switch choose(estimate) {
         case .clean: 0
         case .denoise(let level): level

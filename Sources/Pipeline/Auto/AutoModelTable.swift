@@ -2,25 +2,25 @@
 
 /// The numbers of `AutoModelPolicy`, fitted on T91 (91 training pictures, ×3, 19 degradations: clean,
 /// JPEG, Gaussian noise, noise then JPEG) by tools/fit_auto_model.py; the fit is reported in docs/auto-model-fit.md.
-public enum AutoModelTable {
+package enum AutoModelTable {
     /// Blockiness at or below which a picture is taken as never compressed (the 95th percentile on clean T91).
-    public static let cleanBlockiness = 1.108
+    package static let cleanBlockiness = 1.108
     /// The median blockiness of T91 saved at each JPEG quality, highest blockiness last.
-    public static let blockinessQualities: [(blockiness: Double, quality: Double)] = [
+    package static let blockinessQualities: [(blockiness: Double, quality: Double)] = [
         (1.142, 70), (1.212, 60), (1.254, 50), (1.315, 40), (1.414, 30), (1.612, 20), (2.269, 10),
     ]
     /// The noise level that compression alone calls for at each JPEG quality.
-    public static let qualityLevels: [(quality: Double, level: Double)] = [
+    package static let qualityLevels: [(quality: Double, level: Double)] = [
         (10, 20.25), (20, 15.44), (30, 12.44), (40, 12.25), (50, 9.44), (60, 9.25), (70, 8.5), (80, 6.25), (90, 6), (95, 5.25), (100, 0),
     ]
     /// The weight of the estimated noise σ in the level.
-    public static let noiseWeight = 2.1797
+    package static let noiseWeight = 2.1797
     /// The σ the estimator reads on clean pictures, subtracted before weighting.
-    public static let noiseFloor = 0.0000
+    package static let noiseFloor = 0.0000
     /// Levels under this go to the clean model (pictures that are not JPEG files).
-    public static let cleanBelow = 6.3750
+    package static let cleanBelow = 6.3750
     /// Levels under this go to the clean model (JPEG files: their tables already say they were compressed).
-    public static let cleanBelowJPEG = 0.5000
+    package static let cleanBelowJPEG = 0.5000
     /// The levels the policy chooses from.
-    public static let levelRange = 0...50
+    package static let levelRange = 0...50
 }

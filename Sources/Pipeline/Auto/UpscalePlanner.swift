@@ -5,38 +5,38 @@ import ModelStore
 import Models
 
 /// `--model auto` cannot be set up as asked (a scale without SRMD, a fixed noise level).
-public struct AutoModelError: Error, CustomStringConvertible, Sendable {
+package struct AutoModelError: Error, CustomStringConvertible, Sendable {
     /// What is wrong and what to do instead.
-    public let description: String
+    package let description: String
 }
 
 /// An upscaler with the name people know its model by.
-public struct NamedUpscaler: Sendable {
+package struct NamedUpscaler: Sendable {
     /// The catalogue name or the file name of the model.
-    public let name: String
+    package let name: String
     /// The model with its options.
-    public let upscaler: Upscaler
+    package let upscaler: Upscaler
 
     /// A named upscaler.
-    public init(name: String, upscaler: Upscaler) {
+    package init(name: String, upscaler: Upscaler) {
         self.name = name
         self.upscaler = upscaler
     }
 }
 
 /// How one input will be enlarged: the network chosen for it and why.
-public struct UpscalePlan: Sendable {
+package struct UpscalePlan: Sendable {
     /// The upscaler to run.
-    public let upscaler: Upscaler
+    package let upscaler: Upscaler
     /// The model's name.
-    public let modelName: String
+    package let modelName: String
     /// What the input was estimated to have gone through; nil when the choice did not need it.
-    public let estimate: DegradationEstimate?
+    package let estimate: DegradationEstimate?
     /// The automatic choice; nil for a fixed model with a fixed noise level.
-    public let choice: AutoChoice?
+    package let choice: AutoChoice?
 
     /// The choice for people: "srmd-x3, noise level 12" or "srmdnf-x3 (clean)".
-    public var choiceSummary: String {
+    package var choiceSummary: String {
         let noise = upscaler.options.noiseLevel.map { ", noise level \($0)" } ?? ""
         switch choice {
         case .clean?: return "\(modelName) (clean)"
@@ -47,7 +47,7 @@ public struct UpscalePlan: Sendable {
 
     /// "JPEG quality 40, blockiness 1.61, noise σ ≈ 0.0 → srmd-x3, noise level 12"; the model alone without an
     /// estimate.
-    public var summary: String {
+    package var summary: String {
         guard let estimate else { return choiceSummary }
         return "\(estimate.summary) → \(choiceSummary)"
     }
@@ -55,9 +55,9 @@ public struct UpscalePlan: Sendable {
 
 /// Chooses the network for each input: always the same one, SRMD with the noise level the input calls for
 /// (`--noise auto`), or, for `--model auto`, the scale's clean model or SRMD by `AutoModelPolicy`.
-public struct UpscalePlanner: Sendable {
+package struct UpscalePlanner: Sendable {
     /// The ways of choosing.
-    public enum Mode: Sendable {
+    package enum Mode: Sendable {
         /// One model with fixed options for every input.
         case fixed(NamedUpscaler)
         /// An SRMD model whose noise level follows each input's estimate.
@@ -67,29 +67,29 @@ public struct UpscalePlanner: Sendable {
     }
 
     /// How this planner chooses.
-    public let mode: Mode
+    package let mode: Mode
 
     /// A planner choosing by `mode`.
-    public init(_ mode: Mode) {
+    package init(_ mode: Mode) {
         self.mode = mode
     }
 
     /// A planner that always runs `upscaler`.
-    public init(fixed upscaler: Upscaler, name: String) {
+    package init(fixed upscaler: Upscaler, name: String) {
         self.init(.fixed(NamedUpscaler(name: name, upscaler: upscaler)))
     }
 
     /// The catalogue's clean model of each scale `auto` supports, chosen by measurement (docs/QUALITY.md).
-    public static func cleanModelName(scale: Int) -> String { "srmdnf-x\(scale)" }
+    package static func cleanModelName(scale: Int) -> String { "srmdnf-x\(scale)" }
 
     /// The denoising model of each scale `auto` supports.
-    public static func denoiserName(scale: Int) -> String { "srmd-x\(scale)" }
+    package static func denoiserName(scale: Int) -> String { "srmd-x\(scale)" }
 
     /// The scales `auto` supports (those with both an SRMD and a clean catalogue model).
-    public static let autoScales = 2...4
+    package static let autoScales = 2...4
 
     /// The `auto` planner at `scale`: the clean model and SRMD of that scale from the model store.
-    public static func auto(
+    package static func auto(
         scale: Int, options: UpscaleOptions = UpscaleOptions(), precision: Precision = .fp32
     ) throws -> UpscalePlanner {
         guard autoScales.contains(scale) else {
@@ -112,7 +112,7 @@ public struct UpscalePlanner: Sendable {
 
     /// The planner for a named or given model: SRMD without a noise level follows each input (`--noise auto`),
     /// anything else is fixed.
-    public static func forModel(_ upscaler: Upscaler, name: String) -> UpscalePlanner {
+    package static func forModel(_ upscaler: Upscaler, name: String) -> UpscalePlanner {
         if upscaler.takesNoiseLevel && upscaler.options.noiseLevel == nil {
             return UpscalePlanner(.srmdAutoNoise(NamedUpscaler(name: name, upscaler: upscaler)))
         }
@@ -120,7 +120,7 @@ public struct UpscalePlanner: Sendable {
     }
 
     /// Output size ÷ input size.
-    public var scale: Int {
+    package var scale: Int {
         switch mode {
         case .fixed(let named), .srmdAutoNoise(let named): named.upscaler.model.scale
         case .auto(let clean, _): clean.upscaler.model.scale
@@ -128,14 +128,14 @@ public struct UpscalePlanner: Sendable {
     }
 
     /// Whether plans need the input's degradation estimate (and so the file's bytes).
-    public var needsEstimate: Bool {
+    package var needsEstimate: Bool {
         if case .fixed = mode { return false }
         return true
     }
 
     /// The plan for `image`, decoded from `encoded` (the file's bytes; nil when there is no file). `estimate`, when
     /// given, is used instead of analysing the picture again.
-    public func plan(
+    package func plan(
         for image: PixelImage, encoded: [UInt8]?, estimate given: DegradationEstimate? = nil
     ) -> UpscalePlan {
         switch mode {
@@ -163,17 +163,17 @@ public struct UpscalePlanner: Sendable {
 }
 
 /// `auto`, `auto-x2`, `auto-x3` or `auto-x4`: the automatic choice, at a stated scale or not.
-public struct AutoModelName: Sendable, Equatable {
+package struct AutoModelName: Sendable, Equatable {
     /// The scale `auto` alone means.
-    public static let defaultScale = 3
+    package static let defaultScale = 3
     /// The scale in the name; nil for plain `auto`.
-    public let scale: Int?
+    package let scale: Int?
 
     /// The scale to run at: the name's, else `stated` (`--scale`), else ×3.
-    public func scale(stated: Int? = nil) -> Int { scale ?? stated ?? Self.defaultScale }
+    package func scale(stated: Int? = nil) -> Int { scale ?? stated ?? Self.defaultScale }
 
     /// Nil when `text` is not an auto name (a model file named "auto" is still a file).
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         if FileManager.default.fileExists(atPath: text) { return nil }
         if text == "auto" {
             scale = nil

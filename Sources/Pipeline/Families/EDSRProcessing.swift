@@ -3,9 +3,9 @@
 import Tensor
 
 /// EDSR: BGR on the 0...255 scale minus the DIV2K mean in, BGR out (plus the mean).
-public struct EDSRProcessing: FamilyProcessing {
+package struct EDSRProcessing: FamilyProcessing {
     /// The DIV2K mean that EDSR was trained with, in B, G, R order.
-    public static let div2kMeanBGR: [Float] = [103.1545782, 111.561547, 114.35629928]
+    package static let div2kMeanBGR: [Float] = [103.1545782, 111.561547, 114.35629928]
 
     func enlarge(
         _ planes: ImagePlanes, with upscaler: Upscaler, progress: (Int, Int) -> Void, shouldCancel: () -> Bool

@@ -6,20 +6,20 @@
 import Models
 
 /// SRMD and SRMD-NF: RGB in [0, 1] plus the degradation maps (and SRMD's noise-level map), edge-replicated padding.
-public struct SRMDProcessing: FamilyProcessing {
+package struct SRMDProcessing: FamilyProcessing {
     /// Pixels of edge-replicated context srmd-ncnn-vulkan adds around the picture (its `prepadding`).
-    public static let prepadding = 12
+    package static let prepadding = 12
 
     /// The default noise level of srmd-ncnn-vulkan's `-n` (SRMD models; SRMD-NF has none).
-    public static let defaultNoiseLevel = 3
+    package static let defaultNoiseLevel = 3
 
     /// The noise levels SRMD takes: the range it was trained on (Zhang, Zuo & Zhang, CVPR 2018: σ ∈ [0, 75]).
     /// srmd-ncnn-vulkan's `-n` stops at 10, but JPEG artefacts need more (issue #19 measured 10–15 at quality 40–70).
-    public static let noiseLevels = 0...75
+    package static let noiseLevels = 0...75
 
     /// The PCA projection of the bicubic degradation kernel that SRMD was trained with for clean bicubic inputs,
     /// as srmd_preproc.comp hard-codes it (`degradation_vector`).
-    public static let degradation: [Float] = [
+    package static let degradation: [Float] = [
         -1.12360956e-08, -1.36899159e-08, 1.85637958e-02, 2.86066886e-08, 3.35292965e-02, 8.37272935e-08,
         -2.54424009e-07, -3.16234976e-02, -1.35169253e-02, -1.10466090e-08, 3.84753793e-02, 3.79465739e-08,
         -2.44916752e-01, -8.02213490e-01, -5.40549755e-01,
