@@ -1,7 +1,7 @@
 import Imaging
 
 /// How the low-resolution input is made from the high-resolution image.
-public enum LowResolutionKernel: String, Sendable, CaseIterable, Codable {
+package enum LowResolutionKernel: String, Sendable, CaseIterable, Codable {
     /// MATLAB `imresize(hr, 1/scale, 'bicubic')`: antialiased Keys cubic (a = -0.5) per channel in Double, then
     /// MATLAB's `uint8` rounding. The standard protocol.
     case matlab
@@ -12,9 +12,9 @@ public enum LowResolutionKernel: String, Sendable, CaseIterable, Codable {
 }
 
 /// The image side of the protocol: crop, degrade, and the bicubic baseline.
-public enum Degradation {
+package enum Degradation {
     /// `image` as the protocol takes it: 8-bit grey or RGB (alpha dropped); 16-bit images are refused.
-    public static func prepared(_ image: PixelImage, source: String) throws(EvaluationError) -> PixelImage {
+    package static func prepared(_ image: PixelImage, source: String) throws(EvaluationError) -> PixelImage {
         guard case .uint8(let samples) = image.samples else {
             throw EvaluationError(
                 .unsupportedImage,
@@ -42,7 +42,7 @@ public enum Degradation {
     }
 
     /// The top-left `width - width % scale` × `height - height % scale` pixels (MATLAB's `modcrop`).
-    public static func cropToMultiple(
+    package static func cropToMultiple(
         _ image: PixelImage,
         of scale: Int,
         source: String = "image"
@@ -59,28 +59,26 @@ public enum Degradation {
         }
         if w == image.width && h == image.height { return image }
         let channels = image.layout.channelCount
+        // The first w pixels of each of the first h rows.
+        func topLeft<Sample>(_ samples: [Sample]) -> [Sample] {
+            var out = [Sample]()
+            out.reserveCapacity(w * h * channels)
+            for y in 0..<h {
+                let start = y * image.width * channels
+                out.append(contentsOf: samples[start..<(start + w * channels)])
+            }
+            return out
+        }
         switch image.samples {
         case .uint8(let samples):
-            var out = [UInt8]()
-            out.reserveCapacity(w * h * channels)
-            for y in 0..<h {
-                let start = y * image.width * channels
-                out.append(contentsOf: samples[start..<(start + w * channels)])
-            }
-            return PixelImage(width: w, height: h, layout: image.layout, uint8: out)
+            return PixelImage(width: w, height: h, layout: image.layout, uint8: topLeft(samples))
         case .uint16(let samples):
-            var out = [UInt16]()
-            out.reserveCapacity(w * h * channels)
-            for y in 0..<h {
-                let start = y * image.width * channels
-                out.append(contentsOf: samples[start..<(start + w * channels)])
-            }
-            return PixelImage(width: w, height: h, layout: image.layout, uint16: out)
+            return PixelImage(width: w, height: h, layout: image.layout, uint16: topLeft(samples))
         }
     }
 
     /// The low-resolution input: `hr` (8-bit grey or RGB, a multiple of `scale` on each side) shrunk by `scale`.
-    public static func downscale(_ hr: PixelImage, scale: Int, kernel: LowResolutionKernel = .matlab) -> PixelImage {
+    package static func downscale(_ hr: PixelImage, scale: Int, kernel: LowResolutionKernel = .matlab) -> PixelImage {
         precondition(
             hr.width % scale == 0 && hr.height % scale == 0,
             "crop \(hr.width)×\(hr.height) to a multiple of \(scale) first"
@@ -103,7 +101,7 @@ public enum Degradation {
     }
 
     /// The bicubic baseline: MATLAB `imresize(lr, scale, 'bicubic')` per channel in Double, rounded to `uint8`.
-    public static func bicubicUpscale(_ lr: PixelImage, scale: Int) -> PixelImage {
+    package static func bicubicUpscale(_ lr: PixelImage, scale: Int) -> PixelImage {
         let (w, h) = (lr.width * scale, lr.height * scale)
         return mapChannels(lr, toWidth: w, toHeight: h) { plane in
             Resize.matlabUInt8(Resize.matlabBicubic(plane, width: lr.width, height: lr.height, toWidth: w, toHeight: h))
