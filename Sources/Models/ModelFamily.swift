@@ -15,6 +15,8 @@ package enum ModelFamily: String, Sendable, CaseIterable, Codable {
     case realesrgan
     /// Real-CUGAN (ncnn): stored by the catalogue; its layers are not implemented yet.
     case realcugan
+    /// SPAN (ncnn; Wan et al., NTIRE 2024 efficient SR): RGB in [0, 1] in and out, the mean subtracted in the graph.
+    case span
 
     /// Whether this version of superres can run the family's networks.
     package var isRunnable: Bool { self != .realcugan }
@@ -23,5 +25,5 @@ package enum ModelFamily: String, Sendable, CaseIterable, Codable {
     package var usesLumaOnly: Bool { self == .espcn || self == .fsrcnn || self == .lapsrn }
 
     /// Whether the family's networks come as ncnn `.param`/`.bin` pairs rather than TensorFlow `.pb` files.
-    package var isNCNN: Bool { self == .srmd || self == .realesrgan || self == .realcugan }
+    package var isNCNN: Bool { self == .srmd || self == .realesrgan || self == .realcugan || self == .span }
 }

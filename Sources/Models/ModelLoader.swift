@@ -54,7 +54,7 @@ package enum ModelLoader {
     package enum Format: Sendable {
         /// A dnn_superres TensorFlow graph: the family from the input channels and the file's operations.
         case tensorFlow
-        /// An ncnn network: the family from the input channels (SRMD 18 or 19, Real-ESRGAN 3); RGB out.
+        /// An ncnn network: the family from the input channels and layers (SRMD, Real-ESRGAN, SPAN); RGB out.
         case ncnn
     }
 
@@ -70,14 +70,8 @@ package enum ModelLoader {
         guard graph.inputNodes.count == 1 else {
             throw ModelError(.notSuperResolution, source: source, "expected one input, found \(graph.inputNodes.count)")
         }
-        let input = graph.inputNodes[0]
         // The first convolution reading the input fixes the channel count.
-        guard
-            let geometry = graph.nodes.lazy.compactMap({ node -> ConvolutionGeometry? in
-                if case .convolution(let g, _) = node.operation, node.inputs.first == input { return g }
-                return nil
-            }).first
-        else {
+        guard let geometry = firstConvolution(of: graph, from: graph.inputNodes[0]) else {
             throw ModelError(.notSuperResolution, source: source, "no convolution reads the input")
         }
         let channels = geometry.inputChannels
@@ -112,7 +106,9 @@ package enum ModelLoader {
         let detected: ModelFamily
         switch format {
         case .tensorFlow: detected = TensorFlowImporter.family(inputChannels: channels, operations: fileOperationCounts)
-        case .ncnn: detected = try NCNNImporter.family(inputChannels: channels, source: source)
+        case .ncnn:
+            detected = try NCNNImporter.family(
+                inputChannels: channels, layers: fileOperationCounts, source: source)
         }
         let family = stated ?? detected
         try check(family, detected: detected, format: format, channels: channels, source: source)
@@ -129,6 +125,23 @@ package enum ModelLoader {
             fileOperationCounts: fileOperationCounts, parameterCount: parameters, flopsPerInputPixel: flops)
         model.tileMarginIsExact = exact
         return model
+    }
+
+    /// The first convolution fed by `input`, directly or through element-wise steps (SPAN subtracts its mean and
+    /// scales its input before the first convolution), which keep the channel count.
+    static func firstConvolution(of graph: Graph, from input: NodeID) -> ConvolutionGeometry? {
+        var fed: Set<NodeID> = [input]
+        for (id, node) in graph.nodes.enumerated() {
+            switch node.operation {
+            case .convolution(let geometry, _) where node.inputs.first.map(fed.contains) == true:
+                return geometry
+            case .binary, .unary, .activation where node.inputs.contains(where: fed.contains):
+                fed.insert(id)
+            default:
+                continue
+            }
+        }
+        return nil
     }
 
     /// Throws `.mismatch` when a stated family does not fit the file.

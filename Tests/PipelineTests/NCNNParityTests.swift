@@ -133,7 +133,9 @@ enum NCNNModelFiles {
         #expect(actual.width == expected.width && actual.height == expected.height)
         let (maximum, identical) = Self.compare(actual, expected)
         #expect(maximum <= 1, "\(c.output): max difference \(maximum)")
-        #expect(identical >= 0.99, "\(c.output): \(identical * 100)% identical")
+        // SPAN's convolutions and element-wise steps leave fewer rounding differences than the bigger networks.
+        let required = c.family == "span" ? 0.999 : 0.99
+        #expect(identical >= required, "\(c.output): \(identical * 100)% identical")
     }
 
     /// Models whose receptive field tiles carry whole: tiles of 8 pixels reproduce the whole-image result (bit for bit

@@ -24,16 +24,19 @@ extension NCNNImporter {
     /// ~20% more work at the automatic tile size (docs/quality-ncnn.md has the measurement).
     package static let contextMargin = 32
 
-    /// The family of an ncnn network taking `inputChannels` channels: SRMD takes 18 or 19, Real-ESRGAN 3.
-    static func family(inputChannels: Int, source: String) throws(ModelError) -> ModelFamily {
+    /// The family of an ncnn network taking `inputChannels` channels: SRMD takes 18 or 19; of the RGB networks,
+    /// SPAN's attention blocks are built of `Swish` (and `Sigmoid`) layers, Real-ESRGAN's of (leaky) ReLUs.
+    static func family(
+        inputChannels: Int, layers: [String: Int], source: String
+    ) throws(ModelError) -> ModelFamily {
         switch inputChannels {
         case 18, 19: return .srmd
-        case 3: return .realesrgan
+        case 3: return layers["Swish", default: 0] > 0 ? .span : .realesrgan
         default:
             throw ModelError(
                 .notSuperResolution,
                 source: source,
-                "an ncnn network taking \(inputChannels) channels is neither SRMD (18 or 19) nor Real-ESRGAN (3)"
+                "an ncnn network taking \(inputChannels) channels is neither SRMD (18 or 19) nor an RGB network (3)"
             )
         }
     }

