@@ -133,10 +133,10 @@ package enum ModelLoader {
         var fed: Set<NodeID> = [input]
         for (id, node) in graph.nodes.enumerated() {
             switch node.operation {
-            case .convolution(let geometry, _) where node.inputs.first.map(fed.contains) == true:
-                return geometry
-            case .binary, .unary, .activation where node.inputs.contains(where: fed.contains):
-                fed.insert(id)
+            case .convolution(let geometry, _):
+                if node.inputs.first.map(fed.contains) == true { return geometry }
+            case .binary, .unary, .activation:
+                if node.inputs.contains(where: fed.contains) { fed.insert(id) }
             default:
                 continue
             }

@@ -24,6 +24,20 @@ struct ImagePlanes {
         case ycrcbUnit(y: [Float], cr: [Float], cb: [Float])
     }
 
+    /// Planes from their parts (a transformed copy).
+    init(
+        width: Int, height: Int, isGrey: Bool, bitDepth: Int, colour8: [UInt8], colour16: [UInt16],
+        alpha: FloatPlane?
+    ) {
+        self.width = width
+        self.height = height
+        self.isGrey = isGrey
+        self.bitDepth = bitDepth
+        self.colour8 = colour8
+        self.colour16 = colour16
+        self.alpha = alpha
+    }
+
     init(_ image: PixelImage) {
         width = image.width
         height = image.height

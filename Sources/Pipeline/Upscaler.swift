@@ -20,12 +20,19 @@ package struct UpscaleOptions: Sendable {
     /// SRMD's noise level, 0...75 (srmd-ncnn-vulkan's `-n` and beyond; nil: its default, 3); -1 (no denoising) is the
     /// SRMD-NF model, which takes none. Other families take none.
     package var noiseLevel: Int?
+    /// Self-ensemble: the eight flips and rotations through the network, averaged in float (eight times the work).
+    package var selfEnsemble: Bool
 
-    /// Settings of one upscale; by default an automatic tile size, bilinear chroma and SRMD's default noise level.
-    package init(tileSize: Int? = nil, chroma: ChromaInterpolation = .bilinear, noiseLevel: Int? = nil) {
+    /// Settings of one upscale; by default an automatic tile size, bilinear chroma, SRMD's default noise level and no
+    /// self-ensemble.
+    package init(
+        tileSize: Int? = nil, chroma: ChromaInterpolation = .bilinear, noiseLevel: Int? = nil,
+        selfEnsemble: Bool = false
+    ) {
         self.tileSize = tileSize
         self.chroma = chroma
         self.noiseLevel = noiseLevel
+        self.selfEnsemble = selfEnsemble
     }
 }
 
@@ -63,12 +70,40 @@ package struct Upscaler: Sendable {
         if shouldCancel() { throw .cancelled }
         let planes = ImagePlanes(image)
         if shouldCancel() { throw .cancelled }
-        let colour = try processing.enlarge(planes, with: self, progress: progress, shouldCancel: shouldCancel)
+        let colour: ImagePlanes.Colour
+        if options.selfEnsemble {
+            colour = try enlargeEnsemble(planes, processing: processing, progress: progress, shouldCancel: shouldCancel)
+        } else {
+            colour = try processing.enlarge(planes, with: self, progress: progress, shouldCancel: shouldCancel)
+        }
         if shouldCancel() { throw .cancelled }
         let alpha = planes.alpha.map { enlargeAlpha($0, bitDepth: image.bitDepth) }
         if shouldCancel() { throw .cancelled }
         return planes.assemble(colour: colour, alpha: alpha, width: image.width * model.scale,
             height: image.height * model.scale)
+    }
+
+    /// The mean of the family's result on the eight flips and rotations of `planes`, each turned back first;
+    /// progress counts the tiles of all eight runs.
+    func enlargeEnsemble(
+        _ planes: ImagePlanes, processing: any FamilyProcessing, progress: (Int, Int) -> Void,
+        shouldCancel: () -> Bool
+    ) throws(PipelineError) -> ImagePlanes.Colour {
+        let transforms = PictureTransform.allCases
+        var sum: ImagePlanes.Colour?
+        for (index, transform) in transforms.enumerated() {
+            let colour = try processing.enlarge(
+                planes.transformed(transform), with: self,
+                progress: { done, total in progress(index * total + done, transforms.count * total) },
+                shouldCancel: shouldCancel)
+            if shouldCancel() { throw .cancelled }
+            // The enlarged transformed picture, turned back to the original's orientation.
+            let (w, h) = transform.swapsAxes ? (planes.height, planes.width) : (planes.width, planes.height)
+            let upright = colour.transformed(transform.inverse, width: w * model.scale, height: h * model.scale)
+            sum = sum.map { $0.adding(upright) } ?? upright
+        }
+        guard let sum else { throw .unsupportedImage("no transform was run") }
+        return sum.scaled(by: 1 / Float(transforms.count))
     }
 
     /// Whether the model takes a noise level (SRMD; not SRMD-NF).

@@ -79,6 +79,13 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Print per-image values as well as the means (JSON always has them; Markdown gets them too).")
     var perImage = false
 
+    @Flag(
+        help: """
+            Also evaluate each model (other than auto) with self-ensemble: the eight flips and rotations averaged \
+            (the method is listed again as NAME +tta; eight times the work).
+            """)
+    var tta = false
+
     func validate() throws {
         if !(1...16).contains(scale) { throw ValidationError("--scale must be 1...16") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
@@ -126,6 +133,10 @@ struct EvalCommand: ParsableCommand {
             let upscaler = Upscaler(model: model)
             guard upscaler.takesNoiseLevel else {
                 methods.append(EvaluationMethod(name: name, upscaler: upscaler))
+                if tta {
+                    let ensemble = Upscaler(model: model, options: UpscaleOptions(selfEnsemble: true))
+                    methods.append(EvaluationMethod(name: "\(name) +tta", upscaler: ensemble))
+                }
                 continue
             }
             for setting in noise {

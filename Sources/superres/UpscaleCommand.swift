@@ -74,6 +74,13 @@ struct UpscaleCommand: ParsableCommand {
         help: "Print, for each input, its estimated degradation and the model (and noise level) chosen for it.")
     var verbose = false
 
+    @Flag(
+        help: """
+            Self-ensemble: run the network on the eight flips and rotations of each picture and average the results \
+            (a little sharper and cleaner; eight times the time).
+            """)
+    var tta = false
+
     func validate() throws {
         if let tile, tile < 0 { throw ValidationError("--tile must be 0 or more") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
@@ -92,7 +99,7 @@ struct UpscaleCommand: ParsableCommand {
     func run() throws {
         if let threads { ComputePool.configure(threads: threads) }
         let jobs = try CommandLineFailure.reporting { try planJobs() }
-        let options = UpscaleOptions(tileSize: tile, chroma: chroma, noiseLevel: noise.level)
+        let options = UpscaleOptions(tileSize: tile, chroma: chroma, noiseLevel: noise.level, selfEnsemble: tta)
         let planner = try CommandLineFailure.reporting { try modelOptions.planner(options: options) }
         let encoding = EncodeSettings(
             quality: quality, pngCompression: PNGCompression(level: pngCompression) ?? .default,

@@ -268,8 +268,12 @@ struct JobTests {
             let queued = try await client.submitJob(.image(png))
             let server = test.server
             async let drained: Void = server.drain()
-            // The grace period passes with the first job held; then the tokens are set and the gate opens.
-            try await Task.sleep(for: .milliseconds(300))
+            // The grace period passes with the first job held; once the drain has set the tokens, the gate opens
+            // (waited for, not slept on: on a loaded machine the drain may start late).
+            let deadline = ContinuousClock.now + .seconds(30)
+            while server.store.job(running)?.token.isCancelled != true, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(20))
+            }
             gate.open()
             await drained
             for id in [running, queued] {

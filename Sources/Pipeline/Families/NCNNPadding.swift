@@ -67,7 +67,7 @@ enum NCNNPadding {
 
     /// Runs the network on a padded input, crops `margin · scale` output pixels off every side and returns the RGB
     /// result on the 0...255 scale: for 8-bit pictures `floor(v · 255 + 0.5)` clamped to 0...255 as the reference
-    /// programs' postproc shaders round, for 16-bit pictures `v · 255` unrounded.
+    /// programs' postproc shaders round, for 16-bit pictures (and under self-ensemble) `v · 255` unrounded.
     static func runPadded(
         _ input: [Float],
         planes: ImagePlanes,
@@ -89,7 +89,8 @@ enum NCNNPadding {
         let (cropX, cropY) = (margin * s, margin * s)
         let rowLength = w * s * 3
         var rgb = [Float](repeating: 0, count: rowLength * h * s)
-        let rounds = planes.bitDepth == 8
+        // Self-ensemble averages the eight results in float; they are rounded once, after.
+        let rounds = planes.bitDepth == 8 && !upscaler.options.selfEnsemble
         output.scalars.withUnsafeBufferPointer { src in
             for y in 0..<(h * s) {
                 let from = ((y + cropY) * outWidth + cropX) * 3
