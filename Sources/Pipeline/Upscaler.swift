@@ -109,6 +109,13 @@ package struct Upscaler: Sendable {
     /// Whether the model takes a noise level (SRMD; not SRMD-NF).
     package var takesNoiseLevel: Bool { processing?.takesNoiseLevel(model) ?? false }
 
+    /// The same model and options with self-ensemble on.
+    package func withSelfEnsemble() -> Upscaler {
+        var options = options
+        options.selfEnsemble = true
+        return Upscaler(model: model, options: options)
+    }
+
     /// The same model and options with another noise level.
     package func withNoiseLevel(_ level: Int) -> Upscaler {
         var options = options

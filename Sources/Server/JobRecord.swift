@@ -72,6 +72,8 @@ package struct JobRecord: Codable, Sendable, Equatable {
     package var cancelRequested: Bool
     /// The name of the API key that submitted the job (nil on a server without keys); only that key may see it.
     package var owner: String?
+    /// Whether the job runs with self-ensemble (`tta=true`); absent when it does not.
+    package var tta: Bool?
     /// What the input was estimated to have gone through (JPEG quality, blockiness, noise σ), once the job runs.
     package var degradation: DegradationEstimate?
     /// The network chosen for the input, once the job runs: "srmd-x3, noise level 12", "srmdnf-x3 (clean)".

@@ -24,7 +24,8 @@ extension SuperresServer {
             model: model,
             format: parameters.format,
             encoding: parameters.encoding,
-            outputPath: nil
+            outputPath: nil,
+            selfEnsemble: parameters.selfEnsemble
         )
         let outcome: UpscaleOutcome
         do {

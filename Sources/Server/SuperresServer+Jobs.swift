@@ -42,7 +42,8 @@ extension SuperresServer {
             expiresAt: now.addingTimeInterval(ServerConfiguration.seconds(configuration.expiry)),
             error: nil,
             cancelRequested: false,
-            owner: context.caller
+            owner: context.caller,
+            tta: parameters.selfEnsemble ? true : nil
         )
         let store = store
         let bytes = upload.bytes
@@ -68,7 +69,8 @@ extension SuperresServer {
             model: model,
             format: parameters.format,
             encoding: parameters.encoding,
-            outputPath: job.path(record.resultFileName)
+            outputPath: job.path(record.resultFileName),
+            selfEnsemble: parameters.selfEnsemble
         )
         let logger = context.logger
         Task { await self.runJob(job, work: work, logger: logger) }
@@ -102,7 +104,8 @@ extension SuperresServer {
             encoding: EncodeSettings(
                 quality: record.quality,
                 pngCompression: record.pngCompression.flatMap { PNGCompression(level: $0) } ?? .default),
-            outputPath: job.path(record.resultFileName)
+            outputPath: job.path(record.resultFileName),
+            selfEnsemble: record.tta ?? false
         )
         await engine.admitResumed()
         logger.info("job resumed after a restart", metadata: ["job.id": "\(job.id)", "model": "\(model.name)"])

@@ -21,6 +21,8 @@ struct UpscaleWork: Sendable {
     var encoding: EncodeSettings
     /// Where the encoded result is written (atomically); nil keeps it in memory.
     var outputPath: String?
+    /// Self-ensemble (`tta=true`): the eight flips and rotations through the network, averaged.
+    var selfEnsemble = false
 }
 
 /// What an upscale produced.
@@ -218,7 +220,8 @@ final class UpscaleEngine: Sendable {
         var timedOut = false
         let enlarged: PixelImage
         do {
-            enlarged = try plan.upscaler.upscale(
+            let upscaler = work.selfEnsemble ? plan.upscaler.withSelfEnsemble() : plan.upscaler
+            enlarged = try upscaler.upscale(
                 image,
                 progress: onProgress,
                 shouldCancel: {

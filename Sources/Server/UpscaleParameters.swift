@@ -13,6 +13,8 @@ struct UpscaleParameters: Sendable, Equatable {
     var quality: Int = 95
     /// `png_compression`: 0...9 for PNG results; default 1 (fast, smaller than OpenCV's PNGs).
     var pngCompression: PNGCompression = .default
+    /// `tta`: self-ensemble (the eight flips and rotations averaged; eight times the work); default false.
+    var selfEnsemble = false
 
     /// How the result is encoded.
     var encoding: EncodeSettings { EncodeSettings(quality: quality, pngCompression: pngCompression) }
@@ -40,6 +42,13 @@ struct UpscaleParameters: Sendable, Equatable {
                 throw ServiceError(.badRequest, "quality=\(text) is not a whole number from 1 to 100.")
             }
             self.quality = quality
+        }
+        if let text = query.get("tta") {
+            switch text.lowercased() {
+            case "true", "1", "yes", "on": selfEnsemble = true
+            case "false", "0", "no", "off": selfEnsemble = false
+            default: throw ServiceError(.badRequest, "tta=\(text) is not true or false.")
+            }
         }
         if let text = query.get("png_compression") {
             guard let level = Int(text), let compression = PNGCompression(level: level) else {

@@ -81,8 +81,8 @@ struct EvalCommand: ParsableCommand {
 
     @Flag(
         help: """
-            Also evaluate each model (other than auto) with self-ensemble: the eight flips and rotations averaged \
-            (the method is listed again as NAME +tta; eight times the work).
+            Also evaluate each model (other than auto and the SRMD models that take a noise level) with \
+            self-ensemble: the eight flips and rotations averaged (listed again as NAME +tta; eight times the work).
             """)
     var tta = false
 

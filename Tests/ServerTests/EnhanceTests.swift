@@ -78,6 +78,33 @@ struct EnhanceTests {
         }
     }
 
+    /// `tta=true`: the upscaler's self-ensemble, on `/enhance` and on jobs (kept in the job's record).
+    @Test func selfEnsembleIsAskedForWithTTA() async throws {
+        let test = try await TestServer.make()
+        defer { test.removeData() }
+        let png = try Fixtures.cropPNG(side: 24)
+        let model = try ModelLoader.load(path: Fixtures.fsrcnnX3)
+        let input = try ImageCodec.decode(png, source: "crop")
+        let plain = try Upscaler(model: model).upscale(input)
+        let ensemble = try Upscaler(model: model, options: UpscaleOptions(selfEnsemble: true)).upscale(input)
+        #expect(plain != ensemble)
+        try await test.withClient { client in
+            let response = try await client.post("/enhance?tta=true", .image(png))
+            #expect(response.status == .ok, "\(response.text)")
+            #expect(try ImageCodec.decode(response.bytes, source: "tta") == ensemble)
+            let off = try await client.post("/enhance?tta=false", .image(png))
+            #expect(try ImageCodec.decode(off.bytes, source: "no tta") == plain)
+            expectProblem(try await client.post("/enhance?tta=maybe", .image(png)), .badRequest)
+
+            let id = try await client.submitJob(.image(png), query: "?tta=1")
+            let job = try await client.waitForJob(id)
+            #expect(job["state"] as? String == "succeeded")
+            #expect(job["tta"] as? Bool == true)
+            let result = try await client.execute(uri: "/api/v1/jobs/\(id)/result", method: .get)
+            #expect(try ImageCodec.decode(result.bytes, source: "job") == ensemble)
+        }
+    }
+
     @Test func pngCompressionChangesTheBytesNotThePixels() async throws {
         let test = try await TestServer.make()
         defer { test.removeData() }

@@ -6,7 +6,7 @@
   const $ = (id) => document.getElementById(id);
   const ui = {
     dropzone: $('dropzone'), file: $('file'), chosen: $('chosen'), limitHint: $('limit-hint'),
-    scale: $('scale'), model: $('model'), format: $('format'), start: $('start'),
+    scale: $('scale'), model: $('model'), format: $('format'), tta: $('tta'), start: $('start'),
     message: $('message'), messageTitle: $('message-title'), messageDetail: $('message-detail'),
     progress: $('progress'), uploadBar: $('upload-bar'), uploadText: $('upload-text'),
     processBar: $('process-bar'), processText: $('process-text'), cancel: $('cancel'),
@@ -226,6 +226,7 @@
     ui.scale.disabled = busy;
     ui.model.disabled = busy;
     ui.format.disabled = busy;
+    ui.tta.disabled = busy;
     ui.dropzone.setAttribute('aria-disabled', String(busy));
     ui.dropzone.style.pointerEvents = busy ? 'none' : '';
   }
@@ -248,6 +249,7 @@
     setBusy(true);
 
     const query = new URLSearchParams({ model: ui.model.value, scale: ui.scale.value, format: ui.format.value });
+    if (ui.tta.checked) query.set('tta', 'true');
     const form = new FormData();
     form.append('image', state.file, state.file.name || 'image.png');
     const xhr = new XMLHttpRequest();
