@@ -22,7 +22,17 @@ package enum ExifOrientation: Int, Sendable, CaseIterable {
     case left = 8
 
     /// Whether the upright image has width and height swapped.
-    var swapsAxes: Bool { rawValue >= 5 }
+    package var swapsAxes: Bool { rawValue >= 5 }
+
+    /// The orientation that turns the upright image back as it was stored (each is its own inverse but the two
+    /// quarter turns).
+    package var inverse: ExifOrientation {
+        switch self {
+        case .right: .left
+        case .left: .right
+        default: self
+        }
+    }
 
     /// The orientation in a JPEG's first APP1 "Exif" segment before the first scan; nil when there is none or it
     /// cannot be read.
@@ -95,22 +105,24 @@ package enum ExifOrientation: Int, Sendable, CaseIterable {
         if self == .up { return image }
         let width = swapsAxes ? image.height : image.width
         let height = swapsAxes ? image.width : image.height
+        let channels = image.layout.channelCount
         let samples: PixelSamples =
             switch image.samples {
-            case .uint8(let values): .uint8(reorder(values, width: image.width, height: image.height, image.layout))
-            case .uint16(let values): .uint16(reorder(values, width: image.width, height: image.height, image.layout))
+            case .uint8(let values):
+                .uint8(reordered(values, width: image.width, height: image.height, channels: channels))
+            case .uint16(let values):
+                .uint16(reordered(values, width: image.width, height: image.height, channels: channels))
             }
         return PixelImage(width: width, height: height, layout: image.layout, samples: samples)
     }
 
-    /// The samples of the upright image; `width` and `height` are the stored size.
-    private func reorder<Sample: FixedWidthInteger>(
-        _ stored: [Sample],
-        width: Int,
-        height: Int,
-        _ layout: PixelLayout
-    ) -> [Sample] {
-        let channels = layout.channelCount
+    /// The samples (`channels` interleaved per pixel) of the upright picture; `width` and `height` are the stored
+    /// size. Any sample type: images here, float planes for self-ensemble (the eight orientations are the eight
+    /// flips and rotations).
+    package func reordered<Sample>(_ stored: [Sample], width: Int, height: Int, channels: Int) -> [Sample] {
+        if self == .up || stored.isEmpty { return stored }
+        precondition(
+            stored.count == width * height * channels, "\(stored.count) samples for \(width)×\(height)×\(channels)")
         let uprightWidth = swapsAxes ? height : width
         let uprightHeight = swapsAxes ? width : height
         return [Sample](unsafeUninitializedCapacity: stored.count) { output, initialized in

