@@ -87,7 +87,8 @@ let package = Package(
             swiftSettings: cpuSettings),
         // The multipart/form-data reader (untrusted request bodies): its own target so the fuzz build stays small.
         .target(name: "MultipartForms", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
-        .target(name: "Pipeline", dependencies: ["Models", "ModelStore", "Engine", "Imaging", "Kernels", "Tensor"]),
+        .target(
+            name: "Pipeline", dependencies: ["Models", "ModelStore", "Engine", "Imaging", "Kernels", "PixelMath", "Tensor"]),
         .target(name: "Evaluation", dependencies: ["Pipeline", "Models", "ModelStore", "Imaging"]),
         .target(
             name: "Server",

@@ -6,8 +6,6 @@ package struct EvaluationError: Error, CustomStringConvertible, Sendable {
         case datasetUnreadable
         /// An image cannot go through the protocol (16-bit samples, smaller than the scale).
         case unsupportedImage
-        /// A model's scale is not the scale being evaluated.
-        case scaleMismatch
         /// A model failed on an image.
         case modelFailed
         /// A `--degrade` specification that cannot be read.

@@ -69,26 +69,20 @@ package struct Evaluator: Sendable {
     /// Bicubic first, then the models in the order given.
     package let methods: [EvaluationMethod]
 
-    /// An evaluator of `models` at `scale`; every model must be a ×`scale` model.
+    /// An evaluator of `models` at `scale`: a model of another scale is chained (below `scale`) or its result shrunk
+    /// by `filter` (above it), as `superres upscale --scale` does.
     package init(
         scale: Int,
         models: [EvaluationMethod] = [],
         kernel: LowResolutionKernel = .matlab,
-        degradation: LowResolutionDegradation = .none
+        degradation: LowResolutionDegradation = .none,
+        filter: ResizeFilter = .default
     ) throws(EvaluationError) {
         precondition(scale >= 1, "scale \(scale) is not positive")
         var names = Set(["bicubic"])
         var methods = [EvaluationMethod.bicubic]
         for model in models {
-            guard let planner = model.planner else { continue }
-            let modelScale = planner.scale
-            guard modelScale == scale else {
-                throw EvaluationError(
-                    .scaleMismatch,
-                    source: model.name,
-                    message: "this is a ×\(modelScale) model; the evaluation is at ×\(scale) (--scale \(scale))"
-                )
-            }
+            guard let planner = model.planner?.with(request: .factor(Double(scale)), filter: filter) else { continue }
             // Two files with the same name (from different folders) get distinct labels.
             var name = model.name
             var suffix = 2
@@ -181,10 +175,10 @@ package struct Evaluator: Sendable {
             let (output, wall, cpu) = try Self.timed { () throws(EvaluationError) -> PixelImage in
                 guard let planner = method.planner else { return Degradation.bicubicUpscale(lr, scale: scale) }
                 // The image's estimate, made once above, serves every planner (times are the models alone).
-                let plan = planner.plan(for: lr, encoded: encoded, estimate: estimate)
-                if plan.choice != nil { choice = plan.choiceSummary }
                 do {
-                    return try plan.upscaler.upscale(lr)
+                    let plan = try planner.plan(for: lr, encoded: encoded, estimate: estimate)
+                    if plan.choice != nil { choice = plan.choiceSummary }
+                    return try plan.upscale(lr)
                 } catch {
                     throw EvaluationError(
                         .modelFailed,
@@ -219,7 +213,7 @@ package struct Evaluator: Sendable {
         let side = 24
         let pixels = (0..<(side * side * 3)).map { UInt8(truncatingIfNeeded: $0 &* 37) }
         let image = PixelImage(width: side, height: side, layout: .rgb, uint8: pixels)
-        for method in methods { _ = try? method.planner?.plan(for: image, encoded: nil).upscaler.upscale(image) }
+        for method in methods { _ = try? method.planner?.plan(for: image, encoded: nil).upscale(image) }
     }
 
     /// `body`'s result with the wall-clock and process CPU seconds it took.

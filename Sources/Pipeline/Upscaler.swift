@@ -1,4 +1,5 @@
 import Engine
+import Foundation
 import Imaging
 import Models
 import Tensor
@@ -57,30 +58,38 @@ package struct Upscaler: Sendable {
         processing = model.family.processing
     }
 
-    /// The enlarged image; same layout and bit depth as `image`, `scale` times its width and height.
+    /// The enlarged image; same layout and bit depth as `image`, `scale` times its width and height, or `size` when
+    /// given (no larger than that): the network's result shrunk by `filter` in float, before rounding.
     ///
     /// `progress(done, total)` reports finished tiles; `shouldCancel` is asked before each tile and between the
     /// whole-image steps around the network (colour conversion, chroma and alpha enlargement, assembly).
     package func upscale(
-        _ image: PixelImage, progress: (Int, Int) -> Void = { _, _ in }, shouldCancel: () -> Bool = { false }
+        _ image: PixelImage, to size: PixelSize? = nil, filter: ResizeFilter = .default,
+        progress: (Int, Int) -> Void = { _, _ in }, shouldCancel: () -> Bool = { false }
     ) throws(PipelineError) -> PixelImage {
         guard let processing else {
             throw .unsupportedImage("superres cannot run \(model.family.rawValue) models yet")
         }
+        let natural = PixelSize(width: image.width * model.scale, height: image.height * model.scale)
+        let target = size ?? natural
+        guard target.width >= 1, target.height >= 1, target.width <= natural.width, target.height <= natural.height
+        else {
+            throw .badSize("\(target) is not between 1×1 and this model's \(natural) for a \(image.width)×\(image.height) input")
+        }
         if shouldCancel() { throw .cancelled }
         let planes = ImagePlanes(image)
         if shouldCancel() { throw .cancelled }
-        let colour: ImagePlanes.Colour
+        var colour: ImagePlanes.Colour
         if options.selfEnsemble {
             colour = try enlargeEnsemble(planes, processing: processing, progress: progress, shouldCancel: shouldCancel)
         } else {
             colour = try processing.enlarge(planes, with: self, progress: progress, shouldCancel: shouldCancel)
         }
         if shouldCancel() { throw .cancelled }
-        let alpha = planes.alpha.map { enlargeAlpha($0, bitDepth: image.bitDepth) }
+        if target != natural { colour = colour.resized(from: natural, to: target, filter: filter) }
+        let alpha = planes.alpha.map { enlargeAlpha($0, to: target, bitDepth: image.bitDepth) }
         if shouldCancel() { throw .cancelled }
-        return planes.assemble(colour: colour, alpha: alpha, width: image.width * model.scale,
-            height: image.height * model.scale)
+        return planes.assemble(colour: colour, alpha: alpha, width: target.width, height: target.height)
     }
 
     /// The mean of the family's result on the eight flips and rotations of `planes`, each turned back first;
@@ -139,9 +148,10 @@ package struct Upscaler: Sendable {
             progress: progress, shouldCancel: shouldCancel)
     }
 
-    /// The alpha plane enlarged by OpenCV's bicubic resize, clamped to the range of `bitDepth` (the cubic overshoots).
-    func enlargeAlpha(_ alpha: FloatPlane, bitDepth: Int) -> FloatPlane {
-        let enlarged = Resize.openCVCubic(alpha, toWidth: alpha.width * model.scale, toHeight: alpha.height * model.scale)
+    /// The alpha plane enlarged to `size` by OpenCV's bicubic resize, clamped to the range of `bitDepth` (the cubic
+    /// overshoots).
+    func enlargeAlpha(_ alpha: FloatPlane, to size: PixelSize, bitDepth: Int) -> FloatPlane {
+        let enlarged = Resize.openCVCubic(alpha, toWidth: size.width, toHeight: size.height)
         let maximum = Float((1 << bitDepth) - 1)
         return FloatPlane(
             width: enlarged.width, height: enlarged.height, values: enlarged.values.map { min(max($0, 0), maximum) })

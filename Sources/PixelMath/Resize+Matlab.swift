@@ -23,8 +23,15 @@ extension Resize {
 
     /// MATLAB's `contributions()` for the bicubic kernel, with antialiasing when shrinking.
     static func matlabContributions(inLength: Int, outLength: Int, scale: Double) -> MatlabContributions {
+        matlabContributions(inLength: inLength, outLength: outLength, scale: scale, kernel: .cubic)
+    }
+
+    /// MATLAB's `contributions()` for `kernel`, with antialiasing when shrinking (the kernel stretched by 1/scale).
+    static func matlabContributions(
+        inLength: Int, outLength: Int, scale: Double, kernel: ResampleKernel
+    ) -> MatlabContributions {
         let shrinking = scale < 1
-        let kernelWidth = shrinking ? 4 / scale : 4
+        let kernelWidth = shrinking ? kernel.width / scale : kernel.width
         let taps = Int(kernelWidth.rounded(.up)) + 2
         var weights = [Double](repeating: 0, count: outLength * taps)
         var indices = [Int](repeating: 0, count: outLength * taps)
@@ -35,7 +42,7 @@ extension Resize {
             var sum = 0.0
             for k in 0..<taps {
                 let distance = u - (left + Double(k))
-                let w = shrinking ? scale * matlabCubic(scale * distance) : matlabCubic(distance)
+                let w = shrinking ? scale * kernel(scale * distance) : kernel(distance)
                 weights[j * taps + k] = w
                 sum += w
                 // Symmetric mirror over [1, n, n, 1]: 1-based index i maps to aux[(i - 1) mod 2n].
@@ -158,29 +165,31 @@ extension Resize {
         let columns = matlabContributions(inLength: width, outLength: toWidth, scale: scaleX)
         // MATLAB resizes the dimension with the smaller scale first; rows first on ties.
         if scaleY <= scaleX {
-            let tall = resizeColumns(values, width: width, height: height, rows)
-            return resizeRows(tall, width: width, height: toHeight, columns)
+            let tall = resizeColumns(values, width: width, height: height, rows, weights: rows.weights)
+            return resizeRows(tall, width: width, height: toHeight, columns, weights: columns.weights)
         } else {
-            let wide = resizeRows(values, width: width, height: height, columns)
-            return resizeColumns(wide, width: toWidth, height: height, rows)
+            let wide = resizeRows(values, width: width, height: height, columns, weights: columns.weights)
+            return resizeColumns(wide, width: toWidth, height: height, rows, weights: rows.weights)
         }
     }
 
-    /// Resamples along the vertical axis (MATLAB dimension 1): output height = number of rows in `c`.
-    private static func resizeColumns(
-        _ values: [Double],
+    /// Resamples along the vertical axis (MATLAB dimension 1): output height = number of rows in `c`; `weights` are
+    /// `c.weights` in the samples' own type.
+    static func resizeColumns<T: BinaryFloatingPoint>(
+        _ values: [T],
         width: Int,
         height: Int,
-        _ c: MatlabContributions
-    ) -> [Double] {
+        _ c: MatlabContributions,
+        weights: [T]
+    ) -> [T] {
         let outHeight = c.indices.count / c.taps
-        return [Double](unsafeUninitializedCapacity: width * outHeight) { out, initialised in
+        return [T](unsafeUninitializedCapacity: width * outHeight) { out, initialised in
             values.withUnsafeBufferPointer { src in
                 for j in 0..<outHeight {
                     let o = j * width
                     for x in 0..<width { out[o + x] = 0 }
                     for k in 0..<c.taps {
-                        let w = c.weights[j * c.taps + k], s = c.indices[j * c.taps + k] * width
+                        let w = weights[j * c.taps + k], s = c.indices[j * c.taps + k] * width
                         for x in 0..<width { out[o + x] += w * src[s + x] }
                     }
                 }
@@ -189,22 +198,24 @@ extension Resize {
         }
     }
 
-    /// Resamples along the horizontal axis (MATLAB dimension 2): output width = number of rows in `c`.
-    private static func resizeRows(
-        _ values: [Double],
+    /// Resamples along the horizontal axis (MATLAB dimension 2): output width = number of rows in `c`; `weights`
+    /// are `c.weights` in the samples' own type.
+    static func resizeRows<T: BinaryFloatingPoint>(
+        _ values: [T],
         width: Int,
         height: Int,
-        _ c: MatlabContributions
-    ) -> [Double] {
+        _ c: MatlabContributions,
+        weights: [T]
+    ) -> [T] {
         let outWidth = c.indices.count / c.taps
-        return [Double](unsafeUninitializedCapacity: outWidth * height) { out, initialised in
+        return [T](unsafeUninitializedCapacity: outWidth * height) { out, initialised in
             values.withUnsafeBufferPointer { src in
-                c.weights.withUnsafeBufferPointer { weights in
+                weights.withUnsafeBufferPointer { weights in
                     c.indices.withUnsafeBufferPointer { indices in
                         for y in 0..<height {
                             let s = y * width, o = y * outWidth
                             for j in 0..<outWidth {
-                                var sum = 0.0
+                                var sum: T = 0
                                 let t = j * c.taps
                                 for k in 0..<c.taps { sum += weights[t + k] * src[s + indices[t + k]] }
                                 out[o + j] = sum

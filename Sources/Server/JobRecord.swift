@@ -46,8 +46,12 @@ package struct JobRecord: Codable, Sendable, Equatable {
     package var tilesTotal: Int
     /// The model's name.
     package var model: String
-    /// The model's enlargement factor (output size ÷ input size).
-    package var scale: Int
+    /// The enlargement asked for (`scale`), else the model's own (output size ÷ input size).
+    package var scale: Double
+    /// The result's width asked for (`width`); absent when none was.
+    package var width: Int?
+    /// The result's height asked for (`height`); absent when none was.
+    package var height: Int?
     /// The result's format: png, jpeg or webp.
     package var format: String
     /// The encoding quality 1...100 for JPEG and WebP results (100 is lossless WebP); default 95.
@@ -81,6 +85,11 @@ package struct JobRecord: Codable, Sendable, Equatable {
     /// The estimate and the choice in one line for people:
     /// "JPEG quality 40, blockiness 1.61, noise σ ≈ 0.0 → srmd-x3, noise level 12".
     package var choiceSummary: String?
+
+    /// The size the job was submitted with: its width or height, else its scale.
+    var request: OutputRequest {
+        width != nil || height != nil ? .size(width: width, height: height) : .factor(scale)
+    }
 
     /// The input file's name inside the job's folder.
     var inputFileName: String { "input.\(Self.fileExtension(input.format))" }

@@ -17,7 +17,7 @@ package struct LoadedModel: Sendable {
     package let upscaler: Upscaler
     /// Chooses the network per upload: `auto` between the clean model and SRMD, SRMD's noise level, or fixed.
     package let planner: UpscalePlanner
-    /// Every file behind the name (two for `auto`).
+    /// Every file behind the name (every network `auto` may run).
     package let paths: [String]
 
     /// A loaded model; `planner` nil means `UpscalePlanner.forModel(upscaler)` (SRMD follows each input's noise).
@@ -38,8 +38,8 @@ package struct LoadedModel: Sendable {
         if case .auto = planner.mode { return "auto" }
         return model.family.rawValue
     }
-    /// Output size ÷ input size.
-    package var scale: Int { model.scale }
+    /// Output size ÷ input size when a request asks for no other (`auto`: its scale, whatever its models' own).
+    package var scale: Int { planner.scale }
 }
 
 /// The models the server offers; the first one is the default.
@@ -107,33 +107,44 @@ package struct ModelRegistry: Sendable {
         return ModelRegistry(models: loaded)
     }
 
-    /// `auto` at `scale`: the clean model and SRMD of that scale, both checked.
+    /// `auto` at `scale`: the clean models and SRMD of every scale it may run (so that any `scale`, `width` or
+    /// `height` a request asks for is served without loading anything later), each checked.
     static func loadAuto(
         scale: Int,
         options: UpscaleOptions,
         name: String,
         find: (String) throws(ServerStartupError) -> (model: SuperResolutionModel, path: String, name: String)
     ) throws(ServerStartupError) -> LoadedModel {
-        guard UpscalePlanner.autoScales.contains(scale) else {
-            throw ServerStartupError("model \(name): auto works at ×2, ×3 and ×4 (SRMD's scales), not ×\(scale)")
+        guard AutoModels.scales.contains(scale) else {
+            throw ServerStartupError("model \(name): auto-x2, auto-x3 and auto-x4 exist, not auto-x\(scale)")
         }
-        let clean = try find(UpscalePlanner.cleanModelName(scale: scale))
-        let denoiser = try find(UpscalePlanner.denoiserName(scale: scale))
-        let cleanUpscaler = Upscaler(model: clean.model, options: options)
-        let denoiserUpscaler = Upscaler(model: denoiser.model, options: options)
-        try check(cleanUpscaler, path: clean.path)
-        try check(denoiserUpscaler.withNoiseLevel(SRMDProcessing.defaultNoiseLevel), path: denoiser.path)
-        guard clean.model.scale == scale, denoiser.model.scale == scale, denoiserUpscaler.takesNoiseLevel else {
-            throw ServerStartupError(
-                "model \(name): \(clean.path) and \(denoiser.path) must be the ×\(scale) clean model and SRMD")
+        var loaded: [String: SuperResolutionModel] = [:]
+        var paths: [String] = []
+        for part in AutoModels.modelNames(for: nil) {
+            let found = try find(part)
+            let upscaler = Upscaler(model: found.model, options: options)
+            let isDenoiser = AutoModels.denoisers.values.contains(part)
+            try check(isDenoiser ? upscaler.withNoiseLevel(SRMDProcessing.defaultNoiseLevel) : upscaler, path: found.path)
+            guard !isDenoiser || upscaler.takesNoiseLevel else {
+                throw ServerStartupError("model \(name): \(found.path) must be SRMD (\(part)), which takes a noise level")
+            }
+            loaded[part] = found.model
+            paths.append(found.path)
         }
-        let planner = UpscalePlanner(
-            .auto(
-                clean: NamedUpscaler(name: clean.name, upscaler: cleanUpscaler),
-                denoiser: NamedUpscaler(name: denoiser.name, upscaler: denoiserUpscaler)))
+        let models = loaded
+        let provider = ModelProvider(load: { part throws(ModelError) in
+            guard let model = models[part] else {
+                throw ModelError(.unreadable, source: part, "not loaded when the server started")
+            }
+            return model
+        })
+        let planner = try? UpscalePlanner.auto(scale: scale, options: options, provider: provider)
+        guard let planner, let cleanName = AutoModels.cleanModels[scale], let clean = models[cleanName] else {
+            throw ServerStartupError("model \(name): auto cannot run with these options (a fixed noise level?)")
+        }
         return LoadedModel(
-            name: name, path: clean.path, model: clean.model, upscaler: cleanUpscaler, planner: planner,
-            paths: [clean.path, denoiser.path])
+            name: name, path: paths[0], model: clean, upscaler: Upscaler(model: clean, options: options),
+            planner: planner, paths: paths)
     }
 
     /// A file is loaded as it is and named after itself (`FSRCNN_x3`); anything else is taken as a catalogue name
@@ -172,28 +183,22 @@ package struct ModelRegistry: Sendable {
         }
     }
 
-    /// The model for a request's `model` and `scale` parameters.
+    /// The model for a request's `model` and size parameters.
     ///
-    /// No name: the default model if its scale fits (or no scale is asked), else the first model of that scale.
-    func select(name: String?, scale: Int?) throws(ServiceError) -> LoadedModel {
-        let offered = models.map { "\($0.name) (×\($0.scale))" }.joined(separator: ", ")
+    /// A name picks that model, which then runs at any size asked for (chained or shrunk). Without a name: the
+    /// default model, unless it is a fixed model and another loaded model has the whole scale asked for natively.
+    func select(name: String?, request: OutputRequest?) throws(ServiceError) -> LoadedModel {
         if let name {
             guard let model = models.first(where: { $0.name == name }) else {
+                let offered = models.map { "\($0.name) (×\($0.scale))" }.joined(separator: ", ")
                 throw ServiceError(.unknownModel, "There is no model named '\(name)'. Available: \(offered).")
-            }
-            if let scale, scale != model.scale {
-                throw ServiceError(
-                    .unknownModel,
-                    "The model '\(name)' enlarges ×\(model.scale), not ×\(scale). Available: \(offered)."
-                )
             }
             return model
         }
-        guard let scale else { return defaultModel }
-        if defaultModel.scale == scale { return defaultModel }
-        guard let model = models.first(where: { $0.scale == scale }) else {
-            throw ServiceError(.unknownModel, "No loaded model enlarges ×\(scale). Available: \(offered).")
-        }
-        return model
+        guard case .factor(let factor)? = request, defaultModel.familyName != "auto",
+            Double(defaultModel.scale) != factor,
+            let native = models.first(where: { Double($0.scale) == factor })
+        else { return defaultModel }
+        return native
     }
 }

@@ -195,6 +195,10 @@ extension ServiceError {
             self.init(.unprocessableImage, "\(name) cannot be enlarged by this model: \(message)")
         case .network(let error):
             self.init(.internalError, "\(name): the network failed: \(error)")
+        case .badSize(let message):
+            self.init(.badRequest, "\(name): \(message).")
+        case .model(let error):
+            self.init(.internalError, "\(name): a model could not be loaded: \(error)")
         }
     }
 }

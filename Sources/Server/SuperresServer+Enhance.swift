@@ -25,7 +25,8 @@ extension SuperresServer {
             format: parameters.format,
             encoding: parameters.encoding,
             outputPath: nil,
-            selfEnsemble: parameters.selfEnsemble
+            selfEnsemble: parameters.selfEnsemble,
+            request: parameters.request
         )
         let outcome: UpscaleOutcome
         do {
@@ -53,7 +54,10 @@ extension SuperresServer {
                 "seconds": "\(String(format: "%.3f", outcome.processingSeconds))",
             ]
         )
-        let name = Self.resultFileName(upload: upload.filename, scale: model.scale, format: parameters.format.rawValue)
+        let suffix = Self.sizeSuffix(
+            scale: parameters.scale ?? Double(model.scale), sized: parameters.width != nil || parameters.height != nil,
+            width: outcome.outputWidth, height: outcome.outputHeight)
+        let name = Self.resultFileName(upload: upload.filename, suffix: suffix, format: parameters.format.rawValue)
         return Response(
             status: .ok,
             headers: [
@@ -86,7 +90,7 @@ extension SuperresServer {
         _ request: Request
     ) async throws(ServiceError) -> (UpscaleParameters, LoadedModel, ImageUpload) {
         let parameters = try UpscaleParameters(request.uri.queryParameters)
-        let model = try models.select(name: parameters.model, scale: parameters.scale)
+        let model = try models.select(name: parameters.model, request: parameters.request)
         guard isReady else {
             throw ServiceError(.shuttingDown, "The server is shutting down and takes no new images. Try again shortly.")
         }
@@ -97,10 +101,19 @@ extension SuperresServer {
             budget: uploadBudget,
             io: io
         )
+        let input = PixelSize(width: upload.header.width, height: upload.header.height)
+        let output: PixelSize
         do {
+            output = try model.planner.with(request: parameters.request).outputSize(for: input)
+        } catch {
+            throw ServiceError(error, upload: upload.filename)
+        }
+        do {
+            let size = output == PixelSize(width: input.width * model.scale, height: input.height * model.scale)
+                ? "\(input) enlarged ×\(model.scale) is \(output)" : "\(input) enlarged to \(output)"
             try OutputLimits(maxPixels: configuration.maxOutputPixels).check(
-                width: upload.header.width, height: upload.header.height, scale: model.scale,
-                format: parameters.format, source: upload.filename)
+                outputWidth: output.width, outputHeight: output.height, format: parameters.format,
+                source: upload.filename, size: size)
         } catch {
             throw ServiceError(error, upload: upload.filename)
         }

@@ -24,7 +24,9 @@ extension SuperresServer {
             tilesDone: 0,
             tilesTotal: 0,
             model: model.name,
-            scale: model.scale,
+            scale: parameters.scale ?? Double(model.scale),
+            width: parameters.width,
+            height: parameters.height,
             format: parameters.format.rawValue,
             quality: parameters.quality,
             pngCompression: parameters.format == .png ? parameters.pngCompression.level : nil,
@@ -70,7 +72,8 @@ extension SuperresServer {
             format: parameters.format,
             encoding: parameters.encoding,
             outputPath: job.path(record.resultFileName),
-            selfEnsemble: parameters.selfEnsemble
+            selfEnsemble: parameters.selfEnsemble,
+            request: parameters.request
         )
         let logger = context.logger
         Task { await self.runJob(job, work: work, logger: logger) }
@@ -84,7 +87,7 @@ extension SuperresServer {
         let record = job.record
         let model: LoadedModel
         do {
-            model = try models.select(name: record.model, scale: nil)
+            model = try models.select(name: record.model, request: nil)
         } catch {
             let problem = ServiceError(
                 .interrupted,
@@ -105,7 +108,8 @@ extension SuperresServer {
                 quality: record.quality,
                 pngCompression: record.pngCompression.flatMap { PNGCompression(level: $0) } ?? .default),
             outputPath: job.path(record.resultFileName),
-            selfEnsemble: record.tta ?? false
+            selfEnsemble: record.tta ?? false,
+            request: record.request
         )
         await engine.admitResumed()
         logger.info("job resumed after a restart", metadata: ["job.id": "\(job.id)", "model": "\(model.name)"])
@@ -314,7 +318,9 @@ extension SuperresServer {
         }
         let name = Self.resultFileName(
             upload: record.input.filename ?? "image",
-            scale: record.scale,
+            suffix: Self.sizeSuffix(
+                scale: record.scale, sized: record.width != nil || record.height != nil,
+                width: record.output?.width ?? 0, height: record.output?.height ?? 0),
             format: record.format
         )
         let format = record.format

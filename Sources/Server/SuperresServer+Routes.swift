@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Pipeline
 
 extension SuperresServer {
     /// Every route the server answers, documented in `openapi.yaml`: the router and the route table (405/Allow, the
@@ -174,7 +175,7 @@ extension SuperresServer {
     }
 
     /// A file name for the result of `upload`: `<stem>_x<scale>.<ext>`, reduced to safe characters.
-    static func resultFileName(upload: String, scale: Int, format: String) -> String {
+    static func resultFileName(upload: String, suffix: String, format: String) -> String {
         let stem = (upload as NSString).deletingPathExtension
         let safe = String(
             stem.unicodeScalars.map { scalar -> Character in
@@ -182,6 +183,11 @@ extension SuperresServer {
                     ? Character(scalar) : "_"
             }
         ).prefix(80)
-        return "\(safe.isEmpty ? "image" : String(safe))_x\(scale).\(JobRecord.fileExtension(format))"
+        return "\(safe.isEmpty ? "image" : String(safe))_\(suffix).\(JobRecord.fileExtension(format))"
+    }
+
+    /// What a result's name says of its size: `x3`, `x2.5`, or `1000x750` when a width or height was asked for.
+    static func sizeSuffix(scale: Double, sized: Bool, width: Int, height: Int) -> String {
+        sized ? "\(width)x\(height)" : "x\(OutputRequest.format(scale))"
     }
 }

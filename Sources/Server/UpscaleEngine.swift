@@ -23,6 +23,8 @@ struct UpscaleWork: Sendable {
     var outputPath: String?
     /// Self-ensemble (`tta=true`): the eight flips and rotations through the network, averaged.
     var selfEnsemble = false
+    /// The size asked for (`scale`, `width`, `height`); nil for the model's own scale.
+    var request: OutputRequest?
 }
 
 /// What an upscale produced.
@@ -215,13 +217,18 @@ final class UpscaleEngine: Sendable {
         }
         let decoded = clock.now
         // The network for this picture (`auto` looks at its JPEG tables, blockiness and noise first).
-        let plan = work.model.planner.plan(for: image, encoded: bytes)
+        let chosen: UpscalePlan
+        do {
+            chosen = try work.model.planner.with(request: work.request).plan(for: image, encoded: bytes)
+        } catch {
+            throw ServiceError(error, upload: name)
+        }
+        let plan = work.selfEnsemble ? chosen.withSelfEnsemble() : chosen
         onPlan(plan)
         var timedOut = false
         let enlarged: PixelImage
         do {
-            let upscaler = work.selfEnsemble ? plan.upscaler.withSelfEnsemble() : plan.upscaler
-            enlarged = try upscaler.upscale(
+            enlarged = try plan.upscale(
                 image,
                 progress: onProgress,
                 shouldCancel: {

@@ -1,12 +1,17 @@
 import Hummingbird
 import Imaging
+import Pipeline
 
 /// The optional query parameters of `POST /enhance` and `POST /api/v1/jobs`.
 struct UpscaleParameters: Sendable, Equatable {
     /// `model`: a loaded model's name.
     var model: String?
-    /// `scale`: the enlargement wanted (picks a model of that scale).
-    var scale: Int?
+    /// `scale`: the enlargement wanted, any number from 1 to 16.
+    var scale: Double?
+    /// `width`: the result's width in pixels (the height follows the aspect ratio).
+    var width: Int?
+    /// `height`: the result's height in pixels (the width follows the aspect ratio).
+    var height: Int?
     /// `format`: png (default), jpg/jpeg or webp.
     var format: ImageFormat = .png
     /// `quality`: 1...100 for JPEG and WebP (100 is lossless WebP); default 95.
@@ -16,6 +21,12 @@ struct UpscaleParameters: Sendable, Equatable {
     /// `tta`: self-ensemble (the eight flips and rotations averaged; eight times the work); default false.
     var selfEnsemble = false
 
+    /// The size asked for; nil for the model's own scale.
+    var request: OutputRequest? {
+        if width != nil || height != nil { return .size(width: width, height: height) }
+        return scale.map { .factor($0) }
+    }
+
     /// How the result is encoded.
     var encoding: EncodeSettings { EncodeSettings(quality: quality, pngCompression: pngCompression) }
 
@@ -24,12 +35,23 @@ struct UpscaleParameters: Sendable, Equatable {
     init(_ query: Parameters) throws(ServiceError) {
         if let model = query.get("model"), !model.isEmpty { self.model = model }
         if let text = query.get("scale") {
-            guard let scale = Int(text.hasPrefix("x") || text.hasPrefix("×") ? String(text.dropFirst()) : text),
-                (1...16).contains(scale)
+            let number = text.hasPrefix("x") || text.hasPrefix("×") ? String(text.dropFirst()) : text
+            guard let scale = Double(number), scale.isFinite, scale >= 1, scale <= OutputRequest.maximumFactor,
+                number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") })
             else {
-                throw ServiceError(.badRequest, "scale=\(text) is not a whole enlargement factor such as 2, 3 or 4.")
+                throw ServiceError(.badRequest, "scale=\(text) is not an enlargement from 1 to 16 such as 2, 2.5 or 4.")
             }
             self.scale = scale
+        }
+        for (name, keyPath) in [("width", \UpscaleParameters.width), ("height", \UpscaleParameters.height)] {
+            guard let text = query.get(name) else { continue }
+            guard let value = Int(text), (1...1_000_000).contains(value) else {
+                throw ServiceError(.badRequest, "\(name)=\(text) is not a whole number of pixels from 1 to 1000000.")
+            }
+            self[keyPath: keyPath] = value
+        }
+        if scale != nil, width != nil || height != nil {
+            throw ServiceError(.badRequest, "Give scale or a size (width, height), not both.")
         }
         if let text = query.get("format") {
             guard let format = ImageFormat(fileExtension: text) else {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Evaluation
 import Foundation
+import Imaging
 import Kernels
 import ModelStore
 import Models
@@ -24,8 +25,15 @@ struct EvalCommand: ParsableCommand {
     @Option(name: .customLong("dataset"), help: "Folder of HR images (repeat for several data sets).")
     var datasets: [String]
 
-    @Option(help: "Scale factor; every model must be a model of this scale.")
+    @Option(
+        help: """
+            Scale factor. A model of another scale runs as `superres upscale --scale` runs it: chained when it \
+            enlarges less, its result shrunk by --downscale-filter when more.
+            """)
     var scale: Int
+
+    @Option(help: "The antialiased filter that shrinks a model's result to the scale: bicubic (default), lanczos3 or area.")
+    var downscaleFilter: ResizeFilter = .default
 
     @Option(
         name: .customLong("model"),
@@ -107,7 +115,8 @@ struct EvalCommand: ParsableCommand {
         let interactive = isatty(STDERR_FILENO) == 1
         for degradation in degradations {
             let evaluator = try CommandLineFailure.reporting {
-                try Evaluator(scale: scale, models: methods, kernel: lrKernel, degradation: degradation)
+                try Evaluator(
+                    scale: scale, models: methods, kernel: lrKernel, degradation: degradation, filter: downscaleFilter)
             }
             try evaluate(with: evaluator, into: &report, interactive: interactive)
         }
@@ -123,7 +132,7 @@ struct EvalCommand: ParsableCommand {
                 if let named = stated.scale, named != scale {
                     throw CommandLineFailure("--model \(nameOrPath) is ×\(named); the evaluation is at ×\(scale)")
                 }
-                let planner = try UpscalePlanner.auto(scale: scale, precision: precision)
+                let planner = try UpscalePlanner.auto(scale: scale, provider: ModelProvider(precision: precision))
                 methods.append(EvaluationMethod(name: "auto", planner: planner))
                 continue
             }

@@ -82,9 +82,12 @@ struct InfoCommand: ParsableCommand {
 
     /// What `--model auto` does with an input of this estimate, at each scale it supports.
     static func autoChoice(_ estimate: DegradationEstimate) -> String {
-        let scales = UpscalePlanner.autoScales.map { "x\($0)" }.joined(separator: "/")
+        let scales = AutoModels.scales.map { "x\($0)" }.joined(separator: "/")
         switch AutoModelPolicy.choose(estimate) {
-        case .clean: return "clean model (srmdnf-\(scales))"
+        case .clean:
+            let names = AutoModels.scales.compactMap { AutoModels.cleanModels[$0] }
+            let unique = names.enumerated().filter { !names[..<$0.offset].contains($0.element) }.map(\.element)
+            return "clean model (\(unique.joined(separator: ", ")))"
         case .denoise(let level): return "SRMD (srmd-\(scales)), noise level \(level)"
         }
     }

@@ -6,21 +6,40 @@ import ModelStore
 import Models
 import Pipeline
 
-/// Model selection shared by the commands that run a model.
+/// Model selection and the size of the result, for `superres upscale`.
 struct ModelOptions: ParsableArguments {
     @Option(
         help: """
-            Model: auto (default: the clean model of the scale for clean inputs, SRMD with a fitting noise level \
-            for compressed or noisy ones; auto-x2, auto-x3, auto-x4 name the scale), a catalogue name (see \
-            `superres models list`) or a model file (.pb, or ncnn .param).
+            Model: auto (default: for clean inputs the best clean model of the enlargement, SPAN; for compressed or \
+            noisy ones SRMD with a fitting noise level; fetched into the model store on first use), auto-x2, \
+            auto-x3 or auto-x4 (auto at that scale), a catalogue name (see `superres models list`) or a model file \
+            (.pb, or ncnn .param).
             """)
     var model: String = "auto"
 
     @Option(help: "Model family: edsr, espcn, fsrcnn or lapsrn (default: detected from the file).")
     var algo: ModelFamily?
 
-    @Option(help: "Scale the model must have (default: read from the file; 3 for auto).")
-    var scale: Int?
+    @Option(
+        help: """
+            Enlargement: any number from 1 to 16, such as 1.5, 2.5, 3 or 8 (default: the model's own scale; 3 for \
+            auto). A model that enlarges less runs again on its result (auto chains ×2 then ×4 for ×8); a result \
+            larger than asked is shrunk by --downscale-filter.
+            """)
+    var scale: Double?
+
+    @Option(help: "Output width in pixels; the height follows the aspect ratio (with --height: the largest that fits both).")
+    var width: Int?
+
+    @Option(help: "Output height in pixels; the width follows the aspect ratio.")
+    var height: Int?
+
+    @Option(
+        help: """
+            The antialiased filter that shrinks a network's result to the size asked for: bicubic (default, the \
+            best measured on Set5, Set14 and BSD68), lanczos3 or area.
+            """)
+    var downscaleFilter: ResizeFilter = .default
 
     @Option(
         help: """
@@ -29,32 +48,70 @@ struct ModelOptions: ParsableArguments {
             """)
     var precision: Precision = .fp32
 
-    /// The scale `--model auto` (or auto-xN) asks for; nil when the model is not auto.
+    /// The size asked for by `--scale`, `--width` and `--height`; nil for the model's own scale.
+    func request() throws -> OutputRequest? {
+        let request: OutputRequest
+        switch (scale, width, height) {
+        case (nil, nil, nil): return nil
+        case (let scale?, nil, nil): request = .factor(scale)
+        case (nil, _, _): request = .size(width: width, height: height)
+        default: throw CommandLineFailure("give --scale or a size (--width, --height), not both")
+        }
+        do {
+            return try request.validated()
+        } catch {
+            throw CommandLineFailure("\(error)")
+        }
+    }
+
+    /// The scale `--model auto` (or auto-xN) stands for; nil when the model is not auto.
     func autoScale() throws -> Int? {
         guard let stated = AutoModelName(model) else { return nil }
         if algo != nil { throw CommandLineFailure("--algo names a family; --model \(model) chooses the model itself") }
-        if let named = stated.scale, let scale, named != scale {
-            throw CommandLineFailure("--model \(model) is ×\(named) but --scale is \(scale)")
+        if let named = stated.scale, let scale, Double(named) != scale {
+            throw CommandLineFailure("--model \(model) is ×\(named) but --scale is \(OutputRequest.format(scale))")
         }
-        return stated.scale(stated: scale)
+        if let named = stated.scale, !AutoModels.scales.contains(named) {
+            throw CommandLineFailure("--model \(model): auto-x2, auto-x3 and auto-x4 exist; --scale takes any factor")
+        }
+        return stated.scale ?? AutoModelName.defaultScale
     }
 
-    /// How each input's model is chosen: `auto`, SRMD with its noise level from the input, or one fixed model.
+    /// The catalogue models this run may need that are not installed yet: those of `auto` for the size asked for.
+    func missingDefaultModels() throws -> [ModelCatalogue.Entry] {
+        guard try autoScale() != nil else { return [] }
+        let factor: Double? =
+            switch try request() {
+            case .factor(let factor)?: factor
+            case .size?: nil
+            case nil: Double(try autoScale() ?? AutoModelName.defaultScale)
+            }
+        let store = ModelStore.directory()
+        return AutoModels.modelNames(for: factor).compactMap { ModelCatalogue.entry(named: $0) }
+            .filter { ModelStore.state(of: $0, in: store) != .installed }
+    }
+
+    /// How each input's model and size are chosen: `auto`, SRMD with its noise level from the input, or one fixed
+    /// model, at the size asked for.
     func planner(options: UpscaleOptions) throws -> UpscalePlanner {
+        let request = try request()
         if let scale = try autoScale() {
-            return try UpscalePlanner.auto(scale: scale, options: options, precision: precision)
+            return try UpscalePlanner.auto(
+                scale: scale, request: request, options: options, filter: downscaleFilter,
+                provider: ModelProvider(precision: precision))
         }
         let loaded = try load()
         let isFile = FileManager.default.fileExists(atPath: model)
         let name = isFile ? ((model as NSString).lastPathComponent as NSString).deletingPathExtension : model
         return UpscalePlanner.forModel(Upscaler(model: loaded, options: options), name: name)
+            .with(request: request, filter: downscaleFilter)
     }
 
     func load() throws -> SuperResolutionModel {
         if precision == .bf16 && BFloat16Hardware.best == .avx512 {
             printError("superres: note: this CPU has AVX-512 BF16 but no AMX; bf16 runs slower than fp32 here")
         }
-        return try ModelLoader.load(nameOrPath: model, family: algo, scale: scale, precision: precision)
+        return try ModelLoader.load(nameOrPath: model, family: algo, precision: precision)
     }
 }
 
@@ -87,3 +144,4 @@ extension Precision: ExpressibleByArgument {}
 extension ChromaInterpolation: ExpressibleByArgument {}
 extension JPEGChroma: ExpressibleByArgument {}
 
+extension ResizeFilter: ExpressibleByArgument {}

@@ -7,7 +7,7 @@ import Models
 import Pipeline
 
 /// `superres upscale INPUT... -o OUTPUT`
-struct UpscaleCommand: ParsableCommand {
+struct UpscaleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "upscale",
         abstract: "Enlarge images (files or folders of PNG, JPEG and WebP).",
@@ -96,9 +96,10 @@ struct UpscaleCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run() async throws {
         if let threads { ComputePool.configure(threads: threads) }
         let jobs = try CommandLineFailure.reporting { try planJobs() }
+        try await fetchDefaultModels()
         let options = UpscaleOptions(tileSize: tile, chroma: chroma, noiseLevel: noise.level, selfEnsemble: tta)
         let planner = try CommandLineFailure.reporting { try modelOptions.planner(options: options) }
         let encoding = EncodeSettings(
@@ -136,6 +137,31 @@ struct UpscaleCommand: ParsableCommand {
                     + "encode and write \(format(times.encode)) s")
         }
         if failures.count > 0 { throw ExitCode(1) }
+    }
+
+    /// Fetches the models `auto` needs for this run that are not in the store yet, with one line on stderr each; a
+    /// model that cannot be fetched (offline) stops the run with one line saying what to fetch and where to put it.
+    func fetchDefaultModels() async throws {
+        let missing = try CommandLineFailure.reporting { try modelOptions.missingDefaultModels() }
+        guard !missing.isEmpty else { return }
+        let directory = ModelStore.directory()
+        for entry in missing {
+            printError(
+                "superres: fetching \(entry.name) (\(ModelStore.formattedSize(entry.size))) into \(directory), "
+                    + "the first time it is needed")
+        }
+        var failure: String?
+        await ModelStore.pull(missing, into: directory) { entry, outcome in
+            guard failure == nil, case .failure(let error) = outcome else { return }
+            let reason = error.message + (error.underlying.map { " (\($0))" } ?? "")
+            failure =
+                "\(entry.name) is not installed and could not be fetched: \(reason); "
+                + ModelStore.oneLineInstructions(for: entry, in: directory)
+        }
+        if let failure {
+            printError("superres: \(failure)")
+            throw ExitCode(1)
+        }
     }
 
     /// Expands folders, decides whether OUTPUT is a file or a folder, and picks each output's name and format.

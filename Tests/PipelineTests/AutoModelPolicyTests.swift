@@ -73,32 +73,36 @@ import Testing
         let picture = try Self.compressed(quality: 30)
         // A fixed level stays fixed, however degraded the picture.
         let fixed = UpscalePlanner.forModel(Upscaler(model: srmd, options: UpscaleOptions(noiseLevel: 2)), name: "srmd-x3")
-        let plan = fixed.plan(for: picture.image, encoded: picture.bytes)
+        let plan = try fixed.plan(for: picture.image, encoded: picture.bytes)
         #expect(plan.upscaler.options.noiseLevel == 2 && plan.choice == nil && plan.estimate == nil)
         #expect(!fixed.needsEstimate)
         // SRMD without a level follows the picture (`--noise auto`), and stays SRMD.
         let following = UpscalePlanner.forModel(Upscaler(model: srmd), name: "srmd-x3")
-        let chosen = following.plan(for: picture.image, encoded: picture.bytes)
+        let chosen = try following.plan(for: picture.image, encoded: picture.bytes)
         #expect(chosen.modelName == "srmd-x3" && chosen.estimate?.jpegQuality == 30)
         #expect((chosen.upscaler.options.noiseLevel ?? 0) >= 3, "\(chosen.summary)")
         // Any other model is run as it is.
         let nf = try NCNNModelFiles.load("srmdnf-x3", param: "srmdnf_x3.param")
         let clean = UpscalePlanner.forModel(Upscaler(model: nf), name: "srmdnf-x3")
-        let cleanPlan = clean.plan(for: picture.image, encoded: picture.bytes)
+        let cleanPlan = try clean.plan(for: picture.image, encoded: picture.bytes)
         #expect(cleanPlan.modelName == "srmdnf-x3" && cleanPlan.upscaler.options.noiseLevel == nil)
         #expect(cleanPlan.choice == nil)
     }
 
     @Test(.enabled(if: SharedData.isAvailable, "\(SharedData.missingMessage)"))
     func autoTakesSRMDForAJPEGAndTheCleanModelForAPNG() throws {
-        let srmd = try NCNNModelFiles.load("srmd-x3", param: "srmd_x3.param")
-        let nf = try NCNNModelFiles.load("srmdnf-x3", param: "srmdnf_x3.param")
-        let planner = UpscalePlanner(
-            .auto(
-                clean: NamedUpscaler(name: "srmdnf-x3", upscaler: Upscaler(model: nf)),
-                denoiser: NamedUpscaler(name: "srmd-x3", upscaler: Upscaler(model: srmd))))
+        let models = [
+            "srmd-x3": try NCNNModelFiles.load("srmd-x3", param: "srmd_x3.param"),
+            "span-ch52-x4": try NCNNModelFiles.load("span-ch52-x4", param: "spanx4_ch52.param"),
+            "span-ch52-x2": try NCNNModelFiles.load("span-ch52-x2", param: "spanx2_ch52.param"),
+        ]
+        let provider = ModelProvider(load: { name throws(ModelError) in
+            guard let model = models[name] else { throw ModelError(.unreadable, source: name, "not in this test") }
+            return model
+        })
+        let planner = try UpscalePlanner.auto(scale: 3, provider: provider)
         let jpeg = try Self.compressed(quality: 40)
-        let plan = planner.plan(for: jpeg.image, encoded: jpeg.bytes)
+        let plan = try planner.plan(for: jpeg.image, encoded: jpeg.bytes)
         guard case .denoise(let level) = plan.choice else {
             Issue.record("a quality-40 JPEG went to \(plan.summary)")
             return
@@ -107,8 +111,14 @@ import Testing
         #expect(plan.summary.hasPrefix("JPEG quality 40, blockiness "), "\(plan.summary)")
         #expect(plan.summary.hasSuffix("→ srmd-x3, noise level \(level)"), "\(plan.summary)")
         let png = try ImageFile.read(SharedData.path("datasets/Set5/bird.png"))
-        let cleanPlan = planner.plan(for: png, encoded: try ImageCodec.encode(png, as: .png))
-        #expect(cleanPlan.choice == .clean && cleanPlan.modelName == "srmdnf-x3", "\(cleanPlan.summary)")
+        // The clean ×3 model is the ×4 SPAN, its result shrunk to three times the input.
+        let cleanPlan = try planner.plan(for: png, encoded: try ImageCodec.encode(png, as: .png))
+        #expect(cleanPlan.choice == .clean && cleanPlan.modelName == "span-ch52-x4", "\(cleanPlan.summary)")
+        #expect(cleanPlan.outputSize == PixelSize(width: png.width * 3, height: png.height * 3))
+        #expect(cleanPlan.summary.hasSuffix("span-ch52-x4 (clean), resized to \(cleanPlan.outputSize) (bicubic)"))
+        // ×8: the ×2 network, then the ×4; the denoiser first for the JPEG.
+        let eight = planner.with(request: .factor(8))
+        #expect(try eight.plan(for: png, encoded: nil).steps.map(\.name) == ["span-ch52-x2", "span-ch52-x4"])
     }
 
     /// Set5's bird saved as a JPEG of `quality`: the bytes and the decoded picture.

@@ -6,7 +6,7 @@
   const $ = (id) => document.getElementById(id);
   const ui = {
     dropzone: $('dropzone'), file: $('file'), chosen: $('chosen'), limitHint: $('limit-hint'),
-    scale: $('scale'), model: $('model'), format: $('format'), tta: $('tta'), start: $('start'),
+    scale: $('scale'), size: $('size'), model: $('model'), format: $('format'), tta: $('tta'), start: $('start'),
     message: $('message'), messageTitle: $('message-title'), messageDetail: $('message-detail'),
     progress: $('progress'), uploadBar: $('upload-bar'), uploadText: $('upload-text'),
     processBar: $('process-bar'), processText: $('process-text'), cancel: $('cancel'),
@@ -125,29 +125,42 @@
       if (state.limits && state.limits.maxUploadBytes) {
         ui.limitHint.textContent = `, up to ${formatBytes(state.limits.maxUploadBytes)}`;
       }
-      const scales = [...new Set(list.models.map((m) => m.scale))].sort((a, b) => a - b);
-      ui.scale.replaceChildren(...scales.map((s) => new Option(`${s}×`, String(s))));
+      // Any model runs at any enlargement (chained, or its result shrunk); the loaded models' own scales are
+      // offered beside the usual ones, then a width or a height in pixels.
+      const scales = [...new Set([1.5, 2, 2.5, 3, 4, 6, 8, ...list.models.map((m) => m.scale)])].sort((a, b) => a - b);
+      ui.scale.replaceChildren(
+        ...scales.map((s) => new Option(`${s}×`, String(s))),
+        new Option('Width…', 'width'),
+        new Option('Height…', 'height'));
       const fallback = list.models.find((m) => m.name === list.default) || list.models[0];
       ui.scale.value = String(fallback.scale);
-      fillModels(fallback.name);
+      ui.model.replaceChildren(...list.models.map((m) => {
+        const what = m.family === 'auto' ? ' – chooses per image' : '';
+        return new Option(`${m.name}${what}${m.default ? ' (default)' : ''}`, m.name);
+      }));
+      ui.model.value = fallback.name;
     } catch (error) {
       showMessage('Could not load the models', `The server did not answer (${error.message}). Reload the page to try again.`);
     }
   }
 
-  function fillModels(selected) {
+  // A whole scale that a loaded model has natively picks that model, unless the default chooses per image.
+  function followScale() {
+    const sized = ui.scale.value === 'width' || ui.scale.value === 'height';
+    ui.size.hidden = !sized;
+    if (sized) {
+      ui.size.placeholder = `${ui.scale.value} in px`;
+      if (!ui.size.value) ui.size.value = '1000';
+      return;
+    }
+    const fallback = state.models.find((m) => m.name === state.defaultModel);
+    if (!fallback || fallback.family === 'auto') return;
     const scale = Number(ui.scale.value);
-    const models = state.models.filter((m) => m.scale === scale);
-    ui.model.replaceChildren(...models.map((m) => {
-      const what = m.family === 'auto' ? ' – chooses per image' : '';
-      const option = new Option(`${m.name}${what}${m.default ? ' (default)' : ''}`, m.name);
-      return option;
-    }));
-    const choice = models.find((m) => m.name === selected) || models.find((m) => m.default) || models[0];
-    if (choice) ui.model.value = choice.name;
+    const native = fallback.scale === scale ? fallback : state.models.find((m) => m.scale === scale);
+    ui.model.value = (native || fallback).name;
   }
 
-  ui.scale.addEventListener('change', () => fillModels(state.defaultModel));
+  ui.scale.addEventListener('change', followScale);
 
   // ---------- Choosing a file ----------
 
@@ -224,6 +237,7 @@
   function setBusy(busy) {
     ui.start.disabled = busy || !state.file;
     ui.scale.disabled = busy;
+    ui.size.disabled = busy;
     ui.model.disabled = busy;
     ui.format.disabled = busy;
     ui.tta.disabled = busy;
@@ -248,7 +262,12 @@
     state.job = null;
     setBusy(true);
 
-    const query = new URLSearchParams({ model: ui.model.value, scale: ui.scale.value, format: ui.format.value });
+    const query = new URLSearchParams({ model: ui.model.value, format: ui.format.value });
+    if (ui.scale.value === 'width' || ui.scale.value === 'height') {
+      query.set(ui.scale.value, String(Math.round(Number(ui.size.value))));
+    } else {
+      query.set('scale', ui.scale.value);
+    }
     if (ui.tta.checked) query.set('tta', 'true');
     const form = new FormData();
     form.append('image', state.file, state.file.name || 'image.png');
@@ -378,7 +397,8 @@
   function resultName(job) {
     const stem = (job.input.filename || 'image').replace(/\.[^.]+$/, '');
     const extension = job.format === 'jpeg' ? 'jpg' : job.format;
-    return `${stem}_x${job.scale}.${extension}`;
+    const size = job.width || job.height ? `${job.output.width}x${job.output.height}` : `x${job.scale}`;
+    return `${stem}_${size}.${extension}`;
   }
 
   function showResult(job) {
@@ -401,7 +421,8 @@
       const model = state.models.find((m) => m.name === job.model);
       const family = model && model.family !== 'auto' ? ` · ${model.family.toUpperCase()}` : '';
       const chosen = job.choice && job.choice !== job.model ? ` → ${job.choice}` : '';
-      ui.factModel.textContent = `${job.model}${family}${chosen} · ${job.scale}×`;
+      const enlarged = job.width || job.height ? `${job.output.width}×${job.output.height}` : `${job.scale}×`;
+      ui.factModel.textContent = `${job.model}${family}${chosen} · ${enlarged}`;
       // What the server estimated from the file (JPEG quality, blockiness, noise) and the network it chose for it.
       ui.factChoice.textContent = job.choiceSummary || '–';
       const t = job.timings || {};
