@@ -137,7 +137,7 @@ let package = Package(
             resources: [.copy("Fixtures")]
         ),
         // Depends on the executable so that `swift test` always builds the binary it runs.
-        .testTarget(name: "CLITests", dependencies: ["superres", "TestSupport", "Imaging", "Kernels"]),
+        .testTarget(name: "CLITests", dependencies: ["superres", "TestSupport", "Imaging", "Kernels", "ModelStore"]),
         .testTarget(
             name: "EvaluationTests",
             dependencies: ["Evaluation", "Pipeline", "Models", "ModelStore", "Imaging", "TestSupport"],

@@ -2,8 +2,10 @@
 """Fits `--model auto` (Sources/Pipeline/Auto/AutoModelTable.swift) on T91, never on the evaluation sets.
 
 Step 1 (measure): `superres eval` on T91 at ×3 for each training degradation (clean, JPEG at ten qualities, Gaussian
-noise at three levels, noise followed by JPEG at five pairs), with srmdnf-x3 and srmd-x3 at a grid of noise levels; one JSON per
-degradation in --measurements (kept, so a second run only fits). Each image's JSON carries the degradation estimate
+noise at three levels, noise followed by JPEG at five pairs), with srmd-x3 at a grid of noise levels (one JSON per
+degradation in --measurements) and the clean model `auto` runs at ×3 (--clean, default span-ch52-x4, its result shrunk
+to ×3; one JSON per degradation in --measurements/clean-NAME); all kept, so a second run only fits, and a new clean
+model measures only itself. Each image's JSON carries the degradation estimate
 of its LR (JPEG quality from the file, blockiness and noise σ from the pixels), the features the policy sees.
 
 The features are measured again by the given binary on every run (bicubic only, seconds), so a change to the
@@ -20,7 +22,7 @@ Step 3: writes AutoModelTable.swift and a Markdown report of the fit (--report).
 
 Usage: tools/fit_auto_model.py --superres .build/release/superres --t91 ../shared/datasets/T91 \
            --measurements .build/auto-fit [--table Sources/Pipeline/Auto/AutoModelTable.swift] [--report FILE]
-(SUPERRES_MODELS must point at a store with srmd-x3 and srmdnf-x3.)
+(SUPERRES_MODELS must point at a store with srmd-x3 and the clean model.)
 """
 import argparse
 import json
@@ -40,7 +42,7 @@ DEGRADATIONS = (
     + [f"noise:{s}+jpeg:{q}" for s, q in ((3, 95), (5, 95), (8, 95), (5, 80), (10, 90))]
 )
 QUALITY_KNOTS = [10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 100]
-CLEAN = "srmdnf-x3"
+CLEAN = "span-ch52-x4"
 
 
 def file_name(spec):
@@ -62,15 +64,23 @@ def measure_features(args):
 
 def measure(args):
     os.makedirs(args.measurements, exist_ok=True)
+    clean_folder = os.path.join(args.measurements, f"clean-{CLEAN}")
+    os.makedirs(clean_folder, exist_ok=True)
     for spec in DEGRADATIONS:
         path = os.path.join(args.measurements, file_name(spec))
-        if os.path.exists(path):
-            continue
-        print(f"measuring T91 {spec}", file=sys.stderr, flush=True)
-        command = [args.superres, "eval", "--dataset", args.t91, "--scale", str(SCALE), "--model", CLEAN,
-                   "--model", "srmd-x3", "--noise", *map(str, LEVELS), "--degrade", spec, "--json", path + ".part"]
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
-        os.replace(path + ".part", path)
+        if not os.path.exists(path):
+            print(f"measuring T91 {spec}: srmd-x3", file=sys.stderr, flush=True)
+            command = [args.superres, "eval", "--dataset", args.t91, "--scale", str(SCALE), "--model", "srmd-x3",
+                       "--noise", *map(str, LEVELS), "--degrade", spec, "--json", path + ".part"]
+            subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+            os.replace(path + ".part", path)
+        clean_path = os.path.join(clean_folder, file_name(spec))
+        if not os.path.exists(clean_path):
+            print(f"measuring T91 {spec}: {CLEAN}", file=sys.stderr, flush=True)
+            command = [args.superres, "eval", "--dataset", args.t91, "--scale", str(SCALE), "--model", CLEAN,
+                       "--degrade", spec, "--json", clean_path + ".part"]
+            subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+            os.replace(clean_path + ".part", clean_path)
 
 
 def load(args):
@@ -80,6 +90,8 @@ def load(args):
     for spec in DEGRADATIONS:
         path = os.path.join(args.measurements, file_name(spec))
         rows = {row["model"]: row for row in json.load(open(path))["rows"]}
+        clean_path = os.path.join(args.measurements, f"clean-{CLEAN}", file_name(spec))
+        rows.update({row["model"]: row for row in json.load(open(clean_path))["rows"] if row["model"] == CLEAN})
         features = json.load(open(os.path.join(args.measurements, "features", file_name(spec))))["rows"][0]["images"]
         for i, image in enumerate(rows[CLEAN]["images"]):
             assert features[i]["image"] == image["image"], (spec, features[i]["image"], image["image"])
@@ -245,27 +257,27 @@ def write_table(path, cut, blockiness_table, knots, w, sigma0, clean_cut, jpeg_c
 
 /// The numbers of `AutoModelPolicy`, fitted on T91 (91 training pictures, ×3, {len(DEGRADATIONS)} degradations: clean,
 /// JPEG, Gaussian noise, noise then JPEG) by tools/fit_auto_model.py; the fit is reported in docs/auto-model-fit.md.
-public enum AutoModelTable {{
+package enum AutoModelTable {{
     /// Blockiness at or below which a picture is taken as never compressed (the 95th percentile on clean T91).
-    public static let cleanBlockiness = {cut:.3f}
+    package static let cleanBlockiness = {cut:.3f}
     /// The median blockiness of T91 saved at each JPEG quality, highest blockiness last.
-    public static let blockinessQualities: [(blockiness: Double, quality: Double)] = [
+    package static let blockinessQualities: [(blockiness: Double, quality: Double)] = [
         {blockiness},
     ]
     /// The noise level that compression alone calls for at each JPEG quality.
-    public static let qualityLevels: [(quality: Double, level: Double)] = [
+    package static let qualityLevels: [(quality: Double, level: Double)] = [
         {levels},
     ]
     /// The weight of the estimated noise σ in the level.
-    public static let noiseWeight = {w:.4f}
+    package static let noiseWeight = {w:.4f}
     /// The σ the estimator reads on clean pictures, subtracted before weighting.
-    public static let noiseFloor = {sigma0:.4f}
+    package static let noiseFloor = {sigma0:.4f}
     /// Levels under this go to the clean model (pictures that are not JPEG files).
-    public static let cleanBelow = {clean_cut:.4f}
+    package static let cleanBelow = {clean_cut:.4f}
     /// Levels under this go to the clean model (JPEG files: their tables already say they were compressed).
-    public static let cleanBelowJPEG = {jpeg_cut:.4f}
+    package static let cleanBelowJPEG = {jpeg_cut:.4f}
     /// The levels the policy chooses from.
-    public static let levelRange = 0...50
+    package static let levelRange = 0...50
 }}
 """
     with open(path, "w") as f:
@@ -281,7 +293,7 @@ def write_report(path, samples, file_qualities, png_qualities, params, best, as_
              "(an oracle that knows the degradation), and the fitted policy (which sees only the file: JPEG quality "
              "from its tables, blockiness and noise σ from its pixels). \"as PNG\" is the same policy when the "
              "degraded pictures arrive as lossless files, so only blockiness tells of the JPEG.", "",
-             "| degradation | srmdnf-x3 | best fixed SRMD level | policy | policy, as PNG | median σ̂ | median blockiness |",
+             f"| degradation | {CLEAN} | best fixed SRMD level | policy | policy, as PNG | median σ̂ | median blockiness |",
              "|---|---:|---:|---:|---:|---:|---:|"]
     for spec in DEGRADATIONS:
         idx = [i for i, s in enumerate(samples) if s["degradation"] == spec]

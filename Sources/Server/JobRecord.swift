@@ -40,7 +40,8 @@ package struct JobRecord: Codable, Sendable, Equatable {
     package var state: JobState
     /// 0...1, from finished tiles.
     package var progress: Double
-    /// Tiles enlarged so far (set to `tilesTotal` on success).
+    /// Tiles enlarged so far (set to `tilesTotal` on success); for a chain of two networks (×8), thousandths of each
+    /// network's equal share.
     package var tilesDone: Int
     /// Tiles the image is split into; 0 until processing reports progress.
     package var tilesTotal: Int

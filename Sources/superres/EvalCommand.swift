@@ -23,14 +23,19 @@ struct EvalCommand: ParsableCommand {
     )
 
     @Option(name: .customLong("dataset"), help: "Folder of HR images (repeat for several data sets).")
-    var datasets: [String]
+    var datasets: [String] = []
+
+    @Option(
+        name: .customLong("from-json"),
+        help: "Write the tables and chart (--markdown, --plot) of an earlier run from its --json file; nothing is run.")
+    var fromJSON: String?
 
     @Option(
         help: """
             Scale factor. A model of another scale runs as `superres upscale --scale` runs it: chained when it \
             enlarges less, its result shrunk by --downscale-filter when more.
             """)
-    var scale: Int
+    var scale: Int?
 
     @Option(help: "The antialiased filter that shrinks a model's result to the scale: bicubic (default), lanczos3 or area.")
     var downscaleFilter: ResizeFilter = .default
@@ -95,8 +100,10 @@ struct EvalCommand: ParsableCommand {
     var tta = false
 
     func validate() throws {
-        if !(1...16).contains(scale) { throw ValidationError("--scale must be 1...16") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if fromJSON != nil { return }
+        guard let scale else { throw ValidationError("give --scale") }
+        if !(1...16).contains(scale) { throw ValidationError("--scale must be 1...16") }
         if datasets.isEmpty { throw ValidationError("give at least one --dataset") }
         for case .level(let level) in noise where !SRMDProcessing.noiseLevels.contains(level) {
             throw ValidationError("--noise levels must be auto or 0...75")
@@ -105,6 +112,15 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         if let threads { ComputePool.configure(threads: threads) }
+        if let fromJSON {
+            let report = try CommandLineFailure.reporting {
+                try JSONDecoder().decode(EvaluationReport.self, from: Data(contentsOf: URL(fileURLWithPath: fromJSON)))
+            }
+            print(report.consoleTable(perImage: perImage), terminator: "")
+            try write(report)
+            return
+        }
+        let scale = self.scale ?? AutoModelName.defaultScale
         let methods = try CommandLineFailure.reporting { try evaluationMethods() }
         let degradations = try CommandLineFailure.reporting {
             try (self.degradations.isEmpty ? ["none"] : self.degradations).map {
@@ -126,13 +142,16 @@ struct EvalCommand: ParsableCommand {
 
     /// One method per model, SRMD models once per noise level; `auto` as the per-image choice.
     func evaluationMethods() throws -> [EvaluationMethod] {
+        let scale = self.scale ?? AutoModelName.defaultScale
         var methods: [EvaluationMethod] = []
         for nameOrPath in models {
             if let stated = AutoModelName(nameOrPath) {
                 if let named = stated.scale, named != scale {
                     throw CommandLineFailure("--model \(nameOrPath) is ×\(named); the evaluation is at ×\(scale)")
                 }
-                let planner = try UpscalePlanner.auto(scale: scale, provider: ModelProvider(precision: precision))
+                let planner = try UpscalePlanner.auto(
+                    scale: AutoModels.scales.contains(scale) ? scale : AutoModelName.defaultScale,
+                    provider: ModelProvider(precision: precision))
                 methods.append(EvaluationMethod(name: "auto", planner: planner))
                 continue
             }
@@ -171,7 +190,7 @@ struct EvalCommand: ParsableCommand {
                     progress: { done, total, name in
                         if interactive {
                             let degraded = evaluator.degradation.steps.isEmpty ? "" : " \(evaluator.degradation)"
-                            printError("\(datasetName)\(degraded) ×\(scale) [\(done + 1)/\(total)] \(name)")
+                            printError("\(datasetName)\(degraded) ×\(evaluator.scale) [\(done + 1)/\(total)] \(name)")
                         }
                     },
                     inspect: { evaluated throws(EvaluationError) in

@@ -86,9 +86,7 @@ struct ModelOptions: ParsableArguments {
             case .size?: nil
             case nil: Double(try autoScale() ?? AutoModelName.defaultScale)
             }
-        let store = ModelStore.directory()
-        return AutoModels.modelNames(for: factor).compactMap { ModelCatalogue.entry(named: $0) }
-            .filter { ModelStore.state(of: $0, in: store) != .installed }
+        return FirstUseFetch.missing(AutoModels.modelNames(for: factor))
     }
 
     /// How each input's model and size are chosen: `auto`, SRMD with its noise level from the input, or one fixed

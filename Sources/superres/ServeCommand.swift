@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Kernels
 import Logging
+import Pipeline
 import Server
 
 /// `superres serve`: the HTTP service and its web page.
@@ -28,9 +29,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(
         name: .customLong("model"),
         help: """
-            Model file, catalogue name, or auto (auto-x2/x3/x4: per upload, the clean model or SRMD with the noise \
-            level its JPEG quality and noise call for); repeat for several, the first is the default (default: \
-            auto; env SUPERRES_MODEL).
+            Model file, catalogue name, or auto (auto-x2/x3/x4: per upload, the clean model, SPAN, or SRMD with the \
+            noise level its JPEG quality and noise call for, at any scale or size a request asks for; its models \
+            are fetched on first use); repeat for several, the first is the default (default: auto; env \
+            SUPERRES_MODEL).
             """
     )
     var models: [String] = []
@@ -148,6 +150,10 @@ struct ServeCommand: AsyncParsableCommand {
         if let threads = try? setting(threads, "SUPERRES_THREADS", environment, Int.init), threads > 0 {
             ComputePool.configure(threads: threads)
         }
+        // `auto` serves every size, so it loads the networks of every scale: fetch the missing ones first.
+        if configuration.models.contains(where: { AutoModelName($0) != nil }) {
+            try await FirstUseFetch.fetch(FirstUseFetch.missing(AutoModels.modelNames(for: nil)))
+        }
         do {
             let server = try await SuperresServer.start(configuration: configuration, logger: logger)
             try await server.run()
@@ -171,8 +177,8 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.models = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 .filter { !$0.isEmpty }
         } else {
-            // The default: auto ×3, SRMD-NF for clean uploads and SRMD for compressed or noisy ones
-            // (`superres models pull srmdnf-x3 srmd-x3`).
+            // The default: auto ×3, SPAN for clean uploads and SRMD for compressed or noisy ones, at any size asked
+            // for (fetched into the model store on first use).
             configuration.models = [ServeCommand.defaultModel]
         }
         if let value = try setting(maxUploadMb, "SUPERRES_MAX_UPLOAD_MB", environment, Double.init) {

@@ -139,29 +139,10 @@ struct UpscaleCommand: AsyncParsableCommand {
         if failures.count > 0 { throw ExitCode(1) }
     }
 
-    /// Fetches the models `auto` needs for this run that are not in the store yet, with one line on stderr each; a
-    /// model that cannot be fetched (offline) stops the run with one line saying what to fetch and where to put it.
+    /// Fetches the models `auto` needs for this run that are not in the store yet (`FirstUseFetch`).
     func fetchDefaultModels() async throws {
         let missing = try CommandLineFailure.reporting { try modelOptions.missingDefaultModels() }
-        guard !missing.isEmpty else { return }
-        let directory = ModelStore.directory()
-        for entry in missing {
-            printError(
-                "superres: fetching \(entry.name) (\(ModelStore.formattedSize(entry.size))) into \(directory), "
-                    + "the first time it is needed")
-        }
-        var failure: String?
-        await ModelStore.pull(missing, into: directory) { entry, outcome in
-            guard failure == nil, case .failure(let error) = outcome else { return }
-            let reason = error.message + (error.underlying.map { " (\($0))" } ?? "")
-            failure =
-                "\(entry.name) is not installed and could not be fetched: \(reason); "
-                + ModelStore.oneLineInstructions(for: entry, in: directory)
-        }
-        if let failure {
-            printError("superres: \(failure)")
-            throw ExitCode(1)
-        }
+        try await FirstUseFetch.fetch(missing)
     }
 
     /// Expands folders, decides whether OUTPUT is a file or a folder, and picks each output's name and format.

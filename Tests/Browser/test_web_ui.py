@@ -222,6 +222,38 @@ def test_enhance_compare_zoom_download(server, browser):
         assert json.load(response)["default"] == "FSRCNN_x3"
 
 
+def test_a_width_and_self_ensemble(server, browser):
+    """Any size from the page: a width in pixels (the height follows), with the self-ensemble switch ticked."""
+    browser.set_window_size(1280, 1100)
+    browser.get(server + "/")
+    wait(browser).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#model option")) > 0)
+    scales = [option.get_attribute("value") for option in browser.find_elements(By.CSS_SELECTOR, "#scale option")]
+    assert {"1.5", "2.5", "3", "8", "width", "height"} <= set(scales), scales
+    size = browser.find_element(By.ID, "size")
+    assert not size.is_displayed()
+    browser.execute_script("const s = document.getElementById('scale'); s.value = 'width';"
+                           "s.dispatchEvent(new Event('change'));")
+    assert size.is_displayed()
+    size.clear()
+    size.send_keys("500")
+    browser.find_element(By.ID, "tta").click()
+    assert browser.find_element(By.ID, "tta").is_selected()
+    browser.find_element(By.ID, "file").send_keys(str(PHOTO))
+    wait(browser).until(lambda d: "256×256" in d.find_element(By.ID, "chosen").text)
+    browser.find_element(By.ID, "start").click()
+    wait(browser, 240).until(ec.visibility_of_element_located((By.ID, "result")))
+    width, height = browser.execute_script(
+        "const img = document.getElementById('after'); return [img.naturalWidth, img.naturalHeight];")
+    assert (width, height) == (500, 500), (width, height)
+    assert browser.find_element(By.ID, "fact-model").text.endswith("· 500×500")
+    job_id = browser.find_element(By.ID, "download").get_attribute("href").split("/jobs/")[1].split("/")[0]
+    with urllib.request.urlopen(f"{server}/api/v1/jobs/{job_id}") as response:
+        job = json.load(response)
+    assert job["width"] == 500 and job["tta"] is True, job
+    assert browser.find_element(By.ID, "download").get_attribute("download") == "butterfly_500x500.png"
+    browser.find_element(By.ID, "tta").click()
+
+
 def test_progress_and_cancel(server, browser, tmp_path):
     # baby.png enlarged ×3 by superres itself: 1536×1536 takes seconds at 32-pixel tiles, so the cancel reaches the
     # job while its tiles run (at 512×512 a fast machine finished before the click arrived).

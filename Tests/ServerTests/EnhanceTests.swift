@@ -190,19 +190,65 @@ struct EnhanceTests {
         }
     }
 
+    /// Any `scale` and a `width` or `height`: the exact size, the same pixels as `superres upscale` gives, and a
+    /// result name that says the size.
+    @Test func anyScaleOrSizeGivesTheCommandLinesPixels() async throws {
+        let test = try await TestServer.make()
+        defer { test.removeData() }
+        let png = try Fixtures.cropPNG(side: 20)
+        let folder = TemporaryFolder()
+        defer { folder.remove() }
+        let input = folder.appending("crop.png")
+        try Data(png).write(to: URL(fileURLWithPath: input))
+        let cases: [(query: String, arguments: [String], width: Int, suffix: String)] = [
+            ("scale=2.5", ["--scale", "2.5"], 50, "x2.5"), ("scale=x4", ["--scale", "4"], 80, "x4"),
+            ("width=45", ["--width", "45"], 45, "45x45"), ("height=33", ["--height", "33"], 33, "33x33"),
+            ("scale=1", ["--scale", "1"], 20, "x1"),
+        ]
+        try await test.withClient { client in
+            for c in cases {
+                let response = try await client.post("/enhance?\(c.query)", .image(png, filename: "crop.png"))
+                #expect(response.status == .ok, "\(c.query): \(response.text)")
+                #expect(response.headers[.contentDisposition] == "inline; filename=\"crop_\(c.suffix).png\"")
+                let served = try ImageCodec.decode(response.bytes, source: "response")
+                #expect(served.width == c.width && served.height == c.width, "\(c.query)")
+                guard CommandRunner.isAvailable else { continue }
+                let output = folder.appending("cli-\(c.suffix).png")
+                let cli = try CommandRunner.run(
+                    ["upscale", input, "-o", output, "--model", Fixtures.fsrcnnX3] + c.arguments)
+                #expect(cli.status == 0, "\(cli.standardError)")
+                #expect(try ImageFile.read(output) == served, "\(c.query): the service and the CLI differ")
+            }
+            // A job keeps the size asked for, and its result is named after it.
+            let id = try await client.submitJob(.image(png, filename: "a.png"), query: "?width=45")
+            let finished = try await client.waitForJob(id)
+            #expect(finished["width"] as? Int == 45 && finished["height"] == nil, "\(finished)")
+            let output = try #require(finished["output"] as? [String: Any])
+            #expect(output["width"] as? Int == 45 && output["height"] as? Int == 45)
+            let result = try await client.execute(uri: "/api/v1/jobs/\(id)/result", method: .get)
+            #expect(result.headers[.contentDisposition] == "inline; filename=\"a_45x45.png\"")
+        }
+    }
+
     @Test func refusesUnknownModelsAndBadParameters() async throws {
         let test = try await TestServer.make()
         defer { test.removeData() }
         let png = try Fixtures.cropPNG(side: 16)
         try await test.withClient { client in
             expectProblem(try await client.post("/enhance?model=nope", .image(png)), .unknownModel)
-            expectProblem(try await client.post("/enhance?scale=4", .image(png)), .unknownModel)
-            expectProblem(try await client.post("/enhance?model=FSRCNN_x3&scale=2", .image(png)), .unknownModel)
             expectProblem(try await client.post("/enhance?scale=three", .image(png)), .badRequest)
+            expectProblem(try await client.post("/enhance?scale=17", .image(png)), .badRequest)
+            expectProblem(try await client.post("/enhance?scale=0.5", .image(png)), .badRequest)
+            expectProblem(try await client.post("/enhance?scale=2&width=40", .image(png)), .badRequest)
+            expectProblem(try await client.post("/enhance?width=0", .image(png)), .badRequest)
+            let smaller = try await client.post("/enhance?width=8", .image(png))
+            expectProblem(smaller, .badRequest)
+            #expect(smaller.text.contains("only enlarges"), "\(smaller.text)")
+            expectProblem(try await client.post("/enhance?height=400", .image(png)), .badRequest)
             expectProblem(try await client.post("/enhance?format=gif", .image(png)), .badRequest)
             expectProblem(try await client.post("/enhance?quality=0", .image(png)), .badRequest)
             // Empty values are not the defaults: the document's enums and ranges have no empty member.
-            for empty in ["format=", "scale=", "quality=", "png_compression="] {
+            for empty in ["format=", "scale=", "width=", "height=", "quality=", "png_compression="] {
                 expectProblem(try await client.post("/enhance?\(empty)", .image(png)), .badRequest)
             }
             // An empty model means the default one.

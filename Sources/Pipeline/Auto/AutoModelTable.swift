@@ -11,14 +11,14 @@ package enum AutoModelTable {
     ]
     /// The noise level that compression alone calls for at each JPEG quality.
     package static let qualityLevels: [(quality: Double, level: Double)] = [
-        (10, 20.25), (20, 15.44), (30, 12.44), (40, 12.25), (50, 9.44), (60, 9.25), (70, 8.5), (80, 6.25), (90, 6), (95, 5.25), (100, 0),
+        (10, 20.25), (20, 15.44), (30, 12.44), (40, 12.25), (50, 9.44), (60, 9.25), (70, 8.5), (80, 7.44), (90, 6.31), (95, 5.25), (100, 0),
     ]
     /// The weight of the estimated noise σ in the level.
     package static let noiseWeight = 2.1797
     /// The σ the estimator reads on clean pictures, subtracted before weighting.
     package static let noiseFloor = 0.0000
     /// Levels under this go to the clean model (pictures that are not JPEG files).
-    package static let cleanBelow = 6.3750
+    package static let cleanBelow = 7.2500
     /// Levels under this go to the clean model (JPEG files: their tables already say they were compressed).
     package static let cleanBelowJPEG = 0.5000
     /// The levels the policy chooses from.

@@ -138,7 +138,7 @@ package struct UpscalePlan: Sendable {
     /// The first network's name.
     package var modelName: String { steps[0].name }
 
-    /// The choice for people: "srmd-x3, noise level 12" or "srmdnf-x3 (clean)", then any further network and the
+    /// The choice for people: "srmd-x3, noise level 12" or "span-ch52-x4 (clean)", then any further network and the
     /// final resize: "span-ch52-x2 (clean), then span-ch52-x4, resized to 1000×750 (bicubic)".
     package var choiceSummary: String {
         let noise = upscaler.options.noiseLevel.map { ", noise level \($0)" } ?? ""
@@ -184,8 +184,9 @@ package struct UpscalePlan: Sendable {
             outputSize: outputSize, filter: filter, estimate: estimate, choice: choice, inputSize: inputSize)
     }
 
-    /// Runs the networks on `image` (of `inputSize`) and shrinks the result to `outputSize`. Progress counts each
-    /// network as an equal share (`progress(done, total)` in thousandths of a share).
+    /// Runs the networks on `image` (of `inputSize`) and shrinks the result to `outputSize`. `progress(done, total)`
+    /// counts the network's tiles; a chain counts each network as an equal share of 1000 (the later networks' tiles
+    /// are not known before the earlier ones finish).
     package func upscale(
         _ image: PixelImage, progress: (Int, Int) -> Void = { _, _ in }, shouldCancel: () -> Bool = { false }
     ) throws(PipelineError) -> PixelImage {
@@ -196,6 +197,7 @@ package struct UpscalePlan: Sendable {
             current = try step.upscaler.upscale(
                 current, to: last ? outputSize : nil, filter: filter,
                 progress: { done, total in
+                    guard steps.count > 1 else { return progress(done, total) }
                     progress(index * share + (total > 0 ? done * share / total : share), steps.count * share)
                 },
                 shouldCancel: shouldCancel)
