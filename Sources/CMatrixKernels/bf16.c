@@ -132,6 +132,30 @@ AVX512_TARGET void superres_bf16_pad_rows(
 
 // ---- Output stage ---------------------------------------------------------------------------------------------
 
+/// x / (1 + e^-x) on 16 lanes, as `VectorMath.swish` computes it: e^-x - 1 = (2^k - 1) + 2^k q(r) with
+/// -x = k ln 2 + r, |r| <= ln 2 / 2, q a degree-7 polynomial without constant term; -x clamped to [-87, 88].
+INLINE AVX512_TARGET __m512 swish512(__m512 x) {
+    __m512 t = _mm512_sub_ps(_mm512_setzero_ps(), x);
+    t = _mm512_min_ps(_mm512_max_ps(t, _mm512_set1_ps(-87.0f)), _mm512_set1_ps(88.0f));
+    const __m512 magic = _mm512_set1_ps(12582912.0f);
+    const __m512 shifted = _mm512_fmadd_ps(t, _mm512_set1_ps(1.44269504f), magic);
+    const __m512 k = _mm512_sub_ps(shifted, magic);
+    const __m512i k_bits = _mm512_sub_epi32(_mm512_castps_si512(shifted), _mm512_set1_epi32(0x4B400000));
+    __m512 r = _mm512_fmadd_ps(k, _mm512_set1_ps(-0.693145751953125f), t);
+    r = _mm512_fmadd_ps(k, _mm512_set1_ps(-1.428606765330187e-6f), r);
+    __m512 q = _mm512_set1_ps(1.0f / 5040);
+    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f / 720));
+    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f / 120));
+    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f / 24));
+    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f / 6));
+    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(0.5f));
+    q = _mm512_fmadd_ps(q, r, _mm512_set1_ps(1.0f));
+    q = _mm512_mul_ps(q, r);
+    const __m512 scale = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_add_epi32(k_bits, _mm512_set1_epi32(127)), 23));
+    const __m512 expm1 = _mm512_fmadd_ps(scale, q, _mm512_sub_ps(scale, _mm512_set1_ps(1.0f)));
+    return _mm512_div_ps(x, _mm512_add_ps(expm1, _mm512_set1_ps(2.0f)));
+}
+
 /// Applies the epilogue to the sums of 16 output channels from `channel` of one output pixel, and stores the
 /// `count` that exist.
 INLINE AVX512_TARGET void store_sums(
@@ -139,7 +163,9 @@ INLINE AVX512_TARGET void store_sums(
     const __mmask16 mask = count >= 16 ? 0xFFFF : (__mmask16)((1u << count) - 1);
     __m512 value = sums;
     if (epilogue->bias) value = _mm512_add_ps(value, _mm512_maskz_loadu_ps(mask, epilogue->bias + channel));
-    if (epilogue->activation != 0) {
+    if (epilogue->activation == 4) {
+        value = swish512(value);
+    } else if (epilogue->activation != 0) {
         const __mmask16 negative = _mm512_cmp_ps_mask(value, _mm512_setzero_ps(), _CMP_LT_OQ);
         switch (epilogue->activation) {
         case 1: value = _mm512_mask_mov_ps(value, negative, _mm512_setzero_ps()); break;

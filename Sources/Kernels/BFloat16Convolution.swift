@@ -23,6 +23,15 @@ package final class BFloat16Convolution: InPlaceResidualConvolution {
     /// Pixels the kernels may read past the padded input (a partial block of 16 still loads whole tiles).
     static let slackPixels = 32
 
+    /// The C stage's activation code for a `VectorEpilogue` code: per-channel slopes are its PReLU (3), swish its 4.
+    static func stageActivation(_ code: Int) -> Int32 {
+        switch code {
+        case 2: 3
+        case 3: 4
+        default: Int32(code)
+        }
+    }
+
     /// Whether bfloat16 pays for this convolution: tiles of 32 input and 16 output channels must be mostly filled.
     package static func supports(_ geometry: ConvolutionGeometry) -> Bool {
         geometry.inputChannels >= 16 && geometry.outputChannels >= 16
@@ -112,7 +121,7 @@ package final class BFloat16Convolution: InPlaceResidualConvolution {
                 vectorEpilogue.paddedSlopes.withUnsafeBufferPointer { slopes in
                     var stage = superres_epilogue(
                         bias: vectorEpilogue.paddedBias == nil ? nil : bias.baseAddress,
-                        activation: vectorEpilogue.activation == 2 ? 3 : Int32(vectorEpilogue.activation),
+                        activation: Self.stageActivation(vectorEpilogue.activation),
                         slope: 0, slopes: slopes.baseAddress, has_scale: vectorEpilogue.scale == nil ? 0 : 1,
                         scale: vectorEpilogue.scale ?? 1,
                         residual: epilogue.addsResidual ? residual!.baseAddress : nil)

@@ -83,6 +83,8 @@ package enum Activation: Sendable, Hashable {
     case leakyReLU(slope: Float)
     /// Like leaky ReLU with one slope per output channel.
     case prelu(slopes: [Float])
+    /// `x · sigmoid(x)`, as ncnn's Swish layer computes it: `x / (1 + e^−x)`.
+    case swish
 
     /// Applies the activation to one value of output channel `channel`.
     @inlinable
@@ -92,6 +94,7 @@ package enum Activation: Sendable, Hashable {
         case .relu: x < 0 ? 0 : x
         case .leakyReLU(let slope): x < 0 ? x * slope : x
         case .prelu(let slopes): x < 0 ? x * slopes[channel] : x
+        case .swish: UnaryOperation.swish.apply(x)
         }
     }
 }

@@ -16,6 +16,18 @@ package enum BinaryOperation: String, Sendable, Hashable {
         case .minimum: Swift.min(a, b)
         }
     }
+
+    /// The operation on 16 pairs of values, lane by lane (the same result as `apply` on each lane).
+    @inline(__always)
+    package func apply(_ a: SIMD16<Float>, _ b: SIMD16<Float>) -> SIMD16<Float> {
+        switch self {
+        case .add: return a + b
+        case .subtract: return a - b
+        case .multiply: return a * b
+        case .maximum: return a.replacing(with: b, where: b .> a)
+        case .minimum: return a.replacing(with: b, where: b .< a)
+        }
+    }
 }
 
 /// A unary element-wise operation.
@@ -103,15 +115,15 @@ package enum ElementwiseKernels {
     /// `op(a, b)` with broadcasting; fast paths for equal shapes, a scalar operand and a per-channel vector.
     package static func binary(_ op: BinaryOperation, _ a: Tensor, _ b: Tensor, pool: ComputePool = .shared) -> Tensor {
         if a.shape == b.shape {
-            return Tensor(shape: a.shape, scalars: map2(a.scalars, b.scalars, pool: pool) { op.apply($0, $1) })
+            return Tensor(shape: a.shape, scalars: mapVectorPairs(a.scalars, b.scalars, pool: pool) { op.apply($0, $1) })
         }
         if b.count == 1, b.rank <= a.rank {
-            let s = b.scalars[0]
-            return Tensor(shape: a.shape, scalars: map1(a.scalars, pool: pool) { op.apply($0, s) })
+            let s = SIMD16<Float>(repeating: b.scalars[0])
+            return Tensor(shape: a.shape, scalars: mapVectors(a.scalars, pool: pool) { op.apply($0, s) })
         }
         if a.count == 1, a.rank <= b.rank {
-            let s = a.scalars[0]
-            return Tensor(shape: b.shape, scalars: map1(b.scalars, pool: pool) { op.apply(s, $0) })
+            let s = SIMD16<Float>(repeating: a.scalars[0])
+            return Tensor(shape: b.shape, scalars: mapVectors(b.scalars, pool: pool) { op.apply(s, $0) })
         }
         if let channels = a.shape.last, b.count == channels, b.rank <= a.rank, b.shape.last == channels,
             broadcastShape(a.shape, b.shape) == a.shape
@@ -130,10 +142,15 @@ package enum ElementwiseKernels {
         return ReferenceKernels.binary(op, a, b)
     }
 
-    /// `op(x)` for every value; tanh is vectorized (`VectorMath.tanh`, within 4e-7 of Foundation's).
+    /// `op(x)` for every value; tanh, sigmoid and swish are vectorized (`VectorMath`, within a few units in the last
+    /// place of Foundation's).
     package static func unary(_ op: UnaryOperation, _ x: Tensor, pool: ComputePool = .shared) -> Tensor {
-        if op == .tanh { return Tensor(shape: x.shape, scalars: mapVectors(x.scalars, pool: pool, VectorMath.tanh)) }
-        return Tensor(shape: x.shape, scalars: map1(x.scalars, pool: pool, op.apply))
+        switch op {
+        case .tanh: Tensor(shape: x.shape, scalars: mapVectors(x.scalars, pool: pool, VectorMath.tanh))
+        case .sigmoid: Tensor(shape: x.shape, scalars: mapVectors(x.scalars, pool: pool, VectorMath.sigmoid))
+        case .swish: Tensor(shape: x.shape, scalars: mapVectors(x.scalars, pool: pool, VectorMath.swish))
+        case .relu, .abs, .negate: Tensor(shape: x.shape, scalars: map1(x.scalars, pool: pool, op.apply))
+        }
     }
 
     /// `f` on 16 values at a time (the tail padded), spread over the pool.
@@ -165,6 +182,44 @@ package enum ElementwiseKernels {
         }
     }
 
+    /// `f` on 16 pairs of values at a time (the tail padded), spread over the pool.
+    private static func mapVectorPairs(
+        _ a: [Float], _ b: [Float], pool: ComputePool, _ f: (SIMD16<Float>, SIMD16<Float>) -> SIMD16<Float>
+    ) -> [Float] {
+        precondition(a.count == b.count, "operands of \(a.count) and \(b.count) values")
+        return [Float](unsafeUninitializedCapacity: a.count) { dst, initialized in
+            a.withUnsafeBufferPointer { srcA in
+                b.withUnsafeBufferPointer { srcB in
+                    let pa = SendablePointer(srcA.baseAddress!)
+                    let pb = SendablePointer(srcB.baseAddress!)
+                    let d = SendableMutablePointer(dst.baseAddress!)
+                    let count = srcA.count
+                    pool.parallelFor((count + chunk - 1) / chunk) { part in
+                        var i = part * chunk
+                        let end = min(count, (part + 1) * chunk)
+                        while i + 16 <= end {
+                            let x = UnsafeRawPointer(pa.pointer + i).loadUnaligned(as: SIMD16<Float>.self)
+                            let y = UnsafeRawPointer(pb.pointer + i).loadUnaligned(as: SIMD16<Float>.self)
+                            UnsafeMutableRawPointer(d.pointer + i).storeBytes(of: f(x, y), as: SIMD16<Float>.self)
+                            i += 16
+                        }
+                        if i < end {
+                            var x = SIMD16<Float>()
+                            var y = SIMD16<Float>()
+                            for lane in 0..<(end - i) {
+                                x[lane] = pa.pointer[i + lane]
+                                y[lane] = pb.pointer[i + lane]
+                            }
+                            let r = f(x, y)
+                            for lane in 0..<(end - i) { d.pointer[i + lane] = r[lane] }
+                        }
+                    }
+                }
+            }
+            initialized = a.count
+        }
+    }
+
     private static let chunk = 1 << 16
 
     private static func map1(_ a: [Float], pool: ComputePool, _ f: (Float) -> Float) -> [Float] {
@@ -176,26 +231,6 @@ package enum ElementwiseKernels {
                 let count = src.count
                 pool.parallelFor((count + chunk - 1) / chunk) { part in
                     for i in part * chunk..<min(count, (part + 1) * chunk) { d.pointer[i] = f(s.pointer[i]) }
-                }
-            }
-        }
-        return out
-    }
-
-    private static func map2(_ a: [Float], _ b: [Float], pool: ComputePool, _ f: (Float, Float) -> Float) -> [Float] {
-        var out = [Float](repeating: 0, count: a.count)
-        a.withUnsafeBufferPointer { srcA in
-            b.withUnsafeBufferPointer { srcB in
-                out.withUnsafeMutableBufferPointer { dst in
-                    let pa = SendablePointer(srcA.baseAddress!)
-                    let pb = SendablePointer(srcB.baseAddress!)
-                    let d = SendableMutablePointer(dst.baseAddress!)
-                    let count = srcA.count
-                    pool.parallelFor((count + chunk - 1) / chunk) { part in
-                        for i in part * chunk..<min(count, (part + 1) * chunk) {
-                            d.pointer[i] = f(pa.pointer[i], pb.pointer[i])
-                        }
-                    }
                 }
             }
         }

@@ -3,7 +3,7 @@
 struct VectorEpilogue: Sendable {
     let paddedBias: [Float]?
     let paddedSlopes: [Float]
-    /// 0 none, 1 ReLU, 2 per-channel slopes (leaky ReLU, PReLU).
+    /// 0 none, 1 ReLU, 2 per-channel slopes (leaky ReLU, PReLU), 3 swish.
     let activation: Int
     let scale: Float?
 
@@ -30,6 +30,9 @@ struct VectorEpilogue: Sendable {
         case .leakyReLU(let slope):
             activation = 2
             paddedSlopes = [Float](repeating: slope, count: padded)
+        case .swish:
+            activation = 3
+            paddedSlopes = [Float](repeating: 0, count: padded)
         }
         scale = epilogue.scale
     }
@@ -66,6 +69,8 @@ struct EpilogueValues: @unchecked Sendable {
         } else if activation == 2 {
             let slope = UnsafeRawPointer(slopes + firstChannel).loadUnaligned(as: SIMD16<Float>.self)
             value.replace(with: value * slope, where: value .< 0)
+        } else if activation == 3 {
+            value = VectorMath.swish(value)
         }
         if let scale { value *= scale }
         return value

@@ -44,4 +44,16 @@ package enum VectorMath {
         t.replace(with: -t, where: x .< 0)
         return t
     }
+
+    /// The logistic function 1 / (1 + e^−x), as ncnn's Sigmoid computes it, with e^−x = expm1(−x) + 1.
+    @inline(__always)
+    package static func sigmoid(_ x: Vector) -> Vector {
+        1 / (2 + expm1(-x))
+    }
+
+    /// x · sigmoid(x), written as ncnn's Swish layer computes it: x / (1 + e^−x).
+    @inline(__always)
+    package static func swish(_ x: Vector) -> Vector {
+        x / (2 + expm1(-x))
+    }
 }

@@ -83,6 +83,29 @@ import Testing
         #expect(optimized == plain)
     }
 
+    /// SPAN's spelling, conv → +bias → Swish, becomes one convolution whose epilogue is the swish; the fast kernels
+    /// (Winograd here, with its vectorized swish) stay within their usual float error of the reference graph.
+    @Test func swishFusesIntoTheConvolution() throws {
+        var rng = SeededGenerator(seed: 9)
+        var g = Graph()
+        let geometry = ConvolutionGeometry.same(kernelHeight: 3, kernelWidth: 3, inputChannels: 16, outputChannels: 24)
+        let x = g.add("input", .input)
+        let w = g.add("w", .constant(Tensor(shape: [3, 3, 16, 24], scalars: rng.floats(3 * 3 * 16 * 24, in: -0.3...0.3))))
+        let c = g.add("conv", .convolution(geometry, ConvolutionEpilogue()), [x, w])
+        let bias = g.add("b", .constant(Tensor(shape: [24], scalars: rng.floats(24))))
+        let biased = g.add("bias", .binary(.add), [c, bias])
+        let swish = g.add("swish", .unary(.swish), [biased])
+        g.addOutput("out", swish)
+        let optimized = GraphOptimizer.optimize(g)
+        #expect(optimized.operationCounts == ["Conv3x3": 1], "\(optimized.operationCounts)")
+        let input = Tensor(shape: [1, 13, 17, 16], scalars: rng.floats(13 * 17 * 16, in: -2...2))
+        let plain = try GraphExecutor(graph: g, kernels: .reference, optimize: false).run(input, output: nil)
+        let fused = try GraphExecutor(graph: g, kernels: .fast).run(input, output: nil)
+        #expect(fused.shape == plain.shape)
+        let worst = zip(fused.scalars, plain.scalars).map { abs($0 - $1) / (1 + abs($1)) }.max() ?? 0
+        #expect(worst < 1e-4, "largest difference \(worst)")
+    }
+
     @Test func receptiveFieldCountsPaddingAcrossUpscaling() {
         let field = Self.sampleGraph(seed: 4).receptiveField()
         // Three 3×3 convs (1 each) + one 4×4 (2 after) at input resolution; nothing after DepthToSpace.

@@ -14,7 +14,7 @@ struct BFloat16ConvolutionTests {
         (9, 40, 1, 48, 20), (6, 6, 4, 20, 64), (3, 33, 3, 256, 256), (11, 3, 3, 40, 100),
     ]
 
-    static let epilogueNames = ["none", "bias+relu", "bias+prelu", "bias+leaky", "bias+scale+residual"]
+    static let epilogueNames = ["none", "bias+relu", "bias+prelu", "bias+leaky", "bias+scale+residual", "bias+swish"]
 
     static func epilogues(channels: Int, rng: inout SeededGenerator) -> [ConvolutionEpilogue] {
         [
@@ -24,6 +24,7 @@ struct BFloat16ConvolutionTests {
                 bias: rng.floats(channels), activation: .prelu(slopes: rng.floats(channels, in: 0...0.5))),
             ConvolutionEpilogue(bias: rng.floats(channels), activation: .leakyReLU(slope: 0.2)),
             ConvolutionEpilogue(bias: rng.floats(channels), scale: 0.1, addsResidual: true),
+            ConvolutionEpilogue(bias: rng.floats(channels), activation: .swish),
         ]
     }
 

@@ -27,6 +27,7 @@ import Testing
             ConvolutionEpilogue(bias: rng.floats(c.co), activation: .prelu(slopes: rng.floats(c.co, in: 0...0.5))),
             ConvolutionEpilogue(bias: rng.floats(c.co), activation: .leakyReLU(slope: 0.2)),
             ConvolutionEpilogue(bias: rng.floats(c.co), scale: 0.1, addsResidual: true),
+            ConvolutionEpilogue(bias: rng.floats(c.co), activation: .swish, scale: 0.5, addsResidual: true),
         ]
         for epilogue in epilogues {
             let outShape = geometry.outputShape(height: c.h, width: c.w)
@@ -36,6 +37,12 @@ import Testing
             let fast = DirectConvolution(weights: weights, geometry: geometry, epilogue: epilogue)
             let actual = fast(input, residual: epilogue.addsResidual ? residual : nil)
             #expect(actual.shape == expected.shape)
+            guard epilogue.activation != .swish else {
+                // The vectorized swish (`VectorMath`) against Foundation's exp: within float rounding.
+                let worst = zip(actual.scalars, expected.scalars).map { abs($0 - $1) / (1e-2 + abs($1)) }.max() ?? 0
+                #expect(worst < 1e-5, "\(c) swish: \(worst)")
+                continue
+            }
             // Same taps, same order, same fused multiply-adds: the fast kernel must agree bit for bit.
             #expect(actual.scalars == expected.scalars, "\(c) \(epilogue)")
         }
@@ -117,7 +124,7 @@ import Testing
         let sameShape = Tensor(shape: [1, 6, 7, 5], scalars: rng.floats(210))
         let scalar = Tensor(scalar: 0.5)
         let vector = Tensor(shape: [5], scalars: rng.floats(5))
-        for op in [BinaryOperation.add, .subtract, .multiply, .maximum] {
+        for op in [BinaryOperation.add, .subtract, .multiply, .maximum, .minimum] {
             for b in [sameShape, scalar, vector] {
                 #expect(ElementwiseKernels.binary(op, a, b) == ReferenceKernels.binary(op, a, b))
             }
@@ -152,6 +159,25 @@ import Testing
         for (a, b) in zip(fast, reference) { worst = max(worst, abs(a - b) / max(abs(b), 1e-3)) }
         #expect(worst < 4e-7, "largest relative difference \(worst)")
         #expect(fast[0] == 0 && fast[1] == -1 && fast[2] == 1e-30)
+    }
+
+    /// The vectorized sigmoid and swish against the reference (Foundation's exp) over the range the networks see and
+    /// far beyond it, with a tail that is not a multiple of 16.
+    @Test(arguments: [UnaryOperation.sigmoid, .swish], [37, 70_001])
+    func vectorizedSigmoidAndSwishMatchTheReference(_ op: UnaryOperation, count: Int) {
+        var rng = SeededGenerator(seed: UInt64(count))
+        var values = rng.floats(count, in: -20...20)
+        for index in stride(from: 0, to: count, by: 3) { values[index] *= 0.01 }
+        values[0] = 0
+        values[1] = -200
+        values[2] = 200
+        values[3] = -87.5
+        let fast = ElementwiseKernels.unary(op, Tensor(shape: [count], scalars: values)).scalars
+        let reference = ReferenceKernels.unary(op, Tensor(shape: [count], scalars: values)).scalars
+        var worst: Float = 0
+        for (a, b) in zip(fast, reference) { worst = max(worst, abs(a - b) / max(abs(b), 1e-3)) }
+        #expect(worst < 1e-6, "\(op): largest relative difference \(worst)")
+        #expect(fast[0] == (op == .sigmoid ? 0.5 : 0) && abs(fast[1]) < 1e-30 && fast[2] == (op == .sigmoid ? 1 : 200))
     }
 
     @Test func poolRunsEveryIndexExactlyOnce() {

@@ -284,6 +284,7 @@ import Testing
             ConvolutionEpilogue(bias: rng.floats(co), activation: .prelu(slopes: rng.floats(co, in: 0...0.5))),
             ConvolutionEpilogue(bias: rng.floats(co), scale: 0.1, addsResidual: true),
             ConvolutionEpilogue(activation: .relu, scale: 2, addsResidual: true),
+            ConvolutionEpilogue(bias: rng.floats(co), activation: .swish),
         ]
     }
 

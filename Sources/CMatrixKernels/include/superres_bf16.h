@@ -26,7 +26,7 @@ superres_bf16_support_level superres_bf16_support(void);
 typedef struct {
     /// `output_channels` values, or NULL.
     const float *bias;
-    /// 0: none, 1: ReLU, 2: leaky ReLU with `slope`, 3: PReLU with `slopes[c]`.
+    /// 0: none, 1: ReLU, 2: leaky ReLU with `slope`, 3: PReLU with `slopes[c]`, 4: swish, x / (1 + e^-x).
     int activation;
     float slope;
     const float *slopes;
