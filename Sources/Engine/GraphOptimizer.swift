@@ -85,7 +85,8 @@ package enum GraphOptimizer {
                     }
                 case .unary(.relu) where epilogue.activation == .none && epilogue.scale == nil && !epilogue.addsResidual:
                     epilogue.activation = .relu
-                case .unary(.swish) where epilogue.activation == .none && epilogue.scale == nil && !epilogue.addsResidual:
+                case .unary(.swish)
+                where epilogue.activation == .none && epilogue.scale == nil && !epilogue.addsResidual:
                     epilogue.activation = .swish
                 case .activation(let activation)
                 where epilogue.activation == .none && epilogue.scale == nil && !epilogue.addsResidual:

@@ -115,7 +115,8 @@ package enum ElementwiseKernels {
     /// `op(a, b)` with broadcasting; fast paths for equal shapes, a scalar operand and a per-channel vector.
     package static func binary(_ op: BinaryOperation, _ a: Tensor, _ b: Tensor, pool: ComputePool = .shared) -> Tensor {
         if a.shape == b.shape {
-            return Tensor(shape: a.shape, scalars: mapVectorPairs(a.scalars, b.scalars, pool: pool) { op.apply($0, $1) })
+            let scalars = mapVectorPairs(a.scalars, b.scalars, pool: pool) { op.apply($0, $1) }
+            return Tensor(shape: a.shape, scalars: scalars)
         }
         if b.count == 1, b.rank <= a.rank {
             let s = SIMD16<Float>(repeating: b.scalars[0])
@@ -153,33 +154,12 @@ package enum ElementwiseKernels {
         }
     }
 
-    /// `f` on 16 values at a time (the tail padded), spread over the pool.
+    /// `f` on 16 values at a time (the tail padded), spread over the pool (the pair loop with `a` twice: the second
+    /// load hits the cache line the first brought in).
     private static func mapVectors(
         _ a: [Float], pool: ComputePool, _ f: (SIMD16<Float>) -> SIMD16<Float>
     ) -> [Float] {
-        [Float](unsafeUninitializedCapacity: a.count) { dst, initialized in
-            a.withUnsafeBufferPointer { src in
-                let s = SendablePointer(src.baseAddress!)
-                let d = SendableMutablePointer(dst.baseAddress!)
-                let count = src.count
-                pool.parallelFor((count + chunk - 1) / chunk) { part in
-                    var i = part * chunk
-                    let end = min(count, (part + 1) * chunk)
-                    while i + 16 <= end {
-                        let v = UnsafeRawPointer(s.pointer + i).loadUnaligned(as: SIMD16<Float>.self)
-                        UnsafeMutableRawPointer(d.pointer + i).storeBytes(of: f(v), as: SIMD16<Float>.self)
-                        i += 16
-                    }
-                    if i < end {
-                        var v = SIMD16<Float>()
-                        for lane in 0..<(end - i) { v[lane] = s.pointer[i + lane] }
-                        let r = f(v)
-                        for lane in 0..<(end - i) { d.pointer[i + lane] = r[lane] }
-                    }
-                }
-            }
-            initialized = a.count
-        }
+        mapVectorPairs(a, a, pool: pool) { x, _ in f(x) }
     }
 
     /// `f` on 16 pairs of values at a time (the tail padded), spread over the pool.

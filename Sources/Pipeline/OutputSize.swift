@@ -56,7 +56,8 @@ package enum OutputRequest: Sendable, Hashable, CustomStringConvertible {
         switch self {
         case .factor(let factor):
             guard factor.isFinite, factor >= 1, factor <= Self.maximumFactor else {
-                throw .badSize("the scale must be a number from 1 to \(Int(Self.maximumFactor)), not \(Self.format(factor))")
+                throw .badSize(
+                    "the scale must be a number from 1 to \(Int(Self.maximumFactor)), not \(Self.format(factor))")
             }
         case .size(let width, let height):
             guard width != nil || height != nil else { throw .badSize("a size needs a width or a height") }

@@ -1,5 +1,4 @@
 import Engine
-import Foundation
 import Imaging
 import Models
 import Tensor
@@ -74,7 +73,8 @@ package struct Upscaler: Sendable {
         let target = size ?? natural
         guard target.width >= 1, target.height >= 1, target.width <= natural.width, target.height <= natural.height
         else {
-            throw .badSize("\(target) is not between 1×1 and this model's \(natural) for a \(image.width)×\(image.height) input")
+            throw .badSize(
+                "\(target) is not between 1×1 and this model's \(natural) for a \(image.width)×\(image.height) input")
         }
         if shouldCancel() { throw .cancelled }
         let planes = ImagePlanes(image)

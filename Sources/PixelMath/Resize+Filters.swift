@@ -65,7 +65,7 @@ extension Resize {
     package static func resample(
         _ plane: FloatPlane, toWidth: Int, toHeight: Int, filter: ResizeFilter
     ) -> FloatPlane {
-        precondition(plane.width > 0 && plane.height > 0, "cannot resize an empty \(plane.width)×\(plane.height) plane")
+        precondition(plane.width > 0 && plane.height > 0, "cannot resize an empty \(plane.width)×\(plane.height)")
         precondition(toWidth > 0 && toHeight > 0, "cannot resize to \(toWidth)×\(toHeight)")
         var values = plane.values
         var (width, height) = (plane.width, plane.height)

@@ -124,9 +124,11 @@ package struct ModelRegistry: Sendable {
             let found = try find(part)
             let upscaler = Upscaler(model: found.model, options: options)
             let isDenoiser = AutoModels.denoisers.values.contains(part)
-            try check(isDenoiser ? upscaler.withNoiseLevel(SRMDProcessing.defaultNoiseLevel) : upscaler, path: found.path)
+            let checked = isDenoiser ? upscaler.withNoiseLevel(SRMDProcessing.defaultNoiseLevel) : upscaler
+            try check(checked, path: found.path)
             guard !isDenoiser || upscaler.takesNoiseLevel else {
-                throw ServerStartupError("model \(name): \(found.path) must be SRMD (\(part)), which takes a noise level")
+                throw ServerStartupError(
+                    "model \(name): \(found.path) must be SRMD (\(part)), which takes a noise level")
             }
             loaded[part] = found.model
             paths.append(found.path)

@@ -37,7 +37,8 @@ struct EvalCommand: ParsableCommand {
             """)
     var scale: Int?
 
-    @Option(help: "The antialiased filter that shrinks a model's result to the scale: bicubic (default), lanczos3 or area.")
+    @Option(
+        help: "The antialiased filter that shrinks a model's result to the scale: bicubic (default), lanczos3 or area.")
     var downscaleFilter: ResizeFilter = .default
 
     @Option(

@@ -28,7 +28,8 @@ struct ModelOptions: ParsableArguments {
             """)
     var scale: Double?
 
-    @Option(help: "Output width in pixels; the height follows the aspect ratio (with --height: the largest that fits both).")
+    @Option(
+        help: "Output width in pixels; the height keeps the aspect ratio (with --height: the largest that fits both).")
     var width: Int?
 
     @Option(help: "Output height in pixels; the width follows the aspect ratio.")

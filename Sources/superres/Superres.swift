@@ -6,7 +6,7 @@ import Kernels
 struct Superres: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "superres",
-        abstract: "Enlarge images by any factor from 1 to 16 with super-resolution networks (SPAN, SRMD, Real-ESRGAN, EDSR, …).",
+        abstract: "Enlarge images by any factor from 1 to 16 with super-resolution networks (SPAN, SRMD, EDSR, …).",
         discussion: """
             Exit status: 0 on success, 1 when an input or model could not be processed (one line on stderr says \
             why), 64 for a usage error.

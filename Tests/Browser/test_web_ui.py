@@ -150,6 +150,16 @@ def wait(driver, seconds=30):
     return WebDriverWait(driver, seconds, poll_frequency=0.1)
 
 
+def enhance_photo(browser, seconds=180):
+    """Chooses PHOTO in the page, starts, waits for the result; returns the result's (width, height)."""
+    browser.find_element(By.ID, "file").send_keys(str(PHOTO))
+    wait(browser).until(lambda d: "256×256" in d.find_element(By.ID, "chosen").text)
+    browser.find_element(By.ID, "start").click()
+    wait(browser, seconds).until(ec.visibility_of_element_located((By.ID, "result")))
+    return tuple(browser.execute_script(
+        "const img = document.getElementById('after'); return [img.naturalWidth, img.naturalHeight];"))
+
+
 def test_enhance_compare_zoom_download(server, browser):
     browser.get(server + "/")
     wait(browser).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#model option")) > 0)
@@ -238,13 +248,8 @@ def test_a_width_and_self_ensemble(server, browser):
     size.send_keys("500")
     browser.find_element(By.ID, "tta").click()
     assert browser.find_element(By.ID, "tta").is_selected()
-    browser.find_element(By.ID, "file").send_keys(str(PHOTO))
-    wait(browser).until(lambda d: "256×256" in d.find_element(By.ID, "chosen").text)
-    browser.find_element(By.ID, "start").click()
-    wait(browser, 240).until(ec.visibility_of_element_located((By.ID, "result")))
-    width, height = browser.execute_script(
-        "const img = document.getElementById('after'); return [img.naturalWidth, img.naturalHeight];")
-    assert (width, height) == (500, 500), (width, height)
+    size = enhance_photo(browser, 240)
+    assert size == (500, 500), size
     assert browser.find_element(By.ID, "fact-model").text.endswith("· 500×500")
     job_id = browser.find_element(By.ID, "download").get_attribute("href").split("/jobs/")[1].split("/")[0]
     with urllib.request.urlopen(f"{server}/api/v1/jobs/{job_id}") as response:
@@ -331,13 +336,8 @@ def test_api_key_form(keyed_server, browser):
     cookie = browser.get_cookie("superres_api_key")
     assert cookie is not None and cookie.get("sameSite") == "Strict", cookie
 
-    browser.find_element(By.ID, "file").send_keys(str(PHOTO))
-    wait(browser).until(lambda d: "256×256" in d.find_element(By.ID, "chosen").text)
-    browser.find_element(By.ID, "start").click()
-    wait(browser, 180).until(ec.visibility_of_element_located((By.ID, "result")))
-    width, height = browser.execute_script(
-        "const img = document.getElementById('after'); return [img.naturalWidth, img.naturalHeight];")
-    assert (width, height) == (768, 768), (width, height)
+    size = enhance_photo(browser)
+    assert size == (768, 768), size
 
     # Without the cookie the API refuses again (the key is not kept anywhere else).
     browser.delete_all_cookies()

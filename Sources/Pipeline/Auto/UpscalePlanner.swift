@@ -230,7 +230,9 @@ package struct UpscalePlanner: Sendable {
     package let scale: Int
 
     /// A planner choosing by `mode`; `scale` is `auto`'s (3 unless given) and ignored for the other modes.
-    package init(_ mode: Mode, scale autoScale: Int = 3, request: OutputRequest? = nil, filter: ResizeFilter = .default) {
+    package init(
+        _ mode: Mode, scale autoScale: Int = 3, request: OutputRequest? = nil, filter: ResizeFilter = .default
+    ) {
         self.mode = mode
         switch mode {
         case .fixed(let named), .srmdAutoNoise(let named): scale = named.upscaler.model.scale
@@ -253,8 +255,9 @@ package struct UpscalePlanner: Sendable {
     /// The `auto` planner at `scale` (×2, ×3 or ×4 unless `request` asks for another size), its models loaded from
     /// the model store on first use.
     package static func auto(
-        scale: Int = AutoModelName.defaultScale, request: OutputRequest? = nil, options: UpscaleOptions = UpscaleOptions(),
-        filter: ResizeFilter = .default, provider: ModelProvider = ModelProvider()
+        scale: Int = AutoModelName.defaultScale, request: OutputRequest? = nil,
+        options: UpscaleOptions = UpscaleOptions(), filter: ResizeFilter = .default,
+        provider: ModelProvider = ModelProvider()
     ) throws(AutoModelError) -> UpscalePlanner {
         guard AutoModels.scales.contains(scale) else {
             throw AutoModelError(
