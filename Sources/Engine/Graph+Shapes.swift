@@ -35,7 +35,7 @@ extension Graph {
                 throw GraphError(.shapeMismatch, node: node.name, "residual \(inputShapes[2]) ≠ output \(out.nhwc)")
             }
             return out.nhwc
-        case .binary:
+        case .binary, .sigmoidGate:
             guard let shape = broadcastShape(inputShapes[0], inputShapes[1]) else {
                 throw GraphError(
                     .shapeMismatch, node: node.name, "shapes \(inputShapes[0]) and \(inputShapes[1]) do not broadcast")

@@ -29,6 +29,9 @@ package enum Operation: Sendable, Equatable {
     case resample(ResampleMode, scaleY: Float, scaleX: Float)
     /// PyTorch `PixelShuffle` (CRD order) with this block size.
     case pixelShuffle(blockSize: Int)
+    /// `(a + b) · (sigmoid(a) − offset)` of inputs a and b (broadcasting): SPAN's attention gate, fused from four
+    /// element-wise nodes into one pass by the optimizer.
+    case sigmoidGate(offset: Float)
 
     /// A short name for messages and op counts.
     package var kind: String {
@@ -44,6 +47,7 @@ package enum Operation: Sendable, Equatable {
         case .concatenate: "Concat"
         case .resample(let mode, _, _): "Resample(\(mode.rawValue))"
         case .pixelShuffle: "PixelShuffle"
+        case .sigmoidGate: "SigmoidGate"
         }
     }
 }

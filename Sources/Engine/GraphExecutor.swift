@@ -152,7 +152,7 @@ package final class GraphExecutor: Sendable {
             let cheap: Bool
             switch node.operation {
             case .convolution(let geometry, _): cheap = geometry.inputChannels <= 4
-            case .binary, .unary, .activation: cheap = true
+            case .binary, .unary, .activation, .sigmoidGate: cheap = true
             default: cheap = false
             }
             let sourcesAvailable = node.inputs.allSatisfy { input in
@@ -398,6 +398,10 @@ package final class GraphExecutor: Sendable {
             return fast ? ElementwiseKernels.binary(op, inputs[0], inputs[1]) : ReferenceKernels.binary(op, inputs[0], inputs[1])
         case .unary(let op):
             return fast ? ElementwiseKernels.unary(op, inputs[0]) : ReferenceKernels.unary(op, inputs[0])
+        case .sigmoidGate(let offset):
+            return fast
+                ? ElementwiseKernels.sigmoidGate(inputs[0], inputs[1], offset: offset)
+                : ReferenceKernels.sigmoidGate(inputs[0], inputs[1], offset: offset)
         case .activation(let activation):
             let x = inputs[0]
             let channels = x.shape.last ?? 1

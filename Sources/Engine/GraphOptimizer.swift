@@ -11,6 +11,7 @@ package enum GraphOptimizer {
         var g = graph
         foldConstants(&g)
         recognizeActivations(&g)
+        fuseSigmoidGates(&g)
         removeDeadNodes(&g)
         fuseConvolutionTails(&g)
         removeDeadNodes(&g)
@@ -52,6 +53,38 @@ package enum GraphOptimizer {
         for id in g.nodes.indices {
             if let (x, activation) = leakyReLU(at: id, in: g) ?? prelu(at: id, in: g) {
                 g.replace(id, with: Node(name: g.nodes[id].name, operation: .activation(activation), inputs: [x]))
+            }
+        }
+    }
+
+    /// Replaces SPAN's attention gate, `(a + b) · (sigmoid(a) − c)` spelled as sigmoid, subtract, add and multiply
+    /// nodes, by one `sigmoidGate(offset: c)` node: one pass over the feature map instead of four. Only when the
+    /// sigmoid, the difference and the sum are read by nothing else.
+    package static func fuseSigmoidGates(_ g: inout Graph) {
+        let counts = g.consumerCounts()
+        let outputNodes = Set(g.outputs.map(\.node))
+        func isPrivate(_ id: NodeID) -> Bool { counts[id] == 1 && !outputNodes.contains(id) }
+        for id in g.nodes.indices {
+            guard case .binary(.multiply) = g.nodes[id].operation, g.nodes[id].inputs.count == 2 else { continue }
+            let (p, q) = (g.nodes[id].inputs[0], g.nodes[id].inputs[1])
+            for (gate, sum) in [(p, q), (q, p)] {
+                // gate = sigmoid(a) − c, with c a scalar constant.
+                guard case .binary(.subtract) = g.nodes[gate].operation, g.nodes[gate].inputs.count == 2,
+                    let c = g.constant(g.nodes[gate].inputs[1]), c.count == 1
+                else { continue }
+                let sigmoid = g.nodes[gate].inputs[0]
+                guard case .unary(.sigmoid) = g.nodes[sigmoid].operation, let a = g.nodes[sigmoid].inputs.first else {
+                    continue
+                }
+                // sum = a + b (either order), b a feature map.
+                guard case .binary(.add) = g.nodes[sum].operation, g.nodes[sum].inputs.count == 2,
+                    g.nodes[sum].inputs.contains(a)
+                else { continue }
+                let b = g.nodes[sum].inputs[0] == a ? g.nodes[sum].inputs[1] : g.nodes[sum].inputs[0]
+                guard g.constant(b) == nil, isPrivate(gate), isPrivate(sigmoid), isPrivate(sum) else { continue }
+                g.replace(
+                    id, with: Node(name: g.nodes[id].name, operation: .sigmoidGate(offset: c.scalars[0]), inputs: [a, b]))
+                break
             }
         }
     }

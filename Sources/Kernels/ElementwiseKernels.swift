@@ -108,6 +108,12 @@ extension ReferenceKernels {
     package static func unary(_ op: UnaryOperation, _ x: Tensor) -> Tensor {
         Tensor(shape: x.shape, scalars: x.scalars.map(op.apply))
     }
+
+    /// `(a + b) · (sigmoid(a) − offset)`, broadcasting, as the four element-wise nodes it replaces compute it.
+    package static func sigmoidGate(_ a: Tensor, _ b: Tensor, offset: Float) -> Tensor {
+        let gate = binary(.subtract, unary(.sigmoid, a), Tensor(scalar: offset))
+        return binary(.multiply, binary(.add, a, b), gate)
+    }
 }
 
 /// Fast element-wise kernels for the broadcasts that occur in these networks.
@@ -141,6 +147,20 @@ package enum ElementwiseKernels {
             return Tensor(shape: a.shape, scalars: out)
         }
         return ReferenceKernels.binary(op, a, b)
+    }
+
+    /// `(a + b) · (sigmoid(a) − offset)` in one pass when a and b have the same shape (SPAN's gate); otherwise the
+    /// four broadcasting operations.
+    package static func sigmoidGate(_ a: Tensor, _ b: Tensor, offset: Float, pool: ComputePool = .shared) -> Tensor {
+        guard a.shape == b.shape else {
+            let gate = binary(.subtract, unary(.sigmoid, a, pool: pool), Tensor(scalar: offset), pool: pool)
+            return binary(.multiply, binary(.add, a, b, pool: pool), gate, pool: pool)
+        }
+        let shift = SIMD16<Float>(repeating: offset)
+        let scalars = mapVectorPairs(a.scalars, b.scalars, pool: pool) { x, y in
+            (x + y) * (VectorMath.sigmoid(x) - shift)
+        }
+        return Tensor(shape: a.shape, scalars: scalars)
     }
 
     /// `op(x)` for every value; tanh, sigmoid and swish are vectorized (`VectorMath`, within a few units in the last

@@ -135,7 +135,7 @@ package enum ModelLoader {
             switch node.operation {
             case .convolution(let geometry, _):
                 if node.inputs.first.map(fed.contains) == true { return geometry }
-            case .binary, .unary, .activation:
+            case .binary, .unary, .activation, .sigmoidGate:
                 if node.inputs.contains(where: fed.contains) { fed.insert(id) }
             default:
                 continue

@@ -106,6 +106,36 @@ import Testing
         #expect(worst < 1e-4, "largest difference \(worst)")
     }
 
+    /// SPAN's gate, sigmoid → −0.5 and a + x → multiply, becomes one SigmoidGate node; the graph computes the same
+    /// values (the fast gate's vectorized sigmoid within float rounding of the reference's).
+    @Test func sigmoidGateFusesIntoOneNode() throws {
+        var rng = SeededGenerator(seed: 12)
+        var g = Graph()
+        let x = g.add("input", .input)
+        let geometry = ConvolutionGeometry.same(kernelHeight: 3, kernelWidth: 3, inputChannels: 8, outputChannels: 8)
+        let w = g.add("w", .constant(Tensor(shape: [3, 3, 8, 8], scalars: rng.floats(3 * 3 * 8 * 8, in: -0.3...0.3))))
+        let a = g.add("conv", .convolution(geometry, ConvolutionEpilogue()), [x, w])
+        let sigmoid = g.add("sigmoid", .unary(.sigmoid), [a])
+        let half = g.add("half", .constant(Tensor(scalar: 0.5)))
+        let gate = g.add("gate", .binary(.subtract), [sigmoid, half])
+        let sum = g.add("sum", .binary(.add), [x, a])
+        let product = g.add("mul", .binary(.multiply), [sum, gate])
+        g.addOutput("out", product)
+        let optimized = GraphOptimizer.optimize(g)
+        #expect(optimized.operationCounts == ["Conv3x3": 1, "SigmoidGate": 1], "\(optimized.operationCounts)")
+        let input = Tensor(shape: [1, 9, 7, 8], scalars: rng.floats(9 * 7 * 8, in: -2...2))
+        let plain = try GraphExecutor(graph: g, kernels: .reference, optimize: false).run(input, output: nil)
+        for kernels in [KernelChoice.reference, .fast] {
+            let fused = try GraphExecutor(graph: g, kernels: kernels).run(input, output: nil)
+            let worst = zip(fused.scalars, plain.scalars).map { abs($0 - $1) / (1 + abs($1)) }.max() ?? 0
+            #expect(fused.shape == plain.shape && worst < 1e-5, "\(kernels): \(worst)")
+        }
+        // A sigmoid that something else also reads is left alone.
+        var shared = g
+        shared.addOutput("sigmoid", sigmoid)
+        #expect(GraphOptimizer.optimize(shared).operationCounts["SigmoidGate"] == nil)
+    }
+
     @Test func receptiveFieldCountsPaddingAcrossUpscaling() {
         let field = Self.sampleGraph(seed: 4).receptiveField()
         // Three 3×3 convs (1 each) + one 4×4 (2 after) at input resolution; nothing after DepthToSpace.

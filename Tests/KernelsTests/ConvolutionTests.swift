@@ -180,6 +180,21 @@ import Testing
         #expect(fast[0] == (op == .sigmoid ? 0.5 : 0) && abs(fast[1]) < 1e-30 && fast[2] == (op == .sigmoid ? 1 : 200))
     }
 
+    /// The one-pass gate against the four reference operations, same shapes (vectorized) and broadcast (composed).
+    @Test func sigmoidGateMatchesItsFourOperations() {
+        var rng = SeededGenerator(seed: 21)
+        let a = Tensor(shape: [1, 5, 7, 13], scalars: rng.floats(455, in: -9...9))
+        let b = Tensor(shape: [1, 5, 7, 13], scalars: rng.floats(455))
+        let vector = Tensor(shape: [13], scalars: rng.floats(13))
+        for other in [b, vector] {
+            let fast = ElementwiseKernels.sigmoidGate(a, other, offset: 0.5)
+            let reference = ReferenceKernels.sigmoidGate(a, other, offset: 0.5)
+            #expect(fast.shape == reference.shape)
+            let worst = zip(fast.scalars, reference.scalars).map { abs($0 - $1) / (1 + abs($1)) }.max() ?? 1
+            #expect(worst < 1e-6, "\(other.shape): \(worst)")
+        }
+    }
+
     @Test func poolRunsEveryIndexExactlyOnce() {
         let pool = ComputePool(threadCount: 4)
         var hits = [Int](repeating: 0, count: 1000)
