@@ -72,9 +72,10 @@ extension SuperresServer {
         )
     }
 
-    /// The network an upload got, in ASCII for a header: `srmd-x3; noise=15; jpeg-quality=40; sigma=0.1`.
+    /// The network an upload got, in ASCII for a header: `srmd-x3; noise=15; jpeg-quality=40; sigma=0.1`; a chain
+    /// names each network (`span-ch52-x2+span-ch52-x4`).
     static func choiceHeader(_ plan: UpscalePlan) -> String {
-        var parts = [plan.modelName]
+        var parts = [plan.steps.map(\.name).joined(separator: "+")]
         if let level = plan.upscaler.options.noiseLevel { parts.append("noise=\(level)") }
         if let estimate = plan.estimate {
             if let quality = estimate.jpegQuality { parts.append("jpeg-quality=\(quality)") }

@@ -12,22 +12,27 @@ import Testing
 @Suite(.enabled(if: Fixtures.available, Comment(rawValue: SharedData.missingMessage)))
 struct AutoModelServiceTests {
     /// A server with `auto` (×3) as its default model beside FSRCNN_x3, or the test is cancelled when the store
-    /// lacks srmdnf-x3 or srmd-x3.
+    /// lacks one of auto's networks (SPAN ×2 and ×4, SRMD ×2 to ×4).
     static func autoServer() async throws -> TestServer {
         do {
             return try await TestServer.make(models: ["auto", Fixtures.fsrcnnX3])
         } catch let error as ServerStartupError {
-            try Test.cancel("auto needs srmdnf-x3 and srmd-x3 in the model store: \(error)")
+            try Test.cancel("auto needs span-ch52-x2/-x4 and srmd-x2/-x3/-x4 in the model store: \(error)")
         }
     }
 
-    /// A 96×80 crop of Set5's butterfly as a JPEG of `quality`.
-    static func butterflyJPEG(quality: Int) throws -> [UInt8] {
+    /// A 96×80 crop of Set5's butterfly.
+    static func butterflyCrop() throws -> PixelImage {
         let butterfly = try ImageFile.read(Fixtures.butterfly)
         guard case .uint8(let samples) = butterfly.samples else { throw FixtureError("8-bit expected") }
         var crop = [UInt8]()
         for y in 60..<140 { crop += samples[((y * butterfly.width + 60) * 3)..<((y * butterfly.width + 156) * 3)] }
-        return try ImageCodec.encode(PixelImage(width: 96, height: 80, layout: .rgb, uint8: crop), as: .jpeg, quality: quality)
+        return PixelImage(width: 96, height: 80, layout: .rgb, uint8: crop)
+    }
+
+    /// The crop as a JPEG of `quality`.
+    static func butterflyJPEG(quality: Int) throws -> [UInt8] {
+        try ImageCodec.encode(try butterflyCrop(), as: .jpeg, quality: quality)
     }
 
     @Test func aJobRecordsTheEstimateAndTheChoice() async throws {
@@ -66,6 +71,16 @@ struct AutoModelServiceTests {
             #expect(auto.headers[HTTPField.Name("X-Superres-Model")!] == "auto")
             let choice = try #require(auto.headers[HTTPField.Name("X-Superres-Choice")!])
             #expect(choice.hasPrefix("srmd-x3; noise=") && choice.contains("; jpeg-quality=35; "), "\(choice)")
+            // A clean picture gets the ×3 default, the ×4 SPAN shrunk to three times the size; ×8 chains two SPANs.
+            let png = try ImageCodec.encode(try Self.butterflyCrop(), as: .png)
+            let clean = try await client.post("/enhance?model=auto", .image(png, filename: "clean.png"))
+            #expect(clean.status == .ok, "\(clean.text)")
+            let cleanChoice = clean.headers[HTTPField.Name("X-Superres-Choice")!] ?? ""
+            #expect(cleanChoice.hasPrefix("span-ch52-x4; "), "\(cleanChoice)")
+            #expect(try ImageCodec.probe(clean.bytes, source: "r").width == 96 * 3)
+            let eight = try await client.post("/enhance?model=auto&scale=8", .image(png, filename: "clean.png"))
+            #expect(eight.headers[HTTPField.Name("X-Superres-Choice")!]?.hasPrefix("span-ch52-x2+span-ch52-x4; ") == true)
+            #expect(try ImageCodec.probe(eight.bytes, source: "r").width == 96 * 8)
             let named = try await client.post("/enhance?model=FSRCNN_x3", .image(jpeg, filename: "old.jpg"))
             #expect(named.status == .ok)
             #expect(named.headers[HTTPField.Name("X-Superres-Choice")!] == "FSRCNN_x3")
