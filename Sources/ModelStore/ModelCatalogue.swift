@@ -24,6 +24,14 @@ package enum ModelCatalogue {
 }
 
 extension ModelCatalogue {
+    /// The pictures a model was trained for, so that a person can pick by content ("drawing / anime").
+    package enum Content: String, Sendable, Hashable, CaseIterable {
+        /// Photographs and other natural images.
+        case photo
+        /// Drawings, illustrations, anime and cartoons.
+        case drawing
+    }
+
     /// One model known by name.
     package struct Entry: Sendable, Hashable, Identifiable {
         /// The short name used on the command line (`espcn-x2`).
@@ -42,6 +50,8 @@ extension ModelCatalogue {
         package var licence: String
         /// One line on what the model is good for.
         package var summary: String
+        /// The pictures it was trained for: photos, or drawings and anime.
+        package var content: Content
 
         /// `Identifiable` identity: the entry's short name.
         package var id: String { name }
@@ -61,7 +71,8 @@ extension ModelCatalogue {
             source: Source,
             files: [File],
             licence: String,
-            summary: String
+            summary: String,
+            content: Content = .photo
         ) {
             precondition(!files.isEmpty, "a catalogue entry installs at least one file")
             self.name = name
@@ -72,6 +83,7 @@ extension ModelCatalogue {
             self.files = files
             self.licence = licence
             self.summary = summary
+            self.content = content
         }
 
         /// The URL the (single) file is downloaded from: the canonical one, or `<baseURL>/<file name>` for a mirror.

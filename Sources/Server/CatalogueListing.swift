@@ -7,6 +7,8 @@ struct CatalogueListing: Encodable, Sendable {
     var family: String
     var scale: Int
     var summary: String
+    /// photo or drawing: the pictures it was trained for.
+    var content: String
     /// Whether its files are in the model store (`superres models pull NAME` puts them there).
     var installed: Bool
     /// Whether this server has it loaded (only loaded models can be asked for).
@@ -22,6 +24,7 @@ struct CatalogueListing: Encodable, Sendable {
                 family: entry.family.rawValue,
                 scale: entry.scale,
                 summary: entry.summary,
+                content: entry.content.rawValue,
                 installed: ModelStore.state(of: entry, in: directory) == .installed,
                 loaded: models.models.contains { $0.paths.contains(path) || $0.name == entry.name }
             )

@@ -38,6 +38,16 @@ package struct LoadedModel: Sendable {
         if case .auto = planner.mode { return "auto" }
         return model.family.rawValue
     }
+    /// The pictures it was trained for: the catalogue's word for a catalogue model (or a file of one), photo
+    /// otherwise (`auto` and files the catalogue does not know).
+    package var content: ModelCatalogue.Content {
+        if case .auto = planner.mode { return .photo }
+        let file = (path as NSString).lastPathComponent
+        let entry = ModelCatalogue.entry(named: name)
+            ?? ModelCatalogue.all.first { $0.files.first?.name == file }
+        return entry?.content ?? .photo
+    }
+
     /// Output size ÷ input size when a request asks for no other (`auto`: its scale, whatever its models' own).
     package var scale: Int { planner.scale }
 }

@@ -107,9 +107,10 @@ extension SuperresServer {
             var isDefault: Bool
             var file: String
             var parameters: Int
+            var content: String
 
             enum CodingKeys: String, CodingKey {
-                case name, family, scale, file, parameters
+                case name, family, scale, file, parameters, content
                 case isDefault = "default"
             }
         }
@@ -138,7 +139,8 @@ extension SuperresServer {
                 scale: model.scale,
                 isDefault: index == 0,
                 file: (model.path as NSString).lastPathComponent,
-                parameters: model.model.parameterCount
+                parameters: model.model.parameterCount,
+                content: model.content.rawValue
             )
         }
         return Self.json(

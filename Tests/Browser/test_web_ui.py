@@ -109,8 +109,9 @@ def keyed_server():
 
 @pytest.fixture(scope="module")
 def auto_server():
-    """FSRCNN_x3 (the default) beside `auto`, which needs srmdnf-x3 and srmd-x3 in $SUPERRES_MODELS."""
-    yield from run_server("--model", "auto")
+    """FSRCNN_x3 (the default) beside `auto` and the anime model realesr-animevideov3-x3, all of them (auto's five
+    networks included) in $SUPERRES_MODELS."""
+    yield from run_server("--model", "auto", "--model", "realesr-animevideov3-x3")
 
 
 @pytest.fixture(scope="module")
@@ -165,6 +166,8 @@ def test_enhance_compare_zoom_download(server, browser):
     wait(browser).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#model option")) > 0)
     assert browser.find_element(By.ID, "model").get_attribute("value") == "FSRCNN_x3"
     assert browser.find_element(By.ID, "scale").get_attribute("value") == "3"
+    # No drawing model is loaded here: the "Drawing / anime" switch is off and says why.
+    assert not browser.find_element(By.ID, "drawing").is_enabled()
 
     # An upload the server refuses shows its problem in words.
     with tempfile.NamedTemporaryFile(suffix=".png", delete=False) as fake:
@@ -299,6 +302,13 @@ def test_auto_shows_what_it_found(auto_server, browser, tmp_path):
     wait(browser).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#model option")) > 1)
     labels = [option.text for option in browser.find_elements(By.CSS_SELECTOR, "#model option")]
     assert "auto – chooses per image" in labels, labels
+    # The "Drawing / anime" switch picks the drawing model and gives the default back when turned off.
+    drawing = browser.find_element(By.ID, "drawing")
+    assert drawing.is_enabled() and not drawing.is_selected()
+    drawing.click()
+    assert browser.find_element(By.ID, "model").get_attribute("value") == "realesr-animevideov3-x3"
+    drawing.click()
+    assert browser.find_element(By.ID, "model").get_attribute("value") == "FSRCNN_x3"
     browser.execute_script("const s = document.getElementById('model'); s.value = 'auto';"
                            "s.dispatchEvent(new Event('change'));")
     browser.find_element(By.ID, "file").send_keys(str(jpeg))

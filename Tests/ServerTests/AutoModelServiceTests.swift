@@ -44,6 +44,11 @@ struct AutoModelServiceTests {
             #expect(models?["default"] as? String == "auto")
             let list = try #require(models?["models"] as? [[String: Any]])
             #expect(list.first?["family"] as? String == "auto" && list.first?["scale"] as? Int == 3)
+            #expect(list.map { $0["content"] as? String } == ["photo", "photo"])
+            let catalogue = try #require(models?["catalogue"] as? [[String: Any]])
+            let anime = catalogue.first { $0["name"] as? String == "realesr-animevideov3-x3" }
+            #expect(anime?["content"] as? String == "drawing")
+            #expect(catalogue.first { $0["name"] as? String == "span-ch52-x4" }?["content"] as? String == "photo")
             let id = try await client.submitJob(.image(jpeg, filename: "old.jpg"))
             let job = try await client.waitForJob(id)
             #expect(job["state"] as? String == "succeeded", "\(job)")

@@ -6,7 +6,7 @@
   const $ = (id) => document.getElementById(id);
   const ui = {
     dropzone: $('dropzone'), file: $('file'), chosen: $('chosen'), limitHint: $('limit-hint'),
-    scale: $('scale'), size: $('size'), model: $('model'), format: $('format'), tta: $('tta'), start: $('start'),
+    scale: $('scale'), size: $('size'), model: $('model'), drawing: $('drawing'), format: $('format'), tta: $('tta'), start: $('start'),
     message: $('message'), messageTitle: $('message-title'), messageDetail: $('message-detail'),
     progress: $('progress'), uploadBar: $('upload-bar'), uploadText: $('upload-text'),
     processBar: $('process-bar'), processText: $('process-text'), cancel: $('cancel'),
@@ -139,10 +139,41 @@
         return new Option(`${m.name}${what}${m.default ? ' (default)' : ''}`, m.name);
       }));
       ui.model.value = fallback.name;
+      const drawings = list.models.filter((m) => m.content === 'drawing');
+      state.hasDrawingModel = drawings.length > 0;
+      ui.drawing.checked = fallback.content === 'drawing';
+      ui.drawing.disabled = !state.hasDrawingModel;
+      ui.drawing.parentElement.title = state.hasDrawingModel
+        ? 'Uses a model trained for drawings, illustrations and anime'
+        : 'No drawing or anime model is loaded on this server (serve one, e.g. --model realesr-animevideov3-x3)';
     } catch (error) {
       showMessage('Could not load the models', `The server did not answer (${error.message}). Reload the page to try again.`);
     }
   }
+
+  // The loaded model of the content asked for, of the whole scale chosen when one has it natively.
+  function modelFor(content) {
+    const scale = Number(ui.scale.value);
+    const candidates = state.models.filter((m) => (m.content || 'photo') === content);
+    return candidates.find((m) => m.scale === scale) || candidates[0];
+  }
+
+  // The "Drawing / anime" switch: a drawing model, or back to the default when it is turned off.
+  function followContent() {
+    if (ui.drawing.checked) {
+      const drawing = modelFor('drawing');
+      if (drawing) ui.model.value = drawing.name;
+    } else {
+      ui.model.value = state.defaultModel;
+      followScale();
+    }
+  }
+
+  ui.drawing.addEventListener('change', followContent);
+  ui.model.addEventListener('change', () => {
+    const chosen = state.models.find((m) => m.name === ui.model.value);
+    ui.drawing.checked = Boolean(chosen && chosen.content === 'drawing');
+  });
 
   // A whole scale that a loaded model has natively picks that model, unless the default chooses per image.
   function followScale() {
@@ -153,10 +184,16 @@
       if (!ui.size.value) ui.size.value = '1000';
       return;
     }
+    if (ui.drawing.checked) {
+      const drawing = modelFor('drawing');
+      if (drawing) ui.model.value = drawing.name;
+      return;
+    }
     const fallback = state.models.find((m) => m.name === state.defaultModel);
     if (!fallback || fallback.family === 'auto') return;
     const scale = Number(ui.scale.value);
-    const native = fallback.scale === scale ? fallback : state.models.find((m) => m.scale === scale);
+    const native = fallback.scale === scale
+      ? fallback : state.models.find((m) => m.scale === scale && (m.content || 'photo') === 'photo');
     ui.model.value = (native || fallback).name;
   }
 
@@ -239,6 +276,7 @@
     ui.scale.disabled = busy;
     ui.size.disabled = busy;
     ui.model.disabled = busy;
+    ui.drawing.disabled = busy || !state.hasDrawingModel;
     ui.format.disabled = busy;
     ui.tta.disabled = busy;
     ui.dropzone.setAttribute('aria-disabled', String(busy));
