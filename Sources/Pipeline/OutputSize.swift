@@ -100,6 +100,16 @@ package enum OutputRequest: Sendable, Hashable, CustomStringConvertible {
         return size
     }
 
+    /// "64×48 enlarged ×3 is 192×144", or "64×48 enlarged to 160×120" when `output` is not a whole multiple of
+    /// `input`: how a result got its size, for messages.
+    package static func sizeSummary(from input: PixelSize, to output: PixelSize) -> String {
+        let k = output.width / input.width
+        if output.width == input.width * k, output.height == input.height * k {
+            return "\(input) enlarged ×\(k) is \(output)"
+        }
+        return "\(input) enlarged to \(output)"
+    }
+
     /// The enlargement a network chain must reach to make `output` from `input`: the larger of the two ratios.
     package static func factor(from input: PixelSize, to output: PixelSize) -> Double {
         max(Double(output.width) / Double(input.width), Double(output.height) / Double(input.height))

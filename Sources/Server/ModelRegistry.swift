@@ -150,9 +150,14 @@ package struct ModelRegistry: Sendable {
             }
             return model
         })
-        let planner = try? UpscalePlanner.auto(scale: scale, options: options, provider: provider)
-        guard let planner, let cleanName = AutoModels.cleanModels[scale], let clean = models[cleanName] else {
-            throw ServerStartupError("model \(name): auto cannot run with these options (a fixed noise level?)")
+        let planner: UpscalePlanner
+        do {
+            planner = try UpscalePlanner.auto(scale: scale, options: options, provider: provider)
+        } catch {
+            throw ServerStartupError("model \(name): \(error)")
+        }
+        guard let cleanName = AutoModels.cleanModels[scale], let clean = models[cleanName] else {
+            throw ServerStartupError("model \(name): auto has no clean model at ×\(scale)")
         }
         return LoadedModel(
             name: name, path: paths[0], model: clean, upscaler: Upscaler(model: clean, options: options),

@@ -110,11 +110,9 @@ extension SuperresServer {
             throw ServiceError(error, upload: upload.filename)
         }
         do {
-            let size = output == PixelSize(width: input.width * model.scale, height: input.height * model.scale)
-                ? "\(input) enlarged ×\(model.scale) is \(output)" : "\(input) enlarged to \(output)"
             try OutputLimits(maxPixels: configuration.maxOutputPixels).check(
                 outputWidth: output.width, outputHeight: output.height, format: parameters.format,
-                source: upload.filename, size: size)
+                source: upload.filename, size: OutputRequest.sizeSummary(from: input, to: output))
         } catch {
             throw ServiceError(error, upload: upload.filename)
         }

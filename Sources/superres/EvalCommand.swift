@@ -100,6 +100,9 @@ struct EvalCommand: ParsableCommand {
             """)
     var tta = false
 
+    /// The scale evaluated at (`--scale` is required unless `--from-json` is given).
+    var evaluationScale: Int { scale ?? AutoModelName.defaultScale }
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if fromJSON != nil { return }
@@ -121,7 +124,6 @@ struct EvalCommand: ParsableCommand {
             try write(report)
             return
         }
-        let scale = self.scale ?? AutoModelName.defaultScale
         let methods = try CommandLineFailure.reporting { try evaluationMethods() }
         let degradations = try CommandLineFailure.reporting {
             try (self.degradations.isEmpty ? ["none"] : self.degradations).map {
@@ -133,7 +135,8 @@ struct EvalCommand: ParsableCommand {
         for degradation in degradations {
             let evaluator = try CommandLineFailure.reporting {
                 try Evaluator(
-                    scale: scale, models: methods, kernel: lrKernel, degradation: degradation, filter: downscaleFilter)
+                    scale: evaluationScale, models: methods, kernel: lrKernel, degradation: degradation,
+                    filter: downscaleFilter)
             }
             try evaluate(with: evaluator, into: &report, interactive: interactive)
         }
@@ -143,15 +146,15 @@ struct EvalCommand: ParsableCommand {
 
     /// One method per model, SRMD models once per noise level; `auto` as the per-image choice.
     func evaluationMethods() throws -> [EvaluationMethod] {
-        let scale = self.scale ?? AutoModelName.defaultScale
         var methods: [EvaluationMethod] = []
         for nameOrPath in models {
             if let stated = AutoModelName(nameOrPath) {
-                if let named = stated.scale, named != scale {
-                    throw CommandLineFailure("--model \(nameOrPath) is ×\(named); the evaluation is at ×\(scale)")
+                if let named = stated.scale, named != evaluationScale {
+                    throw CommandLineFailure(
+                        "--model \(nameOrPath) is ×\(named); the evaluation is at ×\(evaluationScale)")
                 }
                 let planner = try UpscalePlanner.auto(
-                    scale: AutoModels.scales.contains(scale) ? scale : AutoModelName.defaultScale,
+                    scale: AutoModels.scales.contains(evaluationScale) ? evaluationScale : AutoModelName.defaultScale,
                     provider: ModelProvider(precision: precision))
                 methods.append(EvaluationMethod(name: "auto", planner: planner))
                 continue

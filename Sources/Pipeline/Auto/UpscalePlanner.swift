@@ -128,6 +128,8 @@ package struct UpscalePlan: Sendable {
     package let outputSize: PixelSize
     /// The antialiased filter that shrinks the last network's result to `outputSize` when it is larger.
     package let filter: ResizeFilter
+    /// The input's size.
+    package let inputSize: PixelSize
     /// What the input was estimated to have gone through; nil when the choice did not need it.
     package let estimate: DegradationEstimate?
     /// The automatic choice; nil for a fixed model with a fixed noise level.
@@ -158,17 +160,8 @@ package struct UpscalePlan: Sendable {
         return PixelSize(width: inputSize.width * product, height: inputSize.height * product)
     }
 
-    /// The input's size.
-    package let inputSize: PixelSize
-
     /// "64×48 enlarged ×3 is 192×144", or "64×48 enlarged to 160×120" when the result is not a whole multiple.
-    package var sizeSummary: String {
-        let k = outputSize.width / inputSize.width
-        if outputSize.width == inputSize.width * k, outputSize.height == inputSize.height * k {
-            return "\(inputSize) enlarged ×\(k) is \(outputSize)"
-        }
-        return "\(inputSize) enlarged to \(outputSize)"
-    }
+    package var sizeSummary: String { OutputRequest.sizeSummary(from: inputSize, to: outputSize) }
 
     /// "JPEG quality 40, blockiness 1.61, noise σ ≈ 0.0 → srmd-x3, noise level 12"; the model alone without an
     /// estimate.
@@ -181,7 +174,7 @@ package struct UpscalePlan: Sendable {
     package func withSelfEnsemble() -> UpscalePlan {
         UpscalePlan(
             steps: steps.map { NamedUpscaler(name: $0.name, upscaler: $0.upscaler.withSelfEnsemble()) },
-            outputSize: outputSize, filter: filter, estimate: estimate, choice: choice, inputSize: inputSize)
+            outputSize: outputSize, filter: filter, inputSize: inputSize, estimate: estimate, choice: choice)
     }
 
     /// Runs the networks on `image` (of `inputSize`) and shrinks the result to `outputSize`. `progress(done, total)`
@@ -303,7 +296,7 @@ package struct UpscalePlanner: Sendable {
         let factor = OutputRequest.factor(from: input, to: output)
         func plan(_ steps: [NamedUpscaler], _ estimate: DegradationEstimate?, _ choice: AutoChoice?) -> UpscalePlan {
             UpscalePlan(
-                steps: steps, outputSize: output, filter: filter, estimate: estimate, choice: choice, inputSize: input)
+                steps: steps, outputSize: output, filter: filter, inputSize: input, estimate: estimate, choice: choice)
         }
         switch mode {
         case .fixed(let named):
