@@ -57,7 +57,10 @@ let package = Package(
         .systemLibrary(name: "CWebP", pkgConfig: "libwebp", providers: [.apt(["libwebp-dev"])]),
         .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
         // The only place where libpng/libjpeg's setjmp/longjmp error handling lives; also the fast PNG writer.
-        .target(name: "CImageShims", dependencies: ["CPNG", "CJPEG", "CWebP", "CDeflate"]),
+        .target(
+            name: "CImageShims", dependencies: ["CPNG", "CJPEG", "CWebP", "CDeflate"],
+            // zlib (libpng's own) for the streaming PNG writer.
+            linkerSettings: [.linkedLibrary("z")]),
 
         // The bfloat16 micro-kernels (AMX tiles, AVX-512 BF16 dot products): instructions Swift cannot spell, each
         // function compiled for its own instruction set and called only when the CPU has it.

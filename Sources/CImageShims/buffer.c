@@ -1,8 +1,11 @@
-// The growable output buffer of the encoders and the message helper; no library calls here.
+// The growable output buffer of the encoders, the message helper and the streaming writers' file output; no
+// library calls here.
 #include "shim_internal.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void superres_set_message(char *message, size_t size, const char *text) {
     if (message == NULL || size == 0) return;
@@ -46,4 +49,17 @@ void superres_buffer_free(superres_buffer *buffer) {
     buffer->data = NULL;
     buffer->size = 0;
     buffer->capacity = 0;
+}
+
+int superres_write_all(int fd, const uint8_t *bytes, size_t count) {
+    while (count > 0) {
+        ssize_t written = write(fd, bytes, count);
+        if (written < 0) {
+            if (errno == EINTR) continue;
+            return 0;
+        }
+        bytes += written;
+        count -= (size_t)written;
+    }
+    return 1;
 }

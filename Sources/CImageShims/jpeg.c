@@ -2,6 +2,7 @@
 // setjmp in whichever entry point below is running; that jump never leaves this file. Messages are never printed.
 #include "shim_internal.h"
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <jpeglib.h>
@@ -355,4 +356,138 @@ superres_status superres_jpeg_encode(const uint8_t *pixels, uint32_t width, uint
     jpeg_destroy_compress(cinfo);
     free(encoder);
     return SUPERRES_OK;
+}
+
+// MARK: Streaming encoding
+
+struct superres_jpeg_stream {
+    jpeg_encoder encoder;  // its output is `buffer`, drained to `fd` after each call
+    superres_buffer buffer;
+    int fd;
+    int failed;
+};
+
+/// Writes what libjpeg has put in the buffer so far to the file and hands libjpeg the whole buffer again.
+static int drain(superres_jpeg_stream *stream) {
+    superres_buffer *buffer = &stream->buffer;
+    size_t filled = buffer->capacity - stream->encoder.destination.free_in_buffer;
+    if (!superres_write_all(stream->fd, buffer->data, filled)) return 0;
+    buffer->size = 0;
+    stream->encoder.destination.next_output_byte = buffer->data;
+    stream->encoder.destination.free_in_buffer = buffer->capacity;
+    return 1;
+}
+
+superres_jpeg_stream *superres_jpeg_stream_create(int fd, uint32_t width, uint32_t height, int32_t channels,
+                                                  int32_t quality, int32_t full_chroma, char *message,
+                                                  size_t message_size) {
+    superres_set_message(message, message_size, "");
+    if ((channels != 1 && channels != 3) || width == 0 || height == 0 || quality < 1 || quality > 100 || fd < 0) {
+        superres_set_message(message, message_size, "invalid image parameters for JPEG");
+        return NULL;
+    }
+    if (width > JPEG_MAX_DIMENSION || height > JPEG_MAX_DIMENSION) {
+        superres_set_message(message, message_size, "JPEG is limited to 65500 pixels per side");
+        return NULL;
+    }
+    superres_jpeg_stream *stream = calloc(1, sizeof *stream);
+    if (stream == NULL) {
+        superres_set_message(message, message_size, "out of memory for the JPEG writer");
+        return NULL;
+    }
+    stream->fd = fd;
+    jpeg_encoder *encoder = &stream->encoder;
+    encoder->output = &stream->buffer;
+    install_failure(&encoder->failure);
+    encoder->cinfo.err = &encoder->failure.manager;
+    if (setjmp(encoder->failure.jump)) {
+        superres_set_message(message, message_size, encoder->failure.message);
+        jpeg_destroy_compress(&encoder->cinfo);
+        superres_buffer_free(&stream->buffer);
+        free(stream);
+        return NULL;
+    }
+    j_compress_ptr cinfo = &encoder->cinfo;
+    jpeg_create_compress(cinfo);
+    cinfo->client_data = encoder;
+    encoder->destination.init_destination = init_destination;
+    encoder->destination.empty_output_buffer = empty_output_buffer;
+    encoder->destination.term_destination = term_destination;
+    cinfo->dest = &encoder->destination;
+    cinfo->image_width = width;
+    cinfo->image_height = height;
+    cinfo->input_components = channels;
+    cinfo->in_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    jpeg_set_defaults(cinfo);
+    jpeg_set_quality(cinfo, quality, TRUE);
+    // The same settings as superres_jpeg_encode, so a streamed JPEG has the same bytes as a whole one.
+    cinfo->optimize_coding = FALSE;
+    cinfo->dct_method = JDCT_ISLOW;
+    if (channels == 3 && full_chroma) {
+        cinfo->comp_info[0].h_samp_factor = 1;
+        cinfo->comp_info[0].v_samp_factor = 1;
+    }
+    jpeg_start_compress(cinfo, TRUE);
+    if (!drain(stream)) {
+        superres_set_message(message, message_size, strerror(errno));
+        superres_jpeg_stream_destroy(stream);
+        return NULL;
+    }
+    return stream;
+}
+
+superres_status superres_jpeg_stream_write(superres_jpeg_stream *stream, const uint8_t *pixels, uint32_t rows,
+                                           char *message, size_t message_size) {
+    superres_set_message(message, message_size, "");
+    j_compress_ptr cinfo = &stream->encoder.cinfo;
+    if (stream->failed || rows > cinfo->image_height - cinfo->next_scanline) {
+        superres_set_message(message, message_size, "more rows than the JPEG's height");
+        return SUPERRES_INVALID_ARGUMENT;
+    }
+    if (setjmp(stream->encoder.failure.jump)) {
+        stream->failed = 1;
+        superres_set_message(message, message_size, stream->encoder.failure.message);
+        return stream->encoder.failure.status;
+    }
+    size_t row_bytes = (size_t)cinfo->image_width * (size_t)cinfo->input_components;
+    for (uint32_t y = 0; y < rows; y++) {
+        JSAMPROW row = (JSAMPROW)(pixels + (size_t)y * row_bytes);
+        jpeg_write_scanlines(cinfo, &row, 1);
+    }
+    if (!drain(stream)) {
+        stream->failed = 1;
+        superres_set_message(message, message_size, strerror(errno));
+        return SUPERRES_ENCODE_FAILED;
+    }
+    return SUPERRES_OK;
+}
+
+superres_status superres_jpeg_stream_finish(superres_jpeg_stream *stream, char *message, size_t message_size) {
+    superres_set_message(message, message_size, "");
+    j_compress_ptr cinfo = &stream->encoder.cinfo;
+    if (stream->failed || cinfo->next_scanline != cinfo->image_height) {
+        superres_set_message(message, message_size, "the JPEG's rows are not all there");
+        return SUPERRES_INVALID_ARGUMENT;
+    }
+    if (setjmp(stream->encoder.failure.jump)) {
+        stream->failed = 1;
+        superres_set_message(message, message_size, stream->encoder.failure.message);
+        return stream->encoder.failure.status;
+    }
+    jpeg_finish_compress(cinfo);
+    // term_destination set the buffer's size to what was written since the last drain.
+    stream->encoder.destination.free_in_buffer = stream->buffer.capacity - stream->buffer.size;
+    if (!drain(stream)) {
+        stream->failed = 1;
+        superres_set_message(message, message_size, strerror(errno));
+        return SUPERRES_ENCODE_FAILED;
+    }
+    return SUPERRES_OK;
+}
+
+void superres_jpeg_stream_destroy(superres_jpeg_stream *stream) {
+    if (stream == NULL) return;
+    jpeg_destroy_compress(&stream->encoder.cinfo);
+    superres_buffer_free(&stream->buffer);
+    free(stream);
 }

@@ -4,9 +4,11 @@
 // parallel. PNG's container is four fixed chunk kinds here, so it is written directly.
 #include "shim_internal.h"
 
+#include <errno.h>
 #include <libdeflate.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 
 /// The PNG standard's limit on width and height.
 #define PNG_MAX_SIDE 0x7fffffffu
@@ -231,4 +233,148 @@ superres_status superres_png_write(const uint8_t *filtered, size_t filtered_size
         return SUPERRES_NO_MEMORY;
     }
     return SUPERRES_OK;
+}
+
+// MARK: Streaming
+
+
+/// Compressed bytes gathered before an IDAT chunk is written.
+#define STREAM_CHUNK_BYTES ((size_t)1 << 20)
+
+struct superres_png_stream {
+    int fd;
+    z_stream zlib;
+    int zlib_ready;
+    size_t expected_bytes;  // filtered bytes of the whole image
+    size_t received_bytes;
+    uint8_t *chunk;         // 8 bytes of chunk head, then up to STREAM_CHUNK_BYTES of data
+    int failed;
+};
+
+/// Writes one chunk whose data sits at `chunk + 8` (`length` bytes); the head and CRC are filled in here.
+static int write_chunk(int fd, uint8_t *chunk, const char type[4], size_t length) {
+    put32(chunk, (uint32_t)length);
+    memcpy(chunk + 4, type, 4);
+    uint32_t crc = (uint32_t)crc32(0L, chunk + 4, (uInt)(length + 4));
+    uint8_t tail[4];
+    put32(tail, crc);
+    return superres_write_all(fd, chunk, length + 8) && superres_write_all(fd, tail, 4);
+}
+
+superres_png_stream *superres_png_stream_create(int fd, uint32_t width, uint32_t height, int32_t channels,
+                                                int32_t bit_depth, int32_t level, char *message,
+                                                size_t message_size) {
+    superres_set_message(message, message_size, "");
+    size_t expected = superres_png_filtered_size(width, height, channels, bit_depth);
+    if (expected == 0 || level < 0 || level > 9 || fd < 0) {
+        superres_set_message(message, message_size, "invalid image parameters for PNG");
+        return NULL;
+    }
+    superres_png_stream *stream = calloc(1, sizeof *stream);
+    uint8_t *chunk = malloc(STREAM_CHUNK_BYTES + 8);
+    if (stream == NULL || chunk == NULL) {
+        free(stream);
+        free(chunk);
+        superres_set_message(message, message_size, "out of memory for the PNG writer");
+        return NULL;
+    }
+    stream->fd = fd;
+    stream->chunk = chunk;
+    stream->expected_bytes = expected;
+    if (deflateInit(&stream->zlib, level) != Z_OK) {
+        superres_set_message(message, message_size, "zlib could not start compressing");
+        superres_png_stream_destroy(stream);
+        return NULL;
+    }
+    stream->zlib_ready = 1;
+
+    static const uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    static const uint8_t colour_types[5] = {0, 0, 4, 2, 6};
+    uint8_t *header = chunk + 8;
+    put32(header, width);
+    put32(header + 4, height);
+    header[8] = (uint8_t)bit_depth;
+    header[9] = colour_types[channels];
+    header[10] = 0;
+    header[11] = 0;
+    header[12] = 0;
+    if (!superres_write_all(fd, signature, sizeof signature) || !write_chunk(fd, chunk, "IHDR", 13)) {
+        superres_set_message(message, message_size, strerror(errno));
+        superres_png_stream_destroy(stream);
+        return NULL;
+    }
+    stream->zlib.next_out = chunk + 8;
+    stream->zlib.avail_out = (uInt)STREAM_CHUNK_BYTES;
+    return stream;
+}
+
+/// Runs deflate with `flush` until it needs more input (or, for Z_FINISH, ends), writing full IDAT chunks.
+static superres_status stream_deflate(superres_png_stream *stream, int flush, char *message, size_t message_size) {
+    for (;;) {
+        int result = deflate(&stream->zlib, flush);
+        if (result == Z_STREAM_ERROR) {
+            superres_set_message(message, message_size, "zlib failed while compressing");
+            return SUPERRES_ENCODE_FAILED;
+        }
+        size_t filled = STREAM_CHUNK_BYTES - stream->zlib.avail_out;
+        int full = stream->zlib.avail_out == 0;
+        if (full || (result == Z_STREAM_END && filled > 0)) {
+            if (!write_chunk(stream->fd, stream->chunk, "IDAT", filled)) {
+                superres_set_message(message, message_size, strerror(errno));
+                return SUPERRES_ENCODE_FAILED;
+            }
+            stream->zlib.next_out = stream->chunk + 8;
+            stream->zlib.avail_out = (uInt)STREAM_CHUNK_BYTES;
+        }
+        if (result == Z_STREAM_END) return SUPERRES_OK;
+        if (!full && stream->zlib.avail_in == 0 && flush != Z_FINISH) return SUPERRES_OK;
+    }
+}
+
+superres_status superres_png_stream_write(superres_png_stream *stream, const uint8_t *filtered, size_t size,
+                                          char *message, size_t message_size) {
+    superres_set_message(message, message_size, "");
+    if (stream == NULL || stream->failed || size > stream->expected_bytes - stream->received_bytes) {
+        superres_set_message(message, message_size, "more image data than the PNG's size holds");
+        return SUPERRES_INVALID_ARGUMENT;
+    }
+    // zlib counts input in uInt: large bands go in pieces.
+    while (size > 0) {
+        size_t piece = size < ((size_t)1 << 30) ? size : ((size_t)1 << 30);
+        stream->zlib.next_in = (Bytef *)(uintptr_t)filtered;
+        stream->zlib.avail_in = (uInt)piece;
+        superres_status status = stream_deflate(stream, Z_NO_FLUSH, message, message_size);
+        if (status != SUPERRES_OK) {
+            stream->failed = 1;
+            return status;
+        }
+        filtered += piece;
+        size -= piece;
+        stream->received_bytes += piece;
+    }
+    return SUPERRES_OK;
+}
+
+superres_status superres_png_stream_finish(superres_png_stream *stream, char *message, size_t message_size) {
+    superres_set_message(message, message_size, "");
+    if (stream == NULL || stream->failed || stream->received_bytes != stream->expected_bytes) {
+        superres_set_message(message, message_size, "the PNG's rows are not all there");
+        return SUPERRES_INVALID_ARGUMENT;
+    }
+    stream->zlib.next_in = NULL;
+    stream->zlib.avail_in = 0;
+    superres_status status = stream_deflate(stream, Z_FINISH, message, message_size);
+    if (status == SUPERRES_OK && !write_chunk(stream->fd, stream->chunk, "IEND", 0)) {
+        superres_set_message(message, message_size, strerror(errno));
+        status = SUPERRES_ENCODE_FAILED;
+    }
+    if (status != SUPERRES_OK) stream->failed = 1;
+    return status;
+}
+
+void superres_png_stream_destroy(superres_png_stream *stream) {
+    if (stream == NULL) return;
+    if (stream->zlib_ready) deflateEnd(&stream->zlib);
+    free(stream->chunk);
+    free(stream);
 }

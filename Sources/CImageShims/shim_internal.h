@@ -8,6 +8,9 @@
 #define SUPERRES_HOST_LITTLE_ENDIAN 1
 #else
 #define SUPERRES_HOST_LITTLE_ENDIAN 0
+/// Writes all of `bytes` to the file `fd`, retrying short writes and interruptions; 0 (errno set) on failure.
+int superres_write_all(int fd, const uint8_t *bytes, size_t count);
+
 #endif
 
 /// Copies `text` into `message` (size `size`), cutting it and always terminating it.
@@ -18,5 +21,8 @@ int superres_buffer_reserve(superres_buffer *buffer, size_t extra);
 
 /// Appends `count` bytes; 0 when out of memory.
 int superres_buffer_append(superres_buffer *buffer, const uint8_t *bytes, size_t count);
+
+/// Writes all of `bytes` to the file `fd`, retrying short writes and interruptions; 0 (errno set) on failure.
+int superres_write_all(int fd, const uint8_t *bytes, size_t count);
 
 #endif

@@ -148,33 +148,11 @@ extension ImageCodec {
                 message: "could not encode the PNG: \(image.width)×\(image.height) is not a size PNG can hold"
             )
         }
-        let filter = filter.shimValue
         var failed = superres_status.ok
         let filtered = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
-            let output = buffer.baseAddress!
-            func filterRows(_ pixels: UnsafeRawPointer?) {
-                // Bands of rows, a few per thread so that an uneven band does not leave a thread idle.
-                let pool = ComputePool.shared
-                let rows = Int(height)
-                let bands = min(rows, max(1, pool.threadCount * 4))
-                let statuses = Mutex(superres_status.ok)
-                pool.parallelFor(bands) { band in
-                    if cancellation?.isCancelled == true {
-                        statuses.withLock { $0 = .cancelled }
-                        return
-                    }
-                    let first = UInt32(rows * band / bands)
-                    let end = UInt32(rows * (band + 1) / bands)
-                    let status = superres_png_filter_rows(
-                        pixels, width, height, channels, depth, first, end, filter, output)
-                    if status != .ok { statuses.withLock { $0 = status } }
-                }
-                failed = statuses.withLock { $0 }
-            }
-            switch image.samples {
-            case .uint8(let samples): samples.withUnsafeBytes { filterRows($0.baseAddress) }
-            case .uint16(let samples): samples.withUnsafeBytes { filterRows($0.baseAddress) }
-            }
+            failed = filterRows(
+                of: image.samples, width: width, height: height, channels: channels, from: 0, filter: filter,
+                into: buffer.baseAddress!, cancellation: cancellation)
             initialized = failed == .ok ? size : 0
         }
         guard failed == .ok else {
@@ -186,6 +164,39 @@ extension ImageCodec {
                 superres_png_write($0.baseAddress, $0.count, width, height, channels, depth, level, output,
                     cancellation?.handle, message, messageSize)
             }
+        }
+    }
+
+    /// Filters rows `firstRow..<height` of `samples` (a picture of `width × height`) with `filter` into their places in
+    /// `output` (superres_png_filtered_size bytes for the whole picture), in bands on the compute threads; row
+    /// `firstRow - 1`, when there is one, is read as the row above.
+    static func filterRows(
+        of samples: PixelSamples, width: UInt32, height: UInt32, channels: Int32, from firstRow: Int,
+        filter: PNGRowFilter, into output: UnsafeMutablePointer<UInt8>, cancellation: CodecCancellation?
+    ) -> superres_status {
+        let depth = Int32(samples.bitDepth)
+        let filter = filter.shimValue
+        func filterRows(_ pixels: UnsafeRawPointer?) -> superres_status {
+            // Bands of rows, a few per thread so that an uneven band does not leave a thread idle.
+            let pool = ComputePool.shared
+            let rows = Int(height) - firstRow
+            let bands = min(rows, max(1, pool.threadCount * 4))
+            let statuses = Mutex(superres_status.ok)
+            pool.parallelFor(bands) { band in
+                if cancellation?.isCancelled == true {
+                    statuses.withLock { $0 = .cancelled }
+                    return
+                }
+                let first = UInt32(firstRow + rows * band / bands)
+                let end = UInt32(firstRow + rows * (band + 1) / bands)
+                let status = superres_png_filter_rows(pixels, width, height, channels, depth, first, end, filter, output)
+                if status != .ok { statuses.withLock { $0 = status } }
+            }
+            return statuses.withLock { $0 }
+        }
+        return switch samples {
+        case .uint8(let samples): samples.withUnsafeBytes { filterRows($0.baseAddress) }
+        case .uint16(let samples): samples.withUnsafeBytes { filterRows($0.baseAddress) }
         }
     }
 

@@ -43,6 +43,13 @@ package enum ImageFile {
 
     /// Writes atomically: a temporary file in the same folder, fsync, then rename; nothing is left behind on failure.
     package static func writeAtomically(_ bytes: [UInt8], to path: String) throws(ImagingError) {
+        let (temporary, descriptor) = try createTemporary(for: path)
+        let failure = writeAll(bytes, to: descriptor).map { "cannot write \(temporary): \($0)" }
+        try commit(temporary, descriptor: descriptor, to: path, failure: failure)
+    }
+
+    /// A new, empty temporary file beside `path` (a fresh random name, created exclusively) and its descriptor.
+    static func createTemporary(for path: String) throws(ImagingError) -> (path: String, descriptor: Int32) {
         let (folder, name) = split(path)
         guard !name.isEmpty else {
             throw ImagingError(.writeFailed, source: path, message: "the path names a folder, not a file")
@@ -59,7 +66,15 @@ package enum ImageFile {
         guard descriptor >= 0 else {
             throw ImagingError(.writeFailed, source: path, message: "cannot create \(temporary): \(lastError())")
         }
-        var failure: String? = writeAll(bytes, to: descriptor).map { "cannot write \(temporary): \($0)" }
+        return (temporary, descriptor)
+    }
+
+    /// Ends a write to `temporary` (open as `descriptor`): unless `failure` says the writing failed, fsync, close
+    /// and rename it to `path`; on any failure the temporary file is closed and removed and the error thrown.
+    static func commit(
+        _ temporary: String, descriptor: Int32, to path: String, failure: String?
+    ) throws(ImagingError) {
+        var failure = failure
         if failure == nil, fsync(descriptor) != 0 { failure = "cannot sync \(temporary): \(lastError())" }
         if close(descriptor) != 0, failure == nil { failure = "cannot close \(temporary): \(lastError())" }
         if failure == nil, rename(temporary, path) != 0 {
@@ -69,7 +84,13 @@ package enum ImageFile {
             unlink(temporary)
             throw ImagingError(.writeFailed, source: path, message: failure)
         }
-        syncFolder(folder ?? ".")
+        syncFolder(split(path).folder ?? ".")
+    }
+
+    /// Closes and removes a temporary file that will not be committed.
+    static func discard(_ temporary: String, descriptor: Int32) {
+        close(descriptor)
+        unlink(temporary)
     }
 }
 

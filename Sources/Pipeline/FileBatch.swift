@@ -26,7 +26,7 @@ package struct FileJob: Sendable, Equatable {
 package struct StageTimes: Sendable, Equatable {
     /// Reading and decoding the inputs.
     package var decode: Double = 0
-    /// The network, with the colour conversions and tiling around it.
+    /// The network, with the colour conversions and tiling around it (and the writing of a streamed result).
     package var upscale: Double = 0
     /// Encoding the outputs and writing them (temporary file, fsync, rename).
     package var encode: Double = 0
@@ -50,30 +50,44 @@ package struct FileBatch: Sendable {
     package let encoding: EncodeSettings
     /// Limits on each result, checked before its upscale starts.
     package let outputLimits: OutputLimits
+    /// The memory one upscale may take: results whose whole picture would not fit are written a band at a time.
+    package let memory: MemoryBudget
 
     /// A batch runner.
     package init(
         planner: UpscalePlanner, limits: DecodeLimits, encoding: EncodeSettings,
-        outputLimits: OutputLimits = OutputLimits()
+        outputLimits: OutputLimits = OutputLimits(), memory: MemoryBudget = .automatic
     ) {
         self.planner = planner
         self.limits = limits
         self.encoding = encoding
         self.outputLimits = outputLimits
+        self.memory = memory
     }
 
-    /// Runs every job. `onStart(index, plan)` (the plan nil when the file could not be read) and
-    /// `onProgress(index, done, total)` are called on the calling thread (which runs the network);
-    /// `onFinish(index, result)` on the encoding thread, in job order, with the error of a failed job. Returns when
-    /// every job is finished, with the busy time of each stage.
+    /// What the network stage hands the encoding stage.
+    private enum Enlarged: Sendable {
+        /// A whole result, to encode and write.
+        case image(PixelImage)
+        /// A result already written a band at a time.
+        case written
+    }
+
+    /// Runs every job. `onStart(index, plan, streamed)` (the plan nil when the file could not be read; `streamed`
+    /// when the result is written a band at a time) and `onProgress(index, done, total)` are called on the calling
+    /// thread (which runs the network); `onFinish(index, result)` on the encoding thread, in job order, with the
+    /// error of a failed job. `shouldCancel` is asked between tiles: a cancelled job fails with
+    /// `PipelineError.cancelled` and leaves no file. Returns when every job is finished, with the busy time of each
+    /// stage.
     package func run(
         _ jobs: [FileJob],
-        onStart: (Int, UpscalePlan?) -> Void = { _, _ in },
+        onStart: (Int, UpscalePlan?, Bool) -> Void = { _, _, _ in },
         onProgress: (Int, Int, Int) -> Void = { _, _, _ in },
+        shouldCancel: () -> Bool = { false },
         onFinish: @escaping @Sendable (Int, Result<Void, any Error>) -> Void = { _, _ in }
     ) -> StageTimes {
         let decoded = Handoff<Result<(image: PixelImage, plan: UpscalePlan), any Error>>()
-        let enlarged = Handoff<Result<PixelImage, any Error>>()
+        let enlarged = Handoff<Result<Enlarged, any Error>>()
         let decodeTime = BusyTime()
         let encodeTime = BusyTime()
         let limits = limits
@@ -100,8 +114,9 @@ package struct FileBatch: Sendable {
             for (index, job) in jobs.enumerated() {
                 guard let result = enlarged.take() else { break }
                 let start = ContinuousClock.now
-                let written = result.flatMap { image in
+                let written = result.flatMap { enlarged in
                     Result<Void, any Error> {
+                        guard case .image(let image) = enlarged else { return }
                         try ImageFile.write(
                             image, to: job.output, format: job.format, quality: encoding.quality,
                             pngCompression: encoding.pngCompression, jpegChroma: encoding.jpegChroma)
@@ -119,17 +134,25 @@ package struct FileBatch: Sendable {
         var times = StageTimes()
         for index in jobs.indices {
             guard let input = decoded.take() else { break }
-            onStart(index, try? input.get().plan)
-            let start = ContinuousClock.now
             let job = jobs[index]
+            let streams = (try? input.get()).map { memory.streams($0.image, output: $0.plan.outputSize, format: job.format) }
+            onStart(index, try? input.get().plan, streams ?? false)
+            let start = ContinuousClock.now
             let result = input.flatMap { decoded in
-                Result<PixelImage, any Error> {
+                Result<Enlarged, any Error> {
                     let (image, plan) = decoded
                     try outputLimits.check(
                         outputWidth: plan.outputSize.width, outputHeight: plan.outputSize.height, format: job.format,
                         source: job.input,
                         size: plan.sizeSummary)
-                    return try plan.upscale(image, progress: { onProgress(index, $0, $1) })
+                    if streams == true {
+                        try Self.stream(
+                            image, plan: plan, to: job, encoding: encoding, progress: { onProgress(index, $0, $1) },
+                            shouldCancel: shouldCancel)
+                        return .written
+                    }
+                    return .image(
+                        try plan.upscale(image, progress: { onProgress(index, $0, $1) }, shouldCancel: shouldCancel))
                 }
             }
             times.upscale += start.duration(to: .now).seconds
@@ -140,6 +163,35 @@ package struct FileBatch: Sendable {
         times.decode = decodeTime.total
         times.encode = encodeTime.total
         return times
+    }
+}
+
+extension FileBatch {
+    /// Enlarges `image` by `plan` straight into `job`'s file, a band of rows at a time: neither the network's
+    /// result nor the encoded file is ever held whole. A failure or a cancel removes the partial file.
+    static func stream(
+        _ image: PixelImage, plan: UpscalePlan, to job: FileJob, encoding: EncodeSettings,
+        progress: (Int, Int) -> Void, shouldCancel: () -> Bool
+    ) throws {
+        let writer = try StreamingImageWriter(
+            path: job.output, format: job.format, width: plan.outputSize.width, height: plan.outputSize.height,
+            layout: image.layout, bitDepth: image.bitDepth, settings: encoding)
+        var writeError: ImagingError?
+        do {
+            try plan.upscaleBands(image, progress: progress, shouldCancel: shouldCancel) {
+                _, band throws(PipelineError) in
+                do throws(ImagingError) {
+                    try writer.append(band)
+                } catch {
+                    writeError = error
+                    throw .cancelled
+                }
+            }
+            try writer.finish()
+        } catch {
+            writer.abandon()
+            throw writeError ?? error
+        }
     }
 }
 

@@ -74,14 +74,18 @@ struct ImagePlanes {
 
     // MARK: Network inputs
 
-    /// BGR floats on the 0...255 scale (grey replicated; 16-bit samples divided by 257).
-    func bgrFloats255() -> [Float] {
-        let pixels = width * height
-        var out = [Float](repeating: 0, count: pixels * 3)
-        for p in 0..<pixels {
-            for c in 0..<3 {
-                let source = isGrey ? p : p * 3 + (2 - c)
-                out[p * 3 + c] = bitDepth == 8 ? Float(colour8[source]) : Float(colour16[source]) / 257
+    /// BGR floats on the 0...255 scale (grey replicated; 16-bit samples divided by 257) of the region `x, y,
+    /// width, height`.
+    func bgrFloats255(x: Int, y: Int, width regionWidth: Int, height regionHeight: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: regionWidth * regionHeight * 3)
+        for row in 0..<regionHeight {
+            for column in 0..<regionWidth {
+                let p = (y + row) * width + x + column
+                let o = (row * regionWidth + column) * 3
+                for c in 0..<3 {
+                    let source = isGrey ? p : p * 3 + (2 - c)
+                    out[o + c] = bitDepth == 8 ? Float(colour8[source]) : Float(colour16[source]) / 257
+                }
             }
         }
         return out
@@ -206,5 +210,50 @@ struct ImagePlanes {
             out.append(alpha[p])
         }
         return out
+    }
+}
+
+extension ImagePlanes.Colour {
+    /// This colour with the rows of `other` (the same form) below it.
+    func appending(_ other: Self) -> Self {
+        switch (self, other) {
+        case (.bgr255(let a), .bgr255(let b)): return .bgr255(a + b)
+        case (.rgb255(let a), .rgb255(let b)): return .rgb255(a + b)
+        case (.greyUnit(let a), .greyUnit(let b)): return .greyUnit(a + b)
+        case (.ycrcbUnit(let y, let cr, let cb), .ycrcbUnit(let y2, let cr2, let cb2)):
+            return .ycrcbUnit(y: y + y2, cr: cr + cr2, cb: cb + cb2)
+        default: preconditionFailure("bands of one picture come in one form")
+        }
+    }
+
+    /// The colour's planes, one array per channel (B, G, R or R, G, B for the interleaved forms).
+    var planes: [[Float]] {
+        func split(_ values: [Float]) -> [[Float]] {
+            let pixels = values.count / 3
+            return (0..<3).map { c in (0..<pixels).map { values[$0 * 3 + c] } }
+        }
+        switch self {
+        case .bgr255(let v), .rgb255(let v): return split(v)
+        case .greyUnit(let v): return [v]
+        case .ycrcbUnit(let y, let cr, let cb): return [y, cr, cb]
+        }
+    }
+
+    /// A colour of this one's form made of `planes` (as `planes` gives them).
+    func withPlanes(_ planes: [[Float]]) -> Self {
+        func merge() -> [Float] {
+            let pixels = planes[0].count
+            var out = [Float](repeating: 0, count: pixels * 3)
+            for c in 0..<3 {
+                for p in 0..<pixels { out[p * 3 + c] = planes[c][p] }
+            }
+            return out
+        }
+        switch self {
+        case .bgr255: return .bgr255(merge())
+        case .rgb255: return .rgb255(merge())
+        case .greyUnit: return .greyUnit(planes[0])
+        case .ycrcbUnit: return .ycrcbUnit(y: planes[0], cr: planes[1], cb: planes[2])
+        }
     }
 }

@@ -3,7 +3,6 @@
 
 import Foundation
 import PixelMath
-import Synchronization
 
 /// A width and height in pixels.
 package struct PixelSize: Sendable, Hashable, CustomStringConvertible {
@@ -113,39 +112,5 @@ package enum OutputRequest: Sendable, Hashable, CustomStringConvertible {
     /// The enlargement a network chain must reach to make `output` from `input`: the larger of the two ratios.
     package static func factor(from input: PixelSize, to output: PixelSize) -> Double {
         max(Double(output.width) / Double(input.width), Double(output.height) / Double(input.height))
-    }
-}
-
-extension ImagePlanes.Colour {
-    /// The same colour at `target` size (this colour is `size`), each plane resized by `filter` in float, the
-    /// planes side by side on the spare cores.
-    func resized(from size: PixelSize, to target: PixelSize, filter: ResizeFilter) -> Self {
-        func resizeAll(_ planes: [[Float]]) -> [[Float]] {
-            let results = Mutex([[Float]](repeating: [], count: planes.count))
-            DispatchQueue.concurrentPerform(iterations: planes.count) { index in
-                let plane = FloatPlane(width: size.width, height: size.height, values: planes[index])
-                let out = Resize.resample(plane, toWidth: target.width, toHeight: target.height, filter: filter)
-                results.withLock { $0[index] = out.values }
-            }
-            return results.withLock { $0 }
-        }
-        func interleaved(_ values: [Float]) -> [Float] {
-            let (pixels, channels) = (size.pixels, 3)
-            let planes = (0..<channels).map { c in (0..<pixels).map { values[$0 * channels + c] } }
-            let resized = resizeAll(planes)
-            var out = [Float](repeating: 0, count: target.pixels * channels)
-            for c in 0..<channels {
-                for p in 0..<target.pixels { out[p * channels + c] = resized[c][p] }
-            }
-            return out
-        }
-        switch self {
-        case .bgr255(let v): return .bgr255(interleaved(v))
-        case .rgb255(let v): return .rgb255(interleaved(v))
-        case .greyUnit(let v): return .greyUnit(resizeAll([v])[0])
-        case .ycrcbUnit(let y, let cr, let cb):
-            let planes = resizeAll([y, cr, cb])
-            return .ycrcbUnit(y: planes[0], cr: planes[1], cb: planes[2])
-        }
     }
 }

@@ -110,45 +110,75 @@ package enum TiledNetworkRunner {
         guard let shape = FeatureMapShape(nhwc: input.shape) else {
             throw .unsupportedImage("network input \(input.shape) is not NHWC")
         }
-        let s = model.scale
-        let tiles = plan(
-            width: shape.width, height: shape.height,
-            layout: layout ?? TileLayout(width: shape.width, height: shape.height), margin: model.tileMargin)
-        if tiles.count == 1 {
-            if shouldCancel() { throw .cancelled }
-            let result = try runWhole(model, input)
-            progress(1, 1)
-            return result
-        }
         var output: [Float] = []
         var outChannels = 0
-        let outWidth = shape.width * s
+        try runBands(
+            model, input: NetworkInput(shape, values: input.scalars), layout: layout, progress: progress,
+            shouldCancel: shouldCancel
+        ) { _, band throws(PipelineError) in
+            outChannels = band.shape[3]
+            if output.isEmpty {
+                output = band.scalars
+                output.reserveCapacity(shape.height * model.scale * shape.width * model.scale * outChannels)
+            } else {
+                output.append(contentsOf: band.scalars)
+            }
+        }
+        return Tensor(shape: [1, shape.height * model.scale, shape.width * model.scale, outChannels], scalars: output)
+    }
+
+    /// Runs `model` on `input` tile by tile (`layout` nil: all at once) and hands over its NHWC output one band of
+    /// full-width rows at a time, top to bottom: `onBand(firstRow, band)` with `band` `[1, rows, W·s, C']`. Only one
+    /// band of the output and one tile of the input are held at once.
+    ///
+    /// `progress(done, total)` is called after each tile; `shouldCancel` is asked before each tile.
+    package static func runBands(
+        _ model: SuperResolutionModel, input: NetworkInput, layout: TileLayout?,
+        progress: (Int, Int) -> Void = { _, _ in }, shouldCancel: () -> Bool = { false },
+        onBand: (_ firstRow: Int, _ band: Tensor) throws(PipelineError) -> Void
+    ) throws(PipelineError) {
+        let s = model.scale
+        let tiles = plan(
+            width: input.width, height: input.height,
+            layout: layout ?? TileLayout(width: input.width, height: input.height), margin: model.tileMargin)
+        let outWidth = input.width * s
+        var band: [Float] = []
+        var outChannels = 0
         for (index, tile) in tiles.enumerated() {
             if shouldCancel() { throw .cancelled }
-            let tileInput = crop(input.scalars, shape: shape, x: tile.inputX, y: tile.inputY,
-                width: tile.inputWidth, height: tile.inputHeight)
+            let tileInput = input.region(x: tile.inputX, y: tile.inputY, width: tile.inputWidth, height: tile.inputHeight)
             let tileOutput = try runWhole(model, tileInput)
             let tileShape = FeatureMapShape(nhwc: tileOutput.shape)!
-            if output.isEmpty {
-                outChannels = tileShape.channels
-                output = [Float](repeating: 0, count: shape.height * s * outWidth * outChannels)
+            if tiles.count == 1 {
+                progress(1, 1)
+                try onBand(0, tileOutput)
+                return
             }
-            // Copy the core rows of this tile into place.
+            if band.isEmpty {
+                outChannels = tileShape.channels
+                band = [Float](repeating: 0, count: tile.coreHeight * s * outWidth * outChannels)
+            }
+            // Copy the core rows of this tile into place in its band.
             let rowLength = tile.coreWidth * s * outChannels
             tileOutput.scalars.withUnsafeBufferPointer { src in
-                output.withUnsafeMutableBufferPointer { dst in
+                band.withUnsafeMutableBufferPointer { dst in
                     for row in 0..<(tile.coreHeight * s) {
                         let sy = (tile.coreY - tile.inputY) * s + row
                         let sx = (tile.coreX - tile.inputX) * s
                         let from = src.baseAddress! + (sy * tileShape.width + sx) * outChannels
-                        let to = dst.baseAddress! + ((tile.coreY * s + row) * outWidth + tile.coreX * s) * outChannels
+                        let to = dst.baseAddress! + (row * outWidth + tile.coreX * s) * outChannels
                         to.update(from: from, count: rowLength)
                     }
                 }
             }
             progress(index + 1, tiles.count)
+            // The last tile of a row of tiles finishes its band.
+            if tile.coreX + tile.coreWidth == input.width {
+                let finished = Tensor(shape: [1, tile.coreHeight * s, outWidth, outChannels], scalars: band)
+                band = []
+                try onBand(tile.coreY * s, finished)
+            }
         }
-        return Tensor(shape: [1, shape.height * s, outWidth, outChannels], scalars: output)
     }
 
     /// The network on one input (its output is NHWC).
@@ -160,17 +190,50 @@ package enum TiledNetworkRunner {
         }
     }
 
-    static func crop(_ values: [Float], shape: FeatureMapShape, x: Int, y: Int, width: Int, height: Int) -> Tensor {
+}
+
+/// A network's input, made one region at a time: a family builds each tile's input from the picture (padding,
+/// normalisation, constant maps) when the tile runs, so the whole input tensor is never held.
+package struct NetworkInput {
+    /// Width of the whole input, in pixels.
+    package let width: Int
+    /// Height of the whole input, in pixels.
+    package let height: Int
+    /// Values per pixel.
+    package let channels: Int
+    /// The NHWC values of a region (x, y, width, height), row by row.
+    private let values: (_ x: Int, _ y: Int, _ width: Int, _ height: Int) -> [Float]
+
+    /// An input of `width × height × channels` whose regions `values(x, y, width, height)` makes.
+    package init(
+        width: Int, height: Int, channels: Int, values: @escaping (_ x: Int, _ y: Int, _ width: Int, _ height: Int) -> [Float]
+    ) {
+        self.width = width
+        self.height = height
+        self.channels = channels
+        self.values = values
+    }
+
+    /// The regions of NHWC `values` of `shape`.
+    init(_ shape: FeatureMapShape, values: [Float]) {
         let c = shape.channels
-        var out = [Float](repeating: 0, count: width * height * c)
-        values.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                for row in 0..<height {
-                    (dst.baseAddress! + row * width * c).update(
-                        from: src.baseAddress! + ((y + row) * shape.width + x) * c, count: width * c)
+        self.init(width: shape.width, height: shape.height, channels: c) { x, y, width, height in
+            if x == 0, y == 0, width == shape.width, height == shape.height { return values }
+            var out = [Float](repeating: 0, count: width * height * c)
+            values.withUnsafeBufferPointer { src in
+                out.withUnsafeMutableBufferPointer { dst in
+                    for row in 0..<height {
+                        (dst.baseAddress! + row * width * c).update(
+                            from: src.baseAddress! + ((y + row) * shape.width + x) * c, count: width * c)
+                    }
                 }
             }
+            return out
         }
-        return Tensor(shape: [1, height, width, c], scalars: out)
+    }
+
+    /// The region as a `[1, height, width, channels]` tensor.
+    func region(x: Int, y: Int, width: Int, height: Int) -> Tensor {
+        Tensor(shape: [1, height, width, channels], scalars: values(x, y, width, height))
     }
 }

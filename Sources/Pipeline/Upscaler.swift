@@ -66,6 +66,33 @@ package struct Upscaler: Sendable {
         _ image: PixelImage, to size: PixelSize? = nil, filter: ResizeFilter = .default,
         progress: (Int, Int) -> Void = { _, _ in }, shouldCancel: () -> Bool = { false }
     ) throws(PipelineError) -> PixelImage {
+        var samples8: [UInt8] = []
+        var samples16: [UInt16] = []
+        var layout = image.layout
+        var outputSize = PixelSize(width: 0, height: 0)
+        try upscaleBands(image, to: size, filter: filter, progress: progress, shouldCancel: shouldCancel) {
+            _, band throws(PipelineError) in
+            layout = band.layout
+            outputSize = PixelSize(width: band.width, height: outputSize.height + band.height)
+            switch band.samples {
+            case .uint8(let values): samples8 += values
+            case .uint16(let values): samples16 += values
+            }
+        }
+        if shouldCancel() { throw .cancelled }
+        return image.bitDepth == 8
+            ? PixelImage(width: outputSize.width, height: outputSize.height, layout: layout, uint8: samples8)
+            : PixelImage(width: outputSize.width, height: outputSize.height, layout: layout, uint16: samples16)
+    }
+
+    /// The enlarged image as `upscale` makes it, handed over in bands of full-width rows, top to bottom:
+    /// `onRows(firstRow, band)`. Without self-ensemble only a band of the output is held at a time (plus the picture
+    /// and, for Y-only models, its Y, Cr and Cb planes); self-ensemble enlarges the whole picture first.
+    package func upscaleBands(
+        _ image: PixelImage, to size: PixelSize? = nil, filter: ResizeFilter = .default,
+        progress: (Int, Int) -> Void = { _, _ in }, shouldCancel: () -> Bool = { false },
+        onRows: (_ firstRow: Int, _ band: PixelImage) throws(PipelineError) -> Void
+    ) throws(PipelineError) {
         guard let processing else {
             throw .unsupportedImage("superres cannot run \(model.family.rawValue) models yet")
         }
@@ -79,17 +106,19 @@ package struct Upscaler: Sendable {
         if shouldCancel() { throw .cancelled }
         let planes = ImagePlanes(image)
         if shouldCancel() { throw .cancelled }
-        var colour: ImagePlanes.Colour
+        var assembler = BandAssembler(
+            planes: planes, natural: natural, target: target, filter: filter, upscaler: self)
         if options.selfEnsemble {
-            colour = try enlargeEnsemble(planes, processing: processing, progress: progress, shouldCancel: shouldCancel)
+            let colour = try enlargeEnsemble(planes, processing: processing, progress: progress, shouldCancel: shouldCancel)
+            if shouldCancel() { throw .cancelled }
+            try assembler.add(colour, rows: natural.height, onRows: onRows)
         } else {
-            colour = try processing.enlarge(planes, with: self, progress: progress, shouldCancel: shouldCancel)
+            try processing.enlargeBands(planes, with: self, progress: progress, shouldCancel: shouldCancel) {
+                _, rows, colour throws(PipelineError) in
+                if shouldCancel() { throw .cancelled }
+                try assembler.add(colour, rows: rows, onRows: onRows)
+            }
         }
-        if shouldCancel() { throw .cancelled }
-        if target != natural { colour = colour.resized(from: natural, to: target, filter: filter) }
-        let alpha = planes.alpha.map { enlargeAlpha($0, to: target, bitDepth: image.bitDepth) }
-        if shouldCancel() { throw .cancelled }
-        return planes.assemble(colour: colour, alpha: alpha, width: target.width, height: target.height)
     }
 
     /// The mean of the family's result on the eight flips and rotations of `planes`, each turned back first;
@@ -139,19 +168,21 @@ package struct Upscaler: Sendable {
         return TiledNetworkRunner.automaticLayout(for: model, width: width, height: height)
     }
 
-    /// Runs the network on the NHWC `input`, in the tiles `options` ask for.
-    func runNetwork(
-        _ input: Tensor, progress: (Int, Int) -> Void, shouldCancel: () -> Bool
-    ) throws(PipelineError) -> Tensor {
-        try TiledNetworkRunner.run(
-            model, input: input, layout: networkTileLayout(width: input.shape[2], height: input.shape[1]),
-            progress: progress, shouldCancel: shouldCancel)
+    /// Runs the network on `input`, in the tiles `options` ask for, handing over its NHWC output a band of rows at
+    /// a time (`onBand(firstRow, band)`).
+    func runNetworkBands(
+        _ input: NetworkInput, progress: (Int, Int) -> Void, shouldCancel: () -> Bool,
+        onBand: (_ firstRow: Int, _ band: Tensor) throws(PipelineError) -> Void
+    ) throws(PipelineError) {
+        try TiledNetworkRunner.runBands(
+            model, input: input, layout: networkTileLayout(width: input.width, height: input.height),
+            progress: progress, shouldCancel: shouldCancel, onBand: onBand)
     }
 
-    /// The alpha plane enlarged to `size` by OpenCV's bicubic resize, clamped to the range of `bitDepth` (the cubic
-    /// overshoots).
-    func enlargeAlpha(_ alpha: FloatPlane, to size: PixelSize, bitDepth: Int) -> FloatPlane {
-        let enlarged = Resize.openCVCubic(alpha, toWidth: size.width, toHeight: size.height)
+    /// The alpha plane enlarged to `size` by OpenCV's bicubic resize (only the output rows `rows` when given),
+    /// clamped to the range of `bitDepth` (the cubic overshoots).
+    func enlargeAlpha(_ alpha: FloatPlane, to size: PixelSize, rows: Range<Int>? = nil, bitDepth: Int) -> FloatPlane {
+        let enlarged = Resize.openCVCubic(alpha, toWidth: size.width, toHeight: size.height, rows: rows)
         let maximum = Float((1 << bitDepth) - 1)
         return FloatPlane(
             width: enlarged.width, height: enlarged.height, values: enlarged.values.map { min(max($0, 0), maximum) })

@@ -23,19 +23,23 @@ package enum Resize {
 
     // MARK: - OpenCV bilinear
 
-    /// `cv::resize(src, dst, Size(toWidth, toHeight))` with INTER_LINEAR on CV_32F, bit for bit.
+    /// `cv::resize(src, dst, Size(toWidth, toHeight))` with INTER_LINEAR on CV_32F, bit for bit; only the output
+    /// rows `rows` when given (the same values as those rows of the whole result: a band of a streamed picture).
     package static func openCVLinear(
         _ plane: FloatPlane,
         toWidth: Int,
         toHeight: Int,
+        rows: Range<Int>? = nil,
         backend: OpenCVBackend = .intelIPP
     ) -> FloatPlane {
         precondition(plane.width > 0 && plane.height > 0, "cannot resize an empty \(plane.width)×\(plane.height) plane")
         precondition(toWidth > 0 && toHeight > 0, "cannot resize to \(toWidth)×\(toHeight)")
+        let rows = rows ?? 0..<toHeight
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= toHeight, "rows \(rows) outside 0..<\(toHeight)")
         if backend == .intelIPP && plane.width >= 2 && plane.height >= 2 {
-            return ippLinear(plane, toWidth: toWidth, toHeight: toHeight)
+            return ippLinear(plane, toWidth: toWidth, toHeight: toHeight, rows: rows)
         }
-        return nativeLinear(plane, toWidth: toWidth, toHeight: toHeight)
+        return nativeLinear(plane, toWidth: toWidth, toHeight: toHeight, rows: rows)
     }
 
     /// `cv::resize(src, dst, Size(), scale, scale)` with INTER_LINEAR on CV_32F: the call dnn_superres makes to
@@ -51,11 +55,15 @@ package enum Resize {
     /// computes it (Keys cubic, A = -0.75, replicated borders), bit for bit.
     ///
     /// OpenCV's x86-64 wheels route this through Intel IPP, whose weights round differently: its results differ
-    /// from these by a few float ulps (under 3e-6 on data in 0...1).
-    package static func openCVCubic(_ plane: FloatPlane, toWidth: Int, toHeight: Int) -> FloatPlane {
+    /// from these by a few float ulps (under 3e-6 on data in 0...1). Only the output rows `rows` when given.
+    package static func openCVCubic(
+        _ plane: FloatPlane, toWidth: Int, toHeight: Int, rows: Range<Int>? = nil
+    ) -> FloatPlane {
         precondition(plane.width > 0 && plane.height > 0, "cannot resize an empty \(plane.width)×\(plane.height) plane")
         precondition(toWidth > 0 && toHeight > 0, "cannot resize to \(toWidth)×\(toHeight)")
-        return nativeCubic(plane, toWidth: toWidth, toHeight: toHeight)
+        let rows = rows ?? 0..<toHeight
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= toHeight, "rows \(rows) outside 0..<\(toHeight)")
+        return nativeCubic(plane, toWidth: toWidth, toHeight: toHeight, rows: rows)
     }
 
     /// `cv::resize(src, dst, Size(), scale, scale, INTER_CUBIC)` on CV_32F (see `openCVCubic(_:toWidth:toHeight:)`).
@@ -83,20 +91,25 @@ package enum Resize {
         return (lower, upper, fraction)
     }
 
-    private static func ippLinear(_ plane: FloatPlane, toWidth: Int, toHeight: Int) -> FloatPlane {
+    private static func ippLinear(
+        _ plane: FloatPlane, toWidth: Int, toHeight: Int, rows outputRows: Range<Int>
+    ) -> FloatPlane {
         let (sw, sh) = (plane.width, plane.height)
         let columns = ippLinearTable(input: sw, output: toWidth)
         let rows = ippLinearTable(input: sh, output: toHeight)
+        // The source rows the output rows read (all of them for the whole result).
+        let first = outputRows.isEmpty ? 0 : rows.lower[outputRows].min()!
+        let end = outputRows.isEmpty ? 0 : rows.upper[outputRows].max()! + 1
 
-        // Rows first: every source row interpolated to the output width.
-        var horizontal = [Float](repeating: 0, count: sh * toWidth)
+        // Rows first: every source row read interpolated to the output width.
+        var horizontal = [Float](repeating: 0, count: (end - first) * toWidth)
         plane.values.withUnsafeBufferPointer { src in
             horizontal.withUnsafeMutableBufferPointer { dst in
                 columns.lower.withUnsafeBufferPointer { x0 in
                     columns.upper.withUnsafeBufferPointer { x1 in
                         columns.fraction.withUnsafeBufferPointer { t in
-                            for y in 0..<sh {
-                                let s = y * sw, o = y * toWidth
+                            for y in first..<end {
+                                let s = y * sw, o = (y - first) * toWidth
                                 for d in 0..<toWidth {
                                     let a = src[s + x0[d]], b = src[s + x1[d]]
                                     dst[o + d] = a.addingProduct(b - a, t[d])
@@ -109,20 +122,21 @@ package enum Resize {
         }
 
         // Then down the columns.
-        let values = [Float](unsafeUninitializedCapacity: toWidth * toHeight) { out, initialised in
+        let values = [Float](unsafeUninitializedCapacity: toWidth * outputRows.count) { out, initialised in
             horizontal.withUnsafeBufferPointer { h in
-                for d in 0..<toHeight {
-                    let r0 = rows.lower[d] * toWidth, r1 = rows.upper[d] * toWidth, t = rows.fraction[d]
-                    let o = d * toWidth
+                for d in outputRows {
+                    let r0 = (rows.lower[d] - first) * toWidth, r1 = (rows.upper[d] - first) * toWidth
+                    let t = rows.fraction[d]
+                    let o = (d - outputRows.lowerBound) * toWidth
                     for x in 0..<toWidth {
                         let a = h[r0 + x], b = h[r1 + x]
                         out[o + x] = a.addingProduct(b - a, t)
                     }
                 }
             }
-            initialised = toWidth * toHeight
+            initialised = toWidth * outputRows.count
         }
-        return FloatPlane(width: toWidth, height: toHeight, values: values)
+        return FloatPlane(width: toWidth, height: outputRows.count, values: values)
     }
 
     // MARK: - OpenCV's own bilinear
@@ -135,7 +149,9 @@ package enum Resize {
         return (index, position - Float(index))
     }
 
-    private static func nativeLinear(_ plane: FloatPlane, toWidth: Int, toHeight: Int) -> FloatPlane {
+    private static func nativeLinear(
+        _ plane: FloatPlane, toWidth: Int, toHeight: Int, rows outputRows: Range<Int>
+    ) -> FloatPlane {
         let (sw, sh) = (plane.width, plane.height)
         // resize() works from inv_scale = dsize / ssize and scale = 1 / inv_scale.
         let scaleX = 1 / (Double(toWidth) / Double(sw))
@@ -163,11 +179,15 @@ package enum Resize {
             xWeights[2 * d + 1] = fx
         }
 
-        var horizontal = [Float](repeating: 0, count: sh * toWidth)
+        // The source rows the output rows read.
+        let sourceRow = { (d: Int, k: Int) in min(max(openCVSourcePosition(d, scale: scaleY).index + k, 0), sh - 1) }
+        let first = outputRows.isEmpty ? 0 : sourceRow(outputRows.lowerBound, 0)
+        let end = outputRows.isEmpty ? 0 : sourceRow(outputRows.upperBound - 1, 1) + 1
+        var horizontal = [Float](repeating: 0, count: (end - first) * toWidth)
         plane.values.withUnsafeBufferPointer { src in
             horizontal.withUnsafeMutableBufferPointer { dst in
-                for y in 0..<sh {
-                    let s = y * sw, o = y * toWidth
+                for y in first..<end {
+                    let s = y * sw, o = (y - first) * toWidth
                     for d in 0..<xmax {
                         let sx = s + xIndex[d]
                         dst[o + d] = src[sx] * xWeights[2 * d] + src[sx + 1] * xWeights[2 * d + 1]
@@ -179,21 +199,22 @@ package enum Resize {
             }
         }
 
-        let values = [Float](unsafeUninitializedCapacity: toWidth * toHeight) { out, initialised in
+        let values = [Float](unsafeUninitializedCapacity: toWidth * outputRows.count) { out, initialised in
             horizontal.withUnsafeBufferPointer { h in
-                for d in 0..<toHeight {
+                for d in outputRows {
                     let (sy, fy) = openCVSourcePosition(d, scale: scaleY)
-                    let r0 = min(max(sy, 0), sh - 1) * toWidth, r1 = min(max(sy + 1, 0), sh - 1) * toWidth
+                    let r0 = (min(max(sy, 0), sh - 1) - first) * toWidth
+                    let r1 = (min(max(sy + 1, 0), sh - 1) - first) * toWidth
                     let b0 = 1 - fy, b1 = fy
-                    let o = d * toWidth
+                    let o = (d - outputRows.lowerBound) * toWidth
                     for x in 0..<toWidth {
                         out[o + x] = h[r0 + x] * b0 + h[r1 + x] * b1
                     }
                 }
             }
-            initialised = toWidth * toHeight
+            initialised = toWidth * outputRows.count
         }
-        return FloatPlane(width: toWidth, height: toHeight, values: values)
+        return FloatPlane(width: toWidth, height: outputRows.count, values: values)
     }
 
     // MARK: - OpenCV's own bicubic
@@ -211,7 +232,9 @@ package enum Resize {
         return (c0, c1, c2, c3)
     }
 
-    private static func nativeCubic(_ plane: FloatPlane, toWidth: Int, toHeight: Int) -> FloatPlane {
+    private static func nativeCubic(
+        _ plane: FloatPlane, toWidth: Int, toHeight: Int, rows outputRows: Range<Int>
+    ) -> FloatPlane {
         let (sw, sh) = (plane.width, plane.height)
         let scaleX = 1 / (Double(toWidth) / Double(sw))
         let scaleY = 1 / (Double(toHeight) / Double(sh))
@@ -229,13 +252,17 @@ package enum Resize {
             xWeights[4 * d + 3] = w3
         }
 
-        var horizontal = [Float](repeating: 0, count: sh * toWidth)
+        // The source rows the output rows read.
+        let sourceRow = { (d: Int, k: Int) in min(max(openCVSourcePosition(d, scale: scaleY).index + k, 0), sh - 1) }
+        let first = outputRows.isEmpty ? 0 : sourceRow(outputRows.lowerBound, -1)
+        let end = outputRows.isEmpty ? 0 : sourceRow(outputRows.upperBound - 1, 2) + 1
+        var horizontal = [Float](repeating: 0, count: (end - first) * toWidth)
         plane.values.withUnsafeBufferPointer { src in
             horizontal.withUnsafeMutableBufferPointer { dst in
                 xTaps.withUnsafeBufferPointer { taps in
                     xWeights.withUnsafeBufferPointer { w in
-                        for y in 0..<sh {
-                            let s = y * sw, o = y * toWidth
+                        for y in first..<end {
+                            let s = y * sw, o = (y - first) * toWidth
                             for d in 0..<toWidth {
                                 let k = 4 * d
                                 // HResizeCubic sums left to right.
@@ -252,14 +279,16 @@ package enum Resize {
         // VResizeCubicVec_32f handles whole groups of 4 floats as S0*b0 + (S1*b1 + (S2*b2 + S3*b3)); the last
         // `toWidth % 4` columns go through the scalar loop, which sums left to right.
         let vectorWidth = toWidth - toWidth % 4
-        let values = [Float](unsafeUninitializedCapacity: toWidth * toHeight) { out, initialised in
+        let values = [Float](unsafeUninitializedCapacity: toWidth * outputRows.count) { out, initialised in
             horizontal.withUnsafeBufferPointer { h in
-                for d in 0..<toHeight {
+                for d in outputRows {
                     let (sy, fy) = openCVSourcePosition(d, scale: scaleY)
                     let (b0, b1, b2, b3) = openCVCubicWeights(fy)
-                    let r0 = min(max(sy - 1, 0), sh - 1) * toWidth, r1 = min(max(sy, 0), sh - 1) * toWidth
-                    let r2 = min(max(sy + 1, 0), sh - 1) * toWidth, r3 = min(max(sy + 2, 0), sh - 1) * toWidth
-                    let o = d * toWidth
+                    let r0 = (min(max(sy - 1, 0), sh - 1) - first) * toWidth
+                    let r1 = (min(max(sy, 0), sh - 1) - first) * toWidth
+                    let r2 = (min(max(sy + 1, 0), sh - 1) - first) * toWidth
+                    let r3 = (min(max(sy + 2, 0), sh - 1) - first) * toWidth
+                    let o = (d - outputRows.lowerBound) * toWidth
                     for x in 0..<vectorWidth {
                         out[o + x] = h[r0 + x] * b0 + (h[r1 + x] * b1 + (h[r2 + x] * b2 + h[r3 + x] * b3))
                     }
@@ -268,8 +297,8 @@ package enum Resize {
                     }
                 }
             }
-            initialised = toWidth * toHeight
+            initialised = toWidth * outputRows.count
         }
-        return FloatPlane(width: toWidth, height: toHeight, values: values)
+        return FloatPlane(width: toWidth, height: outputRows.count, values: values)
     }
 }

@@ -24,6 +24,9 @@ final class ProgressBar: Sendable {
         var label: String
         var drawn = false
         var lastLine = ""
+        /// The result's size in pixels, for the megapixel count, rate and time left of a long upscale.
+        var outputPixels: Int?
+        var started = ContinuousClock.now
     }
 
     private let enabled: Bool
@@ -37,11 +40,12 @@ final class ProgressBar: Sendable {
         state = Mutex(State(label: label))
     }
 
-    /// Ends the current line, if drawn, and labels the next bar `label`.
-    func restart(label: String) {
+    /// Ends the current line, if drawn, and labels the next bar `label`; with `outputPixels` (the size of the result)
+    /// the bar also shows megapixels done, the rate and the time left.
+    func restart(label: String, outputPixels: Int? = nil) {
         state.withLock { state in
             if state.drawn { Self.printRaw("\n") }
-            state = State(label: label)
+            state = State(label: label, outputPixels: outputPixels)
         }
     }
 
@@ -52,16 +56,16 @@ final class ProgressBar: Sendable {
         let filled = width * min(done, total) / total
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
         let percent = 100 * done / total
-        let count =
-            switch amounts {
-            case .tiles: "(\(done)/\(total) tiles)"
-            case .bytes: "\(ModelStore.formattedSize(done)) / \(ModelStore.formattedSize(total))"
-            }
         state.withLock { state in
             if let label, label != state.label {
                 if state.drawn { Self.printRaw("\n") }
                 state = State(label: label)
             }
+            let count =
+                switch amounts {
+                case .tiles: "(\(done)/\(total) tiles\(Self.pace(done, of: total, state)))"
+                case .bytes: "\(ModelStore.formattedSize(done)) / \(ModelStore.formattedSize(total))"
+                }
             let line = "\(state.label.isEmpty ? "" : state.label + " ")\(bar) \(percent)% \(count)"
             // A download reports every few kilobytes: draw only what changed.
             guard line != state.lastLine else { return }
@@ -86,6 +90,20 @@ final class ProgressBar: Sendable {
             state.drawn = false
             state.lastLine = ""
         }
+    }
+
+    /// ", 12.1 of 81.0 MP, 0.90 MP/s, 1:15 left" for a long upscale; "" before there is a rate to tell.
+    private static func pace(_ done: Int, of total: Int, _ state: State) -> String {
+        guard let pixels = state.outputPixels, done > 0 else { return "" }
+        let elapsed = state.started.duration(to: .now)
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        guard seconds >= 1 else { return "" }
+        let megapixels = Double(pixels) / 1e6
+        let doneMegapixels = megapixels * Double(done) / Double(total)
+        let rate = doneMegapixels / seconds
+        let left = Int((megapixels - doneMegapixels) / max(rate, 1e-9))
+        let time = left >= 3600 ? "\(left / 3600):\(String(format: "%02d:%02d", left / 60 % 60, left % 60))" : "\(left / 60):\(String(format: "%02d", left % 60))"
+        return String(format: ", %.1f of %.1f MP, %.2f MP/s, ", doneMegapixels, megapixels, rate) + time + " left"
     }
 
     private static func printRaw(_ text: String) {

@@ -14,8 +14,10 @@ struct UpscaleCommand: AsyncParsableCommand {
         discussion: """
             With one input file, OUTPUT is the output file (its extension picks the format unless --format is \
             given). With several inputs or a folder, OUTPUT is a folder (created if needed) and each result keeps \
-            its input's name. Outputs are written to a temporary file and renamed, so a failure never leaves a \
-            partial file.
+            its input's name. Outputs are written to a temporary file and renamed, so a failure or Ctrl-C never \
+            leaves a partial file (Ctrl-C stops at the next tile and exits with status 130). A result too large for \
+            --max-memory-mb as a whole picture is written to its PNG or JPEG file a band of rows at a time, so its \
+            size is not limited by memory.
             """)
 
     @Argument(help: "Input images or folders.")
@@ -61,6 +63,20 @@ struct UpscaleCommand: AsyncParsableCommand {
     var maxOutputPixels: Int = OutputLimits().maxPixels
 
     @Option(
+        help: """
+            Memory one upscale may use, in MiB (default: a quarter of the machine's memory, at most 1024). A result \
+            whose whole picture would need more is written to its PNG or JPEG file a band of rows at a time.
+            """)
+    var maxMemoryMb: Int?
+
+    @Flag(
+        help: """
+            Decode each input and print what its upscale would do (models, output size, memory, whether the result \
+            is written in bands) without running it.
+            """)
+    var dryRun = false
+
+    @Option(
         parsing: .unconditional,
         help: """
             SRMD denoising level 0–75, or auto (default: the level the input's estimated JPEG quality and noise \
@@ -91,6 +107,7 @@ struct UpscaleCommand: AsyncParsableCommand {
         }
         if maxPixels < 1 { throw ValidationError("--max-pixels must be positive") }
         if maxOutputPixels < 1 { throw ValidationError("--max-output-pixels must be positive") }
+        if let maxMemoryMb, maxMemoryMb < 1 { throw ValidationError("--max-memory-mb must be positive") }
         if case .level(let level) = noise, level != -1, !SRMDProcessing.noiseLevels.contains(level) {
             throw ValidationError("--noise must be auto, -1 or 0...75")
         }
@@ -105,24 +122,34 @@ struct UpscaleCommand: AsyncParsableCommand {
         let encoding = EncodeSettings(
             quality: quality, pngCompression: PNGCompression(level: pngCompression) ?? .default,
             jpegChroma: jpegChroma)
+        let memory = maxMemoryMb.map { MemoryBudget(megabytes: $0) } ?? .automatic
         let batch = FileBatch(
             planner: planner, limits: DecodeLimits(maxPixels: maxPixels),
-            encoding: encoding, outputLimits: OutputLimits(maxPixels: maxOutputPixels))
+            encoding: encoding, outputLimits: OutputLimits(maxPixels: maxOutputPixels), memory: memory)
+        if dryRun { return try printDryRun(jobs, batch: batch) }
+        let interruption = Interruption.install()
         let bar = ProgressBar(label: "")
         let failures = FailureCount()
         let clock = ContinuousClock()
         let start = clock.now
         let times = batch.run(
             jobs,
-            onStart: { index, plan in
+            onStart: { index, plan, streamed in
                 let name = (jobs[index].input as NSString).lastPathComponent
-                if verbose, let plan { bar.printLine("superres: \(jobs[index].input): \(plan.summary)") }
-                bar.restart(label: jobs.count > 1 ? "[\(index + 1)/\(jobs.count)] \(name)" : "")
+                if verbose, let plan {
+                    bar.printLine(
+                        "superres: \(jobs[index].input): \(plan.summary)\(streamed ? "; written in bands" : "")")
+                }
+                bar.restart(
+                    label: jobs.count > 1 ? "[\(index + 1)/\(jobs.count)] \(name)" : "",
+                    outputPixels: plan?.outputSize.pixels)
             },
             onProgress: { _, done, total in bar.update(done, of: total) },
+            shouldCancel: { interruption.isRequested },
             onFinish: { index, result in
                 guard case .failure(let error) = result else { return }
                 failures.add()
+                if interruption.isRequested, case PipelineError.cancelled = error { return }
                 bar.printLine("superres: \(describe(error, input: jobs[index].input))")
             }
         )
@@ -136,8 +163,44 @@ struct UpscaleCommand: AsyncParsableCommand {
                     + "decode \(format(times.decode)) s, upscale \(format(times.upscale)) s, "
                     + "encode and write \(format(times.encode)) s")
         }
+        if interruption.isRequested {
+            printError("superres: interrupted; unfinished results were not written")
+            throw ExitCode(130)
+        }
         if failures.count > 0 { throw ExitCode(1) }
     }
+
+    /// `--dry-run`: decodes and plans each job and prints what its upscale would do and need.
+    func printDryRun(_ jobs: [FileJob], batch: FileBatch) throws {
+        var failed = false
+        for job in jobs {
+            do {
+                let bytes = try ImageFile.readBytes(job.input)
+                let image = try ImageCodec.decode(bytes, source: job.input, limits: batch.limits)
+                let plan = try batch.planner.plan(for: image, encoded: bytes)
+                let size = plan.outputSize
+                try batch.outputLimits.check(
+                    outputWidth: size.width, outputHeight: size.height, format: job.format, source: job.input,
+                    size: plan.sizeSummary)
+                let whole = MemoryBudget.wholePictureBytes(for: image, output: size)
+                let streams = batch.memory.streams(image, output: size, format: job.format)
+                let how =
+                    streams
+                    ? "written in bands (about \(megabytes(plan.bandedBytes(for: image)))): the whole picture would "
+                        + "need about \(megabytes(whole)), over the \(megabytes(batch.memory.bytes)) budget"
+                    : "made whole (about \(megabytes(whole)), within the \(megabytes(batch.memory.bytes)) budget)"
+                print("\(job.input) → \(job.output): \(image.width)×\(image.height) to \(size) \(job.format.displayName)")
+                print("  \(plan.summary)")
+                print("  \(how)")
+            } catch {
+                failed = true
+                printError("superres: \(describe(error, input: job.input))")
+            }
+        }
+        if failed { throw ExitCode(1) }
+    }
+
+    private func megabytes(_ bytes: Int) -> String { "\((bytes + (1 << 19)) >> 20) MiB" }
 
     /// Fetches the models `auto` needs for this run that are not in the store yet (`FirstUseFetch`).
     func fetchDefaultModels() async throws {

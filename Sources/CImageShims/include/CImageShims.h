@@ -149,6 +149,27 @@ superres_status superres_png_write(const uint8_t *filtered, size_t filtered_size
                                    int32_t channels, int32_t bit_depth, int32_t level, superres_buffer *output,
                                    const superres_cancel *cancel, char *message, size_t message_size);
 
+/// A PNG written to a file as its rows come: signature and IHDR at once, the filtered rows through one zlib stream
+/// (zlib, not libdeflate: libdeflate compresses only whole buffers) in IDAT chunks of at most 1 MiB, then IEND.
+typedef struct superres_png_stream superres_png_stream;
+
+/// Starts a PNG of the given layout on the open file `fd` with zlib `level` (0-9); NULL (and `message`) on a bad
+/// layout, no memory or a failed write.
+superres_png_stream *superres_png_stream_create(int fd, uint32_t width, uint32_t height, int32_t channels,
+                                                int32_t bit_depth, int32_t level, char *message,
+                                                size_t message_size);
+
+/// Compresses the next `size` bytes of filtered rows (as superres_png_filter_rows makes them) and writes what is
+/// ready.
+superres_status superres_png_stream_write(superres_png_stream *stream, const uint8_t *filtered, size_t size,
+                                          char *message, size_t message_size);
+
+/// Ends the zlib stream and writes the last IDAT and IEND; an error unless every row was written.
+superres_status superres_png_stream_finish(superres_png_stream *stream, char *message, size_t message_size);
+
+/// Frees the stream (the file stays open: it is the caller's).
+void superres_png_stream_destroy(superres_png_stream *stream);
+
 // MARK: JPEG (libjpeg-turbo)
 
 /// A libjpeg decompressor over a caller-owned byte range, which must stay valid until
@@ -181,6 +202,25 @@ void superres_jpeg_decoder_destroy(superres_jpeg_decoder *decoder);
 superres_status superres_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int32_t channels,
                                      int32_t quality, int32_t full_chroma, superres_buffer *output,
                                      const superres_cancel *cancel, char *message, size_t message_size);
+
+/// A JPEG written to a file as its rows come, with superres_jpeg_encode's settings (the same bytes).
+typedef struct superres_jpeg_stream superres_jpeg_stream;
+
+/// Starts a JPEG of 8-bit grey (1 channel) or RGB (3) on the open file `fd`; NULL (and `message`) on bad
+/// parameters, no memory or a failed write.
+superres_jpeg_stream *superres_jpeg_stream_create(int fd, uint32_t width, uint32_t height, int32_t channels,
+                                                  int32_t quality, int32_t full_chroma, char *message,
+                                                  size_t message_size);
+
+/// Compresses the next `rows` rows (width × channels bytes each) and writes what is ready.
+superres_status superres_jpeg_stream_write(superres_jpeg_stream *stream, const uint8_t *pixels, uint32_t rows,
+                                           char *message, size_t message_size);
+
+/// Writes the rest of the JPEG; an error unless every row was written.
+superres_status superres_jpeg_stream_finish(superres_jpeg_stream *stream, char *message, size_t message_size);
+
+/// Frees the stream (the file stays open: it is the caller's).
+void superres_jpeg_stream_destroy(superres_jpeg_stream *stream);
 
 // MARK: WebP (libwebp)
 

@@ -184,18 +184,40 @@ package struct UpscalePlan: Sendable {
         _ image: PixelImage, progress: (Int, Int) -> Void = { _, _ in }, shouldCancel: () -> Bool = { false }
     ) throws(PipelineError) -> PixelImage {
         var current = image
-        let share = 1000
         for (index, step) in steps.enumerated() {
             let last = index == steps.count - 1
             current = try step.upscaler.upscale(
                 current, to: last ? outputSize : nil, filter: filter,
-                progress: { done, total in
-                    guard steps.count > 1 else { return progress(done, total) }
-                    progress(index * share + (total > 0 ? done * share / total : share), steps.count * share)
-                },
+                progress: { let (done, total) = chainProgress(index, $0, $1); progress(done, total) },
                 shouldCancel: shouldCancel)
         }
         return current
+    }
+
+    /// The result as `upscale` makes it, handed over in bands of full-width rows, top to bottom
+    /// (`onRows(firstRow, band)`): the last network's result is never held whole (the earlier ones of a chain are).
+    package func upscaleBands(
+        _ image: PixelImage, progress: (Int, Int) -> Void = { _, _ in }, shouldCancel: () -> Bool = { false },
+        onRows: (_ firstRow: Int, _ band: PixelImage) throws(PipelineError) -> Void
+    ) throws(PipelineError) {
+        var current = image
+        for (index, step) in steps.dropLast().enumerated() {
+            current = try step.upscaler.upscale(
+                current, filter: filter,
+                progress: { let (done, total) = chainProgress(index, $0, $1); progress(done, total) },
+                shouldCancel: shouldCancel)
+        }
+        try steps[steps.count - 1].upscaler.upscaleBands(
+            current, to: outputSize, filter: filter,
+            progress: { let (done, total) = chainProgress(steps.count - 1, $0, $1); progress(done, total) },
+            shouldCancel: shouldCancel, onRows: onRows)
+    }
+
+    /// Step `index`'s progress `done` of `total` as progress of the whole chain (each step an equal share).
+    private func chainProgress(_ index: Int, _ done: Int, _ total: Int) -> (Int, Int) {
+        let share = 1000
+        guard steps.count > 1 else { return (done, total) }
+        return (index * share + (total > 0 ? done * share / total : share), steps.count * share)
     }
 }
 

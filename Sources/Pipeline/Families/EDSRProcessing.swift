@@ -7,24 +7,27 @@ package struct EDSRProcessing: FamilyProcessing {
     /// The DIV2K mean that EDSR was trained with, in B, G, R order.
     package static let div2kMeanBGR: [Float] = [103.1545782, 111.561547, 114.35629928]
 
-    func enlarge(
-        _ planes: ImagePlanes, with upscaler: Upscaler, progress: (Int, Int) -> Void, shouldCancel: () -> Bool
-    ) throws(PipelineError) -> ImagePlanes.Colour {
-        let (w, h) = (planes.width, planes.height)
+    func enlargeBands(
+        _ planes: ImagePlanes, with upscaler: Upscaler, progress: (Int, Int) -> Void, shouldCancel: () -> Bool,
+        onBand: (_ firstRow: Int, _ rows: Int, _ colour: ImagePlanes.Colour) throws(PipelineError) -> Void
+    ) throws(PipelineError) {
         let mean = Self.div2kMeanBGR
-        // BGR floats in 0...255 (16-bit samples are scaled down to that range), minus the mean.
-        let bgr = planes.bgrFloats255()
-        var input = [Float](repeating: 0, count: w * h * 3)
-        for p in 0..<(w * h) {
-            for c in 0..<3 { input[p * 3 + c] = bgr[p * 3 + c] - mean[c] }
+        // BGR floats in 0...255 (16-bit samples are scaled down to that range), minus the mean, a tile at a time.
+        let input = NetworkInput(width: planes.width, height: planes.height, channels: 3) { x, y, width, height in
+            var values = planes.bgrFloats255(x: x, y: y, width: width, height: height)
+            for p in 0..<(width * height) {
+                for c in 0..<3 { values[p * 3 + c] -= mean[c] }
+            }
+            return values
         }
-        let output = try upscaler.runNetwork(
-            Tensor(shape: [1, h, w, 3], scalars: input), progress: progress, shouldCancel: shouldCancel)
-        var result = output.scalars
-        let pixels = result.count / 3
-        for p in 0..<pixels {
-            for c in 0..<3 { result[p * 3 + c] += mean[c] }
+        let s = upscaler.model.scale
+        try upscaler.runNetworkBands(input, progress: progress, shouldCancel: shouldCancel) {
+            firstRow, band throws(PipelineError) in
+            var result = band.scalars
+            for p in 0..<(result.count / 3) {
+                for c in 0..<3 { result[p * 3 + c] += mean[c] }
+            }
+            try onBand(firstRow, result.count / (3 * planes.width * s), .bgr255(result))
         }
-        return .bgr255(result)
     }
 }

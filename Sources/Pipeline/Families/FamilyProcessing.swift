@@ -4,10 +4,13 @@ import Models
 /// input, the network's output back into colour. One value per family, chosen once when the upscaler is made; a new
 /// family adds a file here and a line in `ModelFamily.processing`.
 protocol FamilyProcessing: Sendable {
-    /// The enlarged colour of `planes` (alpha is enlarged by the upscaler), running `upscaler`'s network.
-    func enlarge(
-        _ planes: ImagePlanes, with upscaler: Upscaler, progress: (Int, Int) -> Void, shouldCancel: () -> Bool
-    ) throws(PipelineError) -> ImagePlanes.Colour
+    /// The enlarged colour of `planes` (alpha is enlarged by the upscaler), running `upscaler`'s network, handed
+    /// over in bands of full-width rows, top to bottom: `onBand(firstRow, rows, colour)`. Only a band of the output
+    /// is held at a time.
+    func enlargeBands(
+        _ planes: ImagePlanes, with upscaler: Upscaler, progress: (Int, Int) -> Void, shouldCancel: () -> Bool,
+        onBand: (_ firstRow: Int, _ rows: Int, _ colour: ImagePlanes.Colour) throws(PipelineError) -> Void
+    ) throws(PipelineError)
 
     /// Whether `model` takes a noise level as an input (SRMD; not SRMD-NF).
     func takesNoiseLevel(_ model: SuperResolutionModel) -> Bool
@@ -15,6 +18,19 @@ protocol FamilyProcessing: Sendable {
 
 extension FamilyProcessing {
     func takesNoiseLevel(_ model: SuperResolutionModel) -> Bool { false }
+
+    /// The whole enlarged colour of `planes`: its bands put together.
+    func enlarge(
+        _ planes: ImagePlanes, with upscaler: Upscaler, progress: (Int, Int) -> Void, shouldCancel: () -> Bool
+    ) throws(PipelineError) -> ImagePlanes.Colour {
+        var whole: ImagePlanes.Colour?
+        try enlargeBands(planes, with: upscaler, progress: progress, shouldCancel: shouldCancel) {
+            _, _, band throws(PipelineError) in
+            whole = whole.map { $0.appending(band) } ?? band
+        }
+        guard let whole else { throw .unsupportedImage("the network gave no output") }
+        return whole
+    }
 }
 
 extension ModelFamily {

@@ -14,33 +14,14 @@ enum NCNNPadding {
         case reflect
     }
 
-    /// The picture's colour as interleaved RGB floats: 8-bit samples times `1 / 255.f` (the shaders' `norm_val`),
-    /// 16-bit samples over 65535; grey is repeated into R, G and B.
-    static func rgbUnit(_ planes: ImagePlanes) -> [Float] {
-        let pixels = planes.width * planes.height
-        let norm: Float = 1 / 255
-        var rgb = [Float](repeating: 0, count: pixels * 3)
-        for p in 0..<pixels {
-            for c in 0..<3 {
-                let source = planes.isGrey ? p : p * 3 + c
-                rgb[p * 3 + c] =
-                    planes.bitDepth == 8 ? Float(planes.colour8[source]) * norm : Float(planes.colour16[source]) / 65535
-            }
-        }
-        return rgb
-    }
-
-    /// `values` (`width × height × channels`, interleaved) with `margin` pixels added on every side.
+    /// The network input of `planes` with `margin` pixels added on every side by `mode`: per pixel R, G, B (8-bit
+    /// samples times `1 / 255.f`, the shaders' `norm_val`; 16-bit samples over 65535; grey repeated into R, G and
+    /// B), then `constants`. Made a tile at a time.
     ///
     /// Pictures smaller than the margin, where the shaders' mirror would leave the picture, are clamped to it.
-    static func extend(
-        _ values: [Float],
-        width: Int,
-        height: Int,
-        channels: Int,
-        margin: Int,
-        mode: EdgeExtension
-    ) -> [Float] {
+    static func paddedInput(
+        _ planes: ImagePlanes, margin: Int, mode: EdgeExtension, constants: [Float] = []
+    ) -> NetworkInput {
         func source(_ i: Int, _ size: Int) -> Int {
             switch mode {
             case .replicate:
@@ -50,57 +31,67 @@ enum NCNNPadding {
                 return min(max(mirrored, 0), size - 1)
             }
         }
-        let outWidth = width + 2 * margin
-        let outHeight = height + 2 * margin
-        let columns = (0..<outWidth).map { source($0 - margin, width) }
-        var out = [Float](repeating: 0, count: outWidth * outHeight * channels)
-        for y in 0..<outHeight {
-            let row = source(y - margin, height) * width
-            for x in 0..<outWidth {
-                let from = (row + columns[x]) * channels
-                let to = (y * outWidth + x) * channels
-                for c in 0..<channels { out[to + c] = values[from + c] }
+        let (w, h) = (planes.width, planes.height)
+        let channels = 3 + constants.count
+        let norm: Float = 1 / 255
+        return NetworkInput(width: w + 2 * margin, height: h + 2 * margin, channels: channels) {
+            x, y, width, height in
+            let columns = (x..<(x + width)).map { source($0 - margin, w) }
+            var out = [Float](repeating: 0, count: width * height * channels)
+            for row in 0..<height {
+                let sourceRow = source(y + row - margin, h) * w
+                for (i, column) in columns.enumerated() {
+                    let p = sourceRow + column
+                    let to = (row * width + i) * channels
+                    for c in 0..<3 {
+                        let sample = planes.isGrey ? p : p * 3 + c
+                        out[to + c] =
+                            planes.bitDepth == 8 ? Float(planes.colour8[sample]) * norm
+                            : Float(planes.colour16[sample]) / 65535
+                    }
+                    for (k, value) in constants.enumerated() { out[to + 3 + k] = value }
+                }
             }
+            return out
         }
-        return out
     }
 
-    /// Runs the network on a padded input, crops `margin · scale` output pixels off every side and returns the RGB
-    /// result on the 0...255 scale: for 8-bit pictures `floor(v · 255 + 0.5)` clamped to 0...255 as the reference
-    /// programs' postproc shaders round, for 16-bit pictures (and under self-ensemble) `v · 255` unrounded.
-    static func runPadded(
-        _ input: [Float],
+    /// Runs the network on the padded `input`, crops `margin · scale` output pixels off every side and hands over
+    /// the RGB result on the 0...255 scale a band at a time: for 8-bit pictures `floor(v · 255 + 0.5)` clamped to
+    /// 0...255 as the reference programs' postproc shaders round, for 16-bit pictures (and under self-ensemble)
+    /// `v · 255` unrounded.
+    static func runPaddedBands(
+        _ input: NetworkInput,
         planes: ImagePlanes,
-        channels: Int,
         margin: Int,
         upscaler: Upscaler,
         progress: (Int, Int) -> Void,
-        shouldCancel: () -> Bool
-    ) throws(PipelineError) -> ImagePlanes.Colour {
+        shouldCancel: () -> Bool,
+        onBand: (_ firstRow: Int, _ rows: Int, _ colour: ImagePlanes.Colour) throws(PipelineError) -> Void
+    ) throws(PipelineError) {
         let (w, h, s) = (planes.width, planes.height, upscaler.model.scale)
-        let paddedWidth = w + 2 * margin
-        let paddedHeight = h + 2 * margin
-        let output = try upscaler.runNetwork(
-            Tensor(shape: [1, paddedHeight, paddedWidth, channels], scalars: input),
-            progress: progress,
-            shouldCancel: shouldCancel
-        )
-        let outWidth = paddedWidth * s
-        let (cropX, cropY) = (margin * s, margin * s)
+        let outWidth = input.width * s
+        let crop = margin * s
         let rowLength = w * s * 3
-        var rgb = [Float](repeating: 0, count: rowLength * h * s)
         // Self-ensemble averages the eight results in float; they are rounded once, after.
         let rounds = planes.bitDepth == 8 && !upscaler.options.selfEnsemble
-        output.scalars.withUnsafeBufferPointer { src in
-            for y in 0..<(h * s) {
-                let from = ((y + cropY) * outWidth + cropX) * 3
-                let to = y * rowLength
-                for i in 0..<rowLength {
-                    let value = src[from + i] * 255
-                    rgb[to + i] = rounds ? min(max((value + 0.5).rounded(.down), 0), 255) : value
+        try upscaler.runNetworkBands(input, progress: progress, shouldCancel: shouldCancel) {
+            firstRow, band throws(PipelineError) in
+            // The band's rows inside the picture, in the picture's output rows.
+            let first = max(firstRow, crop), end = min(firstRow + band.shape[1], crop + h * s)
+            guard first < end else { return }
+            var rgb = [Float](repeating: 0, count: rowLength * (end - first))
+            band.scalars.withUnsafeBufferPointer { src in
+                for y in first..<end {
+                    let from = ((y - firstRow) * outWidth + crop) * 3
+                    let to = (y - first) * rowLength
+                    for i in 0..<rowLength {
+                        let value = src[from + i] * 255
+                        rgb[to + i] = rounds ? min(max((value + 0.5).rounded(.down), 0), 255) : value
+                    }
                 }
             }
+            try onBand(first - crop, end - first, .rgb255(rgb))
         }
-        return .rgb255(rgb)
     }
 }

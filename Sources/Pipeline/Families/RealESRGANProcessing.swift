@@ -13,18 +13,16 @@ struct RealESRGANProcessing: FamilyProcessing {
     /// Pixels of mirrored context realesrgan-ncnn-vulkan adds at the picture's edges (its `prepadding`).
     static let prepadding = 10
 
-    func enlarge(
-        _ planes: ImagePlanes, with upscaler: Upscaler, progress: (Int, Int) -> Void, shouldCancel: () -> Bool
-    ) throws(PipelineError) -> ImagePlanes.Colour {
+    func enlargeBands(
+        _ planes: ImagePlanes, with upscaler: Upscaler, progress: (Int, Int) -> Void, shouldCancel: () -> Bool,
+        onBand: (_ firstRow: Int, _ rows: Int, _ colour: ImagePlanes.Colour) throws(PipelineError) -> Void
+    ) throws(PipelineError) {
         if let level = upscaler.options.noiseLevel {
             throw .unsupportedImage("\(name) takes no noise level (got \(level)); --noise is for SRMD models")
         }
         let margin = Self.prepadding
-        let input = NCNNPadding.extend(
-            NCNNPadding.rgbUnit(planes), width: planes.width, height: planes.height, channels: 3, margin: margin,
-            mode: .reflect)
-        return try NCNNPadding.runPadded(
-            input, planes: planes, channels: 3, margin: margin, upscaler: upscaler, progress: progress,
-            shouldCancel: shouldCancel)
+        try NCNNPadding.runPaddedBands(
+            NCNNPadding.paddedInput(planes, margin: margin, mode: .reflect), planes: planes, margin: margin,
+            upscaler: upscaler, progress: progress, shouldCancel: shouldCancel, onBand: onBand)
     }
 }

@@ -51,44 +51,22 @@ package struct SRMDProcessing: FamilyProcessing {
         return nil
     }
 
-    func enlarge(
-        _ planes: ImagePlanes, with upscaler: Upscaler, progress: (Int, Int) -> Void, shouldCancel: () -> Bool
-    ) throws(PipelineError) -> ImagePlanes.Colour {
+    func enlargeBands(
+        _ planes: ImagePlanes, with upscaler: Upscaler, progress: (Int, Int) -> Void, shouldCancel: () -> Bool,
+        onBand: (_ firstRow: Int, _ rows: Int, _ colour: ImagePlanes.Colour) throws(PipelineError) -> Void
+    ) throws(PipelineError) {
         let model = upscaler.model
         let noise = try noiseLevel(for: model, options: upscaler.options)
         let margin = Self.prepadding
-        let rgb = NCNNPadding.extend(
-            NCNNPadding.rgbUnit(planes),
-            width: planes.width,
-            height: planes.height,
-            channels: 3,
-            margin: margin,
-            mode: .replicate
-        )
-        let channels = model.inputChannels
         // The constant maps after R, G, B: the degradation vector, then the noise level (`float(noise) / 255.f`).
         var constants = Self.degradation
         if let noise { constants.append(Float(noise) / 255) }
-        guard constants.count + 3 == channels else {
-            throw .unsupportedImage("this SRMD network takes \(channels) channels; SRMD takes 18 (SRMD-NF) or 19")
+        guard constants.count + 3 == model.inputChannels else {
+            throw .unsupportedImage(
+                "this SRMD network takes \(model.inputChannels) channels; SRMD takes 18 (SRMD-NF) or 19")
         }
-        let pixels = rgb.count / 3
-        var input = [Float](repeating: 0, count: pixels * channels)
-        for p in 0..<pixels {
-            let base = p * channels
-            input[base] = rgb[p * 3]
-            input[base + 1] = rgb[p * 3 + 1]
-            input[base + 2] = rgb[p * 3 + 2]
-            for (k, value) in constants.enumerated() { input[base + 3 + k] = value }
-        }
-        return try NCNNPadding.runPadded(
-            input,
-            planes: planes,
-            channels: channels,
-            margin: margin,
-            upscaler: upscaler,
-            progress: progress,
-            shouldCancel: shouldCancel
-        )
+        try NCNNPadding.runPaddedBands(
+            NCNNPadding.paddedInput(planes, margin: margin, mode: .replicate, constants: constants), planes: planes,
+            margin: margin, upscaler: upscaler, progress: progress, shouldCancel: shouldCancel, onBand: onBand)
     }
 }

@@ -1,0 +1,185 @@
+// Writing a picture to its file band by band while the rows are still being made, so that a result larger than
+// memory never has to be held: PNG (rows filtered as the fast writer does, then one zlib stream) and JPEG
+// (libjpeg-turbo scanlines, the same bytes as the whole-picture encoder). WebP's encoder takes only whole pictures.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CImageShims
+
+/// Writes a picture of a known size to `path` a band of rows at a time, atomically: the rows go to a temporary file
+/// beside `path`, which `finish()` syncs and renames; a failure, a cancel or a writer dropped unfinished removes it.
+package final class StreamingImageWriter {
+    /// Whether pictures in `format` can be written a band at a time.
+    package static func supports(_ format: ImageFormat) -> Bool { format == .png || format == .jpeg }
+
+    /// The file written.
+    package let path: String
+    /// The picture's width in pixels.
+    package let width: Int
+    /// The picture's height in pixels.
+    package let height: Int
+    /// The layout each band must have.
+    package let layout: PixelLayout
+    /// The bit depth each band must have.
+    package let bitDepth: Int
+    /// Rows written so far.
+    package private(set) var rowsWritten = 0
+
+    private let format: ImageFormat
+    private let temporary: String
+    private let descriptor: Int32
+    private let encoder: Encoder
+    /// Whether the temporary file has been committed or discarded.
+    private var ended = false
+    /// PNG: the last row written (host-order samples), the row above the next band's first row for filtering.
+    private var rowAbove: PixelSamples?
+
+    private enum Encoder {
+        case png(OpaquePointer, filter: PNGRowFilter)
+        case jpeg(OpaquePointer, target: PixelLayout)
+    }
+
+    /// Starts writing a `width × height` picture in `layout` and `bitDepth` to `path` as `format` with `settings`
+    /// (JPEG keeps grey or RGB at 8 bits, dropping alpha, as the whole-picture encoder does).
+    package init(
+        path: String, format: ImageFormat, width: Int, height: Int, layout: PixelLayout, bitDepth: Int,
+        settings: EncodeSettings
+    ) throws(ImagingError) {
+        guard Self.supports(format) else {
+            throw ImagingError(
+                .unsupportedFormat, source: path,
+                message: "\(format.displayName) cannot be written a band at a time; use PNG or JPEG for pictures this large")
+        }
+        guard width > 0, height > 0, bitDepth == 8 || bitDepth == 16 else {
+            throw ImagingError(.encodeFailed, source: path, message: "cannot write a \(width)×\(height) picture")
+        }
+        self.path = path
+        self.format = format
+        self.width = width
+        self.height = height
+        self.layout = layout
+        self.bitDepth = bitDepth
+        (temporary, descriptor) = try ImageFile.createTemporary(for: path)
+        var message = [CChar](repeating: 0, count: 256)
+        var made: Encoder?
+        switch format {
+        case .png:
+            let stream = superres_png_stream_create(
+                descriptor, UInt32(clamping: width), UInt32(clamping: height), Int32(layout.channelCount),
+                Int32(bitDepth), Int32(settings.pngCompression.level), &message, message.count)
+            made = stream.map { .png($0, filter: settings.pngCompression.filter) }
+        case .jpeg:
+            let target: PixelLayout = layout.isGrey ? .grey : .rgb
+            let stream = superres_jpeg_stream_create(
+                descriptor, UInt32(clamping: width), UInt32(clamping: height), Int32(target.channelCount),
+                Int32(settings.quality), settings.jpegChroma == .full ? 1 : 0, &message, message.count)
+            made = stream.map { .jpeg($0, target: target) }
+        case .webp:
+            made = nil
+        }
+        guard let made else {
+            ImageFile.discard(temporary, descriptor: descriptor)
+            throw ImagingError(
+                .encodeFailed, source: path,
+                message: "could not start the \(format.displayName): \(String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
+        }
+        encoder = made
+    }
+
+    deinit {
+        switch encoder {
+        case .png(let stream, _): superres_png_stream_destroy(stream)
+        case .jpeg(let stream, _): superres_jpeg_stream_destroy(stream)
+        }
+        if !ended { ImageFile.discard(temporary, descriptor: descriptor) }
+    }
+
+    /// Writes the next rows: `band` has the picture's width, layout and bit depth.
+    package func append(_ band: PixelImage) throws(ImagingError) {
+        guard !ended, band.width == width, band.layout == layout, band.bitDepth == bitDepth,
+            band.height <= height - rowsWritten
+        else {
+            throw ImagingError(
+                .encodeFailed, source: path,
+                message: "a \(band.width)×\(band.height) band does not continue the \(width)×\(height) picture")
+        }
+        var message = [CChar](repeating: 0, count: 256)
+        let status: superres_status
+        switch encoder {
+        case .png(let stream, let filter): status = try appendPNG(band, stream: stream, filter: filter, &message)
+        case .jpeg(let stream, let target):
+            let pixels = ImageCodec.convert(ImageCodec.eightBitSamples(of: band), from: band.layout, to: target)
+            status = pixels.withUnsafeBufferPointer {
+                superres_jpeg_stream_write(stream, $0.baseAddress, UInt32(band.height), &message, message.count)
+            }
+        }
+        guard status == .ok else { throw failure(status, message) }
+        rowsWritten += band.height
+    }
+
+    /// Writes the end of the file, syncs it and renames it to `path`; an error unless every row was written.
+    package func finish() throws(ImagingError) {
+        guard !ended else { throw ImagingError(.writeFailed, source: path, message: "the file was already ended") }
+        var message = [CChar](repeating: 0, count: 256)
+        let status =
+            switch encoder {
+            case .png(let stream, _): superres_png_stream_finish(stream, &message, message.count)
+            case .jpeg(let stream, _): superres_jpeg_stream_finish(stream, &message, message.count)
+            }
+        guard status == .ok else { throw failure(status, message) }
+        ended = true
+        try ImageFile.commit(temporary, descriptor: descriptor, to: path, failure: nil)
+    }
+
+    /// Removes the temporary file: nothing is left at `path` (an earlier file there stays as it was).
+    package func abandon() {
+        guard !ended else { return }
+        ended = true
+        ImageFile.discard(temporary, descriptor: descriptor)
+    }
+
+    /// Filters the band's rows (the last row written is the row above its first) and compresses them.
+    private func appendPNG(
+        _ band: PixelImage, stream: OpaquePointer, filter: PNGRowFilter, _ message: inout [CChar]
+    ) throws(ImagingError) -> superres_status {
+        // The band with the row above it in front, so that the first row is filtered as in the whole picture.
+        let samples: PixelSamples
+        let above = rowAbove == nil ? 0 : 1
+        switch (rowAbove, band.samples) {
+        case (.uint8(let row)?, .uint8(let values)): samples = .uint8(row + values)
+        case (.uint16(let row)?, .uint16(let values)): samples = .uint16(row + values)
+        default: samples = band.samples
+        }
+        let rowSamples = width * layout.channelCount
+        switch band.samples {
+        case .uint8(let values): rowAbove = .uint8(Array(values.suffix(rowSamples)))
+        case .uint16(let values): rowAbove = .uint16(Array(values.suffix(rowSamples)))
+        }
+        let rows = UInt32(band.height + above)
+        let channels = Int32(layout.channelCount)
+        let size = superres_png_filtered_size(UInt32(width), rows, channels, Int32(bitDepth))
+        let rowBytes = size / Int(rows)
+        var filtered = [UInt8](repeating: 0, count: size)
+        let status = filtered.withUnsafeMutableBufferPointer {
+            ImageCodec.filterRows(
+                of: samples, width: UInt32(width), height: rows, channels: channels, from: above, filter: filter,
+                into: $0.baseAddress!, cancellation: nil)
+        }
+        guard status == .ok else { return status }
+        return filtered.withUnsafeBufferPointer {
+            superres_png_stream_write(
+                stream, $0.baseAddress! + above * rowBytes, size - above * rowBytes, &message, message.count)
+        }
+    }
+
+    /// The error for a failed shim call; the temporary file is removed.
+    private func failure(_ status: superres_status, _ message: [CChar]) -> ImagingError {
+        abandon()
+        let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return ImagingError(
+            status == .cancelled ? .cancelled : .encodeFailed, source: path,
+            message: "could not write the \(format.displayName): \(text)")
+    }
+}

@@ -1,0 +1,71 @@
+// How much memory one upscale may take, and whether a result must be streamed to its file to stay within it. The
+// whole-picture path holds the result several times over (network output in float, rounded samples, the encoder's
+// filtered rows and compressed bytes): fast, but its peak grows with the output's area. The banded path holds a
+// band of the output at a time: its peak grows with the output's width only.
+#if canImport(Glibc)
+import Glibc
+#endif
+import Imaging
+
+/// The memory an upscale may use, and the choice it implies between the whole-picture and the banded path.
+package struct MemoryBudget: Sendable, Equatable {
+    /// Bytes one upscale may use.
+    package var bytes: Int
+
+    /// A budget of `megabytes` MiB.
+    package init(megabytes: Int) { bytes = megabytes << 20 }
+
+    /// The default: a quarter of the machine's memory, at most 1 GiB (a machine whose size is unknown gets 1 GiB).
+    package static var automatic: MemoryBudget {
+        let pages = sysconf(Int32(_SC_PHYS_PAGES)), pageSize = sysconf(Int32(_SC_PAGESIZE))
+        let physical = pages > 0 && pageSize > 0 ? pages * pageSize : 4 << 30
+        return MemoryBudget(megabytes: min(physical / 4, 1 << 30) >> 20)
+    }
+
+    /// Bytes the whole-picture path holds per output pixel of `channels` samples of `bitDepth` bits: the network's
+    /// float result (kept once in bands and once put together), the rounded samples, and the encoder's copy.
+    static func wholeBytesPerPixel(channels: Int, bitDepth: Int) -> Int {
+        let sample = bitDepth / 8
+        return channels * (2 * 4 + 3 * sample)
+    }
+
+    /// The estimated peak of the whole-picture path for a `size` result of `image`'s layout, in bytes.
+    package static func wholePictureBytes(for image: PixelImage, output size: PixelSize) -> Int {
+        image.pixelCount * image.layout.channelCount * (image.bitDepth / 8)
+            + size.pixels * wholeBytesPerPixel(channels: image.layout.channelCount, bitDepth: image.bitDepth)
+    }
+
+    /// Whether a `size` result of `image` written as `format` goes through the banded path: when its whole-picture
+    /// estimate is over the budget and the format can be written a band at a time.
+    package func streams(_ image: PixelImage, output size: PixelSize, format: ImageFormat) -> Bool {
+        StreamingImageWriter.supports(format) && Self.wholePictureBytes(for: image, output: size) > bytes
+    }
+}
+
+extension UpscalePlan {
+    /// The estimated peak of the banded path for `image`, in bytes: the picture (and its planes), the earlier
+    /// networks' whole results of a chain, the network's working set, and one band of the output in its forms.
+    package func bandedBytes(for image: PixelImage) -> Int {
+        let sample = image.bitDepth / 8
+        let channels = image.layout.channelCount
+        var bytes = image.pixelCount * channels * sample
+        if image.layout.hasAlpha { bytes += image.pixelCount * ((channels - 1) * sample + 4) }
+        // A chain's earlier steps run whole.
+        var size = inputSize
+        for step in steps.dropLast() {
+            size = PixelSize(width: size.width * step.upscaler.model.scale, height: size.height * step.upscaler.model.scale)
+            bytes += size.pixels * MemoryBudget.wholeBytesPerPixel(channels: channels, bitDepth: image.bitDepth)
+        }
+        let last = steps[steps.count - 1].upscaler
+        if last.model.inputChannels == 1 { bytes += size.pixels * 15 }  // Y, Cr, Cb in float and 8 bits
+        // The executor keeps about three of the network's widest maps alive; each is held near the tiling budget.
+        let widest = size.pixels * last.model.widestFeatureMap * 4
+        bytes += 3 * min(widest, TiledNetworkRunner.defaultBudgetBytes)
+        // One band of the output: the tiles' and the band's float values, the colour and its planes, the samples.
+        let bandRows = (last.networkTileLayout(width: size.width, height: size.height)?.height ?? size.height)
+            * last.model.scale
+        let outputWidth = size.width * last.model.scale
+        bytes += outputWidth * bandRows * channels * (4 * 4 + 2 * sample)
+        return bytes
+    }
+}
