@@ -96,11 +96,14 @@ package final class StreamingImageWriter {
         if !ended { ImageFile.discard(temporary, descriptor: descriptor) }
     }
 
-    /// Writes the next rows: `band` has the picture's width, layout and bit depth.
+    /// Writes the next rows: `band` has the picture's width, layout and bit depth (any error ends the file: the
+    /// temporary file is removed).
     package func append(_ band: PixelImage) throws(ImagingError) {
-        guard !ended, band.width == width, band.layout == layout, band.bitDepth == bitDepth,
+        guard !ended else { throw ImagingError(.writeFailed, source: path, message: "the file was already ended") }
+        guard band.width == width, band.layout == layout, band.bitDepth == bitDepth,
             band.height <= height - rowsWritten
         else {
+            abandon()
             throw ImagingError(
                 .encodeFailed, source: path,
                 message: "a \(band.width)×\(band.height) band does not continue the \(width)×\(height) picture")
@@ -119,7 +122,8 @@ package final class StreamingImageWriter {
         rowsWritten += band.height
     }
 
-    /// Writes the end of the file, syncs it and renames it to `path`; an error unless every row was written.
+    /// Writes the end of the file, syncs it and renames it to `path`; an error (and no file) unless every row was
+    /// written.
     package func finish() throws(ImagingError) {
         guard !ended else { throw ImagingError(.writeFailed, source: path, message: "the file was already ended") }
         var message = [CChar](repeating: 0, count: 256)

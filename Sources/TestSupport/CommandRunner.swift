@@ -28,9 +28,11 @@ package enum CommandRunner {
     /// Whether the binary exists (it does whenever `swift test` built everything).
     package static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: binary.path) }
 
-    /// Runs `superres` with `arguments` and the extra `environment`, waiting at most `timeout` seconds.
+    /// Runs `superres` with `arguments` and the extra `environment`, waiting at most `timeout` seconds; `during`
+    /// is called with the running process once it has started (to signal it, say).
     package static func run(
-        _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 120
+        _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 120,
+        during: (Process) -> Void = { _ in }
     ) throws -> Result {
         let process = Process()
         process.executableURL = binary
@@ -56,6 +58,7 @@ package enum CommandRunner {
             errData = err.fileHandleForReading.readDataToEndOfFile()
             group.leave()
         }
+        during(process)
         if group.wait(timeout: .now() + timeout) == .timedOut {
             process.terminate()
             group.wait()
