@@ -147,7 +147,7 @@ package struct FileBatch: Sendable {
                         size: plan.sizeSummary)
                     if streams == true {
                         try Self.stream(
-                            image, plan: plan, to: job, encoding: encoding, progress: { onProgress(index, $0, $1) },
+                            image, plan: plan.limitingBands(to: memory.bandBytes), to: job, encoding: encoding, progress: { onProgress(index, $0, $1) },
                             shouldCancel: shouldCancel)
                         return .written
                     }

@@ -35,6 +35,9 @@ package struct MemoryBudget: Sendable, Equatable {
             + size.pixels * wholeBytesPerPixel(channels: image.layout.channelCount, bitDepth: image.bitDepth)
     }
 
+    /// The most bytes one row of tiles' output may take on the banded path: a quarter of the budget.
+    package var bandBytes: Int { max(bytes / 4, 1 << 20) }
+
     /// Whether a `size` result of `image` written as `format` goes through the banded path: when its whole-picture
     /// estimate is over the budget and the format can be written a band at a time.
     package func streams(_ image: PixelImage, output size: PixelSize, format: ImageFormat) -> Bool {

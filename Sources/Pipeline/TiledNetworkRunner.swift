@@ -72,31 +72,39 @@ package enum TiledNetworkRunner {
     ///
     /// Full-width bands are preferred: a band recomputes `margin` rows on each inner edge only, where square tiles
     /// recompute margins on four sides. The image is cut into as few bands of equal height as fit the budget; when even
-    /// a band of twice the margin does not fit (very wide images), square tiles are used.
+    /// a band of twice the margin does not fit (very wide images), square tiles are used. `maxRows` caps the height
+    /// of a row of tiles (a streamed result holds one row of tiles' output at a time): beyond it the tiles become
+    /// wide strips that still fit the budget.
     package static func automaticLayout(
-        for model: SuperResolutionModel, width: Int, height: Int, budgetBytes: Int = defaultBudgetBytes
+        for model: SuperResolutionModel, width: Int, height: Int, budgetBytes: Int = defaultBudgetBytes,
+        maxRows: Int? = nil
     ) -> TileLayout? {
         automaticLayout(
             channels: model.widestFeatureMap, margin: model.tileMargin, width: width, height: height,
-            budgetBytes: budgetBytes)
+            budgetBytes: budgetBytes, maxRows: maxRows)
     }
 
     /// The automatic layout for a network whose widest maps have `channels` channels and whose tiles need `margin`.
     package static func automaticLayout(
-        channels: Int, margin: Int, width: Int, height: Int, budgetBytes: Int = defaultBudgetBytes
+        channels: Int, margin: Int, width: Int, height: Int, budgetBytes: Int = defaultBudgetBytes,
+        maxRows: Int? = nil
     ) -> TileLayout? {
         let pixels = budgetBytes / (4 * max(channels, 1))
-        if width * height <= pixels { return nil }
+        let rowCap = max(maxRows ?? Int.max, 1)
+        if width * height <= pixels, height <= rowCap { return nil }
         let rowsThatFit = pixels / width
         if rowsThatFit >= max(4 * margin, 1), height >= 2 {
             for bands in 2...height {
                 let core = (height + bands - 1) / bands
                 let rows = core + (bands > 2 ? 2 : 1) * margin
-                if rows <= rowsThatFit { return TileLayout(width: width, height: core) }
+                if rows <= rowsThatFit, core <= rowCap { return TileLayout(width: width, height: core) }
             }
         }
-        let side = Int(Double(pixels).squareRoot())
-        return .square(max(side - 2 * margin, 64))
+        let side = max(Int(Double(pixels).squareRoot()) - 2 * margin, 64)
+        guard side > rowCap else { return .square(side) }
+        // Strips: as many columns as the budget allows for rows of the capped height.
+        let stripWidth = max(pixels / (rowCap + 2 * margin) - 2 * margin, 64)
+        return TileLayout(width: min(stripWidth, width), height: rowCap)
     }
 
     /// Runs `model` on the NHWC `input` (`[1, H, W, C]`), tile by tile (`layout` nil: all at once), and returns the

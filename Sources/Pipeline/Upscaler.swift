@@ -22,17 +22,21 @@ package struct UpscaleOptions: Sendable {
     package var noiseLevel: Int?
     /// Self-ensemble: the eight flips and rotations through the network, averaged in float (eight times the work).
     package var selfEnsemble: Bool
+    /// The most bytes one row of tiles' output may take in float (nil: no limit): a streamed result caps its bands
+    /// so that its memory follows the picture's width only. Only the automatic tiling follows it.
+    package var bandBytes: Int?
 
     /// Settings of one upscale; by default an automatic tile size, bilinear chroma, SRMD's default noise level and no
     /// self-ensemble.
     package init(
         tileSize: Int? = nil, chroma: ChromaInterpolation = .bilinear, noiseLevel: Int? = nil,
-        selfEnsemble: Bool = false
+        selfEnsemble: Bool = false, bandBytes: Int? = nil
     ) {
         self.tileSize = tileSize
         self.chroma = chroma
         self.noiseLevel = noiseLevel
         self.selfEnsemble = selfEnsemble
+        self.bandBytes = bandBytes
     }
 }
 
@@ -161,11 +165,20 @@ package struct Upscaler: Sendable {
         return Upscaler(model: model, options: options)
     }
 
+    /// The same model and options with rows of tiles whose output takes at most `bytes` (`bandBytes`).
+    package func withBandBytes(_ bytes: Int?) -> Upscaler {
+        var options = options
+        options.bandBytes = bytes
+        return Upscaler(model: model, options: options)
+    }
+
     /// The tiling for a network input of `width × height`: the user's square tiles (`tileSize`, 0 for none) or the
-    /// automatic layout.
+    /// automatic layout, its rows of tiles capped by `bandBytes` (the output's rows in float RGB).
     func networkTileLayout(width: Int, height: Int) -> TileLayout? {
         if let size = options.tileSize { return size > 0 ? .square(size) : nil }
-        return TiledNetworkRunner.automaticLayout(for: model, width: width, height: height)
+        let s = model.scale
+        let maxRows = options.bandBytes.map { max(1, $0 / (width * s * s * 3 * 4)) }
+        return TiledNetworkRunner.automaticLayout(for: model, width: width, height: height, maxRows: maxRows)
     }
 
     /// Runs the network on `input`, in the tiles `options` ask for, handing over its NHWC output a band of rows at

@@ -170,6 +170,16 @@ package struct UpscalePlan: Sendable {
         return "\(estimate.summary) → \(choiceSummary)"
     }
 
+    /// The same plan with the last network's rows of tiles capped at `bytes` of float output (a streamed result).
+    package func limitingBands(to bytes: Int) -> UpscalePlan {
+        var steps = steps
+        let last = steps.removeLast()
+        steps.append(NamedUpscaler(name: last.name, upscaler: last.upscaler.withBandBytes(bytes)))
+        return UpscalePlan(
+            steps: steps, outputSize: outputSize, filter: filter, inputSize: inputSize, estimate: estimate,
+            choice: choice)
+    }
+
     /// The same plan with self-ensemble on every network.
     package func withSelfEnsemble() -> UpscalePlan {
         UpscalePlan(
