@@ -264,9 +264,12 @@ extension ImageCodec {
     package static func eightBitSamples(of image: PixelImage) -> [UInt8] {
         switch image.samples {
         case .uint8(let samples): samples
-        case .uint16(let samples): samples.map { UInt8((UInt32($0) * 255 + 32767) / 65535) }
+        case .uint16(let samples): samples.map(eightBit)
         }
     }
+
+    /// A 16-bit sample on the 8-bit scale, rounded to nearest.
+    package static func eightBit(_ sample: UInt16) -> UInt8 { UInt8((UInt32(sample) * 255 + 32767) / 65535) }
 
     /// Rearranges 8-bit samples from one layout to another: grey is copied into R, G and B, missing alpha is
     /// opaque, surplus alpha is dropped. Colour never becomes grey (the encoders have no need for it).

@@ -148,33 +148,49 @@ package final class StreamingImageWriter {
     private func appendPNG(
         _ band: PixelImage, stream: OpaquePointer, filter: PNGRowFilter, _ message: inout [CChar]
     ) throws(ImagingError) -> superres_status {
-        // The band with the row above it in front, so that the first row is filtered as in the whole picture.
-        let samples: PixelSamples
-        let above = rowAbove == nil ? 0 : 1
-        switch (rowAbove, band.samples) {
-        case (.uint8(let row)?, .uint8(let values)): samples = .uint8(row + values)
-        case (.uint16(let row)?, .uint16(let values)): samples = .uint16(row + values)
-        default: samples = band.samples
-        }
         let rowSamples = width * layout.channelCount
-        switch band.samples {
-        case .uint8(let values): rowAbove = .uint8(Array(values.suffix(rowSamples)))
-        case .uint16(let values): rowAbove = .uint16(Array(values.suffix(rowSamples)))
+        // The first row with the row above it, as a two-row picture; then the band's other rows in place.
+        if let above = rowAbove {
+            let pair: PixelSamples =
+                switch (above, band.samples) {
+                case (.uint8(let row), .uint8(let values)): .uint8(row + values.prefix(rowSamples))
+                case (.uint16(let row), .uint16(let values)): .uint16(row + values.prefix(rowSamples))
+                default: band.samples
+                }
+            let status = compress(pair, rows: 2, from: 1, stream: stream, filter: filter, &message)
+            guard status == .ok else { return status }
         }
-        let rows = UInt32(band.height + above)
+        if rowAbove == nil || band.height > 1 {
+            let status = compress(
+                band.samples, rows: band.height, from: rowAbove == nil ? 0 : 1, stream: stream, filter: filter, &message)
+            guard status == .ok else { return status }
+        }
+        rowAbove =
+            switch band.samples {
+            case .uint8(let values): .uint8(Array(values.suffix(rowSamples)))
+            case .uint16(let values): .uint16(Array(values.suffix(rowSamples)))
+            }
+        return .ok
+    }
+
+    /// Filters rows `from..<rows` of `samples` (row `from - 1` is read as the row above) and compresses them.
+    private func compress(
+        _ samples: PixelSamples, rows: Int, from first: Int, stream: OpaquePointer, filter: PNGRowFilter,
+        _ message: inout [CChar]
+    ) -> superres_status {
         let channels = Int32(layout.channelCount)
-        let size = superres_png_filtered_size(UInt32(width), rows, channels, Int32(bitDepth))
-        let rowBytes = size / Int(rows)
+        let size = superres_png_filtered_size(UInt32(width), UInt32(rows), channels, Int32(bitDepth))
+        let rowBytes = size / rows
         var filtered = [UInt8](repeating: 0, count: size)
         let status = filtered.withUnsafeMutableBufferPointer {
             ImageCodec.filterRows(
-                of: samples, width: UInt32(width), height: rows, channels: channels, from: above, filter: filter,
-                into: $0.baseAddress!, cancellation: nil)
+                of: samples, width: UInt32(width), height: UInt32(rows), channels: channels, from: first,
+                filter: filter, into: $0.baseAddress!, cancellation: nil)
         }
         guard status == .ok else { return status }
         return filtered.withUnsafeBufferPointer {
             superres_png_stream_write(
-                stream, $0.baseAddress! + above * rowBytes, size - above * rowBytes, &message, message.count)
+                stream, $0.baseAddress! + first * rowBytes, size - first * rowBytes, &message, message.count)
         }
     }
 

@@ -18,10 +18,17 @@ package struct DegradationEstimate: Sendable, Equatable, Codable {
         self.noiseSigma = noiseSigma
     }
 
+    /// The largest side of the region the pixel measures read: a larger picture is judged on its centre (its noise
+    /// and block grid are the same throughout), which keeps the measures' memory bounded for huge scans.
+    package static let largestSide = 3072
+
     /// Estimates the degradation of `image`, decoded from `encoded` (the file's bytes, for the JPEG tables; nil
-    /// when the pixels did not come from a file).
+    /// when the pixels did not come from a file). Pictures wider or taller than `largestSide` are measured on a
+    /// centred region of at most that size, placed on the 8×8 block grid.
     package static func analyse(_ image: PixelImage, encoded: [UInt8]?) -> DegradationEstimate {
-        let luma = luma(of: image)
+        let width = min(image.width, largestSide), height = min(image.height, largestSide)
+        let x = (image.width - width) / 2 / 8 * 8, y = (image.height - height) / 2 / 8 * 8
+        let luma = luma(of: image, x: x, y: y, width: width, height: height)
         let quality = encoded.flatMap { JPEGQuality(jpeg: $0) }
         return DegradationEstimate(
             jpegQuality: quality?.quality,
@@ -53,14 +60,29 @@ package struct DegradationEstimate: Sendable, Equatable, Codable {
 
     static func format(_ value: Double, digits: Int) -> String { String(format: "%.\(digits)f", value) }
 
-    /// The luma (BT.601 weights, 0...255) of an 8- or 16-bit image: OpenCV's `RGB2GRAY` on its 8-bit samples.
-    package static func luma(of image: PixelImage) -> FloatPlane {
-        let samples = ImageCodec.eightBitSamples(of: image).map(Float.init)
+    /// The luma (BT.601 weights, 0...255) of the region `x, y, width, height` of an 8- or 16-bit image: OpenCV's
+    /// `RGB2GRAY` on its 8-bit samples, converted a few rows at a time so that a large picture is never held in
+    /// float whole.
+    static func luma(of image: PixelImage, x: Int, y: Int, width: Int, height: Int) -> FloatPlane {
         let channels = image.layout.channelCount
-        let values =
-            image.layout.isGrey
-            ? stride(from: 0, to: samples.count, by: channels).map { samples[$0] }
-            : ColourConversion.rgbToGrey(samples, channelCount: channels)
-        return FloatPlane(width: image.width, height: image.height, values: values)
+        let rowsPerChunk = max(1, (1 << 20) / width)
+        var values: [Float] = []
+        values.reserveCapacity(width * height)
+        for first in stride(from: y, to: y + height, by: rowsPerChunk) {
+            var samples: [Float] = []
+            samples.reserveCapacity(rowsPerChunk * width * channels)
+            for row in first..<min(first + rowsPerChunk, y + height) {
+                let range = ((row * image.width + x) * channels)..<((row * image.width + x + width) * channels)
+                switch image.samples {
+                case .uint8(let v): samples += v[range].map(Float.init)
+                case .uint16(let v): samples += v[range].map { Float(ImageCodec.eightBit($0)) }
+                }
+            }
+            values +=
+                image.layout.isGrey
+                ? stride(from: 0, to: samples.count, by: channels).map { samples[$0] }
+                : ColourConversion.rgbToGrey(samples, channelCount: channels)
+        }
+        return FloatPlane(width: width, height: height, values: values)
     }
 }

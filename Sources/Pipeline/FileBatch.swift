@@ -145,10 +145,11 @@ package struct FileBatch: Sendable {
                         outputWidth: plan.outputSize.width, outputHeight: plan.outputSize.height, format: job.format,
                         source: job.input,
                         size: plan.sizeSummary)
+                    try memory.check(image, output: plan.outputSize, format: job.format, source: job.input)
                     if streams == true {
-                        try Self.stream(
-                            image, plan: plan.limitingBands(to: memory.bandBytes), to: job, encoding: encoding, progress: { onProgress(index, $0, $1) },
-                            shouldCancel: shouldCancel)
+                        try plan.limitingBands(to: memory.bandBytes).write(
+                            image, to: job.output, format: job.format, encoding: encoding,
+                            progress: { onProgress(index, $0, $1) }, shouldCancel: shouldCancel)
                         return .written
                     }
                     return .image(
@@ -163,35 +164,6 @@ package struct FileBatch: Sendable {
         times.decode = decodeTime.total
         times.encode = encodeTime.total
         return times
-    }
-}
-
-extension FileBatch {
-    /// Enlarges `image` by `plan` straight into `job`'s file, a band of rows at a time: neither the network's
-    /// result nor the encoded file is ever held whole. A failure or a cancel removes the partial file.
-    static func stream(
-        _ image: PixelImage, plan: UpscalePlan, to job: FileJob, encoding: EncodeSettings,
-        progress: (Int, Int) -> Void, shouldCancel: () -> Bool
-    ) throws {
-        let writer = try StreamingImageWriter(
-            path: job.output, format: job.format, width: plan.outputSize.width, height: plan.outputSize.height,
-            layout: image.layout, bitDepth: image.bitDepth, settings: encoding)
-        var writeError: ImagingError?
-        do {
-            try plan.upscaleBands(image, progress: progress, shouldCancel: shouldCancel) {
-                _, band throws(PipelineError) in
-                do throws(ImagingError) {
-                    try writer.append(band)
-                } catch {
-                    writeError = error
-                    throw .cancelled
-                }
-            }
-            try writer.finish()
-        } catch {
-            writer.abandon()
-            throw writeError ?? error
-        }
     }
 }
 

@@ -35,8 +35,21 @@ package struct MemoryBudget: Sendable, Equatable {
             + size.pixels * wholeBytesPerPixel(channels: image.layout.channelCount, bitDepth: image.bitDepth)
     }
 
-    /// The most bytes one row of tiles' output may take on the banded path: a quarter of the budget.
-    package var bandBytes: Int { max(bytes / 4, 1 << 20) }
+    /// The most bytes one row of tiles' output may take on the banded path: a fifth of the budget (the band is held
+    /// in float, then as samples and filtered rows, beside the picture and the network's working set).
+    package var bandBytes: Int { bytes / 5 }
+
+    /// Refuses a `size` result of `image` in `format` that fits neither whole in the budget nor in bands (WebP, whose
+    /// encoder takes whole pictures only), with the way out in the message.
+    package func check(_ image: PixelImage, output size: PixelSize, format: ImageFormat, source: String) throws(ImagingError) {
+        let whole = Self.wholePictureBytes(for: image, output: size)
+        guard whole > bytes, !StreamingImageWriter.supports(format) else { return }
+        throw ImagingError(
+            .tooLarge, source: source,
+            message: "the \(size) result needs about \((whole + (1 << 19)) >> 20) MiB as a whole picture, over the "
+                + "memory budget of \(bytes >> 20) MiB, and \(format.displayName) can only be written whole: choose PNG "
+                + "or JPEG (written a band at a time) or raise --max-memory-mb")
+    }
 
     /// Whether a `size` result of `image` written as `format` goes through the banded path: when its whole-picture
     /// estimate is over the budget and the format can be written a band at a time.
@@ -68,7 +81,7 @@ extension UpscalePlan {
         let bandRows = (last.networkTileLayout(width: size.width, height: size.height)?.height ?? size.height)
             * last.model.scale
         let outputWidth = size.width * last.model.scale
-        bytes += outputWidth * bandRows * channels * (4 * 4 + 2 * sample)
+        bytes += outputWidth * bandRows * channels * (2 * 4 + 3 * sample)
         return bytes
     }
 }

@@ -136,14 +136,14 @@ package enum TiledNetworkRunner {
     }
 
     /// Runs `model` on `input` tile by tile (`layout` nil: all at once) and hands over its NHWC output one band of
-    /// full-width rows at a time, top to bottom: `onBand(firstRow, band)` with `band` `[1, rows, W·s, C']`. Only one
-    /// band of the output and one tile of the input are held at once.
+    /// full-width rows at a time, top to bottom: `onBand(firstRow, band)` with `band` `[1, rows, W·s, C']`, the
+    /// caller's to change in place (and drop). Only one band of the output and one tile of the input are held.
     ///
     /// `progress(done, total)` is called after each tile; `shouldCancel` is asked before each tile.
     package static func runBands(
         _ model: SuperResolutionModel, input: NetworkInput, layout: TileLayout?,
         progress: (Int, Int) -> Void = { _, _ in }, shouldCancel: () -> Bool = { false },
-        onBand: (_ firstRow: Int, _ band: Tensor) throws(PipelineError) -> Void
+        onBand: (_ firstRow: Int, _ band: inout Tensor) throws(PipelineError) -> Void
     ) throws(PipelineError) {
         let s = model.scale
         let tiles = plan(
@@ -155,11 +155,11 @@ package enum TiledNetworkRunner {
         for (index, tile) in tiles.enumerated() {
             if shouldCancel() { throw .cancelled }
             let tileInput = input.region(x: tile.inputX, y: tile.inputY, width: tile.inputWidth, height: tile.inputHeight)
-            let tileOutput = try runWhole(model, tileInput)
+            var tileOutput = try runWhole(model, tileInput)
             let tileShape = FeatureMapShape(nhwc: tileOutput.shape)!
             if tiles.count == 1 {
                 progress(1, 1)
-                try onBand(0, tileOutput)
+                try onBand(0, &tileOutput)
                 return
             }
             if band.isEmpty {
@@ -182,9 +182,9 @@ package enum TiledNetworkRunner {
             progress(index + 1, tiles.count)
             // The last tile of a row of tiles finishes its band.
             if tile.coreX + tile.coreWidth == input.width {
-                let finished = Tensor(shape: [1, tile.coreHeight * s, outWidth, outChannels], scalars: band)
+                var finished = Tensor(shape: [1, tile.coreHeight * s, outWidth, outChannels], scalars: band)
                 band = []
-                try onBand(tile.coreY * s, finished)
+                try onBand(tile.coreY * s, &finished)
             }
         }
     }

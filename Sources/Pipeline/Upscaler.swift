@@ -177,15 +177,16 @@ package struct Upscaler: Sendable {
     func networkTileLayout(width: Int, height: Int) -> TileLayout? {
         if let size = options.tileSize { return size > 0 ? .square(size) : nil }
         let s = model.scale
-        let maxRows = options.bandBytes.map { max(1, $0 / (width * s * s * 3 * 4)) }
+        // At least twice the margin, so that a tiny budget costs at most about twice the work.
+        let maxRows = options.bandBytes.map { max(2 * model.tileMargin, 8, $0 / (width * s * s * 3 * 4)) }
         return TiledNetworkRunner.automaticLayout(for: model, width: width, height: height, maxRows: maxRows)
     }
 
     /// Runs the network on `input`, in the tiles `options` ask for, handing over its NHWC output a band of rows at
-    /// a time (`onBand(firstRow, band)`).
+    /// a time (`onBand(firstRow, band)`, the band the caller's to change in place).
     func runNetworkBands(
         _ input: NetworkInput, progress: (Int, Int) -> Void, shouldCancel: () -> Bool,
-        onBand: (_ firstRow: Int, _ band: Tensor) throws(PipelineError) -> Void
+        onBand: (_ firstRow: Int, _ band: inout Tensor) throws(PipelineError) -> Void
     ) throws(PipelineError) {
         try TiledNetworkRunner.runBands(
             model, input: input, layout: networkTileLayout(width: input.width, height: input.height),

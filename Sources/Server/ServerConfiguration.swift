@@ -2,6 +2,7 @@ import Foundation
 import Imaging
 import Kernels
 import Logging
+import Pipeline
 
 /// The settings of `superres serve`, as resolved from flags, environment variables and defaults.
 package struct ServerConfiguration: Sendable {
@@ -49,6 +50,9 @@ package struct ServerConfiguration: Sendable {
     /// Requests a minute each caller (API key, else client address) may make on the API; 0: no limit; nil: the
     /// default, no limit on a loopback address and `defaultRateLimit` on any other.
     package var rateLimitPerMinute: Int?
+    /// The memory one job may use: a job whose whole result would not fit is written to the data folder a band of
+    /// rows at a time (PNG and JPEG results), so `maxOutputPixels` can be raised without raising memory.
+    package var memoryPerJob: MemoryBudget = .automatic
     /// Tile size in input pixels (nil: chosen from each model's memory needs, as `superres upscale` does).
     package var tileSize: Int?
     /// The convolution arithmetic of every model (`.bf16` needs a CPU with bfloat16 instructions).

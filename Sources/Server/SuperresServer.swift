@@ -71,6 +71,7 @@ package final class SuperresServer: Sendable {
             metrics: metrics,
             maxPixels: configuration.maxPixels,
             timeout: configuration.jobTimeout,
+            memory: configuration.memoryPerJob,
             logger: logger
         )
     }

@@ -67,6 +67,8 @@ final class UpscaleEngine: Sendable {
     let metrics: ServerMetrics
     let maxPixels: Int
     let timeout: Duration
+    /// The memory one job may use: stored results that would not fit whole are written a band at a time.
+    let memory: MemoryBudget
     let logger: Logger
     /// A seam for tests: called on the worker after each tile (e.g. to hold a job while it runs).
     let afterTile = Mutex<(@Sendable (Int, Int) -> Void)?>(nil)
@@ -77,6 +79,7 @@ final class UpscaleEngine: Sendable {
         metrics: ServerMetrics,
         maxPixels: Int,
         timeout: Duration,
+        memory: MemoryBudget = .automatic,
         logger: Logger
     ) {
         self.workers = workers
@@ -84,6 +87,7 @@ final class UpscaleEngine: Sendable {
         self.metrics = metrics
         self.maxPixels = maxPixels
         self.timeout = timeout
+        self.memory = memory
         self.logger = logger
     }
 
@@ -118,6 +122,7 @@ final class UpscaleEngine: Sendable {
     ) async throws -> UpscaleOutcome {
         let maxPixels = maxPixels
         let timeout = timeout
+        let memory = memory
         let afterTile = afterTile.withLock { $0 }
         let progress: @Sendable (Int, Int) -> Void = { done, total in
             onProgress(done, total)
@@ -132,6 +137,7 @@ final class UpscaleEngine: Sendable {
                     token: token,
                     maxPixels: maxPixels,
                     timeout: timeout,
+                    memory: memory,
                     onStart: onStart,
                     onPlan: onPlan,
                     onProgress: progress
@@ -175,6 +181,7 @@ final class UpscaleEngine: Sendable {
         token: CancelToken,
         maxPixels: Int,
         timeout: Duration,
+        memory: MemoryBudget,
         onStart: () -> Void,
         onPlan: (UpscalePlan) -> Void,
         onProgress: (Int, Int) -> Void
@@ -226,20 +233,40 @@ final class UpscaleEngine: Sendable {
         let plan = work.selfEnsemble ? chosen.withSelfEnsemble() : chosen
         onPlan(plan)
         var timedOut = false
+        func shouldCancel() -> Bool {
+            if token.isCancelled { return true }
+            if clock.now > deadline {
+                timedOut = true
+                return true
+            }
+            return false
+        }
+        if let path = work.outputPath, memory.streams(image, output: plan.outputSize, format: work.format) {
+            // Too large to hold whole: enlarged and written to the data folder a band of rows at a time.
+            do {
+                try plan.limitingBands(to: memory.bandBytes).write(
+                    image, to: path, format: work.format, encoding: work.encoding, progress: onProgress,
+                    shouldCancel: shouldCancel)
+            } catch PipelineError.cancelled {
+                if timedOut { throw stopped((image.width, image.height)) }
+                throw UpscaleStopped(reason: token.reason)
+            } catch let error as PipelineError {
+                throw ServiceError(error, upload: name)
+            } catch {
+                throw ServiceError(.internalError, "\(name): the result could not be stored: \(error)")
+            }
+            let written = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            return UpscaleOutcome(
+                encoded: nil, inputWidth: image.width, inputHeight: image.height,
+                outputWidth: plan.outputSize.width, outputHeight: plan.outputSize.height, outputBytes: written,
+                processingSeconds: ServerConfiguration.seconds(start.duration(to: clock.now)),
+                decodeSeconds: ServerConfiguration.seconds(start.duration(to: decoded)),
+                upscaleSeconds: ServerConfiguration.seconds(decoded.duration(to: clock.now)), encodeSeconds: 0,
+                plan: plan)
+        }
         let enlarged: PixelImage
         do {
-            enlarged = try plan.upscale(
-                image,
-                progress: onProgress,
-                shouldCancel: {
-                    if token.isCancelled { return true }
-                    if clock.now > deadline {
-                        timedOut = true
-                        return true
-                    }
-                    return false
-                }
-            )
+            enlarged = try plan.upscale(image, progress: onProgress, shouldCancel: shouldCancel)
         } catch .cancelled {
             if timedOut { throw stopped((image.width, image.height)) }
             throw UpscaleStopped(reason: token.reason)

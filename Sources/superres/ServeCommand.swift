@@ -57,6 +57,14 @@ struct ServeCommand: AsyncParsableCommand {
             """)
     var maxOutputPixels: Int?
 
+    @Option(
+        help: """
+            Memory one job may use, in MiB (default: a quarter of the machine's memory, at most 1024; env \
+            SUPERRES_MAX_MEMORY_MB). A job whose whole PNG or JPEG result would need more is written to the data \
+            folder a band of rows at a time.
+            """)
+    var maxMemoryMb: Int?
+
     @Option(help: "Inference worker threads (default 1; env SUPERRES_WORKERS).")
     var workers: Int?
 
@@ -195,6 +203,10 @@ struct ServeCommand: AsyncParsableCommand {
         if let value = try setting(maxOutputPixels, "SUPERRES_MAX_OUTPUT_PIXELS", environment, Int.init) {
             guard value > 0 else { throw ServerStartupError("--max-output-pixels must be positive") }
             configuration.maxOutputPixels = value
+        }
+        if let value = try setting(maxMemoryMb, "SUPERRES_MAX_MEMORY_MB", environment, Int.init) {
+            guard value > 0, value < 1 << 30 else { throw ServerStartupError("--max-memory-mb must be positive") }
+            configuration.memoryPerJob = MemoryBudget(megabytes: value)
         }
         if let value = try setting(workers, "SUPERRES_WORKERS", environment, Int.init) { configuration.workers = value }
         if let value = try setting(queue, "SUPERRES_QUEUE", environment, Int.init) {

@@ -15,9 +15,9 @@ struct UpscaleCommand: AsyncParsableCommand {
             With one input file, OUTPUT is the output file (its extension picks the format unless --format is \
             given). With several inputs or a folder, OUTPUT is a folder (created if needed) and each result keeps \
             its input's name. Outputs are written to a temporary file and renamed, so a failure or Ctrl-C never \
-            leaves a partial file (Ctrl-C stops at the next tile and exits with status 130). A result too large for \
-            --max-memory-mb as a whole picture is written to its PNG or JPEG file a band of rows at a time, so its \
-            size is not limited by memory.
+            leaves a partial file (Ctrl-C stops at the next tile and exits with status 130, SIGTERM with 143). A \
+            result too large for --max-memory-mb as a whole picture is written to its PNG or JPEG file a band of \
+            rows at a time, so its size is not limited by memory.
             """)
 
     @Argument(help: "Input images or folders.")
@@ -165,7 +165,7 @@ struct UpscaleCommand: AsyncParsableCommand {
         }
         if interruption.isRequested {
             printError("superres: interrupted; unfinished results were not written")
-            throw ExitCode(130)
+            throw ExitCode(interruption.exitStatus)
         }
         if failures.count > 0 { throw ExitCode(1) }
     }
@@ -182,6 +182,7 @@ struct UpscaleCommand: AsyncParsableCommand {
                 try batch.outputLimits.check(
                     outputWidth: size.width, outputHeight: size.height, format: job.format, source: job.input,
                     size: plan.sizeSummary)
+                try batch.memory.check(image, output: size, format: job.format, source: job.input)
                 let whole = MemoryBudget.wholePictureBytes(for: image, output: size)
                 let streams = batch.memory.streams(image, output: size, format: job.format)
                 let how =

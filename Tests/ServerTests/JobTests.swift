@@ -53,6 +53,35 @@ struct JobTests {
         }
     }
 
+    /// A job whose whole result would not fit the memory a job may use is written a band at a time: the same
+    /// picture, the same record, no temporary file left.
+    @Test(arguments: ["png", "jpg"])
+    func aJobOverItsMemoryIsWrittenInBands(_ format: String) async throws {
+        let test = try await TestServer.make { $0.memoryPerJob = MemoryBudget(megabytes: 0) }
+        defer { test.removeData() }
+        let png = try Fixtures.cropPNG(side: 40)
+        let expected = try Upscaler(model: ModelLoader.load(path: Fixtures.fsrcnnX3))
+            .upscale(ImageCodec.decode(png, source: "crop"))
+        try await test.withClient { client in
+            let id = try await client.submitJob(.image(png, filename: "wing.png"), query: "?format=\(format)")
+            let finished = try await client.waitForJob(id)
+            #expect(finished["state"] as? String == "succeeded")
+            let output = try #require(finished["output"] as? [String: Any])
+            #expect(output["width"] as? Int == 120 && output["height"] as? Int == 120)
+            let result = try await client.execute(uri: "/api/v1/jobs/\(id)/result", method: .get)
+            #expect(result.status == .ok)
+            #expect(output["bytes"] as? Int == result.bytes.count)
+            if format == "png" {
+                #expect(try ImageCodec.decode(result.bytes, source: "result") == expected)
+            } else {
+                #expect(result.bytes == (try ImageCodec.encode(expected, as: .jpeg, settings: EncodeSettings())))
+            }
+            let folder = test.dataDirectory + "/jobs/" + id
+            let files = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+            #expect(files == ["input.png", "job.json", "result.\(format)"])
+        }
+    }
+
     @Test func eventsReportProgressThenDone() async throws {
         let test = try await TestServer.make { $0.tileSize = 16 }
         defer { test.removeData() }

@@ -20,14 +20,12 @@ package struct EDSRProcessing: FamilyProcessing {
             }
             return values
         }
-        let s = upscaler.model.scale
         try upscaler.runNetworkBands(input, progress: progress, shouldCancel: shouldCancel) {
             firstRow, band throws(PipelineError) in
-            var result = band.scalars
-            for p in 0..<(result.count / 3) {
-                for c in 0..<3 { result[p * 3 + c] += mean[c] }
+            for p in 0..<(band.scalars.count / 3) {
+                for c in 0..<3 { band.scalars[p * 3 + c] += mean[c] }
             }
-            try onBand(firstRow, result.count / (3 * planes.width * s), .bgr255(result))
+            try onBand(firstRow, band.shape[1], .bgr255(band.scalars))
         }
     }
 }

@@ -80,18 +80,19 @@ enum NCNNPadding {
             // The band's rows inside the picture, in the picture's output rows.
             let first = max(firstRow, crop), end = min(firstRow + band.shape[1], crop + h * s)
             guard first < end else { return }
-            var rgb = [Float](repeating: 0, count: rowLength * (end - first))
-            band.scalars.withUnsafeBufferPointer { src in
+            // Cropped and scaled in place: each row moves to the front, never past values still to be read.
+            band.scalars.withUnsafeMutableBufferPointer { values in
                 for y in first..<end {
                     let from = ((y - firstRow) * outWidth + crop) * 3
                     let to = (y - first) * rowLength
                     for i in 0..<rowLength {
-                        let value = src[from + i] * 255
-                        rgb[to + i] = rounds ? min(max((value + 0.5).rounded(.down), 0), 255) : value
+                        let value = values[from + i] * 255
+                        values[to + i] = rounds ? min(max((value + 0.5).rounded(.down), 0), 255) : value
                     }
                 }
             }
-            try onBand(first - crop, end - first, .rgb255(rgb))
+            band.scalars.removeLast(band.scalars.count - rowLength * (end - first))
+            try onBand(first - crop, end - first, .rgb255(band.scalars))
         }
     }
 }
