@@ -37,6 +37,26 @@ package struct SuperResolutionModel: Sendable {
         }.max() ?? inputChannels
     }
 
+    /// The most values per input pixel alive at once during a run (every value kept from the step that makes it to
+    /// its last reader, the one being made included): the size of a run's working set, concatenations and all.
+    /// Nil when the graph's shapes cannot be inferred.
+    package var liveValuesPerInputPixel: Int? {
+        let graph = executor.graph
+        let side = 16
+        guard let shapes = try? graph.inferShapes(inputShape: [1, side, side, inputChannels]) else { return nil }
+        var lastUse = Array(graph.nodes.indices)
+        for (index, node) in graph.nodes.enumerated() {
+            for input in node.inputs { lastUse[input] = max(lastUse[input], index) }
+        }
+        for output in graph.outputs { lastUse[output.node] = graph.nodes.count }
+        var peak = 0
+        for index in graph.nodes.indices {
+            let live = graph.nodes.indices.filter { $0 <= index && lastUse[$0] >= index }
+            peak = max(peak, live.reduce(0) { $0 + shapes[$1].reduce(1, *) })
+        }
+        return (peak + side * side - 1) / (side * side)
+    }
+
     /// Runs the network on one NHWC input of `inputChannels` channels and returns its main output (NHWC).
     package func run(_ input: Tensor) throws(GraphError) -> Tensor {
         try executor.run(input, output: outputName)

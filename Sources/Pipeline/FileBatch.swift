@@ -147,7 +147,7 @@ package struct FileBatch: Sendable {
                         size: plan.sizeSummary)
                     try memory.check(image, output: plan.outputSize, format: job.format, source: job.input)
                     if streams == true {
-                        try plan.limitingBands(to: memory.bandBytes).write(
+                        try plan.limitingMemory(to: memory).write(
                             image, to: job.output, format: job.format, encoding: encoding,
                             progress: { onProgress(index, $0, $1) }, shouldCancel: shouldCancel)
                         return .written

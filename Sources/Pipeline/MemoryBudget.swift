@@ -39,6 +39,9 @@ package struct MemoryBudget: Sendable, Equatable {
     /// in float, then as samples and filtered rows, beside the picture and the network's working set).
     package var bandBytes: Int { bytes / 5 }
 
+    /// The most bytes the network's working set may take on the banded path: two fifths of the budget.
+    package var networkBytes: Int { bytes / 5 * 2 }
+
     /// Refuses a `size` result of `image` in `format` that fits neither whole in the budget nor in bands (WebP, whose
     /// encoder takes whole pictures only), with the way out in the message.
     package func check(_ image: PixelImage, output size: PixelSize, format: ImageFormat, source: String) throws(ImagingError) {
@@ -74,9 +77,9 @@ extension UpscalePlan {
         }
         let last = steps[steps.count - 1].upscaler
         if last.model.inputChannels == 1 { bytes += size.pixels * 15 }  // Y, Cr, Cb in float and 8 bits
-        // The executor keeps about three of the network's widest maps alive; each is held near the tiling budget.
-        let widest = size.pixels * last.model.widestFeatureMap * 4
-        bytes += 3 * min(widest, TiledNetworkRunner.defaultBudgetBytes)
+        // The network's working set on one tile (the tiles are sized for it).
+        let live = size.pixels * (last.model.liveValuesPerInputPixel ?? 3 * last.model.widestFeatureMap) * 4
+        bytes += min(live, last.options.networkBytes ?? 3 * TiledNetworkRunner.defaultBudgetBytes)
         // One band of the output: the tiles' and the band's float values, the colour and its planes, the samples.
         let bandRows = (last.networkTileLayout(width: size.width, height: size.height)?.height ?? size.height)
             * last.model.scale

@@ -25,6 +25,8 @@ package struct UpscaleOptions: Sendable {
     /// The most bytes one row of tiles' output may take in float (nil: no limit): a streamed result caps its bands
     /// so that its memory follows the picture's width only. Only the automatic tiling follows it.
     package var bandBytes: Int?
+    /// With `bandBytes`: the most bytes the network's working set may take on one tile (all its live values).
+    package var networkBytes: Int?
 
     /// Settings of one upscale; by default an automatic tile size, bilinear chroma, SRMD's default noise level and no
     /// self-ensemble.
@@ -165,21 +167,34 @@ package struct Upscaler: Sendable {
         return Upscaler(model: model, options: options)
     }
 
-    /// The same model and options with rows of tiles whose output takes at most `bytes` (`bandBytes`).
-    package func withBandBytes(_ bytes: Int?) -> Upscaler {
+    /// The same model and options with rows of tiles whose output takes at most `band` bytes and whose network
+    /// working set takes at most `network` bytes (`bandBytes`, `networkBytes`).
+    package func limitingMemory(band: Int, network: Int) -> Upscaler {
         var options = options
-        options.bandBytes = bytes
+        options.bandBytes = band
+        options.networkBytes = network
         return Upscaler(model: model, options: options)
     }
 
     /// The tiling for a network input of `width × height`: the user's square tiles (`tileSize`, 0 for none) or the
-    /// automatic layout, its rows of tiles capped by `bandBytes` (the output's rows in float RGB).
+    /// automatic layout. With `bandBytes`, the automatic layout is kept when its rows of tiles fit that cap (the
+    /// output's rows in float RGB) and a tile's working set fits `networkBytes` (then a banded result has the whole
+    /// result's pixels); otherwise tiles are made to fit both.
     func networkTileLayout(width: Int, height: Int) -> TileLayout? {
         if let size = options.tileSize { return size > 0 ? .square(size) : nil }
+        let usual = TiledNetworkRunner.automaticLayout(for: model, width: width, height: height)
+        guard let bandBytes = options.bandBytes else { return usual }
         let s = model.scale
-        // At least twice the margin, so that a tiny budget costs at most about twice the work.
-        let maxRows = options.bandBytes.map { max(2 * model.tileMargin, 8, $0 / (width * s * s * 3 * 4)) }
-        return TiledNetworkRunner.automaticLayout(for: model, width: width, height: height, maxRows: maxRows)
+        let margin = model.tileMargin
+        let live = model.liveValuesPerInputPixel ?? 3 * model.widestFeatureMap
+        let networkBytes = options.networkBytes ?? TiledNetworkRunner.defaultBudgetBytes
+        // At least twice the margin in rows, so that a tiny budget costs at most about twice the work.
+        let maxRows = max(2 * margin, 8, bandBytes / (width * s * s * 3 * 4))
+        let tile = usual ?? TileLayout(width: width, height: height)
+        let tileInput = min(tile.width + 2 * margin, width) * min(tile.height + 2 * margin, height)
+        if tile.height <= maxRows, tileInput * live * 4 <= networkBytes { return usual }
+        return TiledNetworkRunner.automaticLayout(
+            channels: live, margin: margin, width: width, height: height, budgetBytes: networkBytes, maxRows: maxRows)
     }
 
     /// Runs the network on `input`, in the tiles `options` ask for, handing over its NHWC output a band of rows at

@@ -244,7 +244,7 @@ final class UpscaleEngine: Sendable {
         if let path = work.outputPath, memory.streams(image, output: plan.outputSize, format: work.format) {
             // Too large to hold whole: enlarged and written to the data folder a band of rows at a time.
             do {
-                try plan.limitingBands(to: memory.bandBytes).write(
+                try plan.limitingMemory(to: memory).write(
                     image, to: path, format: work.format, encoding: work.encoding, progress: onProgress,
                     shouldCancel: shouldCancel)
             } catch PipelineError.cancelled {

@@ -29,6 +29,9 @@ struct InfoCommand: ParsableCommand {
         print("parameters:  \(loaded.parameterCount.formatted())")
         print("FLOPs/pixel: \(loaded.flopsPerInputPixel.formatted()) per input pixel (\(String(format: "%.2f", Double(loaded.flopsPerInputPixel) / 1e6)) MFLOP)")
         print("tile margin: \(loaded.tileMargin) input pixels (receptive field radius)")
+        if let live = loaded.liveValuesPerInputPixel {
+            print("working set: \(live) values per input pixel at its peak (\(live * 4) bytes, how tiles are sized)")
+        }
         print("operations in the file:")
         for (op, count) in loaded.fileOperationCounts.sorted(by: { $0.key < $1.key }) {
             print("  \(op.padding(toLength: 14, withPad: " ", startingAt: 0)) \(count)")

@@ -187,7 +187,7 @@ struct UpscaleCommand: AsyncParsableCommand {
                 let streams = batch.memory.streams(image, output: size, format: job.format)
                 let how =
                     streams
-                    ? "written in bands (about \(megabytes(plan.limitingBands(to: batch.memory.bandBytes).bandedBytes(for: image)))): the whole picture would "
+                    ? "written in bands (about \(megabytes(plan.limitingMemory(to: batch.memory).bandedBytes(for: image)))): the whole picture would "
                         + "need about \(megabytes(whole)), over the \(megabytes(batch.memory.bytes)) budget"
                     : "made whole (about \(megabytes(whole)), within the \(megabytes(batch.memory.bytes)) budget)"
                 print("\(job.input) → \(job.output): \(image.width)×\(image.height) to \(size) \(job.format.displayName)")

@@ -170,11 +170,14 @@ package struct UpscalePlan: Sendable {
         return "\(estimate.summary) → \(choiceSummary)"
     }
 
-    /// The same plan with the last network's rows of tiles capped at `bytes` of float output (a streamed result).
-    package func limitingBands(to bytes: Int) -> UpscalePlan {
+    /// The same plan with the last network's bands and tiles sized for `memory` (a streamed result).
+    package func limitingMemory(to memory: MemoryBudget) -> UpscalePlan {
         var steps = steps
         let last = steps.removeLast()
-        steps.append(NamedUpscaler(name: last.name, upscaler: last.upscaler.withBandBytes(bytes)))
+        steps.append(
+            NamedUpscaler(
+                name: last.name,
+                upscaler: last.upscaler.limitingMemory(band: memory.bandBytes, network: memory.networkBytes)))
         return UpscalePlan(
             steps: steps, outputSize: outputSize, filter: filter, inputSize: inputSize, estimate: estimate,
             choice: choice)
