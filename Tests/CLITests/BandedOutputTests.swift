@@ -34,7 +34,8 @@ struct BandedOutputTests {
         #expect(banded.standardError.contains("written in bands"), "\(banded.standardError)")
         #expect(try ImageFile.read(folder.appending("banded.png")) == ImageFile.read(folder.appending("whole.png")))
         // WebP is written whole only: over the budget it is a clear error, not a result past the budget.
-        let webP = try CommandRunner.run(common + ["-o", folder.appending("out.webp"), "--max-memory-mb", "1"])
+        let webP = try CommandRunner.run(
+            ["upscale", input, "--model", Self.model, "-o", folder.appending("out.webp"), "--max-memory-mb", "1"])
         #expect(webP.status == 1 && webP.standardError.contains("choose PNG or JPEG"), "\(webP.standardError)")
         #expect(webP.standardError.split(separator: "\n").count == 1, "\(webP.standardError)")
         #expect(folder.contents() == ["banded.png", "in.png", "whole.png"])
