@@ -294,30 +294,10 @@ static void term_destination(j_compress_ptr cinfo) {
     encoder->output->size = encoder->output->capacity - encoder->destination.free_in_buffer;
 }
 
-superres_status superres_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int32_t channels,
-                                     int32_t quality, int32_t full_chroma, superres_buffer *output,
-                                     const superres_cancel *cancel, char *message, size_t message_size) {
-    superres_set_message(message, message_size, "");
-    if ((channels != 1 && channels != 3) || width == 0 || height == 0 || quality < 1 || quality > 100) {
-        superres_set_message(message, message_size, "invalid image parameters for JPEG");
-        return SUPERRES_INVALID_ARGUMENT;
-    }
-    if (width > JPEG_MAX_DIMENSION || height > JPEG_MAX_DIMENSION) {
-        superres_set_message(message, message_size, "JPEG is limited to 65500 pixels per side");
-        return SUPERRES_TOO_LARGE;
-    }
-    jpeg_encoder *encoder = calloc(1, sizeof *encoder);
-    if (encoder == NULL) return SUPERRES_NO_MEMORY;
-    encoder->output = output;
-    install_failure(&encoder->failure);
-    encoder->cinfo.err = &encoder->failure.manager;
-    if (setjmp(encoder->failure.jump)) {
-        superres_status status = encoder->failure.status;
-        superres_set_message(message, message_size, encoder->failure.message);
-        jpeg_destroy_compress(&encoder->cinfo);
-        free(encoder);
-        return status;
-    }
+/// Creates `encoder`'s compressor writing into its output buffer with superres's settings and starts it; libjpeg
+/// errors jump to the caller's setjmp.
+static void start_compressor(jpeg_encoder *encoder, uint32_t width, uint32_t height, int32_t channels,
+                             int32_t quality, int32_t full_chroma) {
     j_compress_ptr cinfo = &encoder->cinfo;
     jpeg_create_compress(cinfo);
     cinfo->client_data = encoder;
@@ -341,6 +321,42 @@ superres_status superres_jpeg_encode(const uint8_t *pixels, uint32_t width, uint
         cinfo->comp_info[0].v_samp_factor = 1;
     }
     jpeg_start_compress(cinfo, TRUE);
+}
+
+/// The parameter checks of both encoders; SUPERRES_OK or the status to return (with `message`).
+static superres_status check_encode_parameters(uint32_t width, uint32_t height, int32_t channels, int32_t quality,
+                                               char *message, size_t message_size) {
+    if ((channels != 1 && channels != 3) || width == 0 || height == 0 || quality < 1 || quality > 100) {
+        superres_set_message(message, message_size, "invalid image parameters for JPEG");
+        return SUPERRES_INVALID_ARGUMENT;
+    }
+    if (width > JPEG_MAX_DIMENSION || height > JPEG_MAX_DIMENSION) {
+        superres_set_message(message, message_size, "JPEG is limited to 65500 pixels per side");
+        return SUPERRES_TOO_LARGE;
+    }
+    return SUPERRES_OK;
+}
+
+superres_status superres_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int32_t channels,
+                                     int32_t quality, int32_t full_chroma, superres_buffer *output,
+                                     const superres_cancel *cancel, char *message, size_t message_size) {
+    superres_set_message(message, message_size, "");
+    superres_status checked = check_encode_parameters(width, height, channels, quality, message, message_size);
+    if (checked != SUPERRES_OK) return checked;
+    jpeg_encoder *encoder = calloc(1, sizeof *encoder);
+    if (encoder == NULL) return SUPERRES_NO_MEMORY;
+    encoder->output = output;
+    install_failure(&encoder->failure);
+    encoder->cinfo.err = &encoder->failure.manager;
+    if (setjmp(encoder->failure.jump)) {
+        superres_status status = encoder->failure.status;
+        superres_set_message(message, message_size, encoder->failure.message);
+        jpeg_destroy_compress(&encoder->cinfo);
+        free(encoder);
+        return status;
+    }
+    start_compressor(encoder, width, height, channels, quality, full_chroma);
+    j_compress_ptr cinfo = &encoder->cinfo;
     size_t row_bytes = (size_t)width * (size_t)channels;
     while (cinfo->next_scanline < cinfo->image_height) {
         if ((cinfo->next_scanline & 15) == 0 && superres_cancel_is_requested(cancel)) {
@@ -382,12 +398,8 @@ superres_jpeg_stream *superres_jpeg_stream_create(int fd, uint32_t width, uint32
                                                   int32_t quality, int32_t full_chroma, char *message,
                                                   size_t message_size) {
     superres_set_message(message, message_size, "");
-    if ((channels != 1 && channels != 3) || width == 0 || height == 0 || quality < 1 || quality > 100 || fd < 0) {
-        superres_set_message(message, message_size, "invalid image parameters for JPEG");
-        return NULL;
-    }
-    if (width > JPEG_MAX_DIMENSION || height > JPEG_MAX_DIMENSION) {
-        superres_set_message(message, message_size, "JPEG is limited to 65500 pixels per side");
+    if (fd < 0 || check_encode_parameters(width, height, channels, quality, message, message_size) != SUPERRES_OK) {
+        if (fd < 0) superres_set_message(message, message_size, "invalid file for JPEG");
         return NULL;
     }
     superres_jpeg_stream *stream = calloc(1, sizeof *stream);
@@ -407,27 +419,8 @@ superres_jpeg_stream *superres_jpeg_stream_create(int fd, uint32_t width, uint32
         free(stream);
         return NULL;
     }
-    j_compress_ptr cinfo = &encoder->cinfo;
-    jpeg_create_compress(cinfo);
-    cinfo->client_data = encoder;
-    encoder->destination.init_destination = init_destination;
-    encoder->destination.empty_output_buffer = empty_output_buffer;
-    encoder->destination.term_destination = term_destination;
-    cinfo->dest = &encoder->destination;
-    cinfo->image_width = width;
-    cinfo->image_height = height;
-    cinfo->input_components = channels;
-    cinfo->in_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
-    jpeg_set_defaults(cinfo);
-    jpeg_set_quality(cinfo, quality, TRUE);
-    // The same settings as superres_jpeg_encode, so a streamed JPEG has the same bytes as a whole one.
-    cinfo->optimize_coding = FALSE;
-    cinfo->dct_method = JDCT_ISLOW;
-    if (channels == 3 && full_chroma) {
-        cinfo->comp_info[0].h_samp_factor = 1;
-        cinfo->comp_info[0].v_samp_factor = 1;
-    }
-    jpeg_start_compress(cinfo, TRUE);
+    // The same compressor as superres_jpeg_encode's, so a streamed JPEG has the same bytes as a whole one.
+    start_compressor(encoder, width, height, channels, quality, full_chroma);
     if (!drain(stream)) {
         superres_set_message(message, message_size, strerror(errno));
         superres_jpeg_stream_destroy(stream);

@@ -32,13 +32,12 @@ package struct UpscaleOptions: Sendable {
     /// self-ensemble.
     package init(
         tileSize: Int? = nil, chroma: ChromaInterpolation = .bilinear, noiseLevel: Int? = nil,
-        selfEnsemble: Bool = false, bandBytes: Int? = nil
+        selfEnsemble: Bool = false
     ) {
         self.tileSize = tileSize
         self.chroma = chroma
         self.noiseLevel = noiseLevel
         self.selfEnsemble = selfEnsemble
-        self.bandBytes = bandBytes
     }
 }
 
@@ -74,6 +73,12 @@ package struct Upscaler: Sendable {
     ) throws(PipelineError) -> PixelImage {
         var samples8: [UInt8] = []
         var samples16: [UInt16] = []
+        let expected = (size ?? PixelSize(width: image.width * model.scale, height: image.height * model.scale)).pixels
+        if image.bitDepth == 8 {
+            samples8.reserveCapacity(expected * image.layout.channelCount)
+        } else {
+            samples16.reserveCapacity(expected * image.layout.channelCount)
+        }
         var layout = image.layout
         var outputSize = PixelSize(width: 0, height: 0)
         try upscaleBands(image, to: size, filter: filter, progress: progress, shouldCancel: shouldCancel) {
