@@ -214,15 +214,27 @@ struct ImagePlanes {
 }
 
 extension ImagePlanes.Colour {
-    /// This colour with the rows of `other` (the same form) below it.
-    func appending(_ other: Self) -> Self {
-        switch (self, other) {
-        case (.bgr255(let a), .bgr255(let b)): return .bgr255(a + b)
-        case (.rgb255(let a), .rgb255(let b)): return .rgb255(a + b)
-        case (.greyUnit(let a), .greyUnit(let b)): return .greyUnit(a + b)
-        case (.ycrcbUnit(let y, let cr, let cb), .ycrcbUnit(let y2, let cr2, let cb2)):
-            return .ycrcbUnit(y: y + y2, cr: cr + cr2, cb: cb + cb2)
-        default: preconditionFailure("bands of one picture come in one form")
+    /// The bands of one picture (all of one form), top to bottom, as one colour.
+    static func joined(_ bands: [Self]) -> Self? {
+        guard let first = bands.first else { return nil }
+        func values(_ pick: (Self) -> [Float]) -> [Float] {
+            var all: [Float] = []
+            all.reserveCapacity(bands.reduce(0) { $0 + pick($1).count })
+            for band in bands { all += pick(band) }
+            return all
+        }
+        func mismatch() -> Never { preconditionFailure("bands of one picture come in one form") }
+        switch first {
+        case .bgr255:
+            return .bgr255(values { if case .bgr255(let v) = $0 { v } else { mismatch() } })
+        case .rgb255:
+            return .rgb255(values { if case .rgb255(let v) = $0 { v } else { mismatch() } })
+        case .greyUnit:
+            return .greyUnit(values { if case .greyUnit(let v) = $0 { v } else { mismatch() } })
+        case .ycrcbUnit:
+            let planes = bands.map(\.planes)
+            return .ycrcbUnit(
+                y: planes.flatMap { $0[0] }, cr: planes.flatMap { $0[1] }, cb: planes.flatMap { $0[2] })
         }
     }
 

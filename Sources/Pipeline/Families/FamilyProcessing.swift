@@ -23,12 +23,14 @@ extension FamilyProcessing {
     func enlarge(
         _ planes: ImagePlanes, with upscaler: Upscaler, progress: (Int, Int) -> Void, shouldCancel: () -> Bool
     ) throws(PipelineError) -> ImagePlanes.Colour {
-        var whole: ImagePlanes.Colour?
+        var bands: [ImagePlanes.Colour] = []
         try enlargeBands(planes, with: upscaler, progress: progress, shouldCancel: shouldCancel) {
             _, _, band throws(PipelineError) in
-            whole = whole.map { $0.appending(band) } ?? band
+            bands.append(band)
         }
-        guard let whole else { throw .unsupportedImage("the network gave no output") }
+        guard let whole = ImagePlanes.Colour.joined(bands) else {
+            throw .unsupportedImage("the network gave no output")
+        }
         return whole
     }
 }
