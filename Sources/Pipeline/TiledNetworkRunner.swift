@@ -107,34 +107,6 @@ package enum TiledNetworkRunner {
         return TileLayout(width: min(stripWidth, width), height: rowCap)
     }
 
-    /// Runs `model` on the NHWC `input` (`[1, H, W, C]`), tile by tile (`layout` nil: all at once), and returns the
-    /// NHWC output `[1, H·s, W·s, C']`.
-    ///
-    /// `progress(done, total)` is called after each tile; `shouldCancel` is asked before each tile.
-    package static func run(
-        _ model: SuperResolutionModel, input: Tensor, layout: TileLayout?,
-        progress: (Int, Int) -> Void = { _, _ in }, shouldCancel: () -> Bool = { false }
-    ) throws(PipelineError) -> Tensor {
-        guard let shape = FeatureMapShape(nhwc: input.shape) else {
-            throw .unsupportedImage("network input \(input.shape) is not NHWC")
-        }
-        var output: [Float] = []
-        var outChannels = 0
-        try runBands(
-            model, input: NetworkInput(shape, values: input.scalars), layout: layout, progress: progress,
-            shouldCancel: shouldCancel
-        ) { _, band throws(PipelineError) in
-            outChannels = band.shape[3]
-            if output.isEmpty {
-                output = band.scalars
-                output.reserveCapacity(shape.height * model.scale * shape.width * model.scale * outChannels)
-            } else {
-                output.append(contentsOf: band.scalars)
-            }
-        }
-        return Tensor(shape: [1, shape.height * model.scale, shape.width * model.scale, outChannels], scalars: output)
-    }
-
     /// Runs `model` on `input` tile by tile (`layout` nil: all at once) and hands over its NHWC output one band of
     /// full-width rows at a time, top to bottom: `onBand(firstRow, band)` with `band` `[1, rows, W·s, C']`, the
     /// caller's to change in place (and drop). Only one band of the output and one tile of the input are held.
