@@ -59,8 +59,8 @@ let package = Package(
         // The only place where libpng/libjpeg's setjmp/longjmp error handling lives; also the fast PNG writer.
         .target(
             name: "CImageShims", dependencies: ["CPNG", "CJPEG", "CWebP", "CDeflate"],
-            // zlib (libpng's own) for the streaming PNG writer.
-            linkerSettings: [.linkedLibrary("z")]),
+            // zlib (libpng's own) for the streaming PNG writer and PNG metadata; libwebp's demux and mux for WebP metadata.
+            linkerSettings: [.linkedLibrary("z"), .linkedLibrary("webpdemux"), .linkedLibrary("webpmux")]),
 
         // The bfloat16 micro-kernels (AMX tiles, AVX-512 BF16 dot products): instructions Swift cannot spell, each
         // function compiled for its own instruction set and called only when the CPU has it.

@@ -297,7 +297,7 @@ static void term_destination(j_compress_ptr cinfo) {
 /// Creates `encoder`'s compressor writing into its output buffer with superres's settings and starts it; libjpeg
 /// errors jump to the caller's setjmp.
 static void start_compressor(jpeg_encoder *encoder, uint32_t width, uint32_t height, int32_t channels,
-                             int32_t quality, int32_t full_chroma) {
+                             int32_t quality, int32_t full_chroma, const superres_jpeg_extras *extras) {
     j_compress_ptr cinfo = &encoder->cinfo;
     jpeg_create_compress(cinfo);
     cinfo->client_data = encoder;
@@ -320,13 +320,45 @@ static void start_compressor(jpeg_encoder *encoder, uint32_t width, uint32_t hei
         cinfo->comp_info[0].h_samp_factor = 1;
         cinfo->comp_info[0].v_samp_factor = 1;
     }
+    if (extras != NULL && extras->x_dpi > 0 && extras->y_dpi > 0) {
+        cinfo->density_unit = 1;  // dots per inch
+        cinfo->X_density = extras->x_dpi;
+        cinfo->Y_density = extras->y_dpi;
+    }
     jpeg_start_compress(cinfo, TRUE);
+    if (extras == NULL || extras->segments == NULL) return;
+    // The segments were checked by check_segments; each goes out as one marker.
+    const uint8_t *bytes = extras->segments;
+    size_t offset = 0;
+    while (offset + 4 <= extras->segments_size) {
+        unsigned length = (unsigned)bytes[offset + 2] << 8 | bytes[offset + 3];
+        jpeg_write_marker(cinfo, bytes[offset + 1], bytes + offset + 4, length - 2);
+        offset += 2 + (size_t)length;
+    }
+}
+
+/// Whether `extras` holds only whole, well-formed APPn or COM segments.
+static int check_segments(const superres_jpeg_extras *extras) {
+    if (extras == NULL || extras->segments == NULL) return 1;
+    const uint8_t *bytes = extras->segments;
+    size_t offset = 0;
+    while (offset < extras->segments_size) {
+        if (extras->segments_size - offset < 4 || bytes[offset] != 0xFF) return 0;
+        uint8_t marker = bytes[offset + 1];
+        if (!((marker >= 0xE0 && marker <= 0xEF) || marker == 0xFE)) return 0;
+        unsigned length = (unsigned)bytes[offset + 2] << 8 | bytes[offset + 3];
+        if (length < 2 || extras->segments_size - offset - 2 < length) return 0;
+        offset += 2 + (size_t)length;
+    }
+    return 1;
 }
 
 /// The parameter checks of both encoders; SUPERRES_OK or the status to return (with `message`).
 static superres_status check_encode_parameters(uint32_t width, uint32_t height, int32_t channels, int32_t quality,
-                                               char *message, size_t message_size) {
-    if ((channels != 1 && channels != 3) || width == 0 || height == 0 || quality < 1 || quality > 100) {
+                                               const superres_jpeg_extras *extras, char *message,
+                                               size_t message_size) {
+    if ((channels != 1 && channels != 3) || width == 0 || height == 0 || quality < 1 || quality > 100 ||
+        !check_segments(extras)) {
         superres_set_message(message, message_size, "invalid image parameters for JPEG");
         return SUPERRES_INVALID_ARGUMENT;
     }
@@ -338,10 +370,12 @@ static superres_status check_encode_parameters(uint32_t width, uint32_t height, 
 }
 
 superres_status superres_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int32_t channels,
-                                     int32_t quality, int32_t full_chroma, superres_buffer *output,
-                                     const superres_cancel *cancel, char *message, size_t message_size) {
+                                     int32_t quality, int32_t full_chroma, const superres_jpeg_extras *extras,
+                                     superres_buffer *output, const superres_cancel *cancel, char *message,
+                                     size_t message_size) {
     superres_set_message(message, message_size, "");
-    superres_status checked = check_encode_parameters(width, height, channels, quality, message, message_size);
+    superres_status checked =
+        check_encode_parameters(width, height, channels, quality, extras, message, message_size);
     if (checked != SUPERRES_OK) return checked;
     jpeg_encoder *encoder = calloc(1, sizeof *encoder);
     if (encoder == NULL) return SUPERRES_NO_MEMORY;
@@ -355,7 +389,7 @@ superres_status superres_jpeg_encode(const uint8_t *pixels, uint32_t width, uint
         free(encoder);
         return status;
     }
-    start_compressor(encoder, width, height, channels, quality, full_chroma);
+    start_compressor(encoder, width, height, channels, quality, full_chroma, extras);
     j_compress_ptr cinfo = &encoder->cinfo;
     size_t row_bytes = (size_t)width * (size_t)channels;
     while (cinfo->next_scanline < cinfo->image_height) {
@@ -395,10 +429,12 @@ static int drain(superres_jpeg_stream *stream) {
 }
 
 superres_jpeg_stream *superres_jpeg_stream_create(int fd, uint32_t width, uint32_t height, int32_t channels,
-                                                  int32_t quality, int32_t full_chroma, char *message,
+                                                  int32_t quality, int32_t full_chroma,
+                                                  const superres_jpeg_extras *extras, char *message,
                                                   size_t message_size) {
     superres_set_message(message, message_size, "");
-    if (fd < 0 || check_encode_parameters(width, height, channels, quality, message, message_size) != SUPERRES_OK) {
+    if (fd < 0 ||
+        check_encode_parameters(width, height, channels, quality, extras, message, message_size) != SUPERRES_OK) {
         if (fd < 0) superres_set_message(message, message_size, "invalid file for JPEG");
         return NULL;
     }
@@ -420,7 +456,7 @@ superres_jpeg_stream *superres_jpeg_stream_create(int fd, uint32_t width, uint32
         return NULL;
     }
     // The same compressor as superres_jpeg_encode's, so a streamed JPEG has the same bytes as a whole one.
-    start_compressor(encoder, width, height, channels, quality, full_chroma);
+    start_compressor(encoder, width, height, channels, quality, full_chroma, extras);
     if (!drain(stream)) {
         superres_set_message(message, message_size, strerror(errno));
         superres_jpeg_stream_destroy(stream);

@@ -176,8 +176,9 @@ static int append_chunk(superres_buffer *output, const char type[4], const uint8
 }
 
 superres_status superres_png_write(const uint8_t *filtered, size_t filtered_size, uint32_t width, uint32_t height,
-                                   int32_t channels, int32_t bit_depth, int32_t level, superres_buffer *output,
-                                   const superres_cancel *cancel, char *message, size_t message_size) {
+                                   int32_t channels, int32_t bit_depth, int32_t level, const uint8_t *chunks,
+                                   size_t chunks_size, superres_buffer *output, const superres_cancel *cancel,
+                                   char *message, size_t message_size) {
     superres_set_message(message, message_size, "");
     // libdeflate compresses in one call: the last point where the encode can stop.
     if (superres_cancel_is_requested(cancel)) {
@@ -221,7 +222,8 @@ superres_status superres_png_write(const uint8_t *filtered, size_t filtered_size
     header[12] = 0;  // not interlaced
     int ok = superres_buffer_reserve(output, compressed_size + 64 + 12 * (compressed_size / IDAT_CHUNK_BYTES + 1)) &&
              superres_buffer_append(output, signature, sizeof signature) &&
-             append_chunk(output, "IHDR", header, sizeof header);
+             append_chunk(output, "IHDR", header, sizeof header) &&
+             (chunks_size == 0 || superres_buffer_append(output, chunks, chunks_size));
     for (size_t offset = 0; ok && offset < compressed_size; offset += IDAT_CHUNK_BYTES) {
         size_t length = compressed_size - offset < IDAT_CHUNK_BYTES ? compressed_size - offset : IDAT_CHUNK_BYTES;
         ok = append_chunk(output, "IDAT", compressed + offset, length);
@@ -262,8 +264,8 @@ static int write_chunk(int fd, uint8_t *chunk, const char type[4], size_t length
 }
 
 superres_png_stream *superres_png_stream_create(int fd, uint32_t width, uint32_t height, int32_t channels,
-                                                int32_t bit_depth, int32_t level, char *message,
-                                                size_t message_size) {
+                                                int32_t bit_depth, int32_t level, const uint8_t *chunks,
+                                                size_t chunks_size, char *message, size_t message_size) {
     superres_set_message(message, message_size, "");
     size_t expected = superres_png_filtered_size(width, height, channels, bit_depth);
     if (expected == 0 || level < 0 || level > 9 || fd < 0) {
@@ -298,7 +300,8 @@ superres_png_stream *superres_png_stream_create(int fd, uint32_t width, uint32_t
     header[10] = 0;
     header[11] = 0;
     header[12] = 0;
-    if (!superres_write_all(fd, signature, sizeof signature) || !write_chunk(fd, chunk, "IHDR", 13)) {
+    if (!superres_write_all(fd, signature, sizeof signature) || !write_chunk(fd, chunk, "IHDR", 13) ||
+        (chunks_size > 0 && !superres_write_all(fd, chunks, chunks_size))) {
         superres_set_message(message, message_size, strerror(errno));
         superres_png_stream_destroy(stream);
         return NULL;

@@ -16,15 +16,17 @@ package struct EncodeSettings: Sendable, Hashable {
 }
 
 extension ImageCodec {
-    /// Encodes `image` as `format` with `settings`; `cancellation` can stop the encode part way (`.cancelled`).
+    /// Encodes `image` as `format` with `settings` and `metadata`; `cancellation` can stop the encode part way
+    /// (`.cancelled`).
     package static func encode(
         _ image: PixelImage,
         as format: ImageFormat,
         settings: EncodeSettings,
+        metadata: ImageMetadata? = nil,
         cancellation: CodecCancellation? = nil
     ) throws(ImagingError) -> [UInt8] {
         try encode(
             image, as: format, quality: settings.quality, pngCompression: settings.pngCompression,
-            jpegChroma: settings.jpegChroma, cancellation: cancellation)
+            jpegChroma: settings.jpegChroma, metadata: metadata, cancellation: cancellation)
     }
 }

@@ -1,5 +1,5 @@
-// The EXIF orientation of a JPEG, read from its APP1 "Exif" segment without any library, and applied to pixels.
-// Everything read from the file is bounds-checked: a damaged segment means "no orientation", never a crash.
+// The EXIF orientation of a picture, read from its EXIF data (ExifBlock), and applied to pixels. A damaged segment
+// means "no orientation", never a crash.
 
 /// The EXIF orientation tag (0x0112): how the stored pixels must be turned to appear upright. Case names say where
 /// the stored image's top ends up, as in CGImagePropertyOrientation.
@@ -46,44 +46,8 @@ package enum ExifOrientation: Int, Sendable, CaseIterable {
 
     /// The orientation tag of IFD0 in a TIFF structure (as inside an EXIF segment), either byte order.
     package init?(tiff: [UInt8]) {
-        guard tiff.count >= 8 else { return nil }
-        let littleEndian: Bool
-        switch (tiff[0], tiff[1]) {
-        case (0x49, 0x49): littleEndian = true  // "II"
-        case (0x4D, 0x4D): littleEndian = false  // "MM"
-        default: return nil
-        }
-        func unsigned(at offset: Int, size: Int) -> Int? {
-            guard offset >= 0, offset <= tiff.count - size else { return nil }
-            let bytes = tiff[offset..<offset + size]
-            let ordered = littleEndian ? Array(bytes.reversed()) : Array(bytes)
-            return ordered.reduce(0) { $0 << 8 | Int($1) }
-        }
-        guard unsigned(at: 2, size: 2) == 42, let ifd = unsigned(at: 4, size: 4),
-            let entryCount = unsigned(at: ifd, size: 2)
-        else { return nil }
-        let orientationTag = 0x0112
-        let typeShort = 3
-        let typeLong = 4
-        for entry in 0..<entryCount {
-            let offset = ifd + 2 + entry * 12
-            guard let tag = unsigned(at: offset, size: 2) else { return nil }
-            guard tag == orientationTag else { continue }
-            guard let type = unsigned(at: offset + 2, size: 2), let count = unsigned(at: offset + 4, size: 4),
-                count >= 1
-            else { return nil }
-            // A single SHORT or LONG value is stored in the entry itself, left-aligned.
-            let value =
-                switch type {
-                case typeShort: unsigned(at: offset + 8, size: 2)
-                case typeLong: unsigned(at: offset + 8, size: 4)
-                default: nil as Int?
-                }
-            guard let value else { return nil }
-            self.init(rawValue: value)
-            return
-        }
-        return nil
+        guard let orientation = ExifBlock(tiff)?.orientation else { return nil }
+        self = orientation
     }
 
     /// For a pixel of the upright image, the stored pixel it shows; `width` and `height` are the stored size.

@@ -87,27 +87,46 @@ extension ImageCodec {
 
     /// Encodes through superres_jpeg_encode (libjpeg-turbo): grey stays grey, colour becomes RGB, alpha is dropped.
     static func encodeJPEG(
-        _ image: PixelImage, quality: Int, chroma: JPEGChroma, cancellation: CodecCancellation? = nil
+        _ image: PixelImage, quality: Int, chroma: JPEGChroma, metadata: ImageMetadata? = nil,
+        cancellation: CodecCancellation? = nil
     ) throws(ImagingError) -> [UInt8] {
         let target: PixelLayout = image.layout.isGrey ? .grey : .rgb
         let pixels = convert(eightBitSamples(of: image), from: image.layout, to: target)
         let width = UInt32(clamping: image.width)
         let height = UInt32(clamping: image.height)
         return try runEncoder(.jpeg) { output, message, size in
-            pixels.withUnsafeBufferPointer {
-                superres_jpeg_encode(
-                    $0.baseAddress,
-                    width,
-                    height,
-                    Int32(target.channelCount),
-                    Int32(quality),
-                    chroma == .full ? 1 : 0,
-                    output,
-                    cancellation?.handle,
-                    message,
-                    size
-                )
+            withJPEGExtras(metadata) { extras in
+                pixels.withUnsafeBufferPointer {
+                    superres_jpeg_encode(
+                        $0.baseAddress,
+                        width,
+                        height,
+                        Int32(target.channelCount),
+                        Int32(quality),
+                        chroma == .full ? 1 : 0,
+                        extras,
+                        output,
+                        cancellation?.handle,
+                        message,
+                        size
+                    )
+                }
             }
+        }
+    }
+
+    /// Calls `body` with the JPEG extras (density and segments) of `metadata`, or NULL when there is none.
+    static func withJPEGExtras<Result>(
+        _ metadata: ImageMetadata?, _ body: (UnsafePointer<superres_jpeg_extras>?) -> Result
+    ) -> Result {
+        guard let metadata, !metadata.isEmpty else { return body(nil) }
+        let segments = metadata.jpegSegmentBytes()
+        let density = metadata.jpegDensity
+        return segments.withUnsafeBufferPointer { buffer in
+            var extras = superres_jpeg_extras(
+                x_dpi: density?.x ?? 0, y_dpi: density?.y ?? 0, segments: buffer.baseAddress,
+                segments_size: buffer.count)
+            return body(&extras)
         }
     }
 }

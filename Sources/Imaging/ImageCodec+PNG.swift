@@ -123,17 +123,21 @@ extension ImageCodec {
     /// (superres_png_filter_rows), then one zlib stream by libdeflate (superres_png_write). The layout and bit depth
     /// are kept as given.
     static func encodePNG(
-        _ image: PixelImage, compression: PNGCompression, cancellation: CodecCancellation? = nil
+        _ image: PixelImage, compression: PNGCompression, metadata: ImageMetadata? = nil,
+        cancellation: CodecCancellation? = nil
     ) throws(ImagingError) -> [UInt8] {
         try encodePNG(
-            image, filter: compression.filter, deflateLevel: compression.deflateLevel, cancellation: cancellation)
+            image, filter: compression.filter, deflateLevel: compression.deflateLevel, metadata: metadata,
+            cancellation: cancellation)
     }
 
-    /// Encodes as PNG with every row filtered by `filter` and libdeflate at `deflateLevel` (0...12).
+    /// Encodes as PNG with every row filtered by `filter` and libdeflate at `deflateLevel` (0...12), `metadata`'s
+    /// chunks after IHDR.
     static func encodePNG(
         _ image: PixelImage,
         filter: PNGRowFilter,
         deflateLevel: Int32,
+        metadata: ImageMetadata? = nil,
         cancellation: CodecCancellation? = nil
     ) throws(ImagingError) -> [UInt8] {
         let width = UInt32(clamping: image.width)
@@ -159,10 +163,13 @@ extension ImageCodec {
             throw shimError(failed, format: .png, source: encoderSource(.png), detail: "", encoding: true)
         }
         let level = deflateLevel
+        let chunks = metadata?.pngChunkBytes() ?? []
         return try runEncoder(.png) { output, message, messageSize in
-            filtered.withUnsafeBufferPointer {
-                superres_png_write($0.baseAddress, $0.count, width, height, channels, depth, level, output,
-                    cancellation?.handle, message, messageSize)
+            filtered.withUnsafeBufferPointer { filtered in
+                chunks.withUnsafeBufferPointer {
+                    superres_png_write(filtered.baseAddress, filtered.count, width, height, channels, depth, level,
+                        $0.baseAddress, $0.count, output, cancellation?.handle, message, messageSize)
+                }
             }
         }
     }

@@ -59,7 +59,7 @@ extension ImageCodec {
 
     /// Encodes through superres_webp_encode (WebPEncode): grey expands to RGB, alpha is kept; 100 is lossless.
     static func encodeWebP(
-        _ image: PixelImage, quality: Int, cancellation: CodecCancellation? = nil
+        _ image: PixelImage, quality: Int, metadata: ImageMetadata? = nil, cancellation: CodecCancellation? = nil
     ) throws(ImagingError) -> [UInt8] {
         let target: PixelLayout = image.layout.hasAlpha ? .rgba : .rgb
         let pixels = convert(eightBitSamples(of: image), from: image.layout, to: target)
@@ -71,7 +71,7 @@ extension ImageCodec {
         // OpenCV's lossless for 1% more.
         let setting = Float(quality == 100 ? 50 : quality)
         let method: Int32 = quality == 100 ? 1 : 2
-        return try runEncoder(.webp) { output, message, size in
+        let encoded = try runEncoder(.webp) { output, message, size in
             pixels.withUnsafeBufferPointer {
                 superres_webp_encode(
                     $0.baseAddress,
@@ -86,6 +86,30 @@ extension ImageCodec {
                     message,
                     size
                 )
+            }
+        }
+        return try addChunks(metadata, to: encoded)
+    }
+
+    /// `encoded` with `metadata`'s ICC profile (RGB profiles only: WebP is always RGB), EXIF and XMP chunks, through
+    /// libwebpmux; `encoded` itself when there are none.
+    static func addChunks(_ metadata: ImageMetadata?, to encoded: [UInt8]) throws(ImagingError) -> [UInt8] {
+        guard let metadata else { return encoded }
+        let profile = metadata.iccProfile.flatMap { $0.colourSpace == "RGB" ? $0.bytes : nil } ?? []
+        let exif = metadata.exif ?? []
+        let xmp = metadata.xmp ?? []
+        guard !(profile.isEmpty && exif.isEmpty && xmp.isEmpty) else { return encoded }
+        return try runEncoder(.webp) { output, message, size in
+            encoded.withUnsafeBufferPointer { webp in
+                profile.withUnsafeBufferPointer { profile in
+                    exif.withUnsafeBufferPointer { exif in
+                        xmp.withUnsafeBufferPointer { xmp in
+                            superres_webp_add_chunks(
+                                webp.baseAddress, webp.count, profile.baseAddress, profile.count, exif.baseAddress,
+                                exif.count, xmp.baseAddress, xmp.count, output, message, size)
+                        }
+                    }
+                }
             }
         }
     }

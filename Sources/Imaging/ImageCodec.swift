@@ -34,18 +34,21 @@ package struct ImageHeader: Sendable, Equatable {
 ///
 /// Decoding gives 8-bit samples, or 16-bit ones for 16-bit PNGs. Palettes become RGB (RGBA with a tRNS chunk),
 /// tRNS on grey or RGB becomes alpha, grey under 8 bits is scaled to 8. JPEGs come out upright (EXIF orientation
-/// applied), CMYK ones as RGB. Colour management is not done: PNG gamma (gAMA, cHRM, sRGB) and ICC profiles of any
-/// format are ignored and samples are returned as stored.
+/// applied; PNG's eXIf and WebP's EXIF orientation too), CMYK ones as RGB. Colour management is not done here: samples
+/// are returned as stored, and `ImageMetadata` reads the profile and the rest for writing them back.
 package enum ImageCodec {
     /// Reads format and size from the header only (no pixel allocation).
     package static func probe(_ bytes: [UInt8], source: String) throws(ImagingError) -> ImageHeader {
-        let header: ImageHeader
+        var header: ImageHeader
         switch try sniff(bytes, source: source) {
         case .png: header = try probePNG(bytes, source: source)
         case .jpeg: header = try probeJPEG(bytes, source: source)
         case .webp: header = try probeWebP(bytes, source: source)
         }
         try checkNotEmpty(width: header.width, height: header.height, format: header.format, source: source)
+        if containerOrientation(bytes, format: header.format)?.swapsAxes == true {
+            header = ImageHeader(format: header.format, width: header.height, height: header.width)
+        }
         return header
     }
 
@@ -59,15 +62,28 @@ package enum ImageCodec {
         limits: DecodeLimits = DecodeLimits(),
         cancellation: CodecCancellation? = nil
     ) throws(ImagingError) -> PixelImage {
-        switch try sniff(bytes, source: source) {
-        case .png: try decodePNG(bytes, source: source, limits: limits, cancellation: cancellation)
-        case .jpeg: try decodeJPEG(bytes, source: source, limits: limits, cancellation: cancellation)
-        case .webp: try decodeWebP(bytes, source: source, limits: limits, cancellation: cancellation)
-        }
+        let format = try sniff(bytes, source: source)
+        let stored =
+            switch format {
+            case .png: try decodePNG(bytes, source: source, limits: limits, cancellation: cancellation)
+            case .jpeg: try decodeJPEG(bytes, source: source, limits: limits, cancellation: cancellation)
+            case .webp: try decodeWebP(bytes, source: source, limits: limits, cancellation: cancellation)
+            }
+        guard let orientation = containerOrientation(bytes, format: format) else { return stored }
+        return orientation.upright(stored)
+    }
+
+    /// The EXIF orientation of a PNG (eXIf chunk) or WebP (EXIF chunk), which the pixels are turned by after
+    /// decoding; nil for JPEG, whose decoder turns its pixels itself.
+    static func containerOrientation(_ bytes: [UInt8], format: ImageFormat) -> ExifOrientation? {
+        guard format != .jpeg else { return nil }
+        return ImageMetadata(reading: bytes).orientation
     }
 
     /// Encodes `image` as `format`.
     ///
+    /// `metadata` (from `ImageMetadata.enlarged`) is written into the file: PNG chunks, JPEG segments and JFIF
+    /// density, WebP chunks.
     /// `quality` is 1...100 for every format. PNG ignores it (lossless, 8 or 16 bits as given, `pngCompression`).
     /// JPEG: 8-bit grey or RGB, alpha dropped, 16-bit samples rounded to 8, chroma as `jpegChroma` (4:2:0 by
     /// default, as OpenCV and libjpeg). WebP: 8-bit RGB or RGBA (grey expanded), lossy for 1...99, lossless for 100.
@@ -77,6 +93,7 @@ package enum ImageCodec {
         quality: Int = 95,
         pngCompression: PNGCompression = .default,
         jpegChroma: JPEGChroma = .subsampled,
+        metadata: ImageMetadata? = nil,
         cancellation: CodecCancellation? = nil
     ) throws(ImagingError) -> [UInt8] {
         guard (1...100).contains(quality) else {
@@ -87,9 +104,10 @@ package enum ImageCodec {
             )
         }
         return switch format {
-        case .png: try encodePNG(image, compression: pngCompression, cancellation: cancellation)
-        case .jpeg: try encodeJPEG(image, quality: quality, chroma: jpegChroma, cancellation: cancellation)
-        case .webp: try encodeWebP(image, quality: quality, cancellation: cancellation)
+        case .png: try encodePNG(image, compression: pngCompression, metadata: metadata, cancellation: cancellation)
+        case .jpeg:
+            try encodeJPEG(image, quality: quality, chroma: jpegChroma, metadata: metadata, cancellation: cancellation)
+        case .webp: try encodeWebP(image, quality: quality, metadata: metadata, cancellation: cancellation)
         }
     }
 }

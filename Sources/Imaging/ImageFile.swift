@@ -15,14 +15,15 @@ package enum ImageFile {
     /// Encodes `image` and writes it to `path` atomically.
     ///
     /// `format` nil takes the format from the path's extension (png, jpg, jpeg, webp) and fails if it is unknown.
-    /// `quality`, `pngCompression` and `jpegChroma` as in `ImageCodec.encode`.
+    /// `quality`, `pngCompression`, `jpegChroma` and `metadata` as in `ImageCodec.encode`.
     package static func write(
         _ image: PixelImage,
         to path: String,
         format: ImageFormat? = nil,
         quality: Int = 95,
         pngCompression: PNGCompression = .default,
-        jpegChroma: JPEGChroma = .subsampled
+        jpegChroma: JPEGChroma = .subsampled,
+        metadata: ImageMetadata? = nil
     ) throws(ImagingError) {
         guard let format = format ?? ImageFormat(fileExtension: fileExtension(of: path)) else {
             throw ImagingError(
@@ -34,7 +35,8 @@ package enum ImageFile {
         let bytes: [UInt8]
         do {
             bytes = try ImageCodec.encode(
-                image, as: format, quality: quality, pngCompression: pngCompression, jpegChroma: jpegChroma)
+                image, as: format, quality: quality, pngCompression: pngCompression, jpegChroma: jpegChroma,
+                metadata: metadata)
         } catch {
             throw ImagingError(error.code, source: path, message: error.message)
         }

@@ -42,10 +42,10 @@ package final class StreamingImageWriter {
     }
 
     /// Starts writing a `width × height` picture in `layout` and `bitDepth` to `path` as `format` with `settings`
-    /// (JPEG keeps grey or RGB at 8 bits, dropping alpha, as the whole-picture encoder does).
+    /// and `metadata` (JPEG keeps grey or RGB at 8 bits, dropping alpha, as the whole-picture encoder does).
     package init(
         path: String, format: ImageFormat, width: Int, height: Int, layout: PixelLayout, bitDepth: Int,
-        settings: EncodeSettings
+        settings: EncodeSettings, metadata: ImageMetadata? = nil
     ) throws(ImagingError) {
         guard Self.supports(format) else {
             throw ImagingError(
@@ -61,20 +61,27 @@ package final class StreamingImageWriter {
         self.height = height
         self.layout = layout
         self.bitDepth = bitDepth
-        (temporary, descriptor) = try ImageFile.createTemporary(for: path)
+        let (temporary, descriptor) = try ImageFile.createTemporary(for: path)
+        (self.temporary, self.descriptor) = (temporary, descriptor)
         var message = [CChar](repeating: 0, count: 256)
         var made: Encoder?
         switch format {
         case .png:
-            let stream = superres_png_stream_create(
-                descriptor, UInt32(clamping: width), UInt32(clamping: height), Int32(layout.channelCount),
-                Int32(bitDepth), Int32(settings.pngCompression.level), &message, message.count)
+            let chunks = metadata?.pngChunkBytes() ?? []
+            let stream = chunks.withUnsafeBufferPointer {
+                superres_png_stream_create(
+                    descriptor, UInt32(clamping: width), UInt32(clamping: height), Int32(layout.channelCount),
+                    Int32(bitDepth), Int32(settings.pngCompression.level), $0.baseAddress, $0.count, &message,
+                    message.count)
+            }
             made = stream.map { .png($0, filter: settings.pngCompression.filter) }
         case .jpeg:
             let target: PixelLayout = layout.isGrey ? .grey : .rgb
-            let stream = superres_jpeg_stream_create(
-                descriptor, UInt32(clamping: width), UInt32(clamping: height), Int32(target.channelCount),
-                Int32(settings.quality), settings.jpegChroma == .full ? 1 : 0, &message, message.count)
+            let stream = ImageCodec.withJPEGExtras(metadata) { extras in
+                superres_jpeg_stream_create(
+                    descriptor, UInt32(clamping: width), UInt32(clamping: height), Int32(target.channelCount),
+                    Int32(settings.quality), settings.jpegChroma == .full ? 1 : 0, extras, &message, message.count)
+            }
             made = stream.map { .jpeg($0, target: target) }
         case .webp:
             made = nil

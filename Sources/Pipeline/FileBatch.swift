@@ -52,17 +52,36 @@ package struct FileBatch: Sendable {
     package let outputLimits: OutputLimits
     /// The memory one upscale may take: results whose whole picture would not fit are written a band at a time.
     package let memory: MemoryBudget
+    /// What each result carries of its input's colour profile, EXIF, XMP and resolution.
+    package let metadata: MetadataPolicy
 
     /// A batch runner.
     package init(
         planner: UpscalePlanner, limits: DecodeLimits, encoding: EncodeSettings,
-        outputLimits: OutputLimits = OutputLimits(), memory: MemoryBudget = .automatic
+        outputLimits: OutputLimits = OutputLimits(), memory: MemoryBudget = .automatic,
+        metadata: MetadataPolicy = MetadataPolicy()
     ) {
         self.planner = planner
         self.limits = limits
         self.encoding = encoding
         self.outputLimits = outputLimits
         self.memory = memory
+        self.metadata = metadata
+    }
+
+    /// A decoded input: its pixels, the plan for it, its metadata and its result's.
+    private struct Decoded: Sendable {
+        let image: PixelImage
+        let plan: UpscalePlan
+        let metadata: ImageMetadata
+        let outputMetadata: ImageMetadata
+    }
+
+    /// The metadata of `image`'s result under `plan`, from the input's `metadata`.
+    package func outputMetadata(_ metadata: ImageMetadata, image: PixelImage, plan: UpscalePlan) -> ImageMetadata {
+        metadata.enlarged(
+            from: image.width, image.height, to: plan.outputSize.width, plan.outputSize.height, layout: image.layout,
+            policy: self.metadata)
     }
 
     /// What the network stage hands the encoding stage.
@@ -74,7 +93,9 @@ package struct FileBatch: Sendable {
     }
 
     /// Runs every job. `onStart(index, plan, streamed)` (the plan nil when the file could not be read; `streamed`
-    /// when the result is written a band at a time) and `onProgress(index, done, total)` are called on the calling
+    /// when the result is written a band at a time), `onMetadata(index, lines)` (what the result keeps, updates or
+    /// drops of the input's metadata, just before `onStart`) and `onProgress(index, done, total)` are called on the
+    /// calling
     /// thread (which runs the network); `onFinish(index, result)` on the encoding thread, in job order, with the
     /// error of a failed job. `shouldCancel` is asked between tiles: a cancelled job fails with
     /// `PipelineError.cancelled` and leaves no file. Returns when every job is finished, with the busy time of each
@@ -82,12 +103,13 @@ package struct FileBatch: Sendable {
     package func run(
         _ jobs: [FileJob],
         onStart: (Int, UpscalePlan?, Bool) -> Void = { _, _, _ in },
+        onMetadata: (Int, [String]) -> Void = { _, _ in },
         onProgress: (Int, Int, Int) -> Void = { _, _, _ in },
         shouldCancel: () -> Bool = { false },
         onFinish: @escaping @Sendable (Int, Result<Void, any Error>) -> Void = { _, _ in }
     ) -> StageTimes {
-        let decoded = Handoff<Result<(image: PixelImage, plan: UpscalePlan), any Error>>()
-        let enlarged = Handoff<Result<Enlarged, any Error>>()
+        let decoded = Handoff<Result<Decoded, any Error>>()
+        let enlarged = Handoff<Result<(Enlarged, ImageMetadata), any Error>>()
         let decodeTime = BusyTime()
         let encodeTime = BusyTime()
         let limits = limits
@@ -98,10 +120,14 @@ package struct FileBatch: Sendable {
             for job in jobs {
                 let start = ContinuousClock.now
                 // The degradation estimate (for automatic choices) is made here too, off the network's threads.
-                let result = Result<(image: PixelImage, plan: UpscalePlan), any Error> {
+                let result = Result<Decoded, any Error> {
                     let bytes = try ImageFile.readBytes(job.input)
                     let image = try ImageCodec.decode(bytes, source: job.input, limits: limits)
-                    return (image, try planner.plan(for: image, encoded: bytes))
+                    let plan = try planner.plan(for: image, encoded: bytes)
+                    let metadata = ImageMetadata(reading: bytes)
+                    return Decoded(
+                        image: image, plan: plan, metadata: metadata,
+                        outputMetadata: outputMetadata(metadata, image: image, plan: plan))
                 }
                 decodeTime.add(start.duration(to: .now).seconds)
                 guard decoded.put(result) else { return }
@@ -114,12 +140,13 @@ package struct FileBatch: Sendable {
             for (index, job) in jobs.enumerated() {
                 guard let result = enlarged.take() else { break }
                 let start = ContinuousClock.now
-                let written = result.flatMap { enlarged in
+                let written = result.flatMap { enlarged, metadata in
                     Result<Void, any Error> {
                         guard case .image(let image) = enlarged else { return }
                         try ImageFile.write(
                             image, to: job.output, format: job.format, quality: encoding.quality,
-                            pngCompression: encoding.pngCompression, jpegChroma: encoding.jpegChroma)
+                            pngCompression: encoding.pngCompression, jpegChroma: encoding.jpegChroma,
+                            metadata: metadata)
                     }
                 }
                 encodeTime.add(start.duration(to: .now).seconds)
@@ -136,11 +163,18 @@ package struct FileBatch: Sendable {
             guard let input = decoded.take() else { break }
             let job = jobs[index]
             let streams = (try? input.get()).map { memory.streams($0.image, output: $0.plan.outputSize, format: job.format) }
+            if let decoded = try? input.get() {
+                let size = decoded.plan.outputSize
+                onMetadata(
+                    index,
+                    decoded.metadata.report(
+                        output: decoded.outputMetadata, format: job.format, width: size.width, height: size.height))
+            }
             onStart(index, try? input.get().plan, streams ?? false)
             let start = ContinuousClock.now
             let result = input.flatMap { decoded in
-                Result<Enlarged, any Error> {
-                    let (image, plan) = decoded
+                Result<(Enlarged, ImageMetadata), any Error> {
+                    let (image, plan) = (decoded.image, decoded.plan)
                     try outputLimits.check(
                         outputWidth: plan.outputSize.width, outputHeight: plan.outputSize.height, format: job.format,
                         source: job.input,
@@ -149,11 +183,13 @@ package struct FileBatch: Sendable {
                     if streams == true {
                         try plan.limitingMemory(to: memory).write(
                             image, to: job.output, format: job.format, encoding: encoding,
-                            progress: { onProgress(index, $0, $1) }, shouldCancel: shouldCancel)
-                        return .written
+                            metadata: decoded.outputMetadata, progress: { onProgress(index, $0, $1) },
+                            shouldCancel: shouldCancel)
+                        return (.written, decoded.outputMetadata)
                     }
-                    return .image(
-                        try plan.upscale(image, progress: { onProgress(index, $0, $1) }, shouldCancel: shouldCancel))
+                    let result = try plan.upscale(
+                        image, progress: { onProgress(index, $0, $1) }, shouldCancel: shouldCancel)
+                    return (.image(result), decoded.outputMetadata)
                 }
             }
             times.upscale += start.duration(to: .now).seconds

@@ -81,6 +81,11 @@ package struct JobRecord: Codable, Sendable, Equatable {
     package var tta: Bool?
     /// What the input was estimated to have gone through (JPEG quality, blockiness, noise σ), once the job runs.
     package var degradation: DegradationEstimate?
+    /// "strip" when the job leaves the input's EXIF and XMP out of its result (`metadata=strip`); absent for keep.
+    package var metadata: String?
+    /// What the result keeps, updates or drops of the input's colour profile, EXIF, XMP and resolution, a line
+    /// each, once the job runs.
+    package var metadataReport: [String]?
     /// The network chosen for the input, once the job runs: "srmd-x3, noise level 12", "srmdnf-x3 (clean)".
     package var choice: String?
     /// The estimate and the choice in one line for people:

@@ -26,7 +26,8 @@ extension SuperresServer {
             encoding: parameters.encoding,
             outputPath: nil,
             selfEnsemble: parameters.selfEnsemble,
-            request: parameters.request
+            request: parameters.request,
+            metadata: parameters.metadataPolicy
         )
         let outcome: UpscaleOutcome
         do {

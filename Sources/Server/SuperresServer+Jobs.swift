@@ -45,7 +45,8 @@ extension SuperresServer {
             error: nil,
             cancelRequested: false,
             owner: context.caller,
-            tta: parameters.selfEnsemble ? true : nil
+            tta: parameters.selfEnsemble ? true : nil,
+            metadata: parameters.stripMetadata ? "strip" : nil
         )
         let store = store
         let bytes = upload.bytes
@@ -73,7 +74,8 @@ extension SuperresServer {
             encoding: parameters.encoding,
             outputPath: job.path(record.resultFileName),
             selfEnsemble: parameters.selfEnsemble,
-            request: parameters.request
+            request: parameters.request,
+            metadata: parameters.metadataPolicy
         )
         let logger = context.logger
         Task { await self.runJob(job, work: work, logger: logger) }
@@ -109,7 +111,8 @@ extension SuperresServer {
                 pngCompression: record.pngCompression.flatMap { PNGCompression(level: $0) } ?? .default),
             outputPath: job.path(record.resultFileName),
             selfEnsemble: record.tta ?? false,
-            request: record.request
+            request: record.request,
+            metadata: MetadataPolicy(strip: record.metadata == "strip")
         )
         await engine.admitResumed()
         logger.info("job resumed after a restart", metadata: ["job.id": "\(job.id)", "model": "\(model.name)"])
@@ -132,11 +135,12 @@ extension SuperresServer {
                     record.startedAt = Date()
                 }
             },
-            onPlan: { plan in
+            onPlan: { plan, metadataReport in
                 job.update(event: "status") { record in
                     record.degradation = plan.estimate
                     record.choice = plan.choiceSummary
                     record.choiceSummary = plan.summary
+                    record.metadataReport = metadataReport
                 }
             },
             onProgress: { done, total in

@@ -25,6 +25,8 @@ struct UpscaleWork: Sendable {
     var selfEnsemble = false
     /// The size asked for (`scale`, `width`, `height`); nil for the model's own scale.
     var request: OutputRequest?
+    /// What the result carries of the input's colour profile, EXIF, XMP and resolution (`metadata=`).
+    var metadata = MetadataPolicy()
 }
 
 /// What an upscale produced.
@@ -116,7 +118,7 @@ final class UpscaleEngine: Sendable {
         _ work: UpscaleWork,
         token: CancelToken,
         onStart: @escaping @Sendable () -> Void = {},
-        onPlan: @escaping @Sendable (UpscalePlan) -> Void = { _ in },
+        onPlan: @escaping @Sendable (UpscalePlan, [String]) -> Void = { _, _ in },
         onProgress: @escaping @Sendable (Int, Int) -> Void = { _, _ in },
         onFinish: @escaping @Sendable (Result<UpscaleOutcome, any Error>) -> Void = { _ in }
     ) async throws -> UpscaleOutcome {
@@ -183,7 +185,7 @@ final class UpscaleEngine: Sendable {
         timeout: Duration,
         memory: MemoryBudget,
         onStart: () -> Void,
-        onPlan: (UpscalePlan) -> Void,
+        onPlan: (UpscalePlan, [String]) -> Void,
         onProgress: (Int, Int) -> Void
     ) throws -> UpscaleOutcome {
         if token.isCancelled { throw UpscaleStopped(reason: token.reason) }
@@ -231,7 +233,13 @@ final class UpscaleEngine: Sendable {
             throw ServiceError(error, upload: name)
         }
         let plan = work.selfEnsemble ? chosen.withSelfEnsemble() : chosen
-        onPlan(plan)
+        let inputMetadata = ImageMetadata(reading: bytes)
+        let size = plan.outputSize
+        let metadata = inputMetadata.enlarged(
+            from: image.width, image.height, to: size.width, size.height, layout: image.layout, policy: work.metadata)
+        onPlan(
+            plan,
+            inputMetadata.report(output: metadata, format: work.format, width: size.width, height: size.height))
         var timedOut = false
         func shouldCancel() -> Bool {
             if token.isCancelled { return true }
@@ -245,8 +253,8 @@ final class UpscaleEngine: Sendable {
             // Too large to hold whole: enlarged and written to the data folder a band of rows at a time.
             do {
                 try plan.limitingMemory(to: memory).write(
-                    image, to: path, format: work.format, encoding: work.encoding, progress: onProgress,
-                    shouldCancel: shouldCancel)
+                    image, to: path, format: work.format, encoding: work.encoding, metadata: metadata,
+                    progress: onProgress, shouldCancel: shouldCancel)
             } catch PipelineError.cancelled {
                 if timedOut { throw stopped((image.width, image.height)) }
                 throw UpscaleStopped(reason: token.reason)
@@ -277,7 +285,7 @@ final class UpscaleEngine: Sendable {
         let encoded: [UInt8]
         do {
             encoded = try ImageCodec.encode(
-                enlarged, as: work.format, settings: work.encoding, cancellation: token.codecs)
+                enlarged, as: work.format, settings: work.encoding, metadata: metadata, cancellation: token.codecs)
         } catch {
             if error.code == .cancelled { throw stopped((image.width, image.height)) }
             throw ServiceError(.internalError, "\(name): the result could not be encoded: \(error.message)")

@@ -20,6 +20,12 @@ struct UpscaleParameters: Sendable, Equatable {
     var pngCompression: PNGCompression = .default
     /// `tta`: self-ensemble (the eight flips and rotations averaged; eight times the work); default false.
     var selfEnsemble = false
+    /// `metadata`: keep (default: the input's EXIF, XMP and resolution, updated) or strip (EXIF and XMP left out;
+    /// the colour profile stays).
+    var stripMetadata = false
+
+    /// What the result carries of the input's metadata.
+    var metadataPolicy: MetadataPolicy { MetadataPolicy(strip: stripMetadata) }
 
     /// The size asked for; nil for the model's own scale.
     var request: OutputRequest? {
@@ -70,6 +76,13 @@ struct UpscaleParameters: Sendable, Equatable {
             case "true", "1", "yes", "on": selfEnsemble = true
             case "false", "0", "no", "off": selfEnsemble = false
             default: throw ServiceError(.badRequest, "tta=\(text) is not true or false.")
+            }
+        }
+        if let text = query.get("metadata") {
+            switch text.lowercased() {
+            case "keep": stripMetadata = false
+            case "strip": stripMetadata = true
+            default: throw ServiceError(.badRequest, "metadata=\(text) is not keep or strip.")
             }
         }
         if let text = query.get("png_compression") {

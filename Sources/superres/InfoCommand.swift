@@ -11,7 +11,7 @@ struct InfoCommand: ParsableCommand {
         commandName: "info",
         abstract: """
             Describe a model (family, scale, operations, parameters, cost per pixel) or an image file (format, \
-            size, layout, noise level, EXIF orientation, JPEG quality).
+            size, layout, colour profile, EXIF, XMP, resolution, noise level, JPEG quality).
             """)
 
     @Argument(help: "A model (a catalogue name or a model file), or an image file (PNG, JPEG or WebP).")
@@ -55,6 +55,10 @@ struct InfoCommand: ParsableCommand {
         print("image:        \(model) (\(bytes.count) bytes)")
         print("format:       \(header.format.displayName)")
         print("size:         \(image.width)×\(image.height), \(layouts[image.layout] ?? "?"), \(image.bitDepth)-bit")
+        let metadata = ImageMetadata(reading: bytes).summary
+        for line in metadata.isEmpty ? ["none (no colour profile, EXIF, XMP or resolution)"] : metadata {
+            print("metadata:     \(line)")
+        }
         let estimate = DegradationEstimate.analyse(image, encoded: bytes)
         if let sigma = estimate.noiseSigma {
             print("noise:        σ ≈ \(String(format: "%.1f", sigma)) grey levels (Liu, Tanaka & Okutomi 2013, on the luma)")

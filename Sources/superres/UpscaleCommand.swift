@@ -87,8 +87,25 @@ struct UpscaleCommand: AsyncParsableCommand {
 
     @Flag(
         name: .shortAndLong,
-        help: "Print, for each input, its estimated degradation and the model (and noise level) chosen for it.")
+        help: """
+            Print, for each input, its estimated degradation, the model (and noise level) chosen for it, and what \
+            its result keeps, updates or drops of the colour profile, EXIF, XMP and resolution.
+            """)
     var verbose = false
+
+    @Option(
+        help: """
+            Output resolution: keep (default: the input's dots per inch, so the print is larger), scale (the input's \
+            dpi times the scale: the same print size) or a number of dots per inch.
+            """)
+    var dpi: String = "keep"
+
+    @Flag(
+        help: """
+            Leave the input's EXIF, XMP and text chunks out of the results (the colour profile is kept: it is \
+            colour, not metadata). By default they are kept, with the orientation, size and resolution updated.
+            """)
+    var stripMetadata = false
 
     @Flag(
         help: """
@@ -108,6 +125,9 @@ struct UpscaleCommand: AsyncParsableCommand {
         if maxPixels < 1 { throw ValidationError("--max-pixels must be positive") }
         if maxOutputPixels < 1 { throw ValidationError("--max-output-pixels must be positive") }
         if let maxMemoryMb, maxMemoryMb < 1 { throw ValidationError("--max-memory-mb must be positive") }
+        if DensityChoice(argument: dpi) == nil {
+            throw ValidationError("--dpi must be keep, scale or a number of dots per inch from 1 to 65535")
+        }
         if case .level(let level) = noise, level != -1, !SRMDProcessing.noiseLevels.contains(level) {
             throw ValidationError("--noise must be auto, -1 or 0...75")
         }
@@ -125,7 +145,8 @@ struct UpscaleCommand: AsyncParsableCommand {
         let memory = maxMemoryMb.map { MemoryBudget(megabytes: $0) } ?? .automatic
         let batch = FileBatch(
             planner: planner, limits: DecodeLimits(maxPixels: maxPixels),
-            encoding: encoding, outputLimits: OutputLimits(maxPixels: maxOutputPixels), memory: memory)
+            encoding: encoding, outputLimits: OutputLimits(maxPixels: maxOutputPixels), memory: memory,
+            metadata: MetadataPolicy(density: DensityChoice(argument: dpi) ?? .keep, strip: stripMetadata))
         if dryRun { return try printDryRun(jobs, batch: batch) }
         let interruption = Interruption.install()
         let bar = ProgressBar(label: "")
@@ -143,6 +164,10 @@ struct UpscaleCommand: AsyncParsableCommand {
                 bar.restart(
                     label: jobs.count > 1 ? "[\(index + 1)/\(jobs.count)] \(name)" : "",
                     outputPixels: plan?.outputSize.pixels)
+            },
+            onMetadata: { index, lines in
+                guard verbose else { return }
+                for line in lines { bar.printLine("superres: \(jobs[index].input): \(line)") }
             },
             onProgress: { _, done, total in bar.update(done, of: total) },
             shouldCancel: { interruption.isRequested },
@@ -193,6 +218,11 @@ struct UpscaleCommand: AsyncParsableCommand {
                 print("\(job.input) → \(job.output): \(image.width)×\(image.height) to \(size) \(job.format.displayName)")
                 print("  \(plan.summary)")
                 print("  \(how)")
+                let metadata = ImageMetadata(reading: bytes)
+                let output = batch.outputMetadata(metadata, image: image, plan: plan)
+                for line in metadata.report(output: output, format: job.format, width: size.width, height: size.height) {
+                    print("  \(line)")
+                }
             } catch {
                 failed = true
                 printError("superres: \(describe(error, input: job.input))")

@@ -144,20 +144,22 @@ superres_status superres_png_filter_rows(const void *pixels, uint32_t width, uin
                                          superres_png_filter filter, uint8_t *filtered);
 
 /// Compresses filtered image data as one zlib stream with libdeflate at `level` (0-12; 0 stores) and appends a
-/// whole PNG (signature, IHDR, IDAT chunks of at most 1 MiB, IEND) to `output`.
+/// whole PNG (signature, IHDR, then `chunks`: complete ancillary chunks or nothing, IDAT chunks of at most 1 MiB,
+/// IEND) to `output`.
 superres_status superres_png_write(const uint8_t *filtered, size_t filtered_size, uint32_t width, uint32_t height,
-                                   int32_t channels, int32_t bit_depth, int32_t level, superres_buffer *output,
-                                   const superres_cancel *cancel, char *message, size_t message_size);
+                                   int32_t channels, int32_t bit_depth, int32_t level, const uint8_t *chunks,
+                                   size_t chunks_size, superres_buffer *output, const superres_cancel *cancel,
+                                   char *message, size_t message_size);
 
 /// A PNG written to a file as its rows come: signature and IHDR at once, the filtered rows through one zlib stream
 /// (zlib, not libdeflate: libdeflate compresses only whole buffers) in IDAT chunks of at most 1 MiB, then IEND.
 typedef struct superres_png_stream superres_png_stream;
 
-/// Starts a PNG of the given layout on the open file `fd` with zlib `level` (0-9); NULL (and `message`) on a bad
-/// layout, no memory or a failed write.
+/// Starts a PNG of the given layout on the open file `fd` with zlib `level` (0-9), `chunks` (complete ancillary
+/// chunks, may be empty) after IHDR; NULL (and `message`) on a bad layout, no memory or a failed write.
 superres_png_stream *superres_png_stream_create(int fd, uint32_t width, uint32_t height, int32_t channels,
-                                                int32_t bit_depth, int32_t level, char *message,
-                                                size_t message_size);
+                                                int32_t bit_depth, int32_t level, const uint8_t *chunks,
+                                                size_t chunks_size, char *message, size_t message_size);
 
 /// Compresses the next `size` bytes of filtered rows (as superres_png_filter_rows makes them) and writes what is
 /// ready.
@@ -196,12 +198,23 @@ const char *superres_jpeg_decoder_message(const superres_jpeg_decoder *decoder);
 /// Wraps jpeg_destroy_decompress; frees everything the decoder holds.
 void superres_jpeg_decoder_destroy(superres_jpeg_decoder *decoder);
 
+/// What a JPEG encoder writes besides the pixels: the JFIF header's density and marker segments after it.
+typedef struct superres_jpeg_extras {
+    /// Dots per inch across and down for the JFIF header; 0 and 0 keep JFIF's default (no unit, aspect 1:1).
+    uint16_t x_dpi;
+    uint16_t y_dpi;
+    /// Complete marker segments (0xFF, marker, 2-byte length, payload), one after the other; may be NULL.
+    const uint8_t *segments;
+    size_t segments_size;
+} superres_jpeg_extras;
+
 /// Wraps jpeg_start_compress/jpeg_write_scanlines: encodes 8-bit grey (1 channel) or RGB (3 channels) at `quality`
 /// 1-100 with standard Huffman tables, appended to `output`. RGB keeps full-resolution chroma (4:4:4) when
-/// `full_chroma` is non-zero, else 4:2:0.
+/// `full_chroma` is non-zero, else 4:2:0. `extras` (may be NULL) adds density and segments (jpeg_write_marker).
 superres_status superres_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int32_t channels,
-                                     int32_t quality, int32_t full_chroma, superres_buffer *output,
-                                     const superres_cancel *cancel, char *message, size_t message_size);
+                                     int32_t quality, int32_t full_chroma, const superres_jpeg_extras *extras,
+                                     superres_buffer *output, const superres_cancel *cancel, char *message,
+                                     size_t message_size);
 
 /// A JPEG written to a file as its rows come, with superres_jpeg_encode's settings (the same bytes).
 typedef struct superres_jpeg_stream superres_jpeg_stream;
@@ -209,7 +222,8 @@ typedef struct superres_jpeg_stream superres_jpeg_stream;
 /// Starts a JPEG of 8-bit grey (1 channel) or RGB (3) on the open file `fd`; NULL (and `message`) on bad
 /// parameters, no memory or a failed write.
 superres_jpeg_stream *superres_jpeg_stream_create(int fd, uint32_t width, uint32_t height, int32_t channels,
-                                                  int32_t quality, int32_t full_chroma, char *message,
+                                                  int32_t quality, int32_t full_chroma,
+                                                  const superres_jpeg_extras *extras, char *message,
                                                   size_t message_size);
 
 /// Compresses the next `rows` rows (width × channels bytes each) and writes what is ready.
@@ -240,6 +254,30 @@ superres_status superres_webp_decode(const uint8_t *data, size_t size, uint8_t *
 superres_status superres_webp_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int32_t channels,
                                      float quality, int32_t lossless, int32_t method, superres_buffer *output,
                                      const superres_cancel *cancel, char *message, size_t message_size);
+
+// MARK: Metadata helpers
+
+/// zlib's CRC-32 of `data` continuing `crc` (0 to start), as PNG chunks carry it.
+uint32_t superres_crc32(uint32_t crc, const uint8_t *data, size_t size);
+
+/// Inflates one zlib stream (PNG's compressed iCCP and iTXt) onto `output`; `SUPERRES_TOO_LARGE` past `max_size`
+/// bytes, `SUPERRES_TRUNCATED` or `SUPERRES_CORRUPT` for damaged data.
+superres_status superres_zlib_inflate(const uint8_t *data, size_t size, size_t max_size, superres_buffer *output,
+                                      char *message, size_t message_size);
+
+/// Deflates `data` as one zlib stream at the best compression onto `output`.
+superres_status superres_zlib_deflate(const uint8_t *data, size_t size, superres_buffer *output);
+
+/// Wraps WebPDemuxGetChunk: appends the payload of the WebP container's first `fourcc` chunk ("ICCP", "EXIF",
+/// "XMP ") to `output`; `SUPERRES_EMPTY` when there is none, `SUPERRES_CORRUPT` when the container is unreadable.
+superres_status superres_webp_read_chunk(const uint8_t *data, size_t size, const char *fourcc,
+                                         superres_buffer *output);
+
+/// Wraps WebPMuxSetChunk/WebPMuxAssemble: the encoded WebP `webp` with the given ICCP, EXIF and XMP chunks (each
+/// may be NULL) in an extended (VP8X) container, appended to `output`.
+superres_status superres_webp_add_chunks(const uint8_t *webp, size_t webp_size, const uint8_t *icc, size_t icc_size,
+                                         const uint8_t *exif, size_t exif_size, const uint8_t *xmp, size_t xmp_size,
+                                         superres_buffer *output, char *message, size_t message_size);
 
 #ifdef __cplusplus
 }
