@@ -105,6 +105,43 @@ struct EnhanceTests {
         }
     }
 
+    /// `metadata=keep|strip`: the result carries the upload's profile, EXIF and XMP, or the profile only; a job's
+    /// record says what was kept.
+    @Test func theResultKeepsOrStripsTheUploadsMetadata() async throws {
+        let test = try await TestServer.make()
+        defer { test.removeData() }
+        var metadata = ImageMetadata()
+        metadata.iccProfile = ICCProfile(makeProfile("Test RGB"))
+        metadata.exif = ExifBuilder(orientation: 1).build()
+        metadata.xmp = Array("<x:xmpmeta dc:title=\"kept\"/>".utf8)
+        metadata.density = PixelDensity(x: 300, y: 300)
+        let picture = try ImageCodec.decode(try Fixtures.cropPNG(side: 24), source: "crop")
+        let upload = try ImageCodec.encode(picture, as: .png, metadata: metadata)
+        let sent = metadata
+        try await test.withClient { client in
+            for format in ["png", "jpg", "webp"] {
+                let kept = ImageMetadata(reading: try await client.post("/enhance?format=\(format)", .image(upload)).bytes)
+                #expect(kept.iccProfile?.bytes == sent.iccProfile?.bytes, "\(format)")
+                #expect(kept.exif != nil && kept.xmp == sent.xmp, "\(format)")
+                let stripped = ImageMetadata(
+                    reading: try await client.post("/enhance?format=\(format)&metadata=strip", .image(upload)).bytes)
+                #expect(stripped.iccProfile?.bytes == sent.iccProfile?.bytes, "\(format)")
+                #expect(stripped.exif == nil && stripped.xmp == nil, "\(format)")
+            }
+            expectProblem(try await client.post("/enhance?metadata=some", .image(upload)), .badRequest)
+            let id = try await client.submitJob(.image(upload), query: "?metadata=strip")
+            let job = try await client.waitForJob(id)
+            #expect(job["state"] as? String == "succeeded")
+            #expect(job["metadata"] as? String == "strip")
+            let report = job["metadataReport"] as? [String] ?? []
+            #expect(report.contains("colour profile Test RGB: kept"), "\(report)")
+            #expect(report.contains("EXIF: dropped (metadata stripped on request)"), "\(report)")
+            let result = try await client.execute(uri: "/api/v1/jobs/\(id)/result", method: .get)
+            let stored = ImageMetadata(reading: result.bytes)
+            #expect(stored.iccProfile != nil && stored.exif == nil && stored.density == sent.density)
+        }
+    }
+
     @Test func pngCompressionChangesTheBytesNotThePixels() async throws {
         let test = try await TestServer.make()
         defer { test.removeData() }

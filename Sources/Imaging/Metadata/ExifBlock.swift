@@ -124,6 +124,14 @@ package struct ExifBlock: Sendable {
         return density.isUsable ? density : nil
     }
 
+    /// PixelXDimension and PixelYDimension of the Exif IFD, when both are there.
+    package var pixelDimensions: (width: Int, height: Int)? {
+        guard let x = exifIFD[Tag.pixelXDimension].flatMap({ Self.integer(bytes, littleEndian, $0) }),
+            let y = exifIFD[Tag.pixelYDimension].flatMap({ Self.integer(bytes, littleEndian, $0) })
+        else { return nil }
+        return (x, y)
+    }
+
     /// Whether IFD0 links to a thumbnail IFD.
     package var hasThumbnail: Bool { !thumbnailRanges.isEmpty }
 

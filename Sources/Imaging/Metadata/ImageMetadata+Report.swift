@@ -38,7 +38,7 @@ extension ImageMetadata {
         }
         if let exif {
             if output.exif == nil {
-                lines.append("EXIF: dropped (--strip-metadata)")
+                lines.append("EXIF: dropped (metadata stripped on request)")
             } else {
                 var changes = ["orientation 1", "size \(width)×\(height)"]
                 if ExifBlock(exif)?.hasThumbnail == true { changes.append("thumbnail dropped") }
@@ -46,7 +46,7 @@ extension ImageMetadata {
             }
         }
         if xmp != nil {
-            lines.append(output.xmp == nil ? "XMP: dropped (--strip-metadata)" : "XMP: kept (orientation and size updated)")
+            lines.append(output.xmp == nil ? "XMP: dropped (metadata stripped on request)" : "XMP: kept (orientation and size updated)")
         }
         switch (density, output.density) {
         case (nil, nil): break
@@ -56,7 +56,7 @@ extension ImageMetadata {
         case (let input?, nil): lines.append("resolution: \(input.description), dropped")
         }
         if !pngTextChunks.isEmpty, output.pngTextChunks.isEmpty {
-            lines.append("PNG text: \(pngTextChunks.count) chunk(s) dropped (--strip-metadata)")
+            lines.append("PNG text: \(pngTextChunks.count) chunk(s) dropped (metadata stripped on request)")
         }
         for lost in output.unwritable(as: format) { lines.append("dropped: \(lost)") }
         return lines + output.notes

@@ -109,7 +109,8 @@ extension ImageMetadata {
                 guard payload.count == 9, payload[8] == 1 else { continue }
                 let x = payload[0..<4].reduce(0) { $0 << 8 | Int($1) }
                 let y = payload[4..<8].reduce(0) { $0 << 8 | Int($1) }
-                let stated = PixelDensity(x: Double(x) * 0.0254, y: Double(y) * 0.0254)
+                // Dots per metre are whole numbers: 300 dpi is stored as 11811, read back to the hundredth.
+                let stated = PixelDensity(x: Self.hundredths(Double(x) * 0.0254), y: Self.hundredths(Double(y) * 0.0254))
                 if stated.isUsable { density = stated }
             case "eXIf": exif = Self.tiffStructure(payload)
             case "iTXt", "tEXt", "zTXt":
@@ -184,6 +185,9 @@ extension ImageMetadata {
         return .success(Array(UnsafeBufferPointer(start: data, count: output.size)))
     }
 
+    /// `value` rounded to two decimals.
+    static func hundredths(_ value: Double) -> Double { (value * 100).rounded() / 100 }
+
     /// Why a zlib stream could not be inflated.
     struct InflateFailure: Error, CustomStringConvertible {
         let description: String
@@ -220,7 +224,7 @@ extension ImageMetadata {
                 let x = Double(Int(payload[base + 1]) << 8 | Int(payload[base + 2]))
                 let y = Double(Int(payload[base + 3]) << 8 | Int(payload[base + 4]))
                 let scale = unit == 1 ? 1.0 : unit == 2 ? 2.54 : 0
-                let stated = PixelDensity(x: x * scale, y: y * scale)
+                let stated = PixelDensity(x: Self.hundredths(x * scale), y: Self.hundredths(y * scale))
                 if stated.isUsable { density = stated }
             case 0xE1 where payload.starts(with: Self.jpegExifHeader) && exif == nil:
                 exif = Array(payload.dropFirst(Self.jpegExifHeader.count))
