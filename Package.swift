@@ -56,11 +56,18 @@ let package = Package(
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
         .systemLibrary(name: "CWebP", pkgConfig: "libwebp", providers: [.apt(["libwebp-dev"])]),
         .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
-        // The only place where libpng/libjpeg's setjmp/longjmp error handling lives; also the fast PNG writer.
+        .systemLibrary(name: "CLCMS2", pkgConfig: "lcms2", providers: [.apt(["liblcms2-dev"])]),
+        .systemLibrary(name: "CTIFF", pkgConfig: "libtiff-4", providers: [.apt(["libtiff-dev"])]),
+        // The only place where libpng/libjpeg's setjmp/longjmp error handling lives; also the fast PNG writer, TIFF
+        // through libtiff and colour conversion through lcms2.
         .target(
-            name: "CImageShims", dependencies: ["CPNG", "CJPEG", "CWebP", "CDeflate"],
-            // zlib (libpng's own) for the streaming PNG writer and PNG metadata; libwebp's demux and mux for WebP metadata.
-            linkerSettings: [.linkedLibrary("z"), .linkedLibrary("webpdemux"), .linkedLibrary("webpmux")]),
+            name: "CImageShims", dependencies: ["CPNG", "CJPEG", "CWebP", "CDeflate", "CLCMS2", "CTIFF"],
+            // zlib (libpng's own) for the streaming PNG writer and PNG metadata; libwebp's demux and mux for the WebP
+            // metadata chunks.
+            linkerSettings: [
+                .linkedLibrary("z"), .linkedLibrary("webpdemux"), .linkedLibrary("webpmux"), .linkedLibrary("lcms2"),
+                .linkedLibrary("tiff"),
+            ]),
 
         // The bfloat16 micro-kernels (AMX tiles, AVX-512 BF16 dot products): instructions Swift cannot spell, each
         // function compiled for its own instruction set and called only when the CPU has it.

@@ -95,7 +95,14 @@ struct superres_jpeg_decoder {
     int32_t channels;
     /// One CMYK row, kept here so that destroy frees it even after a jump.
     JSAMPLE *cmyk_row;
+    /// Converts CMYK rows through a profile when set (borrowed).
+    const superres_colour_transform *cmyk_transform;
 };
+
+void superres_jpeg_decoder_set_cmyk_transform(superres_jpeg_decoder *decoder,
+                                              const superres_colour_transform *transform) {
+    decoder->cmyk_transform = transform;
+}
 
 static void check_scan_count(j_common_ptr cinfo) {
     if (!cinfo->is_decompressor) return;
@@ -173,6 +180,7 @@ superres_status superres_jpeg_decoder_read_header(superres_jpeg_decoder *decoder
     info->height = cinfo->image_height;
     info->channels = decoder->channels;
     info->bit_depth = 8;
+    info->cmyk = decoder->convert_cmyk ? (cinfo->saw_Adobe_marker ? 2 : 1) : 0;
     return SUPERRES_OK;
 }
 
@@ -238,7 +246,10 @@ superres_status superres_jpeg_decoder_read_pixels(superres_jpeg_decoder *decoder
                                  "libjpeg returned no scanline");
             return SUPERRES_CORRUPT;
         }
-        if (decoder->convert_cmyk)
+        if (decoder->convert_cmyk && decoder->cmyk_transform != NULL)
+            superres_colour_transform_apply(decoder->cmyk_transform, decoder->cmyk_row,
+                                            pixels + (size_t)y * row_bytes, cinfo->output_width);
+        else if (decoder->convert_cmyk)
             cmyk_to_rgb(decoder->cmyk_row, pixels + (size_t)y * row_bytes, cinfo->output_width,
                         cinfo->saw_Adobe_marker);
     }
@@ -309,7 +320,7 @@ static void start_compressor(jpeg_encoder *encoder, uint32_t width, uint32_t hei
     cinfo->image_width = width;
     cinfo->image_height = height;
     cinfo->input_components = channels;
-    cinfo->in_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    cinfo->in_color_space = channels == 1 ? JCS_GRAYSCALE : channels == 4 ? JCS_CMYK : JCS_RGB;
     jpeg_set_defaults(cinfo);
     jpeg_set_quality(cinfo, quality, TRUE);
     // libjpeg-turbo's fast path, as OpenCV's imwrite: standard Huffman tables (no second, optimizing pass), the
@@ -357,7 +368,7 @@ static int check_segments(const superres_jpeg_extras *extras) {
 static superres_status check_encode_parameters(uint32_t width, uint32_t height, int32_t channels, int32_t quality,
                                                const superres_jpeg_extras *extras, char *message,
                                                size_t message_size) {
-    if ((channels != 1 && channels != 3) || width == 0 || height == 0 || quality < 1 || quality > 100 ||
+    if ((channels != 1 && channels != 3 && channels != 4) || width == 0 || height == 0 || quality < 1 || quality > 100 ||
         !check_segments(extras)) {
         superres_set_message(message, message_size, "invalid image parameters for JPEG");
         return SUPERRES_INVALID_ARGUMENT;

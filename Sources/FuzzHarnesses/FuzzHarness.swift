@@ -18,6 +18,9 @@ package enum FuzzHarness: String, CaseIterable, Sendable {
     /// The JPEG header readers of Imaging: EXIF orientation (the input as a JPEG and as a bare TIFF structure) and
     /// the quantisation tables behind the quality estimate.
     case exif
+    /// The metadata readers (PNG chunks, JPEG segments, WebP chunks through libwebp's demuxer, EXIF blocks, ICC
+    /// headers, XMP) and the writers of what they read: the input as an image file and as a bare EXIF block.
+    case metadata
     /// The protobuf reader and GraphDef parser, then the TensorFlow importer and model checks.
     case graphdef
     /// The ncnn `.param` text reader, then the importer with zero-filled weights.
@@ -60,6 +63,22 @@ package enum FuzzHarness: String, CaseIterable, Sendable {
                 let quality = JPEGQuality(jpeg: bytes)
                 if let quality, !(1...100).contains(quality.quality) { fatalError("quality \(quality.quality)") }
                 guard fromJPEG != nil || fromTIFF != nil else { return .refused("no orientation") }
+            case .metadata:
+                let read = ImageMetadata(reading: bytes)
+                let output = read.enlarged(
+                    from: 7, 5, to: 21, 15, layout: .rgb, policy: MetadataPolicy(density: .scale))
+                _ = output.pngChunkBytes()
+                _ = output.jpegSegmentBytes()
+                _ = read.summary
+                let block = ExifBlock(bytes)
+                if let updated = block?.updated(width: 70_000, height: 3, density: PixelDensity(x: 72, y: 72)) {
+                    // What was updated must read back with the new values.
+                    guard let reread = ExifBlock(updated), reread.orientation == nil || reread.orientation == .up else {
+                        fatalError("an updated EXIF block no longer reads as upright")
+                    }
+                }
+                _ = XMPPacket.updated(bytes, width: 3, height: 4, density: nil)
+                guard !read.isEmpty || block != nil else { return .refused("no metadata") }
             case .graphdef:
                 let def = try GraphDef(serializedBytes: bytes)
                 let graph = try TensorFlowImporter.makeGraph(def, source: "fuzz.pb")

@@ -46,7 +46,8 @@ extension ImageCodec {
 
     /// Decodes through superres_jpeg_decoder_read_header/read_pixels (libjpeg-turbo), then turns the image upright.
     static func decodeJPEG(
-        _ bytes: [UInt8], source: String, limits: DecodeLimits, cancellation: CodecCancellation? = nil
+        _ bytes: [UInt8], source: String, limits: DecodeLimits, colour: ColourPolicy = ColourPolicy(),
+        cancellation: CodecCancellation? = nil
     ) throws(ImagingError) -> PixelImage {
         let stored = try bytes.withUnsafeBufferPointer { (input) throws(ImagingError) -> PixelImage in
             guard let decoder = JPEGDecoder(input, maxPixels: limits.maxPixels) else {
@@ -55,6 +56,10 @@ extension ImageCodec {
             let info = try decoder.readHeader(source: source)
             let width = Int(info.width)
             let height = Int(info.height)
+            // CMYK goes through its profile (or the stated one) to sRGB; the transform must outlive read_pixels.
+            let cmykTransform = info.cmyk == 0 ? nil : cmykToSRGB(bytes, inverted: info.cmyk == 2, colour: colour)
+            if let cmykTransform { superres_jpeg_decoder_set_cmyk_transform(decoder.handle, cmykTransform.handle) }
+            defer { withExtendedLifetime(cmykTransform) {} }
             guard let layout = PixelLayout(channelCount: Int(info.channels)), info.bit_depth == 8 else {
                 throw ImagingError(
                     .corrupt,
@@ -85,6 +90,18 @@ extension ImageCodec {
         return orientation.upright(stored)
     }
 
+    /// The transform from a CMYK JPEG's own profile, else `colour.cmykProfile`, to sRGB; nil when neither can be
+    /// used (the plain formula then).
+    static func cmykToSRGB(_ bytes: [UInt8], inverted: Bool, colour: ColourPolicy) -> ColourTransform? {
+        let embedded = ImageMetadata(reading: bytes).iccProfile.flatMap { $0.colourSpace == "CMYK" ? $0 : nil }
+        for profile in [embedded, colour.cmykProfile].compactMap({ $0 }) {
+            if let transform = try? ColourTransform(profile: profile, input: inverted ? .cmyk8Inverted : .cmyk8, output: .rgb8) {
+                return transform
+            }
+        }
+        return nil
+    }
+
     /// Encodes through superres_jpeg_encode (libjpeg-turbo): grey stays grey, colour becomes RGB, alpha is dropped.
     static func encodeJPEG(
         _ image: PixelImage, quality: Int, chroma: JPEGChroma, metadata: ImageMetadata? = nil,
@@ -110,6 +127,22 @@ extension ImageCodec {
                         message,
                         size
                     )
+                }
+            }
+        }
+    }
+
+    /// A CMYK JPEG as Adobe applications write it (inverted values, an APP14 segment) from `ink` amounts (0 = none,
+    /// 4 per pixel), with `metadata`: superres never writes CMYK, its tests make such inputs with it.
+    static func encodeCMYKJPEG(
+        ink: [UInt8], width: Int, height: Int, metadata: ImageMetadata? = nil
+    ) throws(ImagingError) -> [UInt8] {
+        let inverted = ink.map { 255 - $0 }
+        return try runEncoder(.jpeg) { output, message, size in
+            withJPEGExtras(metadata) { extras in
+                inverted.withUnsafeBufferPointer {
+                    superres_jpeg_encode(
+                        $0.baseAddress, UInt32(width), UInt32(height), 4, 95, 1, extras, output, nil, message, size)
                 }
             }
         }

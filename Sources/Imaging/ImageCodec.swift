@@ -54,23 +54,32 @@ package enum ImageCodec {
 
     /// Decodes a PNG, JPEG or WebP file's bytes; `source` names the file in errors.
     ///
+    /// `colour`: with `.srgb`, pixels under an RGB or grey profile are converted to sRGB; CMYK JPEGs always become
+    /// sRGB through their profile, else `colour.cmykProfile`, else the plain formula.
+    ///
     /// The header's size is checked against `limits` before any pixel buffer is allocated; `cancellation` can stop
     /// the decode part way (`.cancelled`).
     package static func decode(
         _ bytes: [UInt8],
         source: String,
         limits: DecodeLimits = DecodeLimits(),
+        colour: ColourPolicy = ColourPolicy(),
         cancellation: CodecCancellation? = nil
     ) throws(ImagingError) -> PixelImage {
         let format = try sniff(bytes, source: source)
         let stored =
             switch format {
             case .png: try decodePNG(bytes, source: source, limits: limits, cancellation: cancellation)
-            case .jpeg: try decodeJPEG(bytes, source: source, limits: limits, cancellation: cancellation)
+            case .jpeg:
+                try decodeJPEG(bytes, source: source, limits: limits, colour: colour, cancellation: cancellation)
             case .webp: try decodeWebP(bytes, source: source, limits: limits, cancellation: cancellation)
             }
-        guard let orientation = containerOrientation(bytes, format: format) else { return stored }
-        return orientation.upright(stored)
+        let orientation = containerOrientation(bytes, format: format)
+        let upright = orientation.map { $0.upright(stored) } ?? stored
+        guard colour.mode == .srgb, let profile = ImageMetadata(reading: bytes).iccProfile,
+            profile.colourSpace == (upright.layout.isGrey ? "GRAY" : "RGB")
+        else { return upright }
+        return try convertToSRGB(upright, from: profile, source: source)
     }
 
     /// The EXIF orientation of a PNG (eXIf chunk) or WebP (EXIF chunk), which the pixels are turned by after

@@ -20,6 +20,8 @@ package struct ImagingError: Error, CustomStringConvertible, Sendable {
         case writeFailed
         /// A `CodecCancellation` stopped the decode or encode (a request, or its deadline).
         case cancelled
+        /// The embedded colour profile cannot be used for the colour conversion asked for (`--colour srgb`).
+        case colourProfile
     }
 
     /// The kind of failure.

@@ -113,6 +113,7 @@ package struct FileBatch: Sendable {
         let decodeTime = BusyTime()
         let encodeTime = BusyTime()
         let limits = limits
+        let metadataPolicy = metadata
         let encoding = encoding
         let planner = planner
 
@@ -122,7 +123,8 @@ package struct FileBatch: Sendable {
                 // The degradation estimate (for automatic choices) is made here too, off the network's threads.
                 let result = Result<Decoded, any Error> {
                     let bytes = try ImageFile.readBytes(job.input)
-                    let image = try ImageCodec.decode(bytes, source: job.input, limits: limits)
+                    let image = try ImageCodec.decode(
+                        bytes, source: job.input, limits: limits, colour: metadataPolicy.colour)
                     let plan = try planner.plan(for: image, encoded: bytes)
                     let metadata = ImageMetadata(reading: bytes)
                     return Decoded(

@@ -86,6 +86,8 @@ package struct JobRecord: Codable, Sendable, Equatable {
     /// What the result keeps, updates or drops of the input's colour profile, EXIF, XMP and resolution, a line
     /// each, once the job runs.
     package var metadataReport: [String]?
+    /// "srgb" when the job converts the upload's colours to sRGB first (`colour=srgb`); absent for keep.
+    package var colour: String?
     /// The network chosen for the input, once the job runs: "srmd-x3, noise level 12", "srmdnf-x3 (clean)".
     package var choice: String?
     /// The estimate and the choice in one line for people:

@@ -183,6 +183,8 @@ extension ServiceError {
             self.init(.internalError, "\(name): \(error.message)")
         case .cancelled:
             self.init(.cancelled, "\(name): \(error.message)")
+        case .colourProfile:
+            self.init(.unprocessableImage, "\(name): \(error.message)")
         }
     }
 

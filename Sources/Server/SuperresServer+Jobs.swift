@@ -46,7 +46,8 @@ extension SuperresServer {
             cancelRequested: false,
             owner: context.caller,
             tta: parameters.selfEnsemble ? true : nil,
-            metadata: parameters.stripMetadata ? "strip" : nil
+            metadata: parameters.stripMetadata ? "strip" : nil,
+            colour: parameters.colour == .srgb ? "srgb" : nil
         )
         let store = store
         let bytes = upload.bytes
@@ -112,7 +113,8 @@ extension SuperresServer {
             outputPath: job.path(record.resultFileName),
             selfEnsemble: record.tta ?? false,
             request: record.request,
-            metadata: MetadataPolicy(strip: record.metadata == "strip")
+            metadata: MetadataPolicy(
+                strip: record.metadata == "strip", colour: ColourPolicy(mode: record.colour == "srgb" ? .srgb : .keep))
         )
         await engine.admitResumed()
         logger.info("job resumed after a restart", metadata: ["job.id": "\(job.id)", "model": "\(model.name)"])

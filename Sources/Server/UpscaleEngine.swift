@@ -219,7 +219,8 @@ final class UpscaleEngine: Sendable {
         let image: PixelImage
         do {
             image = try ImageCodec.decode(
-                bytes, source: name, limits: DecodeLimits(maxPixels: maxPixels), cancellation: token.codecs)
+                bytes, source: name, limits: DecodeLimits(maxPixels: maxPixels), colour: work.metadata.colour,
+                cancellation: token.codecs)
         } catch {
             if error.code == .cancelled { throw stopped(nil) }
             throw ServiceError(error, upload: name)

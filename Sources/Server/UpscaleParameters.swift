@@ -23,9 +23,14 @@ struct UpscaleParameters: Sendable, Equatable {
     /// `metadata`: keep (default: the input's EXIF, XMP and resolution, updated) or strip (EXIF and XMP left out;
     /// the colour profile stays).
     var stripMetadata = false
+    /// `colour`: keep (default: the stored values, the result carries the upload's profile) or srgb (converted
+    /// from the upload's profile to sRGB first, the result tagged sRGB).
+    var colour: ColourMode = .keep
 
-    /// What the result carries of the input's metadata.
-    var metadataPolicy: MetadataPolicy { MetadataPolicy(strip: stripMetadata) }
+    /// What the result carries of the input's metadata, and what decoding does with its colours.
+    var metadataPolicy: MetadataPolicy {
+        MetadataPolicy(strip: stripMetadata, colour: ColourPolicy(mode: colour))
+    }
 
     /// The size asked for; nil for the model's own scale.
     var request: OutputRequest? {
@@ -84,6 +89,12 @@ struct UpscaleParameters: Sendable, Equatable {
             case "strip": stripMetadata = true
             default: throw ServiceError(.badRequest, "metadata=\(text) is not keep or strip.")
             }
+        }
+        if let text = query.get("colour") {
+            guard let mode = ColourMode(rawValue: text.lowercased()) else {
+                throw ServiceError(.badRequest, "colour=\(text) is not keep or srgb.")
+            }
+            colour = mode
         }
         if let text = query.get("png_compression") {
             guard let level = Int(text), let compression = PNGCompression(level: level) else {

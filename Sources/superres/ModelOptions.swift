@@ -141,6 +141,7 @@ enum NoiseSetting: ExpressibleByArgument, Equatable {
 extension ModelFamily: ExpressibleByArgument {}
 extension Precision: ExpressibleByArgument {}
 extension ChromaInterpolation: ExpressibleByArgument {}
+extension ColourMode: ExpressibleByArgument {}
 extension JPEGChroma: ExpressibleByArgument {}
 
 extension ResizeFilter: ExpressibleByArgument {}

@@ -107,6 +107,21 @@ struct UpscaleCommand: AsyncParsableCommand {
             """)
     var stripMetadata = false
 
+    @Option(
+        help: """
+            Colours: keep (default: the network runs on the stored values and the result carries the input's \
+            colour profile) or srgb (convert from the input's profile to sRGB with lcms2 first; the result is \
+            tagged sRGB).
+            """)
+    var colour: ColourMode = .keep
+
+    @Option(
+        help: """
+            An ICC profile for CMYK JPEGs that carry none (CMYK is always converted to sRGB: through the file's own \
+            profile, else this one, else the plain formula).
+            """)
+    var cmykProfile: String?
+
     @Flag(
         help: """
             Self-ensemble: run the network on the eight flips and rotations of each picture and average the results \
@@ -143,10 +158,13 @@ struct UpscaleCommand: AsyncParsableCommand {
             quality: quality, pngCompression: PNGCompression(level: pngCompression) ?? .default,
             jpegChroma: jpegChroma)
         let memory = maxMemoryMb.map { MemoryBudget(megabytes: $0) } ?? .automatic
+        let cmyk = try CommandLineFailure.reporting { try loadCMYKProfile() }
         let batch = FileBatch(
             planner: planner, limits: DecodeLimits(maxPixels: maxPixels),
             encoding: encoding, outputLimits: OutputLimits(maxPixels: maxOutputPixels), memory: memory,
-            metadata: MetadataPolicy(density: DensityChoice(argument: dpi) ?? .keep, strip: stripMetadata))
+            metadata: MetadataPolicy(
+                density: DensityChoice(argument: dpi) ?? .keep, strip: stripMetadata,
+                colour: ColourPolicy(mode: colour, cmykProfile: cmyk)))
         if dryRun { return try printDryRun(jobs, batch: batch) }
         let interruption = Interruption.install()
         let bar = ProgressBar(label: "")
@@ -195,13 +213,25 @@ struct UpscaleCommand: AsyncParsableCommand {
         if failures.count > 0 { throw ExitCode(1) }
     }
 
+    /// The `--cmyk-profile` file as a CMYK ICC profile (nil without the option); a clear error when it is not one.
+    func loadCMYKProfile() throws -> ICCProfile? {
+        guard let cmykProfile else { return nil }
+        let bytes = try ImageFile.readBytes(cmykProfile)
+        guard let profile = ICCProfile(bytes), profile.colourSpace == "CMYK", profile.converts(cmyk: true) else {
+            throw ImagingError(
+                .colourProfile, source: cmykProfile, message: "--cmyk-profile: not a CMYK ICC profile lcms2 can use")
+        }
+        return profile
+    }
+
     /// `--dry-run`: decodes and plans each job and prints what its upscale would do and need.
     func printDryRun(_ jobs: [FileJob], batch: FileBatch) throws {
         var failed = false
         for job in jobs {
             do {
                 let bytes = try ImageFile.readBytes(job.input)
-                let image = try ImageCodec.decode(bytes, source: job.input, limits: batch.limits)
+                let image = try ImageCodec.decode(
+                    bytes, source: job.input, limits: batch.limits, colour: batch.metadata.colour)
                 let plan = try batch.planner.plan(for: image, encoded: bytes)
                 let size = plan.outputSize
                 try batch.outputLimits.check(

@@ -74,6 +74,8 @@ typedef struct superres_image_info {
     uint32_t height;
     int32_t channels;
     int32_t bit_depth;
+    /// JPEG only: 0 when the file is not CMYK, 1 for plain CMYK, 2 for Adobe's inverted CMYK (an APP14 segment).
+    int32_t cmyk;
 } superres_image_info;
 
 /// A growable byte buffer that the encoders fill; release it with `superres_buffer_free`.
@@ -195,6 +197,13 @@ superres_status superres_jpeg_decoder_read_pixels(superres_jpeg_decoder *decoder
 /// The message of the last failed call (empty if none).
 const char *superres_jpeg_decoder_message(const superres_jpeg_decoder *decoder);
 
+typedef struct superres_colour_transform superres_colour_transform;
+
+/// Makes a CMYK file's pixels go through `transform` (CMYK8 or CMYK8_INVERTED to RGB8, as the header said) instead
+/// of the plain formula; the transform is borrowed and must outlive the decoder's read_pixels.
+void superres_jpeg_decoder_set_cmyk_transform(superres_jpeg_decoder *decoder,
+                                              const superres_colour_transform *transform);
+
 /// Wraps jpeg_destroy_decompress; frees everything the decoder holds.
 void superres_jpeg_decoder_destroy(superres_jpeg_decoder *decoder);
 
@@ -208,8 +217,9 @@ typedef struct superres_jpeg_extras {
     size_t segments_size;
 } superres_jpeg_extras;
 
-/// Wraps jpeg_start_compress/jpeg_write_scanlines: encodes 8-bit grey (1 channel) or RGB (3 channels) at `quality`
-/// 1-100 with standard Huffman tables, appended to `output`. RGB keeps full-resolution chroma (4:4:4) when
+/// Wraps jpeg_start_compress/jpeg_write_scanlines: encodes 8-bit grey (1 channel), RGB (3 channels) or CMYK (4,
+/// stored as given with an Adobe APP14 segment: pass Adobe's inverted values) at `quality` 1-100 with standard
+/// Huffman tables, appended to `output`. RGB keeps full-resolution chroma (4:4:4) when
 /// `full_chroma` is non-zero, else 4:2:0. `extras` (may be NULL) adds density and segments (jpeg_write_marker).
 superres_status superres_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int32_t channels,
                                      int32_t quality, int32_t full_chroma, const superres_jpeg_extras *extras,
@@ -254,6 +264,43 @@ superres_status superres_webp_decode(const uint8_t *data, size_t size, uint8_t *
 superres_status superres_webp_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int32_t channels,
                                      float quality, int32_t lossless, int32_t method, superres_buffer *output,
                                      const superres_cancel *cancel, char *message, size_t message_size);
+
+// MARK: Colour (lcms2)
+
+/// Interleaved pixel layouts a colour transform reads and writes (16-bit samples in host byte order; alpha copied).
+typedef enum __attribute__((enum_extensibility(closed))) superres_pixel_format {
+    SUPERRES_PIXELS_GREY8 SUPERRES_SWIFT_NAME(grey8) = 0,
+    SUPERRES_PIXELS_GREY_ALPHA8 SUPERRES_SWIFT_NAME(greyAlpha8) = 1,
+    SUPERRES_PIXELS_RGB8 SUPERRES_SWIFT_NAME(rgb8) = 2,
+    SUPERRES_PIXELS_RGBA8 SUPERRES_SWIFT_NAME(rgba8) = 3,
+    SUPERRES_PIXELS_GREY16 SUPERRES_SWIFT_NAME(grey16) = 4,
+    SUPERRES_PIXELS_GREY_ALPHA16 SUPERRES_SWIFT_NAME(greyAlpha16) = 5,
+    SUPERRES_PIXELS_RGB16 SUPERRES_SWIFT_NAME(rgb16) = 6,
+    SUPERRES_PIXELS_RGBA16 SUPERRES_SWIFT_NAME(rgba16) = 7,
+    /// Ink amounts, 0 = none.
+    SUPERRES_PIXELS_CMYK8 SUPERRES_SWIFT_NAME(cmyk8) = 8,
+    /// Adobe's inverted ink amounts, 0 = full.
+    SUPERRES_PIXELS_CMYK8_INVERTED SUPERRES_SWIFT_NAME(cmyk8Inverted) = 9,
+} superres_pixel_format;
+
+/// Wraps cmsCreateTransform: from the ICC profile `profile` in `input` layout to sRGB in `output` layout (grey
+/// output: a grey profile with sRGB's tone curve), perceptual intent. NULL (and `message`, lcms2's words) when lcms2
+/// cannot read the profile or it does not fit the layout.
+superres_colour_transform *superres_colour_transform_create(const uint8_t *profile, size_t profile_size,
+                                                            superres_pixel_format input,
+                                                            superres_pixel_format output, char *message,
+                                                            size_t message_size);
+
+/// Wraps cmsDoTransform over `pixel_count` pixels; `input` and `output` may be the same memory when the layouts
+/// have the same size.
+void superres_colour_transform_apply(const superres_colour_transform *transform, const void *input, void *output,
+                                     size_t pixel_count);
+
+/// Frees the transform.
+void superres_colour_transform_destroy(superres_colour_transform *transform);
+
+/// Appends lcms2's sRGB profile (or, for `grey` non-zero, a grey profile with sRGB's tone curve) to `output`.
+superres_status superres_srgb_profile(int32_t grey, superres_buffer *output);
 
 // MARK: Metadata helpers
 

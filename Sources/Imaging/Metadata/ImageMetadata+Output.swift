@@ -28,11 +28,14 @@ package struct MetadataPolicy: Sendable, Hashable {
     package var density: DensityChoice
     /// Whether EXIF, XMP and text chunks are left out (the colour profile is kept: it is colour, not metadata).
     package var strip: Bool
+    /// What decoding did with the colours (the result's profile follows it).
+    package var colour: ColourPolicy
 
-    /// A policy (by default: keep everything, same dpi).
-    package init(density: DensityChoice = .keep, strip: Bool = false) {
+    /// A policy (by default: keep everything, same dpi, stored colour values).
+    package init(density: DensityChoice = .keep, strip: Bool = false, colour: ColourPolicy = ColourPolicy()) {
         self.density = density
         self.strip = strip
+        self.colour = colour
     }
 }
 
@@ -56,22 +59,51 @@ extension ImageMetadata {
             if density == nil { output.notes.append("the input states no resolution, so --dpi scale has none to scale") }
         case .fixed(let dpi): output.density = PixelDensity(x: dpi, y: dpi)
         }
-        if let profile = iccProfile {
-            let expected = layout.isGrey ? "GRAY" : "RGB"
-            if profile.colourSpace == expected {
-                output.iccProfile = profile
-            } else {
+        let expected = layout.isGrey ? "GRAY" : "RGB"
+        if isCMYK {
+            // The decoder turned the CMYK pixels into sRGB.
+            let embedded = iccProfile.flatMap { $0.colourSpace == "CMYK" && $0.converts(cmyk: true) ? $0 : nil }
+            let stated = policy.colour.cmykProfile.flatMap { $0.converts(cmyk: true) ? $0 : nil }
+            let how =
+                if let embedded { "its profile \"\(embedded.displayName)\"" }
+                else if let stated { "the stated CMYK profile \"\(stated.displayName)\"" }
+                else { "the plain formula (it has no usable CMYK profile; give one with --cmyk-profile)" }
+            output.notes.append("CMYK converted to sRGB through \(how)")
+            output.tagSRGB(grey: layout.isGrey)
+        } else if policy.colour.mode == .srgb {
+            // The decoder converted pixels under a matching profile; pixels without one are taken as sRGB already.
+            if let profile = iccProfile, profile.colourSpace != expected {
                 output.notes.append(
                     "the \(profile.colourSpace) colour profile \"\(profile.displayName)\" does not describe the "
-                        + "\(layout.isGrey ? "grey" : "RGB") result and was dropped")
+                        + "pixels, which were taken as sRGB")
             }
+            output.tagSRGB(grey: layout.isGrey)
+        } else {
+            if let profile = iccProfile {
+                if profile.colourSpace == expected {
+                    output.iccProfile = profile
+                } else {
+                    output.notes.append(
+                        "the \(profile.colourSpace) colour profile \"\(profile.displayName)\" does not describe "
+                            + "the \(layout.isGrey ? "grey" : "RGB") result and was dropped")
+                }
+            }
+            output.pngColourChunks = pngColourChunks
         }
-        output.pngColourChunks = pngColourChunks
         guard !policy.strip else { return output }
         output.exif = exif.flatMap { ExifBlock($0)?.updated(width: width, height: height, density: output.density) }
         output.xmp = xmp.map { XMPPacket.updated($0, width: width, height: height, density: output.density) }
         output.pngTextChunks = pngTextChunks
         return output
+    }
+}
+
+extension ImageMetadata {
+    /// Declares the pixels sRGB: lcms2's sRGB profile (grey: sRGB's tone curve), an `sRGB` chunk in a PNG.
+    mutating func tagSRGB(grey: Bool) {
+        iccProfile = grey ? ICCProfile.greySRGB : ICCProfile.sRGB
+        profileIsSRGB = true
+        pngColourChunks = []
     }
 }
 
@@ -82,7 +114,9 @@ extension ImageMetadata {
     /// iTXt XMP, then the text chunks.
     package func pngChunkBytes() -> [UInt8] {
         var output: [UInt8] = []
-        if let profile = iccProfile {
+        if profileIsSRGB {
+            Self.appendPNGChunk("sRGB", [0], to: &output)  // perceptual
+        } else if let profile = iccProfile {
             var payload = profile.pngChunkName + [0, 0]
             if let compressed = Self.deflate(profile.bytes) {
                 payload += compressed

@@ -29,7 +29,10 @@ extension ImageMetadata {
     /// `format` file, a line each.
     package func report(output: ImageMetadata, format: ImageFormat, width: Int, height: Int) -> [String] {
         var lines: [String] = []
-        if let profile = iccProfile {
+        if output.profileIsSRGB {
+            let from = iccProfile.map { "\($0.displayName)" } ?? "no profile (taken as sRGB)"
+            lines.append("colour: \(from) → sRGB (converted by lcms2; the result is tagged sRGB)")
+        } else if let profile = iccProfile {
             lines.append(
                 "colour profile \(profile.displayName): "
                     + (output.iccProfile != nil ? "kept" : "dropped"))

@@ -52,6 +52,11 @@ package struct ImageMetadata: Sendable, Equatable {
     package var pngTextChunks: [PNGChunk] = []
     /// Parts found but not kept, in words (a damaged profile, extended XMP, ...).
     package var notes: [String] = []
+    /// Whether the file is a CMYK (or YCCK) JPEG, whose pixels decode to sRGB.
+    package var isCMYK = false
+    /// Whether `iccProfile` is the sRGB profile superres made for pixels it converted to sRGB (a PNG then says
+    /// so with an `sRGB` chunk rather than the profile).
+    package var profileIsSRGB = false
 
     /// No metadata.
     package init() {}
@@ -232,6 +237,8 @@ extension ImageMetadata {
                 xmp = Array(payload.dropFirst(Self.jpegXMPHeader.count))
             case 0xE1 where payload.starts(with: Self.jpegExtendedXMPHeader):
                 extendedXMP += payload.count
+            case 0xC0...0xCF where ![0xC4, 0xC8, 0xCC].contains(segment.marker) && payload.count >= 6:
+                isCMYK = payload[payload.startIndex + 5] == 4
             case 0xE2 where payload.starts(with: Self.jpegICCHeader) && payload.count > 14:
                 let sequence = Int(payload[payload.startIndex + 12])
                 iccCount = Int(payload[payload.startIndex + 13])

@@ -1,0 +1,2 @@
+// libtiff, found through pkg-config (libtiff-4).
+#include <tiffio.h>
