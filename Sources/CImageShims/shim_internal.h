@@ -17,8 +17,6 @@ int superres_write_all(int fd, const uint8_t *bytes, size_t count);
 void superres_set_message(char *message, size_t size, const char *text);
 
 /// Makes room for `extra` more bytes; 0 when out of memory (the buffer is then unchanged).
-int superres_buffer_reserve(superres_buffer *buffer, size_t extra);
-
 /// Appends `count` bytes; 0 when out of memory.
 int superres_buffer_append(superres_buffer *buffer, const uint8_t *bytes, size_t count);
 

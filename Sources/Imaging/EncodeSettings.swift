@@ -6,12 +6,18 @@ package struct EncodeSettings: Sendable, Hashable {
     package var pngCompression: PNGCompression
     /// JPEG chroma resolution.
     package var jpegChroma: JPEGChroma
+    /// TIFF compression.
+    package var tiffCompression: TIFFCompression
 
-    /// Settings with the given values (by default: quality 95, PNG level 1, 4:2:0 JPEG chroma).
-    package init(quality: Int = 95, pngCompression: PNGCompression = .default, jpegChroma: JPEGChroma = .subsampled) {
+    /// Settings with the given values (by default: quality 95, PNG level 1, 4:2:0 JPEG chroma, Deflate TIFF).
+    package init(
+        quality: Int = 95, pngCompression: PNGCompression = .default, jpegChroma: JPEGChroma = .subsampled,
+        tiffCompression: TIFFCompression = .deflate
+    ) {
         self.quality = quality
         self.pngCompression = pngCompression
         self.jpegChroma = jpegChroma
+        self.tiffCompression = tiffCompression
     }
 }
 
@@ -27,6 +33,7 @@ extension ImageCodec {
     ) throws(ImagingError) -> [UInt8] {
         try encode(
             image, as: format, quality: settings.quality, pngCompression: settings.pngCompression,
-            jpegChroma: settings.jpegChroma, metadata: metadata, cancellation: cancellation)
+            jpegChroma: settings.jpegChroma, tiffCompression: settings.tiffCompression, metadata: metadata,
+            cancellation: cancellation)
     }
 }

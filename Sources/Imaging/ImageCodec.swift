@@ -44,6 +44,7 @@ package enum ImageCodec {
         case .png: header = try probePNG(bytes, source: source)
         case .jpeg: header = try probeJPEG(bytes, source: source)
         case .webp: header = try probeWebP(bytes, source: source)
+        case .tiff: header = try probeTIFF(bytes, source: source)
         }
         try checkNotEmpty(width: header.width, height: header.height, format: header.format, source: source)
         if containerOrientation(bytes, format: header.format)?.swapsAxes == true {
@@ -73,6 +74,7 @@ package enum ImageCodec {
             case .jpeg:
                 try decodeJPEG(bytes, source: source, limits: limits, colour: colour, cancellation: cancellation)
             case .webp: try decodeWebP(bytes, source: source, limits: limits, cancellation: cancellation)
+            case .tiff: try decodeTIFF(bytes, source: source, limits: limits, cancellation: cancellation)
             }
         let orientation = containerOrientation(bytes, format: format)
         let upright = orientation.map { $0.upright(stored) } ?? stored
@@ -82,8 +84,8 @@ package enum ImageCodec {
         return try convertToSRGB(upright, from: profile, source: source)
     }
 
-    /// The EXIF orientation of a PNG (eXIf chunk) or WebP (EXIF chunk), which the pixels are turned by after
-    /// decoding; nil for JPEG, whose decoder turns its pixels itself.
+    /// The EXIF orientation of a PNG (eXIf chunk), WebP (EXIF chunk) or TIFF (its Orientation tag), which the pixels
+    /// are turned by after decoding; nil for JPEG, whose decoder turns its pixels itself.
     static func containerOrientation(_ bytes: [UInt8], format: ImageFormat) -> ExifOrientation? {
         guard format != .jpeg else { return nil }
         return ImageMetadata(reading: bytes).orientation
@@ -102,6 +104,7 @@ package enum ImageCodec {
         quality: Int = 95,
         pngCompression: PNGCompression = .default,
         jpegChroma: JPEGChroma = .subsampled,
+        tiffCompression: TIFFCompression = .deflate,
         metadata: ImageMetadata? = nil,
         cancellation: CodecCancellation? = nil
     ) throws(ImagingError) -> [UInt8] {
@@ -117,6 +120,9 @@ package enum ImageCodec {
         case .jpeg:
             try encodeJPEG(image, quality: quality, chroma: jpegChroma, metadata: metadata, cancellation: cancellation)
         case .webp: try encodeWebP(image, quality: quality, metadata: metadata, cancellation: cancellation)
+        case .tiff:
+            try encodeTIFF(
+                image, compression: tiffCompression, quality: quality, metadata: metadata, cancellation: cancellation)
         }
     }
 }

@@ -23,20 +23,21 @@ package enum ImageFile {
         quality: Int = 95,
         pngCompression: PNGCompression = .default,
         jpegChroma: JPEGChroma = .subsampled,
+        tiffCompression: TIFFCompression = .deflate,
         metadata: ImageMetadata? = nil
     ) throws(ImagingError) {
         guard let format = format ?? ImageFormat(fileExtension: fileExtension(of: path)) else {
             throw ImagingError(
                 .unsupportedFormat,
                 source: path,
-                message: "cannot tell the format from the file name; use .png, .jpg, .jpeg or .webp"
+                message: "cannot tell the format from the file name; use .png, .jpg, .jpeg, .webp, .tif or .tiff"
             )
         }
         let bytes: [UInt8]
         do {
             bytes = try ImageCodec.encode(
                 image, as: format, quality: quality, pngCompression: pngCompression, jpegChroma: jpegChroma,
-                metadata: metadata)
+                tiffCompression: tiffCompression, metadata: metadata)
         } catch {
             throw ImagingError(error.code, source: path, message: error.message)
         }
@@ -62,7 +63,7 @@ package enum ImageFile {
         for _ in 0..<8 {
             let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 36)
             temporary = (folder.map { $0 + "/" } ?? "") + ".\(name).tmp-\(suffix)"
-            descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+            descriptor = open(temporary, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
             if descriptor >= 0 || errno != EEXIST { break }
         }
         guard descriptor >= 0 else {

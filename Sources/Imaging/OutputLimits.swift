@@ -62,6 +62,7 @@ extension ImageFormat {
         case .png: Int(Int32.max)
         case .jpeg: 65_500
         case .webp: 16_383
+        case .tiff: Int(UInt32.max)
         }
     }
 }

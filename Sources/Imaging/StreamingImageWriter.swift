@@ -12,7 +12,7 @@ import CImageShims
 /// beside `path`, which `finish()` syncs and renames; a failure, a cancel or a writer dropped unfinished removes it.
 package final class StreamingImageWriter {
     /// Whether pictures in `format` can be written a band at a time.
-    package static func supports(_ format: ImageFormat) -> Bool { format == .png || format == .jpeg }
+    package static func supports(_ format: ImageFormat) -> Bool { format != .webp }
 
     /// The file written.
     package let path: String
@@ -39,6 +39,7 @@ package final class StreamingImageWriter {
     private enum Encoder {
         case png(OpaquePointer, filter: PNGRowFilter)
         case jpeg(OpaquePointer, target: PixelLayout)
+        case tiff(TIFFWriter)
     }
 
     /// Starts writing a `width × height` picture in `layout` and `bitDepth` to `path` as `format` with `settings`
@@ -50,7 +51,8 @@ package final class StreamingImageWriter {
         guard Self.supports(format) else {
             throw ImagingError(
                 .unsupportedFormat, source: path,
-                message: "\(format.displayName) cannot be written a band at a time; use PNG or JPEG for pictures this large")
+                message: "\(format.displayName) cannot be written a band at a time; use PNG, JPEG or TIFF for pictures "
+                    + "this large")
         }
         guard width > 0, height > 0, bitDepth == 8 || bitDepth == 16 else {
             throw ImagingError(.encodeFailed, source: path, message: "cannot write a \(width)×\(height) picture")
@@ -83,6 +85,17 @@ package final class StreamingImageWriter {
                     Int32(settings.quality), settings.jpegChroma == .full ? 1 : 0, extras, &message, message.count)
             }
             made = stream.map { .jpeg($0, target: target) }
+        case .tiff:
+            do {
+                made = .tiff(
+                    try TIFFWriter(
+                        destination: .file(descriptor), width: width, height: height, layout: layout,
+                        bitDepth: bitDepth, compression: settings.tiffCompression, quality: settings.quality,
+                        metadata: metadata, source: path))
+            } catch {
+                ImageFile.discard(temporary, descriptor: descriptor)
+                throw error
+            }
         case .webp:
             made = nil
         }
@@ -99,6 +112,7 @@ package final class StreamingImageWriter {
         switch encoder {
         case .png(let stream, _): superres_png_stream_destroy(stream)
         case .jpeg(let stream, _): superres_jpeg_stream_destroy(stream)
+        case .tiff: break
         }
         if !ended { ImageFile.discard(temporary, descriptor: descriptor) }
     }
@@ -124,6 +138,14 @@ package final class StreamingImageWriter {
             status = pixels.withUnsafeBufferPointer {
                 superres_jpeg_stream_write(stream, $0.baseAddress, UInt32(band.height), &message, message.count)
             }
+        case .tiff(let writer):
+            do {
+                try writer.append(band)
+            } catch {
+                abandon()
+                throw error
+            }
+            status = .ok
         }
         guard status == .ok else { throw failure(status, message) }
         rowsWritten += band.height
@@ -134,11 +156,19 @@ package final class StreamingImageWriter {
     package func finish() throws(ImagingError) {
         guard !ended else { throw ImagingError(.writeFailed, source: path, message: "the file was already ended") }
         var message = [CChar](repeating: 0, count: 256)
-        let status =
-            switch encoder {
-            case .png(let stream, _): superres_png_stream_finish(stream, &message, message.count)
-            case .jpeg(let stream, _): superres_jpeg_stream_finish(stream, &message, message.count)
+        let status: superres_status
+        switch encoder {
+        case .png(let stream, _): status = superres_png_stream_finish(stream, &message, message.count)
+        case .jpeg(let stream, _): status = superres_jpeg_stream_finish(stream, &message, message.count)
+        case .tiff(let writer):
+            do {
+                try writer.finish()
+            } catch {
+                abandon()
+                throw error
             }
+            status = .ok
+        }
         guard status == .ok else { throw failure(status, message) }
         ended = true
         try ImageFile.commit(temporary, descriptor: descriptor, to: path, failure: nil)

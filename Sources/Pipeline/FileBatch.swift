@@ -148,7 +148,7 @@ package struct FileBatch: Sendable {
                         try ImageFile.write(
                             image, to: job.output, format: job.format, quality: encoding.quality,
                             pngCompression: encoding.pngCompression, jpegChroma: encoding.jpegChroma,
-                            metadata: metadata)
+                            tiffCompression: encoding.tiffCompression, metadata: metadata)
                     }
                 }
                 encodeTime.add(start.duration(to: .now).seconds)

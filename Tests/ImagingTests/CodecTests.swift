@@ -102,10 +102,11 @@ struct CodecTestFailure: Error {}
         #expect(ImageFormat(fileExtension: "jpg") == .jpeg)
         #expect(ImageFormat(fileExtension: "JPEG") == .jpeg)
         #expect(ImageFormat(fileExtension: ".WebP") == .webp)
+        #expect(ImageFormat(fileExtension: "TIF") == .tiff && ImageFormat(fileExtension: "tiff") == .tiff)
         #expect(ImageFormat(fileExtension: "gif") == nil)
         #expect(ImageFormat(fileExtension: "") == nil)
-        #expect(ImageFormat.allCases.map(\.fileExtension) == ["png", "jpg", "webp"])
-        #expect(ImageFormat.allCases.map(\.mediaType) == ["image/png", "image/jpeg", "image/webp"])
+        #expect(ImageFormat.allCases.map(\.fileExtension) == ["png", "jpg", "webp", "tif"])
+        #expect(ImageFormat.allCases.map(\.mediaType) == ["image/png", "image/jpeg", "image/webp", "image/tiff"])
     }
 
     @Test func sniffsMagicNumbers() throws {
@@ -236,8 +237,11 @@ struct CodecTestFailure: Error {}
             let bytes = try ImageCodec.encode(image, as: format)
             let header = ImageHeader(format: format, width: 300, height: 200)
             #expect(try ImageCodec.probe(bytes, source: "mem") == header)
-            // The pixel data is not needed: a file cut in the middle still probes.
-            #expect(try ImageCodec.probe(Array(bytes.prefix(bytes.count / 2)), source: "mem") == header)
+            // The pixel data is not needed: a file cut in the middle still probes (but a TIFF, whose directory
+            // libtiff writes after the pixels).
+            if format != .tiff {
+                #expect(try ImageCodec.probe(Array(bytes.prefix(bytes.count / 2)), source: "mem") == header)
+            }
         }
     }
 }

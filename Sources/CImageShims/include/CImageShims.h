@@ -88,6 +88,9 @@ typedef struct superres_buffer {
 /// Frees the bytes of `buffer` and empties it.
 void superres_buffer_free(superres_buffer *buffer);
 
+/// Makes room for `extra` more bytes after `size`; 0 when out of memory.
+int superres_buffer_reserve(superres_buffer *buffer, size_t extra);
+
 // MARK: PNG (libpng)
 
 /// A libpng read struct over a caller-owned byte range, which must stay valid until `superres_png_decoder_destroy`.
@@ -264,6 +267,84 @@ superres_status superres_webp_decode(const uint8_t *data, size_t size, uint8_t *
 superres_status superres_webp_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int32_t channels,
                                      float quality, int32_t lossless, int32_t method, superres_buffer *output,
                                      const superres_cancel *cancel, char *message, size_t message_size);
+
+// MARK: TIFF (libtiff)
+
+/// A libtiff reader over a caller-owned byte range, which must stay valid until `superres_tiff_decoder_destroy`.
+typedef struct superres_tiff_decoder superres_tiff_decoder;
+
+/// A decoder reading from memory whose read_pixels refuses first pages of more than `max_pixels` pixels (the caller
+/// checks the header's size first); NULL when out of memory.
+superres_tiff_decoder *superres_tiff_decoder_create(const uint8_t *data, size_t size, uint64_t max_pixels);
+
+/// Wraps TIFFClientOpen and the first directory's tags: the size and the layout the pixels will have (grey, grey +
+/// alpha, RGB, RGBA; 16 bits kept for 16-bit grey and RGB, everything else 8), and the number of pages. No pixel
+/// is read. Call once.
+superres_status superres_tiff_decoder_read_header(superres_tiff_decoder *decoder, superres_image_info *info,
+                                                  uint32_t *pages);
+
+/// Decodes the first page into `pixels` (exactly width × height × channels × bit_depth / 8 bytes): strips or tiles,
+/// contiguous or separate planes, 1-16-bit grey, palette, RGB(A), associated alpha undone; other layouts (CMYK, Lab,
+/// YCbCr without JPEG) through libtiff's RGBA reader. `cancel` (may be NULL) is checked between strips.
+superres_status superres_tiff_decoder_read_pixels(superres_tiff_decoder *decoder, void *pixels, size_t pixels_size,
+                                                  const superres_cancel *cancel);
+
+/// The message of the last failed call (empty if none).
+const char *superres_tiff_decoder_message(const superres_tiff_decoder *decoder);
+
+/// Wraps TIFFClose; frees everything the decoder holds.
+void superres_tiff_decoder_destroy(superres_tiff_decoder *decoder);
+
+/// The compression of a written TIFF.
+typedef enum __attribute__((enum_extensibility(closed))) superres_tiff_compression {
+    SUPERRES_TIFF_NONE SUPERRES_SWIFT_NAME(none) = 0,
+    SUPERRES_TIFF_LZW SUPERRES_SWIFT_NAME(lzw) = 1,
+    SUPERRES_TIFF_DEFLATE SUPERRES_SWIFT_NAME(deflate) = 2,
+    SUPERRES_TIFF_JPEG SUPERRES_SWIFT_NAME(jpeg) = 3,
+} superres_tiff_compression;
+
+/// The tags a written TIFF carries besides its layout; pointers may be NULL with size 0.
+typedef struct superres_tiff_tags {
+    const uint8_t *icc;
+    size_t icc_size;
+    const uint8_t *xmp;
+    size_t xmp_size;
+    /// Dots per inch; 0 writes no resolution.
+    float x_resolution;
+    float y_resolution;
+    /// ASCII tags of the first directory (Make, Model, Artist, ...): `text_count` tag numbers and their texts.
+    const uint32_t *text_tags;
+    const char *const *texts;
+    size_t text_count;
+    /// Non-zero: an ExifIFD / GPSIFD entry is written with offset 0, to be patched once the sub-IFD is appended.
+    int32_t exif_ifd;
+    int32_t gps_ifd;
+} superres_tiff_tags;
+
+/// A TIFF written a band of rows at a time, to the open file `fd` (read back too: open it read-write) or, when
+/// `buffer` is not NULL, appended to `buffer`.
+typedef struct superres_tiff_writer superres_tiff_writer;
+
+/// Starts a one-page TIFF: `channels` 1-4 (grey, grey + alpha, RGB, RGBA), 8 or 16 bits, `compression` (LZW and
+/// Deflate with the horizontal predictor; JPEG at `quality`, 8-bit grey or RGB only), in big-endian byte order when
+/// `big_endian`, with `tags`. NULL (and `message`) on bad parameters or a libtiff failure.
+superres_tiff_writer *superres_tiff_writer_create(int fd, superres_buffer *buffer, uint32_t width, uint32_t height,
+                                                  int32_t channels, int32_t bit_depth,
+                                                  superres_tiff_compression compression, int32_t quality,
+                                                  int32_t big_endian, const superres_tiff_tags *tags, char *message,
+                                                  size_t message_size);
+
+/// Writes the next `rows` rows (interleaved, 16-bit samples in host byte order) with TIFFWriteScanline.
+superres_status superres_tiff_writer_write(superres_tiff_writer *writer, const void *pixels, uint32_t rows,
+                                           char *message, size_t message_size);
+
+/// Writes the directory and closes libtiff's handle; `end` receives the file's length (where sub-IFDs may be
+/// appended). An error unless every row was written.
+superres_status superres_tiff_writer_finish(superres_tiff_writer *writer, uint64_t *end, char *message,
+                                            size_t message_size);
+
+/// Frees the writer (the file stays open: it is the caller's).
+void superres_tiff_writer_destroy(superres_tiff_writer *writer);
 
 // MARK: Colour (lcms2)
 

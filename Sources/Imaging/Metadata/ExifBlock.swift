@@ -263,3 +263,127 @@ package struct ExifBlock: Sendable {
         }
     }
 }
+
+// MARK: - Directories as entries (TIFF files and their EXIF)
+
+/// One IFD entry with its value bytes (in the structure's byte order), and the directory it points to for the
+/// Exif, GPS and Interoperability pointers.
+package struct IFDEntry: Sendable, Equatable {
+    /// The tag number.
+    package let tag: Int
+    /// The TIFF field type (1 BYTE … 13 IFD).
+    package let type: Int
+    /// The number of values.
+    package let count: Int
+    /// The values, `count` × the type's size bytes.
+    package let value: [UInt8]
+    /// The sub-directory a pointer entry leads to.
+    package let directory: [IFDEntry]?
+}
+
+extension ExifBlock {
+    /// Tags that point to a sub-directory: Exif, GPS, Interoperability.
+    static let pointerTags: Set<Int> = [Tag.exifIFD, Tag.gpsIFD, Tag.interoperabilityIFD]
+
+    /// IFD0's entries with their values and sub-directories (pointers followed at most 3 deep, each directory once).
+    package var firstDirectory: [IFDEntry] {
+        guard let first = Self.read(bytes, littleEndian, 4, 4) else { return [] }
+        var visited: Set<Int> = []
+        return directory(at: first, depth: 0, visited: &visited)
+    }
+
+    /// The number of directories in the chain from IFD0 (a TIFF file's pages), loops and damage ending the count.
+    package var directoryCount: Int {
+        var visited: Set<Int> = []
+        var offset = Self.read(bytes, littleEndian, 4, 4) ?? 0
+        while offset >= 8, visited.count < 65536, visited.insert(offset).inserted,
+            let count = Self.read(bytes, littleEndian, offset, 2),
+            let next = Self.read(bytes, littleEndian, offset + 2 + count * 12, 4)
+        {
+            offset = next
+        }
+        return visited.count
+    }
+
+    /// Whether the structure is little-endian ("II").
+    package var isLittleEndian: Bool { littleEndian }
+
+    private func directory(at offset: Int, depth: Int, visited: inout Set<Int>) -> [IFDEntry] {
+        guard depth < 3, visited.insert(offset).inserted, let count = Self.read(bytes, littleEndian, offset, 2),
+            count <= 4096, offset + 2 + count * 12 <= bytes.count
+        else { return [] }
+        var entries: [IFDEntry] = []
+        for index in 0..<count {
+            let at = offset + 2 + index * 12
+            guard let tag = Self.read(bytes, littleEndian, at, 2), let type = Self.read(bytes, littleEndian, at + 2, 2),
+                let count = Self.read(bytes, littleEndian, at + 4, 4), let size = Self.typeSizes[type],
+                count <= bytes.count / size
+            else { continue }
+            let valueSize = size * count
+            var valueAt = at + 8
+            if valueSize > 4 {
+                guard let pointed = Self.read(bytes, littleEndian, at + 8, 4), pointed <= bytes.count - valueSize else {
+                    continue
+                }
+                valueAt = pointed
+            }
+            let value = Array(bytes[valueAt..<valueAt + valueSize])
+            var sub: [IFDEntry]?
+            if Self.pointerTags.contains(tag), count == 1, type == Self.long || type == 13,
+                let target = Self.read(bytes, littleEndian, valueAt, 4)
+            {
+                sub = directory(at: target, depth: depth + 1, visited: &visited)
+            }
+            entries.append(IFDEntry(tag: tag, type: type, count: count, value: value, directory: sub))
+        }
+        return entries
+    }
+
+    /// Lays out `entries` (sorted by tag) as one IFD at `base`, followed by its out-of-line values and its
+    /// sub-directories, in the given byte order: the bytes to place at `base`.
+    package static func layOut(_ entries: [IFDEntry], base: Int, littleEndian: Bool) -> [UInt8] {
+        func number(_ value: Int, _ size: Int) -> [UInt8] {
+            let big = (0..<size).map { UInt8(truncatingIfNeeded: value >> (8 * (size - 1 - $0))) }
+            return littleEndian ? big.reversed() : big
+        }
+        let sorted = entries.sorted { $0.tag < $1.tag }
+        let tableSize = 2 + sorted.count * 12 + 4
+        var table = number(sorted.count, 2)
+        var tail: [UInt8] = []
+        for entry in sorted {
+            table += number(entry.tag, 2)
+            if let directory = entry.directory {
+                // A pointer: LONG, one value, the sub-directory laid out after the values so far.
+                if (tableSize + tail.count) % 2 == 1 { tail.append(0) }
+                let at = base + tableSize + tail.count
+                tail += layOut(directory, base: at, littleEndian: littleEndian)
+                table += number(Self.long, 2) + number(1, 4) + number(at, 4)
+                continue
+            }
+            table += number(entry.type, 2) + number(entry.count, 4)
+            if entry.value.count <= 4 {
+                table += entry.value + [UInt8](repeating: 0, count: 4 - entry.value.count)
+            } else {
+                if (tableSize + tail.count) % 2 == 1 { tail.append(0) }
+                table += number(base + tableSize + tail.count, 4)
+                tail += entry.value
+            }
+        }
+        table += number(0, 4)
+        return table + tail
+    }
+
+    /// A compact EXIF block from a TIFF file's first directory: its EXIF-level tags (description, make, model,
+    /// orientation, resolution, software, date, artist, computer, copyright) and its Exif and GPS directories.
+    package static func fromTIFF(_ file: ExifBlock) -> [UInt8]? {
+        let kept: Set<Int> = [
+            0x010E, 0x010F, 0x0110, Tag.orientation, Tag.xResolution, Tag.yResolution, Tag.resolutionUnit, 0x0131,
+            0x0132, 0x013B, 0x013C, 0x8298, Tag.exifIFD, Tag.gpsIFD,
+        ]
+        let entries = file.firstDirectory.filter { kept.contains($0.tag) }
+        guard !entries.isEmpty else { return nil }
+        let little = file.littleEndian
+        let header: [UInt8] = little ? [0x49, 0x49, 42, 0, 8, 0, 0, 0] : [0x4D, 0x4D, 0, 42, 0, 0, 0, 8]
+        return header + layOut(entries, base: 8, littleEndian: little)
+    }
+}

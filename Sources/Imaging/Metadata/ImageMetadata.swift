@@ -52,6 +52,8 @@ package struct ImageMetadata: Sendable, Equatable {
     package var pngTextChunks: [PNGChunk] = []
     /// Parts found but not kept, in words (a damaged profile, extended XMP, ...).
     package var notes: [String] = []
+    /// The number of pages of a TIFF file (1 for every other format); only the first is enlarged.
+    package var pageCount = 1
     /// Whether the file is a CMYK (or YCCK) JPEG, whose pixels decode to sRGB.
     package var isCMYK = false
     /// Whether `iccProfile` is the sRGB profile superres made for pixels it converted to sRGB (a PNG then says
@@ -74,6 +76,7 @@ package struct ImageMetadata: Sendable, Equatable {
         case .png: readPNG(bytes)
         case .jpeg: readJPEG(bytes)
         case .webp: readWebP(bytes)
+        case .tiff: readTIFF(bytes)
         case nil: break
         }
         if let exif, ExifBlock(exif) == nil {
@@ -260,6 +263,31 @@ extension ImageMetadata {
         } else {
             notes.append("the JPEG's ICC profile is not a valid ICC profile and was dropped")
         }
+    }
+}
+
+// MARK: - TIFF
+
+extension ImageMetadata {
+    /// The first directory's ICCProfile (34675), XMLPacket (700), resolution and EXIF-level tags (as an EXIF block
+    /// with the file's Exif and GPS directories), and the number of pages.
+    private mutating func readTIFF(_ bytes: [UInt8]) {
+        guard let file = ExifBlock(bytes) else {
+            notes.append("the TIFF's first directory could not be read for metadata")
+            return
+        }
+        pageCount = max(1, file.directoryCount)
+        let entries = file.firstDirectory
+        if let profile = entries.first(where: { $0.tag == 34675 }) {
+            if let parsed = ICCProfile(profile.value) {
+                iccProfile = parsed
+            } else {
+                notes.append("the TIFF's ICC profile is not a valid ICC profile and was dropped")
+            }
+        }
+        if let packet = entries.first(where: { $0.tag == 700 }) { xmp = packet.value }
+        exif = ExifBlock.fromTIFF(file)
+        density = file.density
     }
 }
 
