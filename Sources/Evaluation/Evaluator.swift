@@ -117,7 +117,7 @@ package struct Evaluator: Sendable {
             throw EvaluationError(
                 .datasetUnreadable,
                 source: folder,
-                message: "no PNG, JPEG or WebP images in this folder"
+                message: "no PNG, JPEG, WebP or TIFF images in this folder"
             )
         }
         return images.map { (folder as NSString).appendingPathComponent($0) }

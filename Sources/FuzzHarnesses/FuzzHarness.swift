@@ -15,6 +15,8 @@ package enum FuzzHarness: String, CaseIterable, Sendable {
     case jpeg
     /// WebP header probe and decode (libwebp through CImageShims).
     case webp
+    /// TIFF header probe and decode of the first page (libtiff through CImageShims).
+    case tiff
     /// The JPEG header readers of Imaging: EXIF orientation (the input as a JPEG and as a bare TIFF structure) and
     /// the quantisation tables behind the quality estimate.
     case exif
@@ -48,7 +50,7 @@ package enum FuzzHarness: String, CaseIterable, Sendable {
     package func run(_ bytes: [UInt8]) -> Outcome {
         do {
             switch self {
-            case .png, .jpeg, .webp:
+            case .png, .jpeg, .webp, .tiff:
                 let limits = DecodeLimits(maxPixels: Self.maxPixels)
                 let header = try ImageCodec.probe(bytes, source: "fuzz")
                 guard header.width * header.height <= Self.maxPixels else { return .refused("too large") }

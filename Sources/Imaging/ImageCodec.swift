@@ -30,7 +30,7 @@ package struct ImageHeader: Sendable, Equatable {
     }
 }
 
-/// Decodes and encodes PNG, JPEG and WebP in memory.
+/// Decodes and encodes PNG, JPEG, WebP and TIFF in memory.
 ///
 /// Decoding gives 8-bit samples, or 16-bit ones for 16-bit PNGs. Palettes become RGB (RGBA with a tRNS chunk),
 /// tRNS on grey or RGB becomes alpha, grey under 8 bits is scaled to 8. JPEGs come out upright (EXIF orientation
@@ -53,7 +53,7 @@ package enum ImageCodec {
         return header
     }
 
-    /// Decodes a PNG, JPEG or WebP file's bytes; `source` names the file in errors.
+    /// Decodes a PNG, JPEG, WebP or TIFF file's bytes (a TIFF's first page); `source` names the file in errors.
     ///
     /// `colour`: with `.srgb`, pixels under an RGB or grey profile are converted to sRGB; CMYK JPEGs always become
     /// sRGB through their profile, else `colour.cmykProfile`, else the plain formula.
@@ -159,16 +159,16 @@ extension ImageCodec {
             return bytes.count >= offset + expected.count && Array(bytes[offset..<offset + expected.count]) == expected
         }
         let known: [(prefix: String, offset: Int, name: String)] = [
-            ("GIF8", 0, "GIF"), ("BM", 0, "BMP"), ("II*\u{0}", 0, "TIFF"), ("MM\u{0}*", 0, "TIFF"),
+            ("GIF8", 0, "GIF"), ("BM", 0, "BMP"), ("II+\u{0}", 0, "BigTIFF"), ("MM\u{0}+", 0, "BigTIFF"),
             ("ftypavif", 4, "AVIF"), ("ftyphei", 4, "HEIF"), ("ftypmif1", 4, "HEIF"),
         ]
         let name = known.first { starts($0.prefix, at: $0.offset) }?.name
-        if let name { return "\(name) is not supported (PNG, JPEG and WebP are)" }
+        if let name { return "\(name) is not supported (PNG, JPEG, WebP and TIFF are)" }
         let start = bytes.prefix(8).map { byte in
             let hex = String(byte, radix: 16, uppercase: true)
             return byte < 16 ? "0" + hex : hex
         }
-        return "not a PNG, JPEG or WebP file (starts with \(start.joined(separator: " ")))"
+        return "not a PNG, JPEG, WebP or TIFF file (starts with \(start.joined(separator: " ")))"
     }
 
     /// Throws `.emptyImage` for a zero width or height.

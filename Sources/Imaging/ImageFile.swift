@@ -7,7 +7,7 @@ import Darwin
 
 /// Reads image files and writes them atomically.
 package enum ImageFile {
-    /// Reads and decodes the PNG, JPEG or WebP file at `path` (format from its contents, not its name).
+    /// Reads and decodes the PNG, JPEG, WebP or TIFF file at `path` (format from its contents, not its name).
     package static func read(_ path: String, limits: DecodeLimits = DecodeLimits()) throws(ImagingError) -> PixelImage {
         try ImageCodec.decode(readBytes(path), source: path, limits: limits)
     }

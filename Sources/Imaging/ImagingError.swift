@@ -4,7 +4,7 @@ package struct ImagingError: Error, CustomStringConvertible, Sendable {
     package enum Code: String, Sendable {
         /// The file could not be opened or read (missing, a directory, no permission, I/O error).
         case unreadable
-        /// Not a PNG, JPEG or WebP, or a variant of one that superres does not decode (12-bit JPEG, animated WebP).
+        /// Not a PNG, JPEG, WebP or TIFF, or a variant of one that superres does not decode (12-bit JPEG, animated WebP).
         case unsupportedFormat
         /// The data breaks the format's rules (bad CRC, invalid Huffman code, broken bitstream).
         case corrupt

@@ -93,8 +93,8 @@ package struct FileBatch: Sendable {
     }
 
     /// Runs every job. `onStart(index, plan, streamed)` (the plan nil when the file could not be read; `streamed`
-    /// when the result is written a band at a time), `onMetadata(index, lines)` (what the result keeps, updates or
-    /// drops of the input's metadata, just before `onStart`) and `onProgress(index, done, total)` are called on the
+    /// when the result is written a band at a time), `onMetadata(index, input, lines)` (the input's metadata and what
+    /// the result keeps, updates or drops of it, just before `onStart`) and `onProgress(index, done, total)` are called on the
     /// calling
     /// thread (which runs the network); `onFinish(index, result)` on the encoding thread, in job order, with the
     /// error of a failed job. `shouldCancel` is asked between tiles: a cancelled job fails with
@@ -103,7 +103,7 @@ package struct FileBatch: Sendable {
     package func run(
         _ jobs: [FileJob],
         onStart: (Int, UpscalePlan?, Bool) -> Void = { _, _, _ in },
-        onMetadata: (Int, [String]) -> Void = { _, _ in },
+        onMetadata: (Int, ImageMetadata, [String]) -> Void = { _, _, _ in },
         onProgress: (Int, Int, Int) -> Void = { _, _, _ in },
         shouldCancel: () -> Bool = { false },
         onFinish: @escaping @Sendable (Int, Result<Void, any Error>) -> Void = { _, _ in }
@@ -168,7 +168,7 @@ package struct FileBatch: Sendable {
             if let decoded = try? input.get() {
                 let size = decoded.plan.outputSize
                 onMetadata(
-                    index,
+                    index, decoded.metadata,
                     decoded.metadata.report(
                         output: decoded.outputMetadata, format: job.format, width: size.width, height: size.height))
             }

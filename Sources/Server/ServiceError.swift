@@ -23,9 +23,9 @@ package struct ServiceError: Error, HTTPResponseError, CustomStringConvertible, 
         case uploadTooLarge = "upload-too-large"
         /// The image has more pixels than `--max-pixels` (read from its header).
         case imageTooLarge = "image-too-large"
-        /// The upload is not a PNG, JPEG or WebP image, or a variant of one that is not read.
+        /// The upload is not a PNG, JPEG, WebP or TIFF image, or a variant of one that is not read.
         case unsupportedImage = "unsupported-image"
-        /// The upload is a PNG, JPEG or WebP whose data is broken or cut short.
+        /// The upload is a PNG, JPEG, WebP or TIFF whose data is broken or cut short.
         case corruptImage = "corrupt-image"
         /// The image is valid but the model cannot enlarge it.
         case unprocessableImage = "unprocessable-image"
@@ -170,7 +170,7 @@ extension ServiceError {
         case .unsupportedFormat:
             self.init(
                 .unsupportedImage,
-                "\(name): \(error.message). Send a PNG, JPEG or WebP image."
+                "\(name): \(error.message). Send a PNG, JPEG, WebP or TIFF image."
             )
         case .corrupt, .truncated, .emptyImage:
             self.init(

@@ -66,7 +66,7 @@ struct UpscaleParameters: Sendable, Equatable {
         }
         if let text = query.get("format") {
             guard let format = ImageFormat(fileExtension: text) else {
-                throw ServiceError(.badRequest, "format=\(text) is not one of png, jpg or webp.")
+                throw ServiceError(.badRequest, "format=\(text) is not one of png, jpg, webp or tif.")
             }
             self.format = format
         }

@@ -86,3 +86,73 @@ package func makeProfile(_ name: String, colourSpace: String = "RGB ", padding: 
     profile += desc + [UInt8](repeating: 0x5A, count: padding)
     return profile
 }
+
+/// Builds small uncompressed TIFF files by hand (little-endian), for the tests that need what superres never writes:
+/// several pages, tiles, and broken directories.
+package struct TIFFBuilder {
+    /// One page: 8-bit grey `width × height` pixels of `value`, in one strip, or in tiles of `tile` pixels a side.
+    package struct Page {
+        package var width: Int
+        package var height: Int
+        package var value: UInt8
+        package var tile: Int?
+
+        /// A page of `width × height` grey pixels of `value`, tiled when `tile` is given.
+        package init(width: Int, height: Int, value: UInt8, tile: Int? = nil) {
+            self.width = width
+            self.height = height
+            self.value = value
+            self.tile = tile
+        }
+    }
+
+    /// The pages, first to last.
+    package var pages: [Page]
+
+    /// A builder for `pages`.
+    package init(pages: [Page]) { self.pages = pages }
+
+    /// The file; without `pixels`, only the directories (a header claiming a huge page, say).
+    package func build(pixels: Bool = true) -> [UInt8] {
+        func short(_ value: Int) -> [UInt8] { [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF)] }
+        func long(_ value: Int) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
+        func entry(_ tag: Int, _ type: Int, _ value: Int) -> [UInt8] {
+            short(tag) + short(type) + long(1) + (type == 3 ? short(value) + [0, 0] : long(value))
+        }
+        var file: [UInt8] = [0x49, 0x49, 42, 0] + long(8)
+        for (index, page) in pages.enumerated() {
+            let tile = page.tile ?? 0
+            let side = max(tile, 1)
+            let blockWidth = tile > 0 ? tile : page.width
+            let blockHeight = tile > 0 ? tile : page.height
+            let blocks = tile > 0 ? ((page.width + side - 1) / side) * ((page.height + side - 1) / side) : 1
+            let blockBytes = blockWidth * blockHeight
+            var entries: [[UInt8]] = [
+                entry(256, 4, page.width), entry(257, 4, page.height), entry(258, 3, 8), entry(259, 3, 1),
+                entry(262, 3, 1), entry(277, 3, 1),
+            ]
+            // The directory, then the offsets array (when several blocks), then the pixels.
+            let entryCount = entries.count + (tile > 0 ? 4 : 3)
+            let directoryAt = file.count
+            let arraysAt = directoryAt + 2 + entryCount * 12 + 4
+            let pixelsAt = arraysAt + (blocks > 1 ? blocks * 8 : 0)
+            let offsetsValue = blocks > 1 ? arraysAt : pixelsAt
+            let countsValue = blocks > 1 ? arraysAt + blocks * 4 : blockBytes
+            func arrayEntry(_ tag: Int, _ value: Int) -> [UInt8] { short(tag) + short(4) + long(blocks) + long(value) }
+            if tile > 0 {
+                entries += [entry(322, 3, tile), entry(323, 3, tile), arrayEntry(324, offsetsValue), arrayEntry(325, countsValue)]
+            } else {
+                entries += [arrayEntry(273, offsetsValue), entry(278, 4, page.height), arrayEntry(279, countsValue)]
+            }
+            let pixelsEnd = pixelsAt + blocks * blockBytes
+            let next = index + 1 < pages.count ? pixelsEnd : 0
+            file += short(entries.count) + entries.flatMap { $0 } + long(next)
+            if blocks > 1 {
+                file += (0..<blocks).flatMap { long(pixelsAt + $0 * blockBytes) }
+                file += (0..<blocks).flatMap { _ in long(blockBytes) }
+            }
+            if pixels { file += [UInt8](repeating: page.value, count: blocks * blockBytes) }
+        }
+        return file
+    }
+}

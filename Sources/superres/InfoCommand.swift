@@ -14,7 +14,7 @@ struct InfoCommand: ParsableCommand {
             size, layout, colour profile, EXIF, XMP, resolution, noise level, JPEG quality).
             """)
 
-    @Argument(help: "A model (a catalogue name or a model file), or an image file (PNG, JPEG or WebP).")
+    @Argument(help: "A model (a catalogue name or a model file), or an image file (PNG, JPEG, WebP or TIFF).")
     var model: String
 
     func run() throws {

@@ -142,6 +142,7 @@ extension ModelFamily: ExpressibleByArgument {}
 extension Precision: ExpressibleByArgument {}
 extension ChromaInterpolation: ExpressibleByArgument {}
 extension ColourMode: ExpressibleByArgument {}
+extension TIFFCompression: ExpressibleByArgument {}
 extension JPEGChroma: ExpressibleByArgument {}
 
 extension ResizeFilter: ExpressibleByArgument {}

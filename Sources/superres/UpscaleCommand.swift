@@ -10,7 +10,7 @@ import Pipeline
 struct UpscaleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "upscale",
-        abstract: "Enlarge images (files or folders of PNG, JPEG and WebP).",
+        abstract: "Enlarge images (files or folders of PNG, JPEG, WebP and TIFF).",
         discussion: """
             With one input file, OUTPUT is the output file (its extension picks the format unless --format is \
             given). With several inputs or a folder, OUTPUT is a folder (created if needed) and each result keeps \
@@ -34,7 +34,7 @@ struct UpscaleCommand: AsyncParsableCommand {
     @Option(help: "Compute threads (default: one per core).")
     var threads: Int?
 
-    @Option(help: "Output format: png, jpg or webp (default: from the output name, else the input's format).")
+    @Option(help: "Output format: png, jpg, webp or tif (default: from the output name, else the input's format).")
     var format: String?
 
     @Option(help: "JPEG/WebP quality 1–100 (WebP 100 is lossless).")
@@ -46,6 +46,9 @@ struct UpscaleCommand: AsyncParsableCommand {
             PNGs), 9 the smallest file at many times the time.
             """)
     var pngCompression: Int = PNGCompression.default.level
+
+    @Option(help: "TIFF compression: none, lzw, deflate (default) or jpeg (lossy, at --quality; 8-bit, no alpha).")
+    var tiffCompression: TIFFCompression = .deflate
 
     @Option(help: "JPEG chroma: 420 (half resolution, default, as OpenCV) or 444 (full resolution, larger).")
     var jpegChroma: JPEGChroma = .subsampled
@@ -135,7 +138,7 @@ struct UpscaleCommand: AsyncParsableCommand {
         if !(1...100).contains(quality) { throw ValidationError("--quality must be 1...100") }
         if PNGCompression(level: pngCompression) == nil { throw ValidationError("--png-compression must be 0...9") }
         if let format, ImageFormat(fileExtension: format) == nil {
-            throw ValidationError("--format must be png, jpg or webp")
+            throw ValidationError("--format must be png, jpg, webp or tif")
         }
         if maxPixels < 1 { throw ValidationError("--max-pixels must be positive") }
         if maxOutputPixels < 1 { throw ValidationError("--max-output-pixels must be positive") }
@@ -156,7 +159,7 @@ struct UpscaleCommand: AsyncParsableCommand {
         let planner = try CommandLineFailure.reporting { try modelOptions.planner(options: options) }
         let encoding = EncodeSettings(
             quality: quality, pngCompression: PNGCompression(level: pngCompression) ?? .default,
-            jpegChroma: jpegChroma)
+            jpegChroma: jpegChroma, tiffCompression: tiffCompression)
         let memory = maxMemoryMb.map { MemoryBudget(megabytes: $0) } ?? .automatic
         let cmyk = try CommandLineFailure.reporting { try loadCMYKProfile() }
         let batch = FileBatch(
@@ -183,9 +186,10 @@ struct UpscaleCommand: AsyncParsableCommand {
                     label: jobs.count > 1 ? "[\(index + 1)/\(jobs.count)] \(name)" : "",
                     outputPixels: plan?.outputSize.pixels)
             },
-            onMetadata: { index, lines in
-                guard verbose else { return }
-                for line in lines { bar.printLine("superres: \(jobs[index].input): \(line)") }
+            onMetadata: { index, metadata, lines in
+                // The pages of a TIFF left out are always said; the rest with -v.
+                let shown = verbose ? lines : metadata.pagesLine.map { [$0] } ?? []
+                for line in shown { bar.printLine("superres: \(jobs[index].input): \(line)") }
             },
             onProgress: { _, done, total in bar.update(done, of: total) },
             shouldCancel: { interruption.isRequested },
@@ -283,7 +287,7 @@ struct UpscaleCommand: AsyncParsableCommand {
                 sawFolder = true
                 let names = try fileManager.contentsOfDirectory(atPath: input).sorted()
                 let images = names.filter { ImageFormat(fileExtension: ($0 as NSString).pathExtension) != nil }
-                if images.isEmpty { throw CommandLineFailure("\(input): no PNG, JPEG or WebP images in this folder") }
+                if images.isEmpty { throw CommandLineFailure("\(input): no PNG, JPEG, WebP or TIFF images in this folder") }
                 files += images.map { (input as NSString).appendingPathComponent($0) }
             } else {
                 files.append(input)

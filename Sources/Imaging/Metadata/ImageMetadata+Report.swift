@@ -2,9 +2,15 @@
 // drops (`upscale --verbose`, the service's job record), so that nothing is dropped silently.
 
 extension ImageMetadata {
+    /// "pages: 3 — only the first is enlarged" for a multi-page TIFF, else nil.
+    package var pagesLine: String? {
+        pageCount > 1 ? "pages: \(pageCount); only the first is enlarged (the others are left out)" : nil
+    }
+
     /// One line per part the file holds ("colour profile: Display P3 (RGB, 536 bytes)", ...); empty when none.
     package var summary: [String] {
         var lines: [String] = []
+        if let pages = pagesLine { lines.append(pages) }
         if let profile = iccProfile {
             lines.append("colour profile: \(profile.displayName) (\(profile.colourSpace), \(profile.bytes.count) bytes)")
         }
@@ -29,6 +35,7 @@ extension ImageMetadata {
     /// `format` file, a line each.
     package func report(output: ImageMetadata, format: ImageFormat, width: Int, height: Int) -> [String] {
         var lines: [String] = []
+        if let pages = pagesLine { lines.append(pages) }
         if output.profileIsSRGB {
             let from = iccProfile.map { "\($0.displayName)" } ?? "no profile (taken as sRGB)"
             lines.append("colour: \(from) → sRGB (converted by lcms2; the result is tagged sRGB)")

@@ -69,7 +69,7 @@ package struct ImageMetadata: Sendable, Equatable {
             && pngTextChunks.isEmpty
     }
 
-    /// The metadata of an encoded PNG, JPEG or WebP file (empty for anything else).
+    /// The metadata of an encoded PNG, JPEG, WebP or TIFF file (empty for anything else).
     package init(reading bytes: [UInt8]) {
         self.init()
         switch ImageFormat(sniffing: bytes) {

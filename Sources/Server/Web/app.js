@@ -16,7 +16,7 @@
     factOriginal: $('fact-original'), factResult: $('fact-result'), factModel: $('fact-model'), factChoice: $('fact-choice'), factTime: $('fact-time'),
   };
 
-  const accepted = ['image/png', 'image/jpeg', 'image/webp'];
+  const accepted = ['image/png', 'image/jpeg', 'image/webp', 'image/tiff'];
   const state = {
     models: [], defaultModel: null, limits: null,
     file: null, fileURL: null, original: null,
@@ -63,7 +63,7 @@
       401: ['API key required', 'This server needs an API key. Reload the page to enter one.'],
       429: ['Too many requests', 'You have sent many requests in a short time. Wait a minute and try again.'],
       413: ['Upload too large', 'The file is over the server\'s size limit. Try a smaller image.'],
-      415: ['Unsupported image format', 'Send a PNG, JPEG or WebP image.'],
+      415: ['Unsupported image format', 'Send a PNG, JPEG, WebP or TIFF image.'],
       422: ['Corrupt image', 'The image could not be read. The file may be damaged.'],
       503: ['Server busy', 'The server is busy or restarting. Try again in a moment.'],
       504: ['Processing took too long', 'Try a smaller image or a faster model.'],
@@ -206,7 +206,7 @@
     if (!file) return;
     const byName = /\.(png|jpe?g|webp)$/i.test(file.name || '');
     if (!accepted.includes(file.type) && !byName) {
-      showMessage('Unsupported image format', `${file.name || 'This file'} is not a PNG, JPEG or WebP image.`);
+      showMessage('Unsupported image format', `${file.name || 'This file'} is not a PNG, JPEG, WebP or TIFF image.`);
       return;
     }
     if (state.limits && file.size > state.limits.maxUploadBytes) {
