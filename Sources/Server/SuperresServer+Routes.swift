@@ -18,6 +18,7 @@ extension SuperresServer {
             .init(.get, "/metrics") { _, _ in await self.metricsText() },
             .init(.get, "/api/v1/models") { _, _ in self.modelList() },
             .init(.post, "/enhance") { request, context in try await self.enhance(request, context: context) },
+            .init(.post, "/api/v1/inspect") { request, _ in try await self.inspect(request) },
             .init(.post, "/api/v1/jobs") { request, context in try await self.submitJob(request, context: context) },
             .init(.get, "/api/v1/jobs/{id}") { _, context in try self.jobStatus(context) },
             .init(.delete, "/api/v1/jobs/{id}") { _, context in try await self.cancelJob(context) },

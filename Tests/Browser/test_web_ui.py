@@ -262,6 +262,59 @@ def test_a_width_and_self_ensemble(server, browser):
     browser.find_element(By.ID, "tta").click()
 
 
+def test_the_files_profile_and_metadata(server, browser, tmp_path):
+    """The chosen file's colour profile and what its result keeps, with keep and strip; a TIFF in and out."""
+    binary = os.environ.get("SUPERRES_BIN") or str(ROOT / ".build/debug/superres")
+    exiftool = shutil.which("exiftool")
+    profile = pathlib.Path("/usr/share/color/icc/colord/AdobeRGB1998.icc")
+    if exiftool is None or not profile.exists():
+        pytest.fail("exiftool or the Adobe RGB profile is missing: run scripts/install-deps")
+    photo = tmp_path / "tagged.jpg"
+    subprocess.run([binary, "upscale", str(PHOTO), "-o", str(photo), "--model", str(MODEL), "--scale", "1"],
+                   check=True)
+    subprocess.run([exiftool, "-q", "-overwrite_original", f"-icc_profile<={profile}", "-Make=TestCam",
+                    "-GPSLatitude=48.8584", "-GPSLatitudeRef=N", "-XMP-dc:Title=A test", "-XResolution=300",
+                    "-YResolution=300", "-ResolutionUnit=inches", str(photo)], check=True)
+    browser.set_window_size(1280, 1100)
+    browser.get(server + "/")
+    wait(browser).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#model option")) > 0)
+    browser.find_element(By.ID, "file").send_keys(str(photo))
+    wait(browser).until(lambda d: d.find_element(By.ID, "metadata-info").is_displayed())
+    assert browser.find_element(By.ID, "profile-name").text == "Compatible with Adobe RGB (1998)"
+    kept = browser.find_element(By.ID, "metadata-lines").text
+    assert "EXIF: kept" in kept and "XMP: kept" in kept and "300 dpi" in kept, kept
+    browser.execute_script("const s = document.getElementById('metadata'); s.value = 'strip';"
+                           "s.dispatchEvent(new Event('change'));")
+    stripped = browser.find_element(By.ID, "metadata-lines").text
+    assert "EXIF: dropped" in stripped and "XMP: dropped" in stripped, stripped
+    browser.find_element(By.ID, "start").click()
+    wait(browser, 240).until(ec.visibility_of_element_located((By.ID, "result")))
+    job_id = browser.find_element(By.ID, "download").get_attribute("href").split("/jobs/")[1].split("/")[0]
+    with urllib.request.urlopen(f"{server}/api/v1/jobs/{job_id}") as response:
+        job = json.load(response)
+    assert job["metadata"] == "strip" and "colour profile Compatible with Adobe RGB (1998): kept" in \
+        job["metadataReport"], job
+    browser.execute_script("const s = document.getElementById('metadata'); s.value = 'keep';"
+                           "s.dispatchEvent(new Event('change'));")
+    # A TIFF, which browsers do not show: its size comes from the server, and the result is offered as a download.
+    browser.find_element(By.ID, "again").click()
+    scan = tmp_path / "scan.tif"
+    subprocess.run([binary, "upscale", str(PHOTO), "-o", str(scan), "--model", str(MODEL), "--scale", "1"],
+                   check=True)
+    browser.find_element(By.ID, "file").send_keys(str(scan))
+    wait(browser).until(lambda d: "256×256" in d.find_element(By.ID, "chosen").text)
+    browser.execute_script("const s = document.getElementById('format'); s.value = 'tif';"
+                           "s.dispatchEvent(new Event('change'));")
+    browser.find_element(By.ID, "start").click()
+    wait(browser, 240).until(ec.visibility_of_element_located((By.ID, "result")))
+    assert browser.find_element(By.ID, "no-preview").is_displayed()
+    assert browser.find_element(By.ID, "download").get_attribute("download") == "scan_x3.tif"
+    with urllib.request.urlopen(browser.find_element(By.ID, "download").get_attribute("href")) as response:
+        assert response.read(4) in (b"II*\x00", b"MM\x00*")
+    browser.execute_script("const s = document.getElementById('format'); s.value = 'png';"
+                           "s.dispatchEvent(new Event('change'));")
+
+
 def test_progress_and_cancel(server, browser, tmp_path):
     # baby.png enlarged ×3 by superres itself: 1536×1536 takes seconds at 32-pixel tiles, so the cancel reaches the
     # job while its tiles run (at 512×512 a fast machine finished before the click arrived).

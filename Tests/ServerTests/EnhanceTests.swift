@@ -142,6 +142,31 @@ struct EnhanceTests {
         }
     }
 
+    /// `POST /api/v1/inspect`: what an upload carries and what its result keeps, without enlarging it.
+    @Test func inspectSaysWhatTheUploadCarries() async throws {
+        let test = try await TestServer.make()
+        defer { test.removeData() }
+        var metadata = ImageMetadata()
+        metadata.iccProfile = ICCProfile(makeProfile("Test RGB"))
+        metadata.exif = ExifBuilder(orientation: 6).build()
+        let picture = try ImageCodec.decode(try Fixtures.cropPNG(side: 24), source: "crop")
+        let upload = try ImageCodec.encode(picture, as: .jpeg, metadata: metadata)
+        try await test.withClient { client in
+            let response = try await client.post("/api/v1/inspect?format=webp", .image(upload))
+            #expect(response.status == .ok, "\(response.text)")
+            let answer = try #require(try JSONSerialization.jsonObject(with: Data(response.bytes)) as? [String: Any])
+            #expect(answer["format"] as? String == "jpeg" && answer["pages"] as? Int == 1)
+            #expect(answer["colourProfile"] as? String == "Test RGB")
+            let keep = answer["keep"] as? [String] ?? []
+            let strip = answer["strip"] as? [String] ?? []
+            #expect(keep.contains { $0.hasPrefix("EXIF: kept (orientation 1, size 72×72") }, "\(keep)")
+            #expect(strip.contains("EXIF: dropped (metadata stripped on request)"), "\(strip)")
+            expectProblem(try await client.post("/api/v1/inspect?colour=cmyk", .image(upload)), .badRequest)
+            expectProblem(
+                try await client.post("/api/v1/inspect", .image(Array("not a picture".utf8))), .unsupportedImage)
+        }
+    }
+
     @Test func pngCompressionChangesTheBytesNotThePixels() async throws {
         let test = try await TestServer.make()
         defer { test.removeData() }

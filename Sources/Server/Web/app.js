@@ -13,13 +13,15 @@
     result: $('result'), viewer: $('viewer'), stage: $('stage'), before: $('before'), after: $('after'),
     divider: $('divider'), download: $('download'), again: $('again'),
     keyForm: $('key-form'), key: $('key'), keyHint: $('key-hint'),
+    metadata: $('metadata'), metadataInfo: $('metadata-info'), profileName: $('profile-name'),
+    metadataLines: $('metadata-lines'), noPreview: $('no-preview'),
     factOriginal: $('fact-original'), factResult: $('fact-result'), factModel: $('fact-model'), factChoice: $('fact-choice'), factTime: $('fact-time'),
   };
 
   const accepted = ['image/png', 'image/jpeg', 'image/webp', 'image/tiff'];
   const state = {
     models: [], defaultModel: null, limits: null,
-    file: null, fileURL: null, original: null,
+    file: null, fileURL: null, original: null, inspection: null, inspectRun: 0,
     xhr: null, events: null, job: null, uploadStarted: 0, uploadSeconds: 0, cancelling: false,
     zoom: 'fit', split: 50,
   };
@@ -37,7 +39,7 @@
     return seconds < 10 ? `${seconds.toFixed(2)} s` : `${seconds.toFixed(1)} s`;
   }
 
-  const formatNames = { png: 'PNG', jpeg: 'JPEG', jpg: 'JPEG', webp: 'WebP' };
+  const formatNames = { png: 'PNG', jpeg: 'JPEG', jpg: 'JPEG', webp: 'WebP', tiff: 'TIFF', tif: 'TIFF' };
 
   // ---------- Messages ----------
 
@@ -204,7 +206,7 @@
   function chooseFile(file) {
     hideMessage();
     if (!file) return;
-    const byName = /\.(png|jpe?g|webp)$/i.test(file.name || '');
+    const byName = /\.(png|jpe?g|webp|tiff?)$/i.test(file.name || '');
     if (!accepted.includes(file.type) && !byName) {
       showMessage('Unsupported image format', `${file.name || 'This file'} is not a PNG, JPEG, WebP or TIFF image.`);
       return;
@@ -228,8 +230,14 @@
       }
     };
     probe.src = state.fileURL;
+    probe.onerror = () => {
+      // Browsers do not show TIFF: its size comes from the server's look at the file.
+      if (state.inspection) ui.chosen.textContent = `${file.name} · ${state.inspection.width}×${state.inspection.height} · ${formatBytes(file.size)}`;
+    };
     ui.chosen.textContent = `${file.name || 'Pasted image'} · ${formatBytes(file.size)}`;
     ui.chosen.hidden = false;
+    state.inspection = null;
+    inspectFile();
     ui.start.disabled = false;
     ui.start.focus();
   }
@@ -279,6 +287,7 @@
     ui.drawing.disabled = busy || !state.hasDrawingModel;
     ui.format.disabled = busy;
     ui.tta.disabled = busy;
+    ui.metadata.disabled = busy;
     ui.dropzone.setAttribute('aria-disabled', String(busy));
     ui.dropzone.style.pointerEvents = busy ? 'none' : '';
   }
@@ -300,13 +309,9 @@
     state.job = null;
     setBusy(true);
 
-    const query = new URLSearchParams({ model: ui.model.value, format: ui.format.value });
-    if (ui.scale.value === 'width' || ui.scale.value === 'height') {
-      query.set(ui.scale.value, String(Math.round(Number(ui.size.value))));
-    } else {
-      query.set('scale', ui.scale.value);
-    }
+    const query = requestQuery();
     if (ui.tta.checked) query.set('tta', 'true');
+    if (ui.metadata.value === 'strip') query.set('metadata', 'strip');
     const form = new FormData();
     form.append('image', state.file, state.file.name || 'image.png');
     const xhr = new XMLHttpRequest();
@@ -427,6 +432,62 @@
     }
   }
 
+  // ---------- What the file carries ----------
+
+  /// The size, model and format the page would send, as query parameters.
+  function requestQuery() {
+    const query = new URLSearchParams({ model: ui.model.value, format: ui.format.value });
+    if (ui.scale.value === 'width' || ui.scale.value === 'height') {
+      query.set(ui.scale.value, String(Math.round(Number(ui.size.value))));
+    } else {
+      query.set('scale', ui.scale.value);
+    }
+    return query;
+  }
+
+  /// Asks the server what the chosen file carries (colour profile, EXIF, XMP, resolution, pages) and what the result
+  /// would keep of it; shown under the file's name.
+  async function inspectFile() {
+    if (!state.file) return;
+    const run = ++state.inspectRun;
+    const form = new FormData();
+    form.append('image', state.file, state.file.name || 'image.png');
+    try {
+      const response = await fetch(`/api/v1/inspect?${requestQuery()}`, {
+        method: 'POST', body: form, headers: { Accept: 'application/json' },
+      });
+      if (run !== state.inspectRun) return;
+      if (!response.ok) {
+        ui.metadataInfo.hidden = true;
+        return;
+      }
+      state.inspection = await response.json();
+      if (!state.original) {
+        ui.chosen.textContent = `${state.file.name || 'Pasted image'} · ${state.inspection.width}×${state.inspection.height} · ${formatBytes(state.file.size)}`;
+      }
+      showInspection();
+    } catch {
+      if (run === state.inspectRun) ui.metadataInfo.hidden = true;
+    }
+  }
+
+  function showInspection() {
+    const info = state.inspection;
+    if (!info) return;
+    ui.profileName.textContent = info.colourProfile || 'none (the pixels are taken as sRGB)';
+    const lines = (ui.metadata.value === 'strip' ? info.strip : info.keep)
+      .filter((line) => !line.startsWith('colour profile'));
+    ui.metadataLines.replaceChildren(...lines.map((line) => {
+      const item = document.createElement('li');
+      item.textContent = line;
+      return item;
+    }));
+    ui.metadataInfo.hidden = false;
+  }
+
+  ui.metadata.addEventListener('change', showInspection);
+  ui.format.addEventListener('change', inspectFile);
+
   ui.start.addEventListener('click', start);
   ui.cancel.addEventListener('click', cancel);
 
@@ -434,22 +495,28 @@
 
   function resultName(job) {
     const stem = (job.input.filename || 'image').replace(/\.[^.]+$/, '');
-    const extension = job.format === 'jpeg' ? 'jpg' : job.format;
+    const extension = job.format === 'jpeg' ? 'jpg' : job.format === 'tiff' ? 'tif' : job.format;
     const size = job.width || job.height ? `${job.output.width}x${job.output.height}` : `x${job.scale}`;
     return `${stem}_${size}.${extension}`;
   }
 
   function showResult(job) {
+    // A TIFF (the upload or the result) is not shown by browsers: then the page offers the download only.
+    const tiff = (format) => format === 'tiff' || format === 'tif';
+    const viewable = !tiff(job.input.format) && !tiff(job.format);
     const loaded = (img) => new Promise((resolve, reject) => {
+      if (!viewable) return resolve();
       if (img.complete && img.naturalWidth) return resolve();
       img.onload = () => resolve();
       img.onerror = () => reject(new Error('image'));
     });
-    ui.before.src = state.fileURL;
-    ui.after.src = job.links.result;
+    ui.before.src = viewable ? state.fileURL : '';
+    ui.after.src = viewable ? job.links.result : '';
     Promise.all([loaded(ui.before), loaded(ui.after)]).then(() => {
       finishRun();
       ui.result.hidden = false;
+      ui.viewer.hidden = !viewable;
+      ui.noPreview.hidden = viewable;
       ui.download.href = job.links.result;
       ui.download.setAttribute('download', resultName(job));
       ui.factOriginal.textContent =
