@@ -86,6 +86,18 @@ extension SuperresServer {
         return parts.joined(separator: "; ")
     }
 
+    /// The upload's upright size and the size the query asks its result to have.
+    static func sizes(
+        of upload: ImageUpload, model: LoadedModel, parameters: UpscaleParameters
+    ) throws(ServiceError) -> (input: PixelSize, output: PixelSize) {
+        let input = PixelSize(width: upload.header.width, height: upload.header.height)
+        do {
+            return (input, try model.planner.with(request: parameters.request).outputSize(for: input))
+        } catch {
+            throw ServiceError(error, upload: upload.filename)
+        }
+    }
+
     /// What `POST /enhance` and `POST /api/v1/jobs` both do first: read the query, pick the model, refuse during
     /// shutdown, read and check the upload (size and pixel limits from the header), then take a place in the queue.
     func acceptUpload(
@@ -103,13 +115,7 @@ extension SuperresServer {
             budget: uploadBudget,
             io: io
         )
-        let input = PixelSize(width: upload.header.width, height: upload.header.height)
-        let output: PixelSize
-        do {
-            output = try model.planner.with(request: parameters.request).outputSize(for: input)
-        } catch {
-            throw ServiceError(error, upload: upload.filename)
-        }
+        let (input, output) = try Self.sizes(of: upload, model: model, parameters: parameters)
         do {
             try OutputLimits(maxPixels: configuration.maxOutputPixels).check(
                 outputWidth: output.width, outputHeight: output.height, format: parameters.format,

@@ -13,13 +13,7 @@ extension SuperresServer {
         let upload = try await ImageUpload.read(
             from: request, maxBytes: configuration.maxUploadBytes, maxPixels: configuration.maxPixels,
             budget: uploadBudget, io: io)
-        let input = PixelSize(width: upload.header.width, height: upload.header.height)
-        let output: PixelSize
-        do {
-            output = try model.planner.with(request: parameters.request).outputSize(for: input)
-        } catch {
-            throw ServiceError(error, upload: upload.filename)
-        }
+        let (input, output) = try Self.sizes(of: upload, model: model, parameters: parameters)
         let bytes = upload.bytes
         let metadata: ImageMetadata = await io.run { ImageMetadata(reading: bytes) }
         // The pixels are not decoded: a grey profile stands for grey pixels, anything else for colour.
