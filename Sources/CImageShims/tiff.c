@@ -354,6 +354,9 @@ superres_status superres_tiff_decoder_read_pixels(superres_tiff_decoder *decoder
     int planes = separate ? decoder->samples : 1;
     tmsize_t block_size = TIFFIsTiled(tiff) ? TIFFTileSize(tiff) : TIFFStripSize(tiff);
     if (block_size <= 0) return fail_with(decoder, SUPERRES_CORRUPT, "the strip or tile size is invalid");
+    // A tile or strip far larger than any real one (a header claiming 65535×65535 tiles) is refused, not allocated.
+    if (block_size > SUPERRES_TIFF_MAX_ALLOCATION)
+        return fail_with(decoder, SUPERRES_TOO_LARGE, "a strip or tile over 256 MB");
     uint8_t *block = malloc((size_t)block_size);
     if (block == NULL) return fail_with(decoder, SUPERRES_NO_MEMORY, "out of memory for a strip");
     superres_status status = SUPERRES_OK;
@@ -362,6 +365,10 @@ superres_status superres_tiff_decoder_read_pixels(superres_tiff_decoder *decoder
         TIFFGetField(tiff, TIFFTAG_TILEWIDTH, &tile_width);
         TIFFGetField(tiff, TIFFTAG_TILELENGTH, &tile_height);
         tmsize_t row_bytes = TIFFTileRowSize(tiff);
+        if (row_bytes <= 0 || row_bytes * (tmsize_t)tile_height > block_size) {
+            free(block);
+            return fail_with(decoder, SUPERRES_CORRUPT, "the tiles do not fit their declared size");
+        }
         for (int plane = 0; plane < planes && status == SUPERRES_OK; plane++) {
             for (uint32_t y = 0; y < decoder->height && status == SUPERRES_OK; y += tile_height) {
                 if (superres_cancel_is_requested(cancel)) {
@@ -395,6 +402,11 @@ superres_status superres_tiff_decoder_read_pixels(superres_tiff_decoder *decoder
                 }
                 uint32_t y = strip * rows_per_strip;
                 uint32_t rows = decoder->height - y < rows_per_strip ? decoder->height - y : rows_per_strip;
+                // Never more than the buffer holds, whatever the tags say.
+                if (row_bytes <= 0 || row_bytes * (tmsize_t)rows > block_size) {
+                    status = fail_with(decoder, SUPERRES_CORRUPT, "the strips do not fit their declared size");
+                    break;
+                }
                 tmsize_t read = TIFFReadEncodedStrip(tiff, (uint32_t)plane * strips_per_plane + strip, block,
                                                      row_bytes * (tmsize_t)rows);
                 if (read < row_bytes * (tmsize_t)rows) {

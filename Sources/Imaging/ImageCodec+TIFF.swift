@@ -1,3 +1,5 @@
+import CImageShims
+
 // TIFF through libtiff (via CImageShims): the first page of a file read in any common layout, written with the
 // input's profile, XMP, resolution and EXIF. libtiff writes the image directory; the Exif and GPS directories are
 // laid out here (ExifBlock.layOut) and appended, then IFD0's two pointers are patched, so that every EXIF value
@@ -7,7 +9,6 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import CImageShims
 
 /// How a written TIFF is compressed.
 package enum TIFFCompression: String, Sendable, Hashable, CaseIterable {
@@ -68,7 +69,10 @@ extension ImageCodec {
 
     /// Decodes the first page through superres_tiff_decoder_read_header/read_pixels (libtiff).
     static func decodeTIFF(
-        _ bytes: [UInt8], source: String, limits: DecodeLimits, cancellation: CodecCancellation? = nil
+        _ bytes: [UInt8],
+        source: String,
+        limits: DecodeLimits,
+        cancellation: CodecCancellation? = nil
     ) throws(ImagingError) -> PixelImage {
         try bytes.withUnsafeBufferPointer { (input) throws(ImagingError) -> PixelImage in
             guard let decoder = TIFFDecoder(input, maxPixels: limits.maxPixels) else {
@@ -81,13 +85,20 @@ extension ImageCodec {
                 throw ImagingError(.corrupt, source: source, message: "libtiff gave \(info.channels) channels")
             }
             let count = try checkSize(
-                width: width, height: height, channels: layout.channelCount, format: .tiff, limits: limits,
-                source: source)
+                width: width,
+                height: height,
+                channels: layout.channelCount,
+                format: .tiff,
+                limits: limits,
+                source: source
+            )
             if info.bit_depth == 16 {
                 let (samples, status) = readSamples(UInt16.self, count: count) {
                     superres_tiff_decoder_read_pixels(decoder.handle, $0, $1, cancellation?.handle)
                 }
-                guard status == .ok else { throw shimError(status, format: .tiff, source: source, detail: decoder.message) }
+                guard status == .ok else {
+                    throw shimError(status, format: .tiff, source: source, detail: decoder.message)
+                }
                 return PixelImage(width: width, height: height, layout: layout, uint16: samples)
             }
             let (samples, status) = readSamples(UInt8.self, count: count) {
@@ -100,35 +111,46 @@ extension ImageCodec {
 
     /// Encodes as a one-page TIFF through libtiff (superres_tiff_writer_*) with `metadata`.
     static func encodeTIFF(
-        _ image: PixelImage, compression: TIFFCompression, quality: Int, metadata: ImageMetadata?,
+        _ image: PixelImage,
+        compression: TIFFCompression,
+        quality: Int,
+        metadata: ImageMetadata?,
         cancellation: CodecCancellation? = nil
     ) throws(ImagingError) -> [UInt8] {
-        var output = superres_buffer()
-        defer { superres_buffer_free(&output) }
-        let writer = try TIFFWriter(
-            destination: .buffer(&output), width: image.width, height: image.height, layout: image.layout,
-            bitDepth: image.bitDepth, compression: compression, quality: quality, metadata: metadata,
-            source: encoderSource(.tiff))
-        // Bands of 64 rows, so that a cancel stops the encode part way.
-        let rowSamples = image.width * image.layout.channelCount
-        for first in stride(from: 0, to: image.height, by: 64) {
-            if cancellation?.isCancelled == true {
-                throw shimError(.cancelled, format: .tiff, source: encoderSource(.tiff), detail: "", encoding: true)
-            }
-            let rows = min(64, image.height - first)
-            let range = first * rowSamples..<(first + rows) * rowSamples
-            let samples: PixelSamples =
-                switch image.samples {
-                case .uint8(let values): .uint8(Array(values[range]))
-                case .uint16(let values): .uint16(Array(values[range]))
-                }
-            try writer.append(PixelImage(width: image.width, height: rows, layout: image.layout, samples: samples))
+        // On the heap: the writer keeps the pointer for its whole life.
+        let output = UnsafeMutablePointer<superres_buffer>.allocate(capacity: 1)
+        output.initialize(to: superres_buffer())
+        defer {
+            superres_buffer_free(output)
+            output.deallocate()
         }
-        try writer.finish()
-        guard let data = output.data else {
+        // The writer lives inside this block, so it is gone (a failed one flushed) before the buffer is freed.
+        do {
+            let writer = try TIFFWriter(
+                destination: .buffer(output), width: image.width, height: image.height, layout: image.layout,
+                bitDepth: image.bitDepth, compression: compression, quality: quality, metadata: metadata,
+                source: encoderSource(.tiff))
+            // Bands of 64 rows, so that a cancel stops the encode part way.
+            let rowSamples = image.width * image.layout.channelCount
+            for first in stride(from: 0, to: image.height, by: 64) {
+                if cancellation?.isCancelled == true {
+                    throw shimError(.cancelled, format: .tiff, source: encoderSource(.tiff), detail: "", encoding: true)
+                }
+                let rows = min(64, image.height - first)
+                let range = first * rowSamples..<(first + rows) * rowSamples
+                let samples: PixelSamples =
+                    switch image.samples {
+                    case .uint8(let values): .uint8(Array(values[range]))
+                    case .uint16(let values): .uint16(Array(values[range]))
+                    }
+                try writer.append(PixelImage(width: image.width, height: rows, layout: image.layout, samples: samples))
+            }
+            try writer.finish()
+        }
+        guard let data = output.pointee.data else {
             throw ImagingError(.encodeFailed, source: encoderSource(.tiff), message: "libtiff wrote nothing")
         }
-        return Array(UnsafeBufferPointer(start: data, count: output.size))
+        return Array(UnsafeBufferPointer(start: data, count: output.pointee.size))
     }
 }
 
@@ -155,8 +177,15 @@ final class TIFFWriter {
     private static let textTags: [Int] = [0x010E, 0x010F, 0x0110, 0x0131, 0x0132, 0x013B, 0x013C, 0x8298]
 
     init(
-        destination: Destination, width: Int, height: Int, layout: PixelLayout, bitDepth: Int,
-        compression: TIFFCompression, quality: Int, metadata: ImageMetadata?, source: String
+        destination: Destination,
+        width: Int,
+        height: Int,
+        layout: PixelLayout,
+        bitDepth: Int,
+        compression: TIFFCompression,
+        quality: Int,
+        metadata: ImageMetadata?,
+        source: String
     ) throws(ImagingError) {
         self.destination = destination
         self.source = source
@@ -166,8 +195,8 @@ final class TIFFWriter {
         let bitDepth = jpegTarget == nil ? bitDepth : 8
         let exif = metadata?.exif.flatMap(ExifBlock.init)
         let first = exif?.firstDirectory ?? []
-        let exifDirectory = first.first { $0.tag == 0x8769 }?.directory
-        let gpsDirectory = first.first { $0.tag == 0x8825 }?.directory
+        let exifDirectory = first.first { $0.tag == 0x8769 }?.directory.flatMap { $0.isEmpty ? nil : $0 }
+        let gpsDirectory = first.first { $0.tag == 0x8825 }?.directory.flatMap { $0.isEmpty ? nil : $0 }
         let littleEndian = exif?.isLittleEndian ?? true
         (self.exifDirectory, self.gpsDirectory, self.littleEndian) = (exifDirectory, gpsDirectory, littleEndian)
         let texts: [(tag: UInt32, text: String)] = Self.textTags.compactMap { tag in
@@ -188,27 +217,47 @@ final class TIFFWriter {
                 return tagNumbers.withUnsafeBufferPointer { tagNumbers in
                     pointers.withUnsafeBufferPointer { pointers in
                         var tags = superres_tiff_tags(
-                            icc: profile.baseAddress, icc_size: profile.count, xmp: xmp.baseAddress,
-                            xmp_size: xmp.count, x_resolution: Float(density?.x ?? 0),
-                            y_resolution: Float(density?.y ?? 0), text_tags: tagNumbers.baseAddress,
-                            texts: pointers.baseAddress, text_count: texts.count,
-                            exif_ifd: exifDirectory == nil ? 0 : 1, gps_ifd: gpsDirectory == nil ? 0 : 1)
+                            icc: profile.baseAddress,
+                            icc_size: profile.count,
+                            xmp: xmp.baseAddress,
+                            xmp_size: xmp.count,
+                            x_resolution: Float(density?.x ?? 0),
+                            y_resolution: Float(density?.y ?? 0),
+                            text_tags: tagNumbers.baseAddress,
+                            texts: pointers.baseAddress,
+                            text_count: texts.count,
+                            exif_ifd: exifDirectory == nil ? 0 : 1,
+                            gps_ifd: gpsDirectory == nil ? 0 : 1
+                        )
                         let (fd, buffer): (Int32, UnsafeMutablePointer<superres_buffer>?) =
                             switch destination {
                             case .file(let fd): (fd, nil)
                             case .buffer(let buffer): (-1, buffer)
                             }
                         return superres_tiff_writer_create(
-                            fd, buffer, UInt32(clamping: width), UInt32(clamping: height),
-                            Int32(layout.channelCount), Int32(bitDepth), compression.shimValue, Int32(quality),
-                            littleEndian ? 0 : 1, &tags, &message, message.count)
+                            fd,
+                            buffer,
+                            UInt32(clamping: width),
+                            UInt32(clamping: height),
+                            Int32(layout.channelCount),
+                            Int32(bitDepth),
+                            compression.shimValue,
+                            Int32(quality),
+                            littleEndian ? 0 : 1,
+                            &tags,
+                            &message,
+                            message.count
+                        )
                     }
                 }
             }
         }
         guard let made else {
             throw ImagingError(
-                .encodeFailed, source: source, message: "could not start the TIFF: \(ImageCodec.message(from: message))")
+                .encodeFailed,
+                source: source,
+                message: "could not start the TIFF: \(ImageCodec.message(from: message))"
+            )
         }
         handle = made
     }
@@ -235,7 +284,10 @@ final class TIFFWriter {
             }
         guard status == .ok else {
             throw ImagingError(
-                .encodeFailed, source: source, message: "could not write the TIFF: \(ImageCodec.message(from: message))")
+                .encodeFailed,
+                source: source,
+                message: "could not write the TIFF: \(ImageCodec.message(from: message))"
+            )
         }
     }
 
@@ -245,7 +297,10 @@ final class TIFFWriter {
         var end: UInt64 = 0
         guard superres_tiff_writer_finish(handle, &end, &message, message.count) == .ok else {
             throw ImagingError(
-                .encodeFailed, source: source, message: "could not end the TIFF: \(ImageCodec.message(from: message))")
+                .encodeFailed,
+                source: source,
+                message: "could not end the TIFF: \(ImageCodec.message(from: message))"
+            )
         }
         var offset = Int(end)
         for (tag, directory) in [(0x8769, exifDirectory), (0x8825, gpsDirectory)] {
@@ -269,7 +324,9 @@ final class TIFFWriter {
             guard superres_buffer_reserve(buffer, max(0, end - buffer.pointee.size)) != 0 else {
                 throw ImagingError(.encodeFailed, source: source, message: "out of memory for the TIFF")
             }
-            bytes.withUnsafeBufferPointer { (buffer.pointee.data! + offset).update(from: $0.baseAddress!, count: $0.count) }
+            bytes.withUnsafeBufferPointer {
+                (buffer.pointee.data! + offset).update(from: $0.baseAddress!, count: $0.count)
+            }
             buffer.pointee.size = max(buffer.pointee.size, end)
         case .file(let fd):
             let written = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(offset)) }

@@ -11,8 +11,12 @@ extension SuperresServer {
         let parameters = try UpscaleParameters(request.uri.queryParameters)
         let model = try models.select(name: parameters.model, request: parameters.request)
         let upload = try await ImageUpload.read(
-            from: request, maxBytes: configuration.maxUploadBytes, maxPixels: configuration.maxPixels,
-            budget: uploadBudget, io: io)
+            from: request,
+            maxBytes: configuration.maxUploadBytes,
+            maxPixels: configuration.maxPixels,
+            budget: uploadBudget,
+            io: io
+        )
         let (input, output) = try Self.sizes(of: upload, model: model, parameters: parameters)
         let bytes = upload.bytes
         let metadata: ImageMetadata = await io.run { ImageMetadata(reading: bytes) }
@@ -21,8 +25,19 @@ extension SuperresServer {
         func report(strip: Bool) -> [String] {
             let policy = MetadataPolicy(strip: strip, colour: ColourPolicy(mode: parameters.colour))
             let result = metadata.enlarged(
-                from: input.width, input.height, to: output.width, output.height, layout: layout, policy: policy)
-            return metadata.report(output: result, format: parameters.format, width: output.width, height: output.height)
+                from: input.width,
+                input.height,
+                to: output.width,
+                output.height,
+                layout: layout,
+                policy: policy
+            )
+            return metadata.report(
+                output: result,
+                format: parameters.format,
+                width: output.width,
+                height: output.height
+            )
         }
         struct Inspection: Encodable {
             var format: String
@@ -36,8 +51,15 @@ extension SuperresServer {
         }
         return Self.json(
             Inspection(
-                format: upload.header.format.rawValue, width: input.width, height: input.height,
-                pages: metadata.pageCount, colourProfile: metadata.iccProfile?.displayName, summary: metadata.summary,
-                keep: report(strip: false), strip: report(strip: true)))
+                format: upload.header.format.rawValue,
+                width: input.width,
+                height: input.height,
+                pages: metadata.pageCount,
+                colourProfile: metadata.iccProfile?.displayName,
+                summary: metadata.summary,
+                keep: report(strip: false),
+                strip: report(strip: true)
+            )
+        )
     }
 }

@@ -10,6 +10,8 @@ package enum CommandRunner {
         package let standardOutput: String
         /// Everything the process wrote to standard error, as UTF-8 text.
         package let standardError: String
+        /// Standard output as bytes (for binary output).
+        package let outputBytes: Data
     }
 
     /// The `superres` binary next to the test bundle (`swift test` builds it into the same folder).
@@ -34,16 +36,34 @@ package enum CommandRunner {
         _ arguments: [String], environment: [String: String] = [:], timeout: TimeInterval = 120,
         during: (Process) -> Void = { _ in }
     ) throws -> Result {
+        try runProgram(binary, arguments, environment: environment, timeout: timeout, during: during)
+    }
+
+    /// Runs the program at `executable` (a checker such as exiftool or transicc, or superres) with `arguments`, the
+    /// extra `environment` and `input` on its standard input, waiting at most `timeout` seconds.
+    package static func runProgram(
+        _ executable: URL, _ arguments: [String], environment: [String: String] = [:], input: Data? = nil,
+        timeout: TimeInterval = 120, during: (Process) -> Void = { _ in }
+    ) throws -> Result {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
-        process.standardInput = FileHandle.nullDevice
+        let feed = input.map { _ in Pipe() }
+        process.standardInput = feed ?? FileHandle.nullDevice
         try process.run()
+        if let feed, let input {
+            // Written from another thread, so that a program that answers as it reads never blocks both sides.
+            let writer = Thread {
+                feed.fileHandleForWriting.write(input)
+                try? feed.fileHandleForWriting.close()
+            }
+            writer.start()
+        }
         // Drain both pipes while the process runs so a chatty child never blocks.
         let group = DispatchGroup()
         nonisolated(unsafe) var outData = Data()
@@ -66,7 +86,7 @@ package enum CommandRunner {
         process.waitUntilExit()
         return Result(
             status: process.terminationStatus, standardOutput: String(decoding: outData, as: UTF8.self),
-            standardError: String(decoding: errData, as: UTF8.self))
+            standardError: String(decoding: errData, as: UTF8.self), outputBytes: outData)
     }
 
     /// A fresh empty folder under the temporary directory, removed by the caller.

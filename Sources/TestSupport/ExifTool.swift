@@ -23,21 +23,11 @@ package enum ExifTool {
     @discardableResult
     package static func run(_ arguments: [String]) throws -> Data {
         guard let path else { throw Failure(message: missingMessage) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(message: "exiftool \(arguments.joined(separator: " ")): \(String(decoding: errors, as: UTF8.self))")
+        let result = try CommandRunner.runProgram(URL(fileURLWithPath: path), arguments)
+        guard result.status == 0 else {
+            throw Failure(message: "exiftool \(arguments.joined(separator: " ")): \(result.standardError)")
         }
-        return output
+        return result.outputBytes
     }
 
     /// Every tag exiftool reads in the file, by "Group:Name" (family 1 groups, numeric values: `-j -n -G1 -a`).

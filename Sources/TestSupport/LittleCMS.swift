@@ -19,21 +19,10 @@ package enum LittleCMS {
     /// `profile` to sRGB with transicc (perceptual, no quantisation); the sRGB values, 0...255, unclamped.
     package static func toSRGB(_ values: [[Double]], from profile: String) throws -> [[Double]] {
         guard let transicc else { throw ExifTool.Failure(message: missingMessage) }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: transicc)
-        process.arguments = ["-i", profile, "-o", "*sRGB", "-t", "0", "-n"]
-        let input = Pipe()
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
         let text = values.map { $0.map { String($0) }.joined(separator: " ") }.joined(separator: "\n") + "\nq\n"
-        let writer = Thread { input.fileHandleForWriting.write(Data(text.utf8)); try? input.fileHandleForWriting.close() }
-        writer.start()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n")
+        let result = try CommandRunner.runProgram(
+            URL(fileURLWithPath: transicc), ["-i", profile, "-o", "*sRGB", "-t", "0", "-n"], input: Data(text.utf8))
+        let lines = result.standardOutput.split(separator: "\n")
         let results = lines.compactMap { line -> [Double]? in
             let numbers = line.split(separator: " ").compactMap { Double($0) }
             return numbers.count == 3 ? numbers : nil

@@ -140,7 +140,10 @@ package struct TIFFBuilder {
             let countsValue = blocks > 1 ? arraysAt + blocks * 4 : blockBytes
             func arrayEntry(_ tag: Int, _ value: Int) -> [UInt8] { short(tag) + short(4) + long(blocks) + long(value) }
             if tile > 0 {
-                entries += [entry(322, 3, tile), entry(323, 3, tile), arrayEntry(324, offsetsValue), arrayEntry(325, countsValue)]
+                entries += [
+                    entry(322, 3, tile), entry(323, 3, tile), arrayEntry(324, offsetsValue),
+                    arrayEntry(325, countsValue),
+                ]
             } else {
                 entries += [arrayEntry(273, offsetsValue), entry(278, 4, page.height), arrayEntry(279, countsValue)]
             }

@@ -24,40 +24,52 @@ struct MetadataRoundTripTests {
         let path = folder.appending("in.\(format.fileExtension)")
         try ImageFile.write(picture, to: path, format: format)
         let thumbnail = folder.appending("thumbnail.jpg")
-        try ImageFile.write(PixelImage(width: 6, height: 4, layout: .rgb, uint8: Array(samples.prefix(72))), to: thumbnail)
+        try ImageFile.write(
+            PixelImage(width: 6, height: 4, layout: .rgb, uint8: Array(samples.prefix(72))),
+            to: thumbnail
+        )
         // A TIFF's second directory is a page, not a thumbnail: TIFFs get none.
         let thumbnailArguments = format == .tiff ? [] : ["-ThumbnailImage<=\(thumbnail)"]
-        try ExifTool.run([
-            "-q", "-overwrite_original", "-icc_profile<=\(ExifTool.adobeRGBProfile)", "-Orientation#=6",
-            "-Make=TestCam", "-Model=X1", "-Artist=A. Photographer", "-DateTimeOriginal=2020:01:02 03:04:05",
-            "-GPSLatitude=48.8584", "-GPSLatitudeRef=N", "-GPSLongitude=2.2945", "-GPSLongitudeRef=E",
-            "-GPSAltitude=35", "-XResolution=300", "-YResolution=300", "-ResolutionUnit=inches",
-            "-ExifImageWidth=24", "-ExifImageHeight=16", "-XMP-dc:Title=A test", "-XMP-tiff:Orientation#=6", path,
-        ] + thumbnailArguments)
+        try ExifTool.run(
+            [
+                "-q", "-overwrite_original", "-icc_profile<=\(ExifTool.adobeRGBProfile)", "-Orientation#=6",
+                "-Make=TestCam", "-Model=X1", "-Artist=A. Photographer", "-DateTimeOriginal=2020:01:02 03:04:05",
+                "-GPSLatitude=48.8584", "-GPSLatitudeRef=N", "-GPSLongitude=2.2945", "-GPSLongitudeRef=E",
+                "-GPSAltitude=35", "-XResolution=300", "-YResolution=300", "-ResolutionUnit=inches",
+                "-ExifImageWidth=24", "-ExifImageHeight=16", "-XMP-dc:Title=A test", "-XMP-tiff:Orientation#=6", path,
+            ] + thumbnailArguments
+        )
         try FileManager.default.removeItem(atPath: thumbnail)
         return path
     }
 
     @Test(
         .enabled(if: SharedData.isAvailable, "\(SharedData.missingMessage)"),
-        arguments: ImageFormat.allCases)
+        arguments: ImageFormat.allCases
+    )
     func everyOutputFormatCarriesTheInputsMetadata(input format: ImageFormat) throws {
         try #require(ExifTool.path != nil, "\(ExifTool.missingMessage)")
         try #require(
-            FileManager.default.fileExists(atPath: ExifTool.adobeRGBProfile), "\(ExifTool.profileMissingMessage)")
+            FileManager.default.fileExists(atPath: ExifTool.adobeRGBProfile),
+            "\(ExifTool.profileMissingMessage)"
+        )
         let profile = try [UInt8](Data(contentsOf: URL(fileURLWithPath: ExifTool.adobeRGBProfile)))
         let folder = TemporaryFolder()
         let input = try Self.makeInput(in: folder, format: format)
         let before = try ExifTool.tags(input)
         #expect(
             format == .tiff || before["IFD1:ThumbnailLength"] != nil,
-            "exiftool did not put a thumbnail in the \(format) input")
+            "exiftool did not put a thumbnail in the \(format) input"
+        )
         #expect(try ExifTool.binary("ICC_Profile", of: input) == profile)
         for output in ImageFormat.allCases {
             let path = folder.appending("out-\(output.fileExtension).\(output.fileExtension)")
             let run = try CommandRunner.run(["upscale", input, "--model", Self.model, "-o", path, "-v"])
             #expect(run.status == 0, "\(run.standardError)")
-            #expect(run.standardError.contains("colour profile Compatible with Adobe RGB (1998): kept"), "\(run.standardError)")
+            #expect(
+                run.standardError.contains("colour profile Compatible with Adobe RGB (1998): kept"),
+                "\(run.standardError)"
+            )
             #expect(format == .tiff || run.standardError.contains("thumbnail dropped"), "\(run.standardError)")
             let after = try ExifTool.tags(path)
             let label = "\(format) → \(output)"
@@ -90,7 +102,9 @@ struct MetadataRoundTripTests {
     func stripMetadataLeavesTheProfileOnly() throws {
         try #require(ExifTool.path != nil, "\(ExifTool.missingMessage)")
         try #require(
-            FileManager.default.fileExists(atPath: ExifTool.adobeRGBProfile), "\(ExifTool.profileMissingMessage)")
+            FileManager.default.fileExists(atPath: ExifTool.adobeRGBProfile),
+            "\(ExifTool.profileMissingMessage)"
+        )
         let folder = TemporaryFolder()
         let input = try Self.makeInput(in: folder, format: .jpeg)
         for output in ImageFormat.allCases {
@@ -99,7 +113,9 @@ struct MetadataRoundTripTests {
             #expect(run.status == 0, "\(run.standardError)")
             let after = try ExifTool.tags(path)
             let leaked = after.keys.filter {
-                ["IFD0:Make", "IFD0:Model", "IFD0:Artist", "ExifIFD:", "GPS:", "IFD1:", "XMP"].contains(where: $0.hasPrefix)
+                ["IFD0:Make", "IFD0:Model", "IFD0:Artist", "ExifIFD:", "GPS:", "IFD1:", "XMP"].contains(
+                    where: $0.hasPrefix
+                )
             }
             #expect(leaked.isEmpty, "\(output): \(leaked.sorted())")
             #expect(try ExifTool.binary("ICC_Profile", of: path) == ExifTool.binary("ICC_Profile", of: input))
@@ -110,7 +126,9 @@ struct MetadataRoundTripTests {
     func dpiScaleKeepsThePrintSizeAndANumberSetsIt() throws {
         try #require(ExifTool.path != nil, "\(ExifTool.missingMessage)")
         try #require(
-            FileManager.default.fileExists(atPath: ExifTool.adobeRGBProfile), "\(ExifTool.profileMissingMessage)")
+            FileManager.default.fileExists(atPath: ExifTool.adobeRGBProfile),
+            "\(ExifTool.profileMissingMessage)"
+        )
         let folder = TemporaryFolder()
         let input = try Self.makeInput(in: folder, format: .jpeg)
         for (choice, dpi) in [("scale", "600"), ("150", "150")] {
@@ -129,7 +147,9 @@ struct MetadataRoundTripTests {
     @Test func infoSaysWhatTheFileCarries() throws {
         try #require(ExifTool.path != nil, "\(ExifTool.missingMessage)")
         try #require(
-            FileManager.default.fileExists(atPath: ExifTool.adobeRGBProfile), "\(ExifTool.profileMissingMessage)")
+            FileManager.default.fileExists(atPath: ExifTool.adobeRGBProfile),
+            "\(ExifTool.profileMissingMessage)"
+        )
         let folder = TemporaryFolder()
         let input = try Self.makeInput(in: folder, format: .png)
         let run = try CommandRunner.run(["info", input])

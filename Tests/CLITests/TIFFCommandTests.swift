@@ -25,7 +25,9 @@ struct TIFFCommandTests {
         // A PNG input to --format tif.
         let png = folder.appending("in.png")
         try ImageFile.write(PixelImage(width: 30, height: 20, layout: .rgb, uint16: samples), to: png)
-        let run = try CommandRunner.run(["upscale", png, "--model", Self.model, "-o", folder.appending("out"), "--format", "tif"])
+        let run = try CommandRunner.run([
+            "upscale", png, "--model", Self.model, "-o", folder.appending("out"), "--format", "tif",
+        ])
         #expect(run.status == 0, "\(run.standardError)")
         #expect(ImageFormat(sniffing: try ImageFile.readBytes(folder.appending("out"))) == .tiff)
     }
@@ -34,14 +36,20 @@ struct TIFFCommandTests {
     func aThreePageTIFFGivesItsFirstPageAndOneLine() throws {
         let folder = TemporaryFolder()
         let input = folder.appending("pages.tif")
-        try Data(TIFFBuilder(pages: [
-            .init(width: 12, height: 8, value: 200), .init(width: 7, height: 2, value: 20), .init(width: 2, height: 2, value: 30),
-        ]).build()).write(to: URL(fileURLWithPath: input))
+        try Data(
+            TIFFBuilder(pages: [
+                .init(width: 12, height: 8, value: 200), .init(width: 7, height: 2, value: 20),
+                .init(width: 2, height: 2, value: 30),
+            ]).build()
+        ).write(to: URL(fileURLWithPath: input))
         let output = folder.appending("first.png")
         let run = try CommandRunner.run(["upscale", input, "--model", Self.model, "-o", output])
         #expect(run.status == 0, "\(run.standardError)")
         let lines = run.standardError.split(separator: "\n").filter { $0.contains("pages") }
-        #expect(lines.count == 1 && lines.first?.contains("pages: 3; only the first is enlarged") == true, "\(run.standardError)")
+        #expect(
+            lines.count == 1 && lines.first?.contains("pages: 3; only the first is enlarged") == true,
+            "\(run.standardError)"
+        )
         let result = try ImageFile.read(output)
         #expect(result.width == 24 && result.height == 16 && result.layout == .grey)
         // A broken TIFF is one clear line and exit status 1, nothing written.

@@ -11,11 +11,18 @@ import Testing
         let count = width * height * layout.channelCount
         if bitDepth == 16 {
             return PixelImage(
-                width: width, height: height, layout: layout,
-                uint16: (0..<count).map { UInt16(truncatingIfNeeded: $0 &* 2749 &+ 17) })
+                width: width,
+                height: height,
+                layout: layout,
+                uint16: (0..<count).map { UInt16(truncatingIfNeeded: $0 &* 2749 &+ 17) }
+            )
         }
         return PixelImage(
-            width: width, height: height, layout: layout, uint8: (0..<count).map { UInt8(truncatingIfNeeded: $0 * 31) })
+            width: width,
+            height: height,
+            layout: layout,
+            uint8: (0..<count).map { UInt8(truncatingIfNeeded: $0 * 31) }
+        )
     }
 
     @Test(arguments: PixelLayout.allCases, [8, 16])
@@ -25,7 +32,10 @@ import Testing
             let bytes = try ImageCodec.encode(image, as: .tiff, tiffCompression: compression)
             #expect(ImageFormat(sniffing: bytes) == .tiff)
             #expect(try ImageCodec.probe(bytes, source: "t") == ImageHeader(format: .tiff, width: 37, height: 23))
-            #expect(try ImageCodec.decode(bytes, source: "\(compression)") == image, "\(layout) \(bitDepth) \(compression)")
+            #expect(
+                try ImageCodec.decode(bytes, source: "\(compression)") == image,
+                "\(layout) \(bitDepth) \(compression)"
+            )
         }
     }
 
@@ -35,13 +45,16 @@ import Testing
         let decoded = try ImageCodec.decode(bytes, source: "jpeg")
         #expect(decoded.layout == .rgb && decoded.bitDepth == 8)
         let grey = try ImageCodec.decode(
-            try ImageCodec.encode(Self.picture(.grey, bitDepth: 8), as: .tiff, tiffCompression: .jpeg), source: "grey")
+            try ImageCodec.encode(Self.picture(.grey, bitDepth: 8), as: .tiff, tiffCompression: .jpeg),
+            source: "grey"
+        )
         #expect(grey.layout == .grey)
     }
 
     @Test func theFirstOfSeveralPagesIsRead() throws {
         let bytes = TIFFBuilder(pages: [
-            .init(width: 5, height: 3, value: 10), .init(width: 7, height: 2, value: 20), .init(width: 2, height: 2, value: 30),
+            .init(width: 5, height: 3, value: 10), .init(width: 7, height: 2, value: 20),
+            .init(width: 2, height: 2, value: 30),
         ]).build()
         let image = try ImageCodec.decode(bytes, source: "pages")
         #expect(image == PixelImage(width: 5, height: 3, layout: .grey, uint8: [UInt8](repeating: 10, count: 15)))
@@ -97,15 +110,29 @@ import Testing
         metadata.density = PixelDensity(x: 300, y: 300)
         let path = folder.appending("banded.tif")
         let writer = try StreamingImageWriter(
-            path: path, format: .tiff, width: 50, height: 41, layout: .rgb, bitDepth: 16, settings: EncodeSettings(),
-            metadata: metadata)
-        guard case .uint16(let samples) = image.samples else { return }
+            path: path,
+            format: .tiff,
+            width: 50,
+            height: 41,
+            layout: .rgb,
+            bitDepth: 16,
+            settings: EncodeSettings(),
+            metadata: metadata
+        )
+        guard case .uint16(let samples) = image.samples else {
+            Issue.record("the picture is not 16-bit")
+            return
+        }
         for first in stride(from: 0, to: 41, by: 10) {
             let rows = min(10, 41 - first)
             try writer.append(
                 PixelImage(
-                    width: 50, height: rows, layout: .rgb,
-                    uint16: Array(samples[first * 150..<(first + rows) * 150])))
+                    width: 50,
+                    height: rows,
+                    layout: .rgb,
+                    uint16: Array(samples[first * 150..<(first + rows) * 150])
+                )
+            )
         }
         try writer.finish()
         let bytes = try ImageFile.readBytes(path)

@@ -92,7 +92,13 @@ import Testing
         var metadata = ImageMetadata()
         metadata.iccProfile = ICCProfile(makeProfile("Some RGB"))
         let output = metadata.enlarged(
-            from: 2, 2, to: 4, 4, layout: .rgb, policy: MetadataPolicy(colour: ColourPolicy(mode: .srgb)))
+            from: 2,
+            2,
+            to: 4,
+            4,
+            layout: .rgb,
+            policy: MetadataPolicy(colour: ColourPolicy(mode: .srgb))
+        )
         let picture = PixelImage(width: 4, height: 4, layout: .rgb, uint8: Self.spread(16))
         let png = ImageMetadata(reading: try ImageCodec.encode(picture, as: .png, metadata: output))
         #expect(png.iccProfile == nil && png.pngColourChunks == [PNGChunk(type: "sRGB", payload: [0])])
@@ -103,7 +109,9 @@ import Testing
         var broken = ImageMetadata()
         broken.iccProfile = ICCProfile(makeProfile("Broken RGB"))
         let bytes = try ImageCodec.encode(picture, as: .png, metadata: broken)
-        #expect(throws: ImagingError.self) { try ImageCodec.decode(bytes, source: "broken", colour: ColourPolicy(mode: .srgb)) }
+        #expect(throws: ImagingError.self) {
+            try ImageCodec.decode(bytes, source: "broken", colour: ColourPolicy(mode: .srgb))
+        }
         #expect(try ImageCodec.decode(bytes, source: "kept") == picture)
     }
 }

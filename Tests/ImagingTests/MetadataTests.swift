@@ -11,7 +11,7 @@ import Testing
         #expect(block.orientation == .right)
         #expect(block.density == PixelDensity(x: 300, y: 300))
         #expect(block.hasThumbnail)
-        let updated = block.updated(width: 1000, height: 70_000, density: PixelDensity(x: 600, y: 600))
+        let updated = try #require(block.updated(width: 1000, height: 70_000, density: PixelDensity(x: 600, y: 600)))
         let reread = try #require(ExifBlock(updated))
         #expect(reread.orientation == .up)
         #expect(reread.density == PixelDensity(x: 600, y: 600))
@@ -32,7 +32,8 @@ import Testing
     @Test func aThumbnailThatIsNotLastIsZeroedNotLeftBehind() throws {
         var original = ExifBuilder().build()
         original += Array("trailing data kept".utf8)
-        let updated = try #require(ExifBlock(original)).updated(width: 10, height: 10, density: nil)
+        let block = try #require(ExifBlock(original))
+        let updated = try #require(block.updated(width: 10, height: 10, density: nil))
         #expect(updated.count == original.count)
         #expect(!updated.contains(0xAB))
         #expect(updated.suffix(18) == original.suffix(18))
@@ -63,8 +64,13 @@ import Testing
             """
         let updated = String(
             decoding: XMPPacket.updated(
-                Array(packet.utf8), width: 160, height: 240, density: PixelDensity(x: 600, y: 600)),
-            as: UTF8.self)
+                Array(packet.utf8),
+                width: 160,
+                height: 240,
+                density: PixelDensity(x: 600, y: 600)
+            ),
+            as: UTF8.self
+        )
         #expect(updated.contains("tiff:Orientation=\"1\""))
         #expect(updated.contains("exif:PixelXDimension='160'"))
         #expect(updated.contains("<exif:PixelYDimension>240</exif:PixelYDimension>"))
@@ -77,7 +83,11 @@ import Testing
 
 @Suite struct ImageMetadataTests {
     static let picture = PixelImage(
-        width: 6, height: 4, layout: .rgb, uint8: (0..<72).map { UInt8($0 * 3) })
+        width: 6,
+        height: 4,
+        layout: .rgb,
+        uint8: (0..<72).map { UInt8($0 * 3) }
+    )
 
     static func sample(profileSize: Int = 0) -> ImageMetadata {
         var metadata = ImageMetadata()

@@ -42,7 +42,9 @@ final class ColourTransform {
 
     /// Converts `samples` in place (input and output layouts of the same size).
     func apply<Sample>(_ samples: inout [Sample], pixels: Int) {
-        samples.withUnsafeMutableBytes { superres_colour_transform_apply(handle, $0.baseAddress, $0.baseAddress, pixels) }
+        samples.withUnsafeMutableBytes {
+            superres_colour_transform_apply(handle, $0.baseAddress, $0.baseAddress, pixels)
+        }
     }
 }
 
@@ -90,7 +92,9 @@ extension ImageCodec {
     /// `image` converted from `profile` to sRGB (grey stays grey, on sRGB's tone curve; alpha is kept), perceptual
     /// intent as lcms2's own tools; a `.colourProfile` error when lcms2 cannot use the profile for these pixels.
     package static func convertToSRGB(
-        _ image: PixelImage, from profile: ICCProfile, source: String
+        _ image: PixelImage,
+        from profile: ICCProfile,
+        source: String
     ) throws(ImagingError) -> PixelImage {
         let format = pixelFormat(image.layout, bitDepth: image.bitDepth)
         let transform: ColourTransform
@@ -98,9 +102,11 @@ extension ImageCodec {
             transform = try ColourTransform(profile: profile, input: format, output: format)
         } catch {
             throw ImagingError(
-                .colourProfile, source: source,
+                .colourProfile,
+                source: source,
                 message: "the colour profile \"\(profile.displayName)\" cannot be converted to sRGB (lcms2: "
-                    + "\(error.reason)); use --colour keep to keep the stored values")
+                    + "\(error.reason)); use --colour keep to keep the stored values"
+            )
         }
         var converted = image
         switch image.samples {

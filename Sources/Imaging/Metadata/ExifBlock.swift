@@ -76,7 +76,8 @@ package struct ExifBlock: Sendable {
         {
             exifEntries = entries
             used += exifUsed
-            if let interop = entries[Tag.interoperabilityIFD], let at = Self.read(bytes, littleEndian, interop.valueAt, 4),
+            if let interop = entries[Tag.interoperabilityIFD],
+                let at = Self.read(bytes, littleEndian, interop.valueAt, 4),
                 let (_, _, interopUsed) = Self.readIFD(bytes, littleEndian, at: at)
             {
                 used += interopUsed
@@ -138,8 +139,16 @@ package struct ExifBlock: Sendable {
     /// The block for the enlarged, upright picture: Orientation 1, PixelXDimension/PixelYDimension (and IFD0's
     /// ImageWidth/ImageLength when present) set to `width` × `height`, XResolution/YResolution set to `density`
     /// when given, the thumbnail unlinked (and cut off when it is the last thing in the block, else zeroed). All
-    /// other bytes are unchanged.
-    package func updated(width: Int, height: Int, density: PixelDensity?) -> [UInt8] {
+    /// other bytes are unchanged. Nil when the result would not read back upright (a damaged block whose values
+    /// point into its own directories): such EXIF is dropped rather than written with a wrong orientation.
+    package func updated(width: Int, height: Int, density: PixelDensity?) -> [UInt8]? {
+        let output = patched(width: width, height: height, density: density)
+        guard let reread = ExifBlock(output), reread.orientation == nil || reread.orientation == .up else { return nil }
+        return output
+    }
+
+    /// `updated`'s bytes, before the check.
+    private func patched(width: Int, height: Int, density: PixelDensity?) -> [UInt8] {
         var output = bytes
         if let entry = ifd0[Tag.orientation] { setInteger(&output, entry, 1) }
         for (tag, value) in [(Tag.imageWidth, width), (Tag.imageLength, height)] {
@@ -176,7 +185,9 @@ package struct ExifBlock: Sendable {
 
     /// An IFD's entries by tag, where its next-IFD offset is, and the byte ranges it and its out-of-line values use.
     private static func readIFD(
-        _ bytes: [UInt8], _ littleEndian: Bool, at offset: Int
+        _ bytes: [UInt8],
+        _ littleEndian: Bool,
+        at offset: Int
     ) -> (entries: [Int: Entry], nextAt: Int, used: [Range<Int>])? {
         guard offset >= 8, let count = read(bytes, littleEndian, offset, 2), count <= 4096 else { return nil }
         let nextAt = offset + 2 + count * 12
@@ -286,11 +297,26 @@ extension ExifBlock {
     static let pointerTags: Set<Int> = [Tag.exifIFD, Tag.gpsIFD, Tag.interoperabilityIFD]
 
     /// IFD0's entries with their values and sub-directories (pointers followed at most 3 deep, each directory once).
-    package var firstDirectory: [IFDEntry] {
+    package var firstDirectory: [IFDEntry] { firstDirectory(keeping: nil) }
+
+    /// IFD0's entries of the tags in `tags` (all for nil), sub-directories in full: a TIFF file's IFD0 may hold
+    /// large private tags that are never needed.
+    package func firstDirectory(keeping tags: Set<Int>?) -> [IFDEntry] {
         guard let first = Self.read(bytes, littleEndian, 4, 4) else { return [] }
         var visited: Set<Int> = []
-        return directory(at: first, depth: 0, visited: &visited)
+        return directory(at: first, depth: 0, keeping: tags, visited: &visited)
     }
+
+    /// The tags of a TIFF file's IFD0 that metadata is read from: the EXIF-level ones, the Exif and GPS pointers,
+    /// the ICC profile (34675) and the XMP packet (700).
+    package static let tiffMetadataTags: Set<Int> = exifLevelTags.union([34675, 700])
+
+    /// IFD0 tags that belong in an EXIF block: description, make, model, orientation, resolution, software, date,
+    /// artist, computer, copyright, and the Exif and GPS pointers.
+    static let exifLevelTags: Set<Int> = [
+        0x010E, 0x010F, 0x0110, Tag.orientation, Tag.xResolution, Tag.yResolution, Tag.resolutionUnit, 0x0131,
+        0x0132, 0x013B, 0x013C, 0x8298, Tag.exifIFD, Tag.gpsIFD,
+    ]
 
     /// The number of directories in the chain from IFD0 (a TIFF file's pages), loops and damage ending the count.
     package var directoryCount: Int {
@@ -308,7 +334,7 @@ extension ExifBlock {
     /// Whether the structure is little-endian ("II").
     package var isLittleEndian: Bool { littleEndian }
 
-    private func directory(at offset: Int, depth: Int, visited: inout Set<Int>) -> [IFDEntry] {
+    private func directory(at offset: Int, depth: Int, keeping tags: Set<Int>?, visited: inout Set<Int>) -> [IFDEntry] {
         guard depth < 3, visited.insert(offset).inserted, let count = Self.read(bytes, littleEndian, offset, 2),
             count <= 4096, offset + 2 + count * 12 <= bytes.count
         else { return [] }
@@ -317,7 +343,7 @@ extension ExifBlock {
             let at = offset + 2 + index * 12
             guard let tag = Self.read(bytes, littleEndian, at, 2), let type = Self.read(bytes, littleEndian, at + 2, 2),
                 let count = Self.read(bytes, littleEndian, at + 4, 4), let size = Self.typeSizes[type],
-                count <= bytes.count / size
+                count <= bytes.count / size, tags?.contains(tag) ?? true
             else { continue }
             let valueSize = size * count
             var valueAt = at + 8
@@ -332,7 +358,7 @@ extension ExifBlock {
             if Self.pointerTags.contains(tag), count == 1, type == Self.long || type == 13,
                 let target = Self.read(bytes, littleEndian, valueAt, 4)
             {
-                sub = directory(at: target, depth: depth + 1, visited: &visited)
+                sub = directory(at: target, depth: depth + 1, keeping: nil, visited: &visited)
             }
             entries.append(IFDEntry(tag: tag, type: type, count: count, value: value, directory: sub))
         }
@@ -376,11 +402,7 @@ extension ExifBlock {
     /// A compact EXIF block from a TIFF file's first directory: its EXIF-level tags (description, make, model,
     /// orientation, resolution, software, date, artist, computer, copyright) and its Exif and GPS directories.
     package static func fromTIFF(_ file: ExifBlock) -> [UInt8]? {
-        let kept: Set<Int> = [
-            0x010E, 0x010F, 0x0110, Tag.orientation, Tag.xResolution, Tag.yResolution, Tag.resolutionUnit, 0x0131,
-            0x0132, 0x013B, 0x013C, 0x8298, Tag.exifIFD, Tag.gpsIFD,
-        ]
-        let entries = file.firstDirectory.filter { kept.contains($0.tag) }
+        let entries = file.firstDirectory(keeping: exifLevelTags)
         guard !entries.isEmpty else { return nil }
         let little = file.littleEndian
         let header: [UInt8] = little ? [0x49, 0x49, 42, 0, 8, 0, 0, 0] : [0x4D, 0x4D, 0, 42, 0, 0, 0, 8]

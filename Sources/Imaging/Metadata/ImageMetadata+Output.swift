@@ -44,7 +44,11 @@ extension ImageMetadata {
     /// `layout`: EXIF and XMP updated (orientation 1, new size, new resolution, no thumbnail) or stripped, the
     /// resolution as `policy` says, a profile whose colour space no longer matches the pixels dropped with a note.
     package func enlarged(
-        from sourceWidth: Int, _ sourceHeight: Int, to width: Int, _ height: Int, layout: PixelLayout,
+        from sourceWidth: Int,
+        _ sourceHeight: Int,
+        to width: Int,
+        _ height: Int,
+        layout: PixelLayout,
         policy: MetadataPolicy
     ) -> ImageMetadata {
         var output = ImageMetadata()
@@ -54,9 +58,13 @@ extension ImageMetadata {
         case .scale:
             output.density = density.map {
                 PixelDensity(
-                    x: $0.x * Double(width) / Double(sourceWidth), y: $0.y * Double(height) / Double(sourceHeight))
+                    x: $0.x * Double(width) / Double(sourceWidth),
+                    y: $0.y * Double(height) / Double(sourceHeight)
+                )
             }
-            if density == nil { output.notes.append("the input states no resolution, so --dpi scale has none to scale") }
+            if density == nil {
+                output.notes.append("the input states no resolution, so --dpi scale has none to scale")
+            }
         case .fixed(let dpi): output.density = PixelDensity(x: dpi, y: dpi)
         }
         let expected = layout.isGrey ? "GRAY" : "RGB"
@@ -64,10 +72,14 @@ extension ImageMetadata {
             // The decoder turned the CMYK pixels into sRGB.
             let embedded = iccProfile.flatMap { $0.colourSpace == "CMYK" && $0.converts(cmyk: true) ? $0 : nil }
             let stated = policy.colour.cmykProfile.flatMap { $0.converts(cmyk: true) ? $0 : nil }
-            let how =
-                if let embedded { "its profile \"\(embedded.displayName)\"" }
-                else if let stated { "the stated CMYK profile \"\(stated.displayName)\"" }
-                else { "the plain formula (it has no usable CMYK profile; give one with --cmyk-profile)" }
+            let how: String
+            if let embedded {
+                how = "its profile \"\(embedded.displayName)\""
+            } else if let stated {
+                how = "the stated CMYK profile \"\(stated.displayName)\""
+            } else {
+                how = "the plain formula (it has no usable CMYK profile; give one with --cmyk-profile)"
+            }
             output.notes.append("CMYK converted to sRGB through \(how)")
             output.tagSRGB(grey: layout.isGrey)
         } else if policy.colour.mode == .srgb {
@@ -75,7 +87,8 @@ extension ImageMetadata {
             if let profile = iccProfile, profile.colourSpace != expected {
                 output.notes.append(
                     "the \(profile.colourSpace) colour profile \"\(profile.displayName)\" does not describe the "
-                        + "pixels, which were taken as sRGB")
+                        + "pixels, which were taken as sRGB"
+                )
             }
             output.tagSRGB(grey: layout.isGrey)
         } else {
@@ -85,13 +98,17 @@ extension ImageMetadata {
                 } else {
                     output.notes.append(
                         "the \(profile.colourSpace) colour profile \"\(profile.displayName)\" does not describe "
-                            + "the \(layout.isGrey ? "grey" : "RGB") result and was dropped")
+                            + "the \(layout.isGrey ? "grey" : "RGB") result and was dropped"
+                    )
                 }
             }
             output.pngColourChunks = pngColourChunks
         }
         guard !policy.strip else { return output }
         output.exif = exif.flatMap { ExifBlock($0)?.updated(width: width, height: height, density: output.density) }
+        if let exif, output.exif == nil {
+            output.notes.append("EXIF (\(exif.count) bytes) is damaged in a way that cannot be updated and was dropped")
+        }
         output.xmp = xmp.map { XMPPacket.updated($0, width: width, height: height, density: output.density) }
         output.pngTextChunks = pngTextChunks
         return output
@@ -131,7 +148,10 @@ extension ImageMetadata {
             var payload: [UInt8] = []
             for value in [density.x, density.y] {
                 let perMetre = UInt32(clamping: Int((value / 0.0254).rounded()))
-                payload += [UInt8(perMetre >> 24), UInt8(perMetre >> 16 & 0xFF), UInt8(perMetre >> 8 & 0xFF), UInt8(perMetre & 0xFF)]
+                payload += [
+                    UInt8(perMetre >> 24), UInt8(perMetre >> 16 & 0xFF), UInt8(perMetre >> 8 & 0xFF),
+                    UInt8(perMetre & 0xFF),
+                ]
             }
             Self.appendPNGChunk("pHYs", payload + [1], to: &output)
         }
@@ -185,7 +205,8 @@ extension ImageMetadata {
                 }
                 lost.append(
                     "\(pngTextChunks.count) PNG text chunk(s) (\(names.joined(separator: ", "))): "
-                        + "\(format.displayName) has no place for them")
+                        + "\(format.displayName) has no place for them"
+                )
             }
             if pngColourChunks.contains(where: { $0.type != "sRGB" }) && iccProfile == nil {
                 lost.append("PNG gAMA/cHRM colour chunks: \(format.displayName) has no place for them")

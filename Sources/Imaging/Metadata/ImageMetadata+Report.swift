@@ -12,7 +12,9 @@ extension ImageMetadata {
         var lines: [String] = []
         if let pages = pagesLine { lines.append(pages) }
         if let profile = iccProfile {
-            lines.append("colour profile: \(profile.displayName) (\(profile.colourSpace), \(profile.bytes.count) bytes)")
+            lines.append(
+                "colour profile: \(profile.displayName) (\(profile.colourSpace), \(profile.bytes.count) bytes)"
+            )
         }
         if !pngColourChunks.isEmpty {
             lines.append("PNG colour: \(pngColourChunks.map(\.type).joined(separator: ", "))")
@@ -42,7 +44,8 @@ extension ImageMetadata {
         } else if let profile = iccProfile {
             lines.append(
                 "colour profile \(profile.displayName): "
-                    + (output.iccProfile != nil ? "kept" : "dropped"))
+                    + (output.iccProfile != nil ? "kept" : "dropped")
+            )
         } else {
             lines.append("colour profile: none (the pixels are taken as sRGB)")
         }
@@ -56,7 +59,10 @@ extension ImageMetadata {
             }
         }
         if xmp != nil {
-            lines.append(output.xmp == nil ? "XMP: dropped (metadata stripped on request)" : "XMP: kept (orientation and size updated)")
+            lines.append(
+                output.xmp == nil
+                    ? "XMP: dropped (metadata stripped on request)" : "XMP: kept (orientation and size updated)"
+            )
         }
         switch (density, output.density) {
         case (nil, nil): break

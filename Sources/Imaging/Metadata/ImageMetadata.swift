@@ -108,8 +108,12 @@ extension ImageMetadata {
                 notes.append("the PNG chunk list is cut inside a \(type) chunk; chunks after it were not read")
                 return
             }
-            let payload = Array(bytes[offset + 8..<offset + 8 + length])
+            let start = offset + 8
             offset += 12 + length
+            // Only the chunks read below are copied (never the image data).
+            guard ["iCCP", "sRGB", "gAMA", "cHRM", "pHYs", "eXIf", "iTXt", "tEXt", "zTXt", "IEND"].contains(type)
+            else { continue }
+            let payload = Array(bytes[start..<start + length])
             switch type {
             case "iCCP": readICCP(payload)
             case "sRGB", "gAMA", "cHRM": pngColourChunks.append(PNGChunk(type: type, payload: payload))
@@ -118,7 +122,10 @@ extension ImageMetadata {
                 let x = payload[0..<4].reduce(0) { $0 << 8 | Int($1) }
                 let y = payload[4..<8].reduce(0) { $0 << 8 | Int($1) }
                 // Dots per metre are whole numbers: 300 dpi is stored as 11811, read back to the hundredth.
-                let stated = PixelDensity(x: Self.hundredths(Double(x) * 0.0254), y: Self.hundredths(Double(y) * 0.0254))
+                let stated = PixelDensity(
+                    x: Self.hundredths(Double(x) * 0.0254),
+                    y: Self.hundredths(Double(y) * 0.0254)
+                )
                 if stated.isUsable { density = stated }
             case "eXIf": exif = Self.tiffStructure(payload)
             case "iTXt", "tEXt", "zTXt":
@@ -254,7 +261,9 @@ extension ImageMetadata {
         }
         guard !iccPieces.isEmpty else { return }
         guard iccCount > 0, iccPieces.count == iccCount, (1...iccCount).allSatisfy({ iccPieces[$0] != nil }) else {
-            notes.append("the JPEG's ICC profile is incomplete (\(iccPieces.count) of \(iccCount) pieces) and was dropped")
+            notes.append(
+                "the JPEG's ICC profile is incomplete (\(iccPieces.count) of \(iccCount) pieces) and was dropped"
+            )
             return
         }
         let joined = (1...iccCount).flatMap { iccPieces[$0]! }
@@ -277,7 +286,7 @@ extension ImageMetadata {
             return
         }
         pageCount = max(1, file.directoryCount)
-        let entries = file.firstDirectory
+        let entries = file.firstDirectory(keeping: ExifBlock.tiffMetadataTags)
         if let profile = entries.first(where: { $0.tag == 34675 }) {
             if let parsed = ICCProfile(profile.value) {
                 iccProfile = parsed
@@ -299,7 +308,9 @@ extension ImageMetadata {
         func chunk(_ fourCC: String) -> [UInt8]? {
             var output = superres_buffer()
             defer { superres_buffer_free(&output) }
-            let status = bytes.withUnsafeBufferPointer { superres_webp_read_chunk($0.baseAddress, $0.count, fourCC, &output) }
+            let status = bytes.withUnsafeBufferPointer {
+                superres_webp_read_chunk($0.baseAddress, $0.count, fourCC, &output)
+            }
             guard status == .ok, let data = output.data else { return nil }
             return Array(UnsafeBufferPointer(start: data, count: output.size))
         }
