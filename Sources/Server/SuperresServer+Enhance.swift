@@ -86,6 +86,13 @@ extension SuperresServer {
         return parts.joined(separator: "; ")
     }
 
+    /// The request's `image` upload, read within the server's byte, pixel and memory limits (`ImageUpload.read`).
+    func readUpload(_ request: Request) async throws(ServiceError) -> ImageUpload {
+        try await ImageUpload.read(
+            from: request, maxBytes: configuration.maxUploadBytes, maxPixels: configuration.maxPixels,
+            budget: uploadBudget, io: io)
+    }
+
     /// The upload's upright size and the size the query asks its result to have.
     static func sizes(
         of upload: ImageUpload, model: LoadedModel, parameters: UpscaleParameters
@@ -108,13 +115,7 @@ extension SuperresServer {
         guard isReady else {
             throw ServiceError(.shuttingDown, "The server is shutting down and takes no new images. Try again shortly.")
         }
-        let upload = try await ImageUpload.read(
-            from: request,
-            maxBytes: configuration.maxUploadBytes,
-            maxPixels: configuration.maxPixels,
-            budget: uploadBudget,
-            io: io
-        )
+        let upload = try await readUpload(request)
         let (input, output) = try Self.sizes(of: upload, model: model, parameters: parameters)
         do {
             try OutputLimits(maxPixels: configuration.maxOutputPixels).check(

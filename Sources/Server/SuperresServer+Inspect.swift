@@ -10,13 +10,7 @@ extension SuperresServer {
     func inspect(_ request: Request) async throws(ServiceError) -> Response {
         let parameters = try UpscaleParameters(request.uri.queryParameters)
         let model = try models.select(name: parameters.model, request: parameters.request)
-        let upload = try await ImageUpload.read(
-            from: request,
-            maxBytes: configuration.maxUploadBytes,
-            maxPixels: configuration.maxPixels,
-            budget: uploadBudget,
-            io: io
-        )
+        let upload = try await readUpload(request)
         let (input, output) = try Self.sizes(of: upload, model: model, parameters: parameters)
         let bytes = upload.bytes
         let metadata: ImageMetadata = await io.run { ImageMetadata(reading: bytes) }
