@@ -53,12 +53,16 @@ package struct JobRecord: Codable, Sendable, Equatable {
     package var width: Int?
     /// The result's height asked for (`height`); absent when none was.
     package var height: Int?
-    /// The result's format: png, jpeg or webp.
+    /// The result's format: png, jpeg, webp or tiff.
     package var format: String
     /// The encoding quality 1...100 for JPEG and WebP results (100 is lossless WebP); default 95.
     package var quality: Int
     /// The PNG compression level 0...9 of a PNG result.
     package var pngCompression: Int?
+    /// The compression of a TIFF result (none, lzw, deflate, jpeg).
+    package var tiffCompression: String?
+    /// The `dpi` the job was submitted with (scale or a number); absent for keep.
+    package var dpi: String?
     /// Format, size, byte count and file name of the uploaded image.
     package var input: ImageSummary
     /// Format, size and byte count of the result; nil unless the job succeeded.

@@ -30,6 +30,8 @@ extension SuperresServer {
             format: parameters.format.rawValue,
             quality: parameters.quality,
             pngCompression: parameters.format == .png ? parameters.pngCompression.level : nil,
+            tiffCompression: parameters.format == .tiff ? parameters.tiffCompression.rawValue : nil,
+            dpi: parameters.dpiText,
             input: ImageSummary(
                 format: upload.header.format.rawValue,
                 width: upload.header.width,
@@ -109,12 +111,14 @@ extension SuperresServer {
             format: ImageFormat(fileExtension: record.format) ?? .png,
             encoding: EncodeSettings(
                 quality: record.quality,
-                pngCompression: record.pngCompression.flatMap { PNGCompression(level: $0) } ?? .default),
+                pngCompression: record.pngCompression.flatMap { PNGCompression(level: $0) } ?? .default,
+                tiffCompression: record.tiffCompression.flatMap(TIFFCompression.init) ?? .deflate),
             outputPath: job.path(record.resultFileName),
             selfEnsemble: record.tta ?? false,
             request: record.request,
             metadata: MetadataPolicy(
-                strip: record.metadata == "strip", colour: ColourPolicy(mode: record.colour == "srgb" ? .srgb : .keep))
+                density: record.dpi.flatMap(DensityChoice.init(argument:)) ?? .keep, strip: record.metadata == "strip",
+                colour: ColourPolicy(mode: record.colour == "srgb" ? .srgb : .keep))
         )
         await engine.admitResumed()
         logger.info("job resumed after a restart", metadata: ["job.id": "\(job.id)", "model": "\(model.name)"])

@@ -18,6 +18,12 @@ struct UpscaleParameters: Sendable, Equatable {
     var quality: Int = 95
     /// `png_compression`: 0...9 for PNG results; default 1 (fast, smaller than OpenCV's PNGs).
     var pngCompression: PNGCompression = .default
+    /// `tiff_compression`: none, lzw, deflate (default) or jpeg for TIFF results.
+    var tiffCompression: TIFFCompression = .deflate
+    /// `dpi`: keep (default: the upload's dots per inch), scale (times the enlargement) or a number of dots per inch.
+    var dpi: DensityChoice = .keep
+    /// The `dpi` text as given (kept in a job's record), nil for keep.
+    var dpiText: String?
     /// `tta`: self-ensemble (the eight flips and rotations averaged; eight times the work); default false.
     var selfEnsemble = false
     /// `metadata`: keep (default: the input's EXIF, XMP and resolution, updated) or strip (EXIF and XMP left out;
@@ -29,7 +35,7 @@ struct UpscaleParameters: Sendable, Equatable {
 
     /// What the result carries of the input's metadata, and what decoding does with its colours.
     var metadataPolicy: MetadataPolicy {
-        MetadataPolicy(strip: stripMetadata, colour: ColourPolicy(mode: colour))
+        MetadataPolicy(density: dpi, strip: stripMetadata, colour: ColourPolicy(mode: colour))
     }
 
     /// The size asked for; nil for the model's own scale.
@@ -39,7 +45,9 @@ struct UpscaleParameters: Sendable, Equatable {
     }
 
     /// How the result is encoded.
-    var encoding: EncodeSettings { EncodeSettings(quality: quality, pngCompression: pngCompression) }
+    var encoding: EncodeSettings {
+        EncodeSettings(quality: quality, pngCompression: pngCompression, tiffCompression: tiffCompression)
+    }
 
     /// Reads and checks the parameters; unknown parameters are ignored. An empty `model` means the default model;
     /// the others have no empty value (`format=` is a 400, as the API document says).
@@ -95,6 +103,20 @@ struct UpscaleParameters: Sendable, Equatable {
                 throw ServiceError(.badRequest, "colour=\(text) is not keep or srgb.")
             }
             colour = mode
+        }
+        if let text = query.get("tiff_compression") {
+            guard let compression = TIFFCompression(rawValue: text.lowercased()) else {
+                throw ServiceError(.badRequest, "tiff_compression=\(text) is not none, lzw, deflate or jpeg.")
+            }
+            tiffCompression = compression
+        }
+        if let text = query.get("dpi") {
+            guard let choice = DensityChoice(argument: text.lowercased()) else {
+                throw ServiceError(
+                    .badRequest, "dpi=\(text) is not keep, scale or a number of dots per inch from 1 to 65535.")
+            }
+            dpi = choice
+            dpiText = choice == .keep ? nil : text.lowercased()
         }
         if let text = query.get("png_compression") {
             guard let level = Int(text), let compression = PNGCompression(level: level) else {

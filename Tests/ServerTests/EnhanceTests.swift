@@ -129,6 +129,12 @@ struct EnhanceTests {
                 #expect(stripped.exif == nil && stripped.xmp == nil, "\(format)")
             }
             expectProblem(try await client.post("/enhance?metadata=some", .image(upload)), .badRequest)
+            // A TIFF result at the same print size: 300 dpi × 3.
+            let tiff = try await client.post("/enhance?format=tif&tiff_compression=lzw&dpi=scale", .image(upload))
+            #expect(tiff.status == .ok && ImageFormat(sniffing: tiff.bytes) == .tiff, "\(tiff.text)")
+            #expect(ImageMetadata(reading: tiff.bytes).density == PixelDensity(x: 900, y: 900))
+            expectProblem(try await client.post("/enhance?dpi=lots", .image(upload)), .badRequest)
+            expectProblem(try await client.post("/enhance?tiff_compression=zip", .image(upload)), .badRequest)
             let id = try await client.submitJob(.image(upload), query: "?metadata=strip")
             let job = try await client.waitForJob(id)
             #expect(job["state"] as? String == "succeeded")
