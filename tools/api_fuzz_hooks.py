@@ -17,6 +17,10 @@ with open(os.environ["SUPERRES_API_FUZZ_PNG"], "rb") as file:
     PICTURE = file.read()
 
 
+# Uploads may be TIFF: its part is sent as raw bytes, as schemathesis sends PNG, JPEG and WebP.
+schemathesis.serializer.alias("image/tiff", "application/octet-stream")
+
+
 @schemathesis.hook
 def map_body(context, body):
     # Multipart bodies come as a wrapper whose `body` holds the fields.
