@@ -1,7 +1,8 @@
 import Foundation
-import Imaging
 import TestSupport
 import Testing
+
+@testable import Imaging
 
 /// What goes in comes out, only larger: a real Adobe RGB profile, EXIF (orientation 6, GPS, a thumbnail), XMP and
 /// 300 dpi written into PNG, JPEG and WebP inputs by exiftool, and read back from superres's results by exiftool.
@@ -142,6 +143,26 @@ struct MetadataRoundTripTests {
         let refused = try CommandRunner.run(
             ["upscale", input, "--model", Self.model, "-o", folder.appending("x.jpg"), "--dpi", "lots"])
         #expect(refused.status != 0 && refused.standardError.contains("--dpi"), "\(refused.standardError)")
+    }
+
+    @Test(.enabled(if: SharedData.isAvailable, "\(SharedData.missingMessage)"))
+    func aCMYKJPEGWithoutAProfileGoesThroughTheStatedOne() throws {
+        let path = LittleCMS.cmykProfile
+        try #require(FileManager.default.fileExists(atPath: path), "\(path) is missing: apt-get install libgs-common")
+        let folder = TemporaryFolder()
+        let input = folder.appending("cmyk.jpg")
+        let ink = (0..<(16 * 16 * 4)).map { UInt8(truncatingIfNeeded: $0 * 5) }
+        try Data(try ImageCodec.encodeCMYKJPEG(ink: ink, width: 16, height: 16)).write(to: URL(fileURLWithPath: input))
+        let stated = try CommandRunner.run(
+            ["upscale", input, "--model", Self.model, "-o", folder.appending("stated.png"), "-v", "--cmyk-profile", path])
+        #expect(stated.status == 0 && stated.standardError.contains("the stated CMYK profile"), "\(stated.standardError)")
+        let plain = try CommandRunner.run(["upscale", input, "--model", Self.model, "-o", folder.appending("plain.png"), "-v"])
+        #expect(plain.status == 0 && plain.standardError.contains("the plain formula"), "\(plain.standardError)")
+        #expect(try ImageFile.read(folder.appending("stated.png")) != ImageFile.read(folder.appending("plain.png")))
+        // A profile that is not CMYK is refused with one line and exit status 1.
+        let wrong = try CommandRunner.run(
+            ["upscale", input, "--model", Self.model, "-o", folder.appending("x.png"), "--cmyk-profile", ExifTool.adobeRGBProfile])
+        #expect(wrong.status == 1 && wrong.standardError.contains("--cmyk-profile"), "\(wrong.standardError)")
     }
 
     @Test func infoSaysWhatTheFileCarries() throws {

@@ -168,7 +168,7 @@ extension ImageMetadata {
     private static let jpegSegmentPayload = 65533
 
     /// The marker segments of a JPEG after its JFIF header: APP1 EXIF, APP1 XMP, APP2 ICC profile pieces. Parts too
-    /// large for a segment (EXIF, XMP) are named in `jpegOverflow` and left out.
+    /// large for a segment (EXIF, XMP) are left out; `unwritable(as:)` names them.
     package func jpegSegmentBytes() -> [UInt8] {
         var output: [UInt8] = []
         func append(_ marker: UInt8, _ payload: [UInt8]) {
@@ -222,6 +222,9 @@ extension ImageMetadata {
             if let density, density.x > 65535 || density.y > 65535 {
                 lost.append("a resolution of \(density.description): over JPEG's 65535")
             }
+        }
+        if format == .webp, let profile = iccProfile, profile.colourSpace != "RGB" {
+            lost.append("the \(profile.colourSpace) colour profile: WebP pictures are RGB")
         }
         if format == .webp, density != nil, exif.flatMap({ ExifBlock($0)?.density }) == nil {
             lost.append("the resolution (\(density!.description)): WebP states one only in EXIF, which has none")

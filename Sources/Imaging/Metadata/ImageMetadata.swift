@@ -129,8 +129,9 @@ extension ImageMetadata {
                 if stated.isUsable { density = stated }
             case "eXIf": exif = Self.tiffStructure(payload)
             case "iTXt", "tEXt", "zTXt":
-                if type == "iTXt", let packet = readXMPText(payload) {
-                    xmp = packet
+                // The XMP chunk (a damaged one is dropped with a note); every other text chunk is kept as it is.
+                if type == "iTXt", payload.starts(with: Self.pngXMPKeyword) {
+                    xmp = readXMPText(payload) ?? xmp
                 } else {
                     pngTextChunks.append(PNGChunk(type: type, payload: payload))
                 }
@@ -161,10 +162,14 @@ extension ImageMetadata {
         }
     }
 
-    /// The XMP packet of an iTXt chunk with the keyword "XML:com.adobe.xmp", or nil for any other iTXt.
+    /// The keyword of PNG's XMP chunk and its NUL.
+    static let pngXMPKeyword: [UInt8] = Array("XML:com.adobe.xmp".utf8) + [0]
+
+    /// The XMP packet of an iTXt chunk with the keyword "XML:com.adobe.xmp"; nil (and a note) when it is damaged.
     private mutating func readXMPText(_ payload: [UInt8]) -> [UInt8]? {
-        let keyword = Array("XML:com.adobe.xmp".utf8)
+        let keyword = Array(Self.pngXMPKeyword.dropLast())
         guard payload.count > keyword.count + 2, payload.starts(with: keyword), payload[keyword.count] == 0 else {
+            notes.append("the PNG XMP chunk is damaged and was dropped")
             return nil
         }
         let compressed = payload[keyword.count + 1] == 1
