@@ -44,10 +44,11 @@ extension ImageCodec {
         return ImageHeader(format: .jpeg, width: swaps ? height : width, height: swaps ? width : height)
     }
 
-    /// Decodes through superres_jpeg_decoder_read_header/read_pixels (libjpeg-turbo), then turns the image upright.
+    /// Decodes through superres_jpeg_decoder_read_header/read_pixels (libjpeg-turbo), CMYK through `profile` (the
+    /// file's own, read by the caller) or `colour`'s, then turns the image upright.
     static func decodeJPEG(
         _ bytes: [UInt8], source: String, limits: DecodeLimits, colour: ColourPolicy = ColourPolicy(),
-        cancellation: CodecCancellation? = nil
+        profile: ICCProfile? = nil, cancellation: CodecCancellation? = nil
     ) throws(ImagingError) -> PixelImage {
         let stored = try bytes.withUnsafeBufferPointer { (input) throws(ImagingError) -> PixelImage in
             guard let decoder = JPEGDecoder(input, maxPixels: limits.maxPixels) else {
@@ -57,7 +58,7 @@ extension ImageCodec {
             let width = Int(info.width)
             let height = Int(info.height)
             // CMYK goes through its profile (or the stated one) to sRGB; the transform must outlive read_pixels.
-            let cmykTransform = info.cmyk == 0 ? nil : cmykToSRGB(bytes, inverted: info.cmyk == 2, colour: colour)
+            let cmykTransform = info.cmyk == 0 ? nil : cmykToSRGB(profile, inverted: info.cmyk == 2, colour: colour)
             if let cmykTransform { superres_jpeg_decoder_set_cmyk_transform(decoder.handle, cmykTransform.handle) }
             defer { withExtendedLifetime(cmykTransform) {} }
             guard let layout = PixelLayout(channelCount: Int(info.channels)), info.bit_depth == 8 else {
@@ -90,10 +91,10 @@ extension ImageCodec {
         return orientation.upright(stored)
     }
 
-    /// The transform from a CMYK JPEG's own profile, else `colour.cmykProfile`, to sRGB; nil when neither can be
+    /// The transform from a CMYK JPEG's own `profile`, else `colour.cmykProfile`, to sRGB; nil when neither can be
     /// used (the plain formula then).
-    static func cmykToSRGB(_ bytes: [UInt8], inverted: Bool, colour: ColourPolicy) -> ColourTransform? {
-        let embedded = ImageMetadata(reading: bytes).iccProfile.flatMap { $0.colourSpace == "CMYK" ? $0 : nil }
+    static func cmykToSRGB(_ profile: ICCProfile?, inverted: Bool, colour: ColourPolicy) -> ColourTransform? {
+        let embedded = profile.flatMap { $0.colourSpace == "CMYK" ? $0 : nil }
         for profile in [embedded, colour.cmykProfile].compactMap({ $0 }) {
             if let transform = try? ColourTransform(profile: profile, input: inverted ? .cmyk8Inverted : .cmyk8, output: .rgb8) {
                 return transform

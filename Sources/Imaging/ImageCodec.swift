@@ -47,7 +47,7 @@ package enum ImageCodec {
         case .tiff: header = try probeTIFF(bytes, source: source)
         }
         try checkNotEmpty(width: header.width, height: header.height, format: header.format, source: source)
-        if containerOrientation(bytes, format: header.format)?.swapsAxes == true {
+        if containerOrientation(of: ImageMetadata(reading: bytes), format: header.format)?.swapsAxes == true {
             header = ImageHeader(format: header.format, width: header.height, height: header.width)
         }
         return header
@@ -67,28 +67,41 @@ package enum ImageCodec {
         colour: ColourPolicy = ColourPolicy(),
         cancellation: CodecCancellation? = nil
     ) throws(ImagingError) -> PixelImage {
+        try decodeWithMetadata(bytes, source: source, limits: limits, colour: colour, cancellation: cancellation).image
+    }
+
+    /// `decode`, and the file's metadata, read once for both (the orientation, the profile of `colour`, CMYK).
+    package static func decodeWithMetadata(
+        _ bytes: [UInt8],
+        source: String,
+        limits: DecodeLimits = DecodeLimits(),
+        colour: ColourPolicy = ColourPolicy(),
+        cancellation: CodecCancellation? = nil
+    ) throws(ImagingError) -> (image: PixelImage, metadata: ImageMetadata) {
         let format = try sniff(bytes, source: source)
+        let metadata = ImageMetadata(reading: bytes)
         let stored =
             switch format {
             case .png: try decodePNG(bytes, source: source, limits: limits, cancellation: cancellation)
             case .jpeg:
-                try decodeJPEG(bytes, source: source, limits: limits, colour: colour, cancellation: cancellation)
+                try decodeJPEG(
+                    bytes, source: source, limits: limits, colour: colour, profile: metadata.iccProfile,
+                    cancellation: cancellation)
             case .webp: try decodeWebP(bytes, source: source, limits: limits, cancellation: cancellation)
             case .tiff: try decodeTIFF(bytes, source: source, limits: limits, cancellation: cancellation)
             }
-        let orientation = containerOrientation(bytes, format: format)
+        let orientation = containerOrientation(of: metadata, format: format)
         let upright = orientation.map { $0.upright(stored) } ?? stored
-        guard colour.mode == .srgb, let profile = ImageMetadata(reading: bytes).iccProfile,
+        guard colour.mode == .srgb, let profile = metadata.iccProfile,
             profile.colourSpace == (upright.layout.isGrey ? "GRAY" : "RGB")
-        else { return upright }
-        return try convertToSRGB(upright, from: profile, source: source)
+        else { return (upright, metadata) }
+        return (try convertToSRGB(upright, from: profile, source: source), metadata)
     }
 
     /// The EXIF orientation of a PNG (eXIf chunk), WebP (EXIF chunk) or TIFF (its Orientation tag), which the pixels
     /// are turned by after decoding; nil for JPEG, whose decoder turns its pixels itself.
-    static func containerOrientation(_ bytes: [UInt8], format: ImageFormat) -> ExifOrientation? {
-        guard format != .jpeg else { return nil }
-        return ImageMetadata(reading: bytes).orientation
+    static func containerOrientation(of metadata: ImageMetadata, format: ImageFormat) -> ExifOrientation? {
+        format == .jpeg ? nil : metadata.orientation
     }
 
     /// Encodes `image` as `format`.

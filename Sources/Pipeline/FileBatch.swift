@@ -123,10 +123,9 @@ package struct FileBatch: Sendable {
                 // The degradation estimate (for automatic choices) is made here too, off the network's threads.
                 let result = Result<Decoded, any Error> {
                     let bytes = try ImageFile.readBytes(job.input)
-                    let image = try ImageCodec.decode(
+                    let (image, metadata) = try ImageCodec.decodeWithMetadata(
                         bytes, source: job.input, limits: limits, colour: metadataPolicy.colour)
                     let plan = try planner.plan(for: image, encoded: bytes)
-                    let metadata = ImageMetadata(reading: bytes)
                     return Decoded(
                         image: image, plan: plan, metadata: metadata,
                         outputMetadata: outputMetadata(metadata, image: image, plan: plan))

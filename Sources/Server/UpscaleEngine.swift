@@ -217,8 +217,9 @@ final class UpscaleEngine: Sendable {
             }
         }
         let image: PixelImage
+        let inputMetadata: ImageMetadata
         do {
-            image = try ImageCodec.decode(
+            (image, inputMetadata) = try ImageCodec.decodeWithMetadata(
                 bytes, source: name, limits: DecodeLimits(maxPixels: maxPixels), colour: work.metadata.colour,
                 cancellation: token.codecs)
         } catch {
@@ -234,7 +235,6 @@ final class UpscaleEngine: Sendable {
             throw ServiceError(error, upload: name)
         }
         let plan = work.selfEnsemble ? chosen.withSelfEnsemble() : chosen
-        let inputMetadata = ImageMetadata(reading: bytes)
         let size = plan.outputSize
         let metadata = inputMetadata.enlarged(
             from: image.width, image.height, to: size.width, size.height, layout: image.layout, policy: work.metadata)

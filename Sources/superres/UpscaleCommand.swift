@@ -234,7 +234,7 @@ struct UpscaleCommand: AsyncParsableCommand {
         for job in jobs {
             do {
                 let bytes = try ImageFile.readBytes(job.input)
-                let image = try ImageCodec.decode(
+                let (image, metadata) = try ImageCodec.decodeWithMetadata(
                     bytes, source: job.input, limits: batch.limits, colour: batch.metadata.colour)
                 let plan = try batch.planner.plan(for: image, encoded: bytes)
                 let size = plan.outputSize
@@ -252,7 +252,6 @@ struct UpscaleCommand: AsyncParsableCommand {
                 print("\(job.input) → \(job.output): \(image.width)×\(image.height) to \(size) \(job.format.displayName)")
                 print("  \(plan.summary)")
                 print("  \(how)")
-                let metadata = ImageMetadata(reading: bytes)
                 let output = batch.outputMetadata(metadata, image: image, plan: plan)
                 for line in metadata.report(output: output, format: job.format, width: size.width, height: size.height) {
                     print("  \(line)")

@@ -44,16 +44,19 @@ struct MetadataRoundTripTests {
         return path
     }
 
+    /// Fails the test, saying what to install, when exiftool or the Adobe RGB profile is missing.
+    static func requireExifToolAndProfile() throws {
+        try #require(ExifTool.path != nil, "\(ExifTool.missingMessage)")
+        try #require(
+            FileManager.default.fileExists(atPath: ExifTool.adobeRGBProfile), "\(ExifTool.profileMissingMessage)")
+    }
+
     @Test(
         .enabled(if: SharedData.isAvailable, "\(SharedData.missingMessage)"),
         arguments: ImageFormat.allCases
     )
     func everyOutputFormatCarriesTheInputsMetadata(input format: ImageFormat) throws {
-        try #require(ExifTool.path != nil, "\(ExifTool.missingMessage)")
-        try #require(
-            FileManager.default.fileExists(atPath: ExifTool.adobeRGBProfile),
-            "\(ExifTool.profileMissingMessage)"
-        )
+        try Self.requireExifToolAndProfile()
         let profile = try [UInt8](Data(contentsOf: URL(fileURLWithPath: ExifTool.adobeRGBProfile)))
         let folder = TemporaryFolder()
         let input = try Self.makeInput(in: folder, format: format)
@@ -101,11 +104,7 @@ struct MetadataRoundTripTests {
 
     @Test(.enabled(if: SharedData.isAvailable, "\(SharedData.missingMessage)"))
     func stripMetadataLeavesTheProfileOnly() throws {
-        try #require(ExifTool.path != nil, "\(ExifTool.missingMessage)")
-        try #require(
-            FileManager.default.fileExists(atPath: ExifTool.adobeRGBProfile),
-            "\(ExifTool.profileMissingMessage)"
-        )
+        try Self.requireExifToolAndProfile()
         let folder = TemporaryFolder()
         let input = try Self.makeInput(in: folder, format: .jpeg)
         for output in ImageFormat.allCases {
@@ -125,11 +124,7 @@ struct MetadataRoundTripTests {
 
     @Test(.enabled(if: SharedData.isAvailable, "\(SharedData.missingMessage)"))
     func dpiScaleKeepsThePrintSizeAndANumberSetsIt() throws {
-        try #require(ExifTool.path != nil, "\(ExifTool.missingMessage)")
-        try #require(
-            FileManager.default.fileExists(atPath: ExifTool.adobeRGBProfile),
-            "\(ExifTool.profileMissingMessage)"
-        )
+        try Self.requireExifToolAndProfile()
         let folder = TemporaryFolder()
         let input = try Self.makeInput(in: folder, format: .jpeg)
         for (choice, dpi) in [("scale", "600"), ("150", "150")] {
@@ -166,11 +161,7 @@ struct MetadataRoundTripTests {
     }
 
     @Test func infoSaysWhatTheFileCarries() throws {
-        try #require(ExifTool.path != nil, "\(ExifTool.missingMessage)")
-        try #require(
-            FileManager.default.fileExists(atPath: ExifTool.adobeRGBProfile),
-            "\(ExifTool.profileMissingMessage)"
-        )
+        try Self.requireExifToolAndProfile()
         let folder = TemporaryFolder()
         let input = try Self.makeInput(in: folder, format: .png)
         let run = try CommandRunner.run(["info", input])

@@ -22,6 +22,7 @@ package struct ExifBlock: Sendable {
     /// An IFD entry: where it is, its type, count and where its value is.
     private struct Entry {
         let at: Int
+        let tag: Int
         let type: Int
         let count: Int
         let valueAt: Int
@@ -195,24 +196,28 @@ package struct ExifBlock: Sendable {
         var entries: [Int: Entry] = [:]
         var used: [Range<Int>] = [offset..<nextAt + 4]
         for index in 0..<count {
-            let at = offset + 2 + index * 12
-            guard let tag = read(bytes, littleEndian, at, 2), let type = read(bytes, littleEndian, at + 2, 2),
-                let count = read(bytes, littleEndian, at + 4, 4)
-            else { return nil }
-            // Unknown types are kept as they are; only their size is unknown.
-            guard let size = typeSizes[type], count <= bytes.count else { continue }
-            let valueSize = size * count
-            var valueAt = at + 8
-            if valueSize > 4 {
-                guard let pointed = read(bytes, littleEndian, at + 8, 4), pointed <= bytes.count - valueSize else {
-                    continue  // a value pointing outside the block: left alone, as every reader will
-                }
-                valueAt = pointed
-                used.append(pointed..<pointed + valueSize)
-            }
-            entries[tag] = Entry(at: at, type: type, count: count, valueAt: valueAt, valueSize: valueSize)
+            guard let entry = entry(at: offset + 2 + index * 12, in: bytes, littleEndian) else { continue }
+            if entry.valueSize > 4 { used.append(entry.valueAt..<entry.valueAt + entry.valueSize) }
+            entries[entry.tag] = entry
         }
         return (entries, nextAt, used)
+    }
+
+    /// The 12-byte entry at `at` and where its value is; nil for an unknown type (kept as it is: only its size is
+    /// unknown) or a value pointing outside the bytes (left alone, as every reader will).
+    private static func entry(at: Int, in bytes: [UInt8], _ littleEndian: Bool) -> Entry? {
+        guard let tag = read(bytes, littleEndian, at, 2), let type = read(bytes, littleEndian, at + 2, 2),
+            let count = read(bytes, littleEndian, at + 4, 4), let size = typeSizes[type], count <= bytes.count / size
+        else { return nil }
+        let valueSize = size * count
+        var valueAt = at + 8
+        if valueSize > 4 {
+            guard let pointed = read(bytes, littleEndian, at + 8, 4), pointed <= bytes.count - valueSize else {
+                return nil
+            }
+            valueAt = pointed
+        }
+        return Entry(at: at, tag: tag, type: type, count: count, valueAt: valueAt, valueSize: valueSize)
     }
 
     /// A SHORT or LONG entry's first value.
@@ -340,27 +345,18 @@ extension ExifBlock {
         else { return [] }
         var entries: [IFDEntry] = []
         for index in 0..<count {
-            let at = offset + 2 + index * 12
-            guard let tag = Self.read(bytes, littleEndian, at, 2), let type = Self.read(bytes, littleEndian, at + 2, 2),
-                let count = Self.read(bytes, littleEndian, at + 4, 4), let size = Self.typeSizes[type],
-                count <= bytes.count / size, tags?.contains(tag) ?? true
+            guard let entry = Self.entry(at: offset + 2 + index * 12, in: bytes, littleEndian),
+                tags?.contains(entry.tag) ?? true
             else { continue }
-            let valueSize = size * count
-            var valueAt = at + 8
-            if valueSize > 4 {
-                guard let pointed = Self.read(bytes, littleEndian, at + 8, 4), pointed <= bytes.count - valueSize else {
-                    continue
-                }
-                valueAt = pointed
-            }
-            let value = Array(bytes[valueAt..<valueAt + valueSize])
+            let value = Array(bytes[entry.valueAt..<entry.valueAt + entry.valueSize])
             var sub: [IFDEntry]?
-            if Self.pointerTags.contains(tag), count == 1, type == Self.long || type == 13,
-                let target = Self.read(bytes, littleEndian, valueAt, 4)
+            if Self.pointerTags.contains(entry.tag), entry.count == 1, entry.type == Self.long || entry.type == 13,
+                let target = Self.read(bytes, littleEndian, entry.valueAt, 4)
             {
                 sub = directory(at: target, depth: depth + 1, keeping: nil, visited: &visited)
             }
-            entries.append(IFDEntry(tag: tag, type: type, count: count, value: value, directory: sub))
+            entries.append(
+                IFDEntry(tag: entry.tag, type: entry.type, count: entry.count, value: value, directory: sub))
         }
         return entries
     }
