@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /// Progressive JPEGs may hold any number of scans, each one a full pass over the coefficients; real files have
 /// about ten. libjpeg-turbo's own tools use a bound like this against decompression bombs.
@@ -88,9 +89,12 @@ struct superres_jpeg_decoder {
     struct jpeg_progress_mgr progress;
     const uint8_t *data;
     size_t size;
+    /// Read instead of `data` when not NULL (a dup of the caller's descriptor, closed by destroy).
+    FILE *file;
     uint64_t max_pixels;
     int header_read;
-    int pixels_read;
+    /// jpeg_start_decompress was called (by read_pixels or the first read_rows).
+    int started;
     int convert_cmyk;
     int32_t channels;
     /// One CMYK row, kept here so that destroy frees it even after a jump.
@@ -115,11 +119,13 @@ static void check_scan_count(j_common_ptr cinfo) {
     }
 }
 
-superres_jpeg_decoder *superres_jpeg_decoder_create(const uint8_t *data, size_t size, uint64_t max_pixels) {
+/// A decompressor reading `data` or, when `file` is not NULL, the file (which it then owns).
+static superres_jpeg_decoder *create_decoder(const uint8_t *data, size_t size, FILE *file, uint64_t max_pixels) {
     superres_jpeg_decoder *decoder = calloc(1, sizeof *decoder);
     if (decoder == NULL) return NULL;
     decoder->data = data;
     decoder->size = data == NULL ? 0 : size;
+    decoder->file = file;
     decoder->max_pixels = max_pixels;
     install_failure(&decoder->failure);
     decoder->cinfo.err = &decoder->failure.manager;
@@ -134,6 +140,23 @@ superres_jpeg_decoder *superres_jpeg_decoder_create(const uint8_t *data, size_t 
     return decoder;
 }
 
+superres_jpeg_decoder *superres_jpeg_decoder_create(const uint8_t *data, size_t size, uint64_t max_pixels) {
+    return create_decoder(data, size, NULL, max_pixels);
+}
+
+superres_jpeg_decoder *superres_jpeg_decoder_create_fd(int fd, uint64_t max_pixels) {
+    int own = dup(fd);
+    if (own < 0) return NULL;
+    FILE *file = fdopen(own, "rb");
+    if (file == NULL) {
+        close(own);
+        return NULL;
+    }
+    superres_jpeg_decoder *decoder = create_decoder(NULL, 0, file, max_pixels);
+    if (decoder == NULL) fclose(file);
+    return decoder;
+}
+
 superres_status superres_jpeg_decoder_read_header(superres_jpeg_decoder *decoder, superres_image_info *info) {
     reset_failure(&decoder->failure);
     if (decoder->header_read) {
@@ -144,7 +167,10 @@ superres_status superres_jpeg_decoder_read_header(superres_jpeg_decoder *decoder
     if (setjmp(decoder->failure.jump)) return decoder->failure.status;
 
     j_decompress_ptr cinfo = &decoder->cinfo;
-    jpeg_mem_src(cinfo, decoder->data, (unsigned long)decoder->size);
+    if (decoder->file != NULL)
+        jpeg_stdio_src(cinfo, decoder->file);
+    else
+        jpeg_mem_src(cinfo, decoder->data, (unsigned long)decoder->size);
     jpeg_read_header(cinfo, TRUE);
     switch (cinfo->jpeg_color_space) {
     case JCS_GRAYSCALE:
@@ -201,24 +227,10 @@ static void cmyk_to_rgb(const JSAMPLE *cmyk, uint8_t *rgb, JDIMENSION width, int
     }
 }
 
-superres_status superres_jpeg_decoder_read_pixels(superres_jpeg_decoder *decoder, uint8_t *pixels,
-                                                  size_t pixels_size, const superres_cancel *cancel) {
-    reset_failure(&decoder->failure);
-    if (!decoder->header_read || decoder->pixels_read || decoder->channels == 0) {
-        superres_set_message(decoder->failure.message, sizeof decoder->failure.message,
-                             "read the header once, then the pixels once");
-        return SUPERRES_INVALID_ARGUMENT;
-    }
-    decoder->pixels_read = 1;
-    if (setjmp(decoder->failure.jump)) return decoder->failure.status;
-
+/// Starts decompression and checks libjpeg's output against the header (once, before the first row).
+static superres_status start_rows(superres_jpeg_decoder *decoder) {
     j_decompress_ptr cinfo = &decoder->cinfo;
-    size_t row_bytes = (size_t)cinfo->image_width * (size_t)decoder->channels;
-    if (cinfo->image_height == 0 || pixels_size != row_bytes * cinfo->image_height) {
-        superres_set_message(decoder->failure.message, sizeof decoder->failure.message,
-                             "the pixel buffer does not fit the image");
-        return SUPERRES_INVALID_ARGUMENT;
-    }
+    decoder->started = 1;
     jpeg_start_decompress(cinfo);
     int expected_components = decoder->convert_cmyk ? 4 : decoder->channels;
     if (cinfo->output_width != cinfo->image_width || cinfo->output_height != cinfo->image_height ||
@@ -234,28 +246,80 @@ superres_status superres_jpeg_decoder_read_pixels(superres_jpeg_decoder *decoder
             return SUPERRES_NO_MEMORY;
         }
     }
-    while (cinfo->output_scanline < cinfo->output_height) {
-        JDIMENSION y = cinfo->output_scanline;
-        if ((y & 15) == 0 && superres_cancel_is_requested(cancel)) {
+    return SUPERRES_OK;
+}
+
+/// Decodes the next `count` rows into `pixels` (rows of width × channels bytes); jpeg_finish_decompress after the
+/// last row of the picture. Called only between a setjmp and its return.
+static superres_status read_scanlines(superres_jpeg_decoder *decoder, uint8_t *pixels, JDIMENSION count,
+                                      const superres_cancel *cancel) {
+    j_decompress_ptr cinfo = &decoder->cinfo;
+    size_t row_bytes = (size_t)cinfo->image_width * (size_t)decoder->channels;
+    for (JDIMENSION r = 0; r < count; r++) {
+        if ((cinfo->output_scanline & 15) == 0 && superres_cancel_is_requested(cancel)) {
             superres_set_message(decoder->failure.message, sizeof decoder->failure.message, "cancelled");
             return SUPERRES_CANCELLED;
         }
-        JSAMPROW row = decoder->convert_cmyk ? decoder->cmyk_row : pixels + (size_t)y * row_bytes;
+        uint8_t *out = pixels + (size_t)r * row_bytes;
+        JSAMPROW row = decoder->convert_cmyk ? decoder->cmyk_row : out;
         if (jpeg_read_scanlines(cinfo, &row, 1) != 1) {
             superres_set_message(decoder->failure.message, sizeof decoder->failure.message,
                                  "libjpeg returned no scanline");
             return SUPERRES_CORRUPT;
         }
         if (decoder->convert_cmyk && decoder->cmyk_transform != NULL)
-            superres_colour_transform_apply(decoder->cmyk_transform, decoder->cmyk_row,
-                                            pixels + (size_t)y * row_bytes, cinfo->output_width);
+            superres_colour_transform_apply(decoder->cmyk_transform, decoder->cmyk_row, out, cinfo->output_width);
         else if (decoder->convert_cmyk)
-            cmyk_to_rgb(decoder->cmyk_row, pixels + (size_t)y * row_bytes, cinfo->output_width,
-                        cinfo->saw_Adobe_marker);
+            cmyk_to_rgb(decoder->cmyk_row, out, cinfo->output_width, cinfo->saw_Adobe_marker);
     }
     // Reads up to EOI, so a file cut after its last scan still counts as truncated.
-    jpeg_finish_decompress(cinfo);
+    if (cinfo->output_scanline == cinfo->output_height) jpeg_finish_decompress(cinfo);
     return SUPERRES_OK;
+}
+
+superres_status superres_jpeg_decoder_read_pixels(superres_jpeg_decoder *decoder, uint8_t *pixels,
+                                                  size_t pixels_size, const superres_cancel *cancel) {
+    reset_failure(&decoder->failure);
+    if (!decoder->header_read || decoder->started || decoder->channels == 0) {
+        superres_set_message(decoder->failure.message, sizeof decoder->failure.message,
+                             "read the header once, then the pixels once");
+        return SUPERRES_INVALID_ARGUMENT;
+    }
+    if (setjmp(decoder->failure.jump)) return decoder->failure.status;
+
+    j_decompress_ptr cinfo = &decoder->cinfo;
+    size_t row_bytes = (size_t)cinfo->image_width * (size_t)decoder->channels;
+    if (cinfo->image_height == 0 || pixels_size != row_bytes * cinfo->image_height) {
+        superres_set_message(decoder->failure.message, sizeof decoder->failure.message,
+                             "the pixel buffer does not fit the image");
+        return SUPERRES_INVALID_ARGUMENT;
+    }
+    superres_status status = start_rows(decoder);
+    if (status != SUPERRES_OK) return status;
+    return read_scanlines(decoder, pixels, cinfo->output_height, cancel);
+}
+
+superres_status superres_jpeg_decoder_read_rows(superres_jpeg_decoder *decoder, uint8_t *pixels, size_t pixels_size,
+                                                uint32_t count, const superres_cancel *cancel) {
+    reset_failure(&decoder->failure);
+    if (!decoder->header_read || decoder->channels == 0) {
+        superres_set_message(decoder->failure.message, sizeof decoder->failure.message, "read the header first");
+        return SUPERRES_INVALID_ARGUMENT;
+    }
+    if (setjmp(decoder->failure.jump)) return decoder->failure.status;
+
+    j_decompress_ptr cinfo = &decoder->cinfo;
+    if (!decoder->started) {
+        superres_status status = start_rows(decoder);
+        if (status != SUPERRES_OK) return status;
+    }
+    size_t row_bytes = (size_t)cinfo->image_width * (size_t)decoder->channels;
+    if (count == 0 || count > cinfo->output_height - cinfo->output_scanline || pixels_size != row_bytes * count) {
+        superres_set_message(decoder->failure.message, sizeof decoder->failure.message,
+                             "the row buffer does not fit the rows left");
+        return SUPERRES_INVALID_ARGUMENT;
+    }
+    return read_scanlines(decoder, pixels, count, cancel);
 }
 
 const char *superres_jpeg_decoder_message(const superres_jpeg_decoder *decoder) { return decoder->failure.message; }
@@ -263,6 +327,7 @@ const char *superres_jpeg_decoder_message(const superres_jpeg_decoder *decoder) 
 void superres_jpeg_decoder_destroy(superres_jpeg_decoder *decoder) {
     if (decoder == NULL) return;
     jpeg_destroy_decompress(&decoder->cinfo);
+    if (decoder->file != NULL) fclose(decoder->file);
     free(decoder->cmyk_row);
     free(decoder);
 }

@@ -2,8 +2,10 @@
 // setjmp in whichever entry point below is running; that jump never leaves this file.
 #include "shim_internal.h"
 
+#include <errno.h>
 #include <png.h>
 #include <setjmp.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,8 +21,12 @@ struct superres_png_decoder {
     const uint8_t *data;
     size_t size;
     size_t offset;
+    /// The file read instead of `data` (-1: memory); the caller's, never closed here.
+    int fd;
     png_bytep *rows;
     int header_read;
+    /// Rows handed out by superres_png_decoder_read_rows.
+    png_uint_32 rows_read;
     /// Checked after every 16th row (may be NULL).
     const superres_cancel *cancel;
     /// Set by our callbacks before they raise an error, so the error handler keeps the more precise status.
@@ -62,11 +68,30 @@ static void row_done(png_structp png, png_uint_32 row, int pass) {
     }
 }
 
-superres_png_decoder *superres_png_decoder_create(const uint8_t *data, size_t size, uint32_t max_dimension) {
+/// Reads from the decoder's file descriptor (a file decoded a band of rows at a time).
+static void read_from_file(png_structp png, png_bytep out, size_t length) {
+    superres_png_decoder *decoder = png_get_io_ptr(png);
+    size_t done = 0;
+    while (done < length) {
+        ssize_t got = read(decoder->fd, out + done, length - done);
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) {
+            decoder->status = got == 0 ? SUPERRES_TRUNCATED : SUPERRES_CORRUPT;
+            png_error(png, got == 0 ? "the data ends early" : "the file could not be read");
+        }
+        done += (size_t)got;
+    }
+    decoder->offset += length;
+}
+
+/// A decoder reading through `read` (memory or a file descriptor).
+static superres_png_decoder *create_decoder(png_rw_ptr read, const uint8_t *data, size_t size, int fd,
+                                            uint32_t max_dimension) {
     superres_png_decoder *decoder = calloc(1, sizeof *decoder);
     if (decoder == NULL) return NULL;
     decoder->data = data;
     decoder->size = data == NULL ? 0 : size;
+    decoder->fd = fd;
     // png_create_read_struct catches errors during creation itself and returns NULL.
     decoder->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, decoder, decoder_error, ignore_warning);
     if (decoder->png == NULL) {
@@ -79,7 +104,7 @@ superres_png_decoder *superres_png_decoder_create(const uint8_t *data, size_t si
         free(decoder);
         return NULL;
     }
-    png_set_read_fn(decoder->png, decoder, read_from_memory);
+    png_set_read_fn(decoder->png, decoder, read);
     if (max_dimension > PNG_UINT_31_MAX) max_dimension = PNG_UINT_31_MAX;
     png_set_user_limits(decoder->png, max_dimension, max_dimension);
     png_set_chunk_malloc_max(decoder->png, SUPERRES_PNG_CHUNK_MALLOC_MAX);
@@ -92,6 +117,14 @@ superres_png_decoder *superres_png_decoder_create(const uint8_t *data, size_t si
     // We ignore colour profiles anyway; skip libpng's check of them.
     png_set_option(decoder->png, PNG_SKIP_sRGB_CHECK_PROFILE, PNG_OPTION_ON);
     return decoder;
+}
+
+superres_png_decoder *superres_png_decoder_create(const uint8_t *data, size_t size, uint32_t max_dimension) {
+    return create_decoder(read_from_memory, data, size, -1, max_dimension);
+}
+
+superres_png_decoder *superres_png_decoder_create_fd(int fd, uint32_t max_dimension) {
+    return create_decoder(read_from_file, NULL, 0, fd, max_dimension);
 }
 
 superres_status superres_png_decoder_read_header(superres_png_decoder *decoder, superres_image_info *info) {
@@ -129,7 +162,7 @@ superres_status superres_png_decoder_read_pixels(superres_png_decoder *decoder, 
     decoder->status = SUPERRES_OK;
     decoder->cancel = cancel;
     decoder->message[0] = '\0';
-    if (!decoder->header_read || decoder->rows != NULL) {
+    if (!decoder->header_read || decoder->rows != NULL || decoder->rows_read != 0) {
         superres_set_message(decoder->message, sizeof decoder->message, "read the header once, then the pixels once");
         return SUPERRES_INVALID_ARGUMENT;
     }
@@ -157,6 +190,42 @@ superres_status superres_png_decoder_read_pixels(superres_png_decoder *decoder, 
     png_read_image(png, decoder->rows);
     // Reads up to IEND, so a file cut after its image data still counts as truncated.
     png_read_end(png, NULL);
+    return SUPERRES_OK;
+}
+
+superres_status superres_png_decoder_read_rows(superres_png_decoder *decoder, void *pixels, size_t pixels_size,
+                                               uint32_t count, const superres_cancel *cancel) {
+    decoder->status = SUPERRES_OK;
+    decoder->cancel = cancel;
+    decoder->message[0] = '\0';
+    if (!decoder->header_read || decoder->rows != NULL) {
+        superres_set_message(decoder->message, sizeof decoder->message, "read the header, then rows or pixels");
+        return SUPERRES_INVALID_ARGUMENT;
+    }
+    if (setjmp(png_jmpbuf(decoder->png))) return decoder->status;
+
+    png_structp png = decoder->png;
+    png_uint_32 height = png_get_image_height(png, decoder->info);
+    size_t row_bytes = png_get_rowbytes(png, decoder->info);
+    if (png_get_interlace_type(png, decoder->info) != PNG_INTERLACE_NONE) {
+        superres_set_message(decoder->message, sizeof decoder->message, "an interlaced PNG is not read by rows");
+        return SUPERRES_UNSUPPORTED;
+    }
+    if (count == 0 || count > height - decoder->rows_read || row_bytes == 0 || pixels_size / count != row_bytes ||
+        pixels_size % count != 0) {
+        superres_set_message(decoder->message, sizeof decoder->message, "the row buffer does not fit the rows left");
+        return SUPERRES_INVALID_ARGUMENT;
+    }
+    for (uint32_t r = 0; r < count; r++) {
+        if ((r & 15) == 0 && superres_cancel_is_requested(cancel)) {
+            superres_set_message(decoder->message, sizeof decoder->message, "cancelled");
+            return SUPERRES_CANCELLED;
+        }
+        png_read_row(png, (png_bytep)pixels + (size_t)r * row_bytes, NULL);
+        decoder->rows_read++;
+    }
+    // After the last row, up to IEND, so a file cut after its image data still counts as truncated.
+    if (decoder->rows_read == height) png_read_end(png, NULL);
     return SUPERRES_OK;
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <tiffio.h>
 #include <unistd.h>
 
@@ -54,6 +55,8 @@ static TIFFOpenOptions *make_options(tiff_messages *messages) {
 struct superres_tiff_decoder {
     const uint8_t *data;
     size_t size;
+    /// The file read instead of `data` (-1: memory); the caller's, never closed here.
+    int fd;
     uint64_t position;
     uint64_t max_pixels;
     TIFF *tiff;
@@ -68,13 +71,28 @@ struct superres_tiff_decoder {
     int32_t out_channels; // 1-4
     int32_t out_depth;    // 8 or 16
     uint16_t *map_red, *map_green, *map_blue;
+    /// The strip or tile buffer of read_block_row (freed by destroy).
+    uint8_t *block;
+    tmsize_t block_size;
 };
 
+/// Reads from `data` or, for a decoder over a file, from its descriptor at the same position.
 static tmsize_t memory_read(thandle_t handle, void *buffer, tmsize_t size) {
     superres_tiff_decoder *decoder = handle;
     if (size <= 0 || decoder->position >= decoder->size) return 0;
     size_t available = decoder->size - (size_t)decoder->position;
     size_t count = (size_t)size < available ? (size_t)size : available;
+    if (decoder->fd >= 0) {
+        size_t done = 0;
+        while (done < count) {
+            ssize_t got = pread(decoder->fd, (uint8_t *)buffer + done, count - done, (off_t)(decoder->position + done));
+            if (got < 0 && errno == EINTR) continue;
+            if (got <= 0) break;
+            done += (size_t)got;
+        }
+        decoder->position += done;
+        return (tmsize_t)done;
+    }
     memcpy(buffer, decoder->data + decoder->position, count);
     decoder->position += count;
     return (tmsize_t)count;
@@ -104,6 +122,7 @@ static toff_t memory_size(thandle_t handle) { return ((superres_tiff_decoder *)h
 
 static int memory_map(thandle_t handle, void **base, toff_t *size) {
     superres_tiff_decoder *decoder = handle;
+    if (decoder->fd >= 0) return 0;
     *base = (void *)decoder->data;
     *size = decoder->size;
     return 1;
@@ -121,6 +140,17 @@ superres_tiff_decoder *superres_tiff_decoder_create(const uint8_t *data, size_t 
     decoder->data = data;
     decoder->size = data == NULL ? 0 : size;
     decoder->max_pixels = max_pixels;
+    decoder->fd = -1;
+    return decoder;
+}
+
+superres_tiff_decoder *superres_tiff_decoder_create_fd(int fd, uint64_t max_pixels) {
+    struct stat status;
+    if (fstat(fd, &status) != 0 || status.st_size < 0) return NULL;
+    superres_tiff_decoder *decoder = superres_tiff_decoder_create(NULL, 0, max_pixels);
+    if (decoder == NULL) return NULL;
+    decoder->fd = fd;
+    decoder->size = (size_t)status.st_size;
     return decoder;
 }
 
@@ -129,6 +159,7 @@ const char *superres_tiff_decoder_message(const superres_tiff_decoder *decoder) 
 void superres_tiff_decoder_destroy(superres_tiff_decoder *decoder) {
     if (decoder == NULL) return;
     if (decoder->tiff != NULL) TIFFClose(decoder->tiff);
+    free(decoder->block);
     free(decoder);
 }
 
@@ -291,10 +322,10 @@ static void unpack_row(superres_tiff_decoder *decoder, const uint8_t *row, uint3
     }
 }
 
-/// Undoes associated (premultiplied) alpha.
-static void unpremultiply(superres_tiff_decoder *decoder, void *pixels) {
+/// Undoes associated (premultiplied) alpha in `rows` decoded rows.
+static void unpremultiply(superres_tiff_decoder *decoder, void *pixels, uint32_t rows) {
     int channels = decoder->out_channels;
-    size_t count = (size_t)decoder->width * decoder->height;
+    size_t count = (size_t)decoder->width * rows;
     uint32_t max = decoder->out_depth == 16 ? 65535 : 255;
     for (size_t i = 0; i < count; i++) {
         size_t base = i * (size_t)channels;
@@ -335,94 +366,139 @@ static superres_status read_rgba(superres_tiff_decoder *decoder, uint8_t *pixels
     return SUPERRES_OK;
 }
 
+/// Rows per strip (or the tile height) of the first page, at least 1 and at most its height.
+static uint32_t block_height(superres_tiff_decoder *decoder) {
+    uint32_t rows = decoder->height;
+    if (TIFFIsTiled(decoder->tiff)) {
+        TIFFGetField(decoder->tiff, TIFFTAG_TILELENGTH, &rows);
+    } else {
+        TIFFGetFieldDefaulted(decoder->tiff, TIFFTAG_ROWSPERSTRIP, &rows);
+    }
+    return rows == 0 || rows > decoder->height ? decoder->height : rows;
+}
+
+/// Decodes the row of strips or tiles starting at `first_row` (a multiple of block_height) into `pixels`, whose row
+/// 0 is `first_row`, using `block` (of `block_size` bytes) for one strip or tile at a time.
+static superres_status read_block_row(superres_tiff_decoder *decoder, uint32_t first_row, void *pixels,
+                                      uint8_t *block, tmsize_t block_size) {
+    TIFF *tiff = decoder->tiff;
+    int separate = decoder->planar == PLANARCONFIG_SEPARATE && decoder->samples > 1;
+    int planes = separate ? decoder->samples : 1;
+    uint32_t height = block_height(decoder);
+    uint32_t rows = decoder->height - first_row < height ? decoder->height - first_row : height;
+    if (TIFFIsTiled(tiff)) {
+        uint32_t tile_width = 0;
+        TIFFGetField(tiff, TIFFTAG_TILEWIDTH, &tile_width);
+        tmsize_t row_bytes = TIFFTileRowSize(tiff);
+        if (tile_width == 0 || row_bytes <= 0 || row_bytes * (tmsize_t)height > block_size)
+            return fail_with(decoder, SUPERRES_CORRUPT, "the tiles do not fit their declared size");
+        for (int plane = 0; plane < planes; plane++) {
+            for (uint32_t x = 0; x < decoder->width; x += tile_width) {
+                if (TIFFReadTile(tiff, block, x, first_row, 0, (uint16_t)plane) < 0)
+                    return fail_with(decoder, read_failure(decoder), "libtiff could not read a tile");
+                uint32_t columns = decoder->width - x < tile_width ? decoder->width - x : tile_width;
+                for (uint32_t r = 0; r < rows; r++)
+                    unpack_row(decoder, block + (size_t)r * (size_t)row_bytes, x, columns, separate ? plane : -1, r,
+                               pixels);
+            }
+        }
+    } else {
+        tmsize_t row_bytes = TIFFScanlineSize(tiff);
+        uint32_t strips_per_plane = (decoder->height + height - 1) / height;
+        uint32_t strip = first_row / height;
+        // Never more than the buffer holds, whatever the tags say.
+        if (row_bytes <= 0 || row_bytes * (tmsize_t)rows > block_size)
+            return fail_with(decoder, SUPERRES_CORRUPT, "the strips do not fit their declared size");
+        for (int plane = 0; plane < planes; plane++) {
+            tmsize_t read = TIFFReadEncodedStrip(tiff, (uint32_t)plane * strips_per_plane + strip, block,
+                                                 row_bytes * (tmsize_t)rows);
+            if (read < row_bytes * (tmsize_t)rows)
+                return fail_with(decoder, read < 0 ? read_failure(decoder) : SUPERRES_TRUNCATED,
+                                 "libtiff could not read a strip");
+            for (uint32_t r = 0; r < rows; r++)
+                unpack_row(decoder, block + (size_t)r * (size_t)row_bytes, 0, decoder->width, separate ? plane : -1,
+                           r, pixels);
+        }
+    }
+    if (decoder->alpha == 1) unpremultiply(decoder, pixels, rows);
+    return SUPERRES_OK;
+}
+
+/// Checks the state and size before pixels are read and allocates the strip or tile buffer (NULL on failure, with
+/// the status in `status`).
+static uint8_t *start_reading(superres_tiff_decoder *decoder, tmsize_t *block_size, superres_status *status) {
+    if ((uint64_t)decoder->width * decoder->height > decoder->max_pixels) {
+        *status = fail_with(decoder, SUPERRES_TOO_LARGE, "more pixels than the limit");
+        return NULL;
+    }
+    TIFF *tiff = decoder->tiff;
+    *block_size = TIFFIsTiled(tiff) ? TIFFTileSize(tiff) : TIFFStripSize(tiff);
+    if (*block_size <= 0) {
+        *status = fail_with(decoder, SUPERRES_CORRUPT, "the strip or tile size is invalid");
+        return NULL;
+    }
+    // A tile or strip far larger than any real one (a header claiming 65535×65535 tiles) is refused, not allocated.
+    if (*block_size > SUPERRES_TIFF_MAX_ALLOCATION) {
+        *status = fail_with(decoder, SUPERRES_TOO_LARGE, "a strip or tile over 256 MB");
+        return NULL;
+    }
+    uint8_t *block = malloc((size_t)*block_size);
+    if (block == NULL) *status = fail_with(decoder, SUPERRES_NO_MEMORY, "out of memory for a strip");
+    return block;
+}
+
 superres_status superres_tiff_decoder_read_pixels(superres_tiff_decoder *decoder, void *pixels, size_t pixels_size,
                                                   const superres_cancel *cancel) {
     decoder->messages.text[0] = '\0';
     if (!decoder->header_read || decoder->pixels_read || decoder->tiff == NULL || decoder->out_channels == 0)
         return fail_with(decoder, SUPERRES_INVALID_ARGUMENT, "read the header once, then the pixels once");
     decoder->pixels_read = 1;
-    size_t expected = (size_t)decoder->width * decoder->height * (size_t)decoder->out_channels *
-                      (size_t)(decoder->out_depth / 8);
-    if (pixels_size != expected) return fail_with(decoder, SUPERRES_INVALID_ARGUMENT, "the pixel buffer does not fit");
+    size_t row_size = (size_t)decoder->width * (size_t)decoder->out_channels * (size_t)(decoder->out_depth / 8);
+    if (pixels_size != row_size * decoder->height)
+        return fail_with(decoder, SUPERRES_INVALID_ARGUMENT, "the pixel buffer does not fit");
     if ((uint64_t)decoder->width * decoder->height > decoder->max_pixels)
         return fail_with(decoder, SUPERRES_TOO_LARGE, "more pixels than the limit");
     if (decoder->use_rgba) return read_rgba(decoder, pixels);
     // Pixels the file does not cover (missing strips are an error, but be safe) start as zero.
     memset(pixels, 0, pixels_size);
-    TIFF *tiff = decoder->tiff;
-    int separate = decoder->planar == PLANARCONFIG_SEPARATE && decoder->samples > 1;
-    int planes = separate ? decoder->samples : 1;
-    tmsize_t block_size = TIFFIsTiled(tiff) ? TIFFTileSize(tiff) : TIFFStripSize(tiff);
-    if (block_size <= 0) return fail_with(decoder, SUPERRES_CORRUPT, "the strip or tile size is invalid");
-    // A tile or strip far larger than any real one (a header claiming 65535×65535 tiles) is refused, not allocated.
-    if (block_size > SUPERRES_TIFF_MAX_ALLOCATION)
-        return fail_with(decoder, SUPERRES_TOO_LARGE, "a strip or tile over 256 MB");
-    uint8_t *block = malloc((size_t)block_size);
-    if (block == NULL) return fail_with(decoder, SUPERRES_NO_MEMORY, "out of memory for a strip");
+    tmsize_t block_size = 0;
     superres_status status = SUPERRES_OK;
-    if (TIFFIsTiled(tiff)) {
-        uint32_t tile_width = 0, tile_height = 0;
-        TIFFGetField(tiff, TIFFTAG_TILEWIDTH, &tile_width);
-        TIFFGetField(tiff, TIFFTAG_TILELENGTH, &tile_height);
-        tmsize_t row_bytes = TIFFTileRowSize(tiff);
-        if (row_bytes <= 0 || row_bytes * (tmsize_t)tile_height > block_size) {
-            free(block);
-            return fail_with(decoder, SUPERRES_CORRUPT, "the tiles do not fit their declared size");
+    uint8_t *block = start_reading(decoder, &block_size, &status);
+    if (block == NULL) return status;
+    uint32_t height = block_height(decoder);
+    for (uint32_t y = 0; y < decoder->height && status == SUPERRES_OK; y += height) {
+        if (superres_cancel_is_requested(cancel)) {
+            status = fail_with(decoder, SUPERRES_CANCELLED, "cancelled");
+            break;
         }
-        for (int plane = 0; plane < planes && status == SUPERRES_OK; plane++) {
-            for (uint32_t y = 0; y < decoder->height && status == SUPERRES_OK; y += tile_height) {
-                if (superres_cancel_is_requested(cancel)) {
-                    status = fail_with(decoder, SUPERRES_CANCELLED, "cancelled");
-                    break;
-                }
-                for (uint32_t x = 0; x < decoder->width; x += tile_width) {
-                    if (TIFFReadTile(tiff, block, x, y, 0, (uint16_t)plane) < 0) {
-                        status = fail_with(decoder, read_failure(decoder), "libtiff could not read a tile");
-                        break;
-                    }
-                    uint32_t rows = decoder->height - y < tile_height ? decoder->height - y : tile_height;
-                    uint32_t columns = decoder->width - x < tile_width ? decoder->width - x : tile_width;
-                    for (uint32_t r = 0; r < rows; r++)
-                        unpack_row(decoder, block + (size_t)r * (size_t)row_bytes, x, columns, separate ? plane : -1,
-                                   y + r, pixels);
-                }
-            }
-        }
-    } else {
-        uint32_t rows_per_strip = decoder->height;
-        TIFFGetFieldDefaulted(tiff, TIFFTAG_ROWSPERSTRIP, &rows_per_strip);
-        if (rows_per_strip == 0 || rows_per_strip > decoder->height) rows_per_strip = decoder->height;
-        tmsize_t row_bytes = TIFFScanlineSize(tiff);
-        uint32_t strips_per_plane = (decoder->height + rows_per_strip - 1) / rows_per_strip;
-        for (int plane = 0; plane < planes && status == SUPERRES_OK; plane++) {
-            for (uint32_t strip = 0; strip < strips_per_plane; strip++) {
-                if ((strip & 15) == 0 && superres_cancel_is_requested(cancel)) {
-                    status = fail_with(decoder, SUPERRES_CANCELLED, "cancelled");
-                    break;
-                }
-                uint32_t y = strip * rows_per_strip;
-                uint32_t rows = decoder->height - y < rows_per_strip ? decoder->height - y : rows_per_strip;
-                // Never more than the buffer holds, whatever the tags say.
-                if (row_bytes <= 0 || row_bytes * (tmsize_t)rows > block_size) {
-                    status = fail_with(decoder, SUPERRES_CORRUPT, "the strips do not fit their declared size");
-                    break;
-                }
-                tmsize_t read = TIFFReadEncodedStrip(tiff, (uint32_t)plane * strips_per_plane + strip, block,
-                                                     row_bytes * (tmsize_t)rows);
-                if (read < row_bytes * (tmsize_t)rows) {
-                    status = fail_with(decoder, read < 0 ? read_failure(decoder) : SUPERRES_TRUNCATED,
-                                       "libtiff could not read a strip");
-                    break;
-                }
-                for (uint32_t r = 0; r < rows; r++)
-                    unpack_row(decoder, block + (size_t)r * (size_t)row_bytes, 0, decoder->width,
-                               separate ? plane : -1, y + r, pixels);
-            }
-        }
+        status = read_block_row(decoder, y, (uint8_t *)pixels + (size_t)y * row_size, block, block_size);
     }
     free(block);
-    if (status == SUPERRES_OK && decoder->alpha == 1) unpremultiply(decoder, pixels);
     return status;
+}
+
+uint32_t superres_tiff_decoder_block_height(superres_tiff_decoder *decoder) {
+    if (!decoder->header_read || decoder->tiff == NULL || decoder->out_channels == 0 || decoder->use_rgba) return 0;
+    return block_height(decoder);
+}
+
+superres_status superres_tiff_decoder_read_block_row(superres_tiff_decoder *decoder, uint32_t first_row,
+                                                     void *pixels, size_t pixels_size) {
+    decoder->messages.text[0] = '\0';
+    uint32_t height = superres_tiff_decoder_block_height(decoder);
+    if (height == 0 || decoder->pixels_read || first_row >= decoder->height || first_row % height != 0)
+        return fail_with(decoder, SUPERRES_INVALID_ARGUMENT, "read the header, then whole rows of strips or tiles");
+    uint32_t rows = decoder->height - first_row < height ? decoder->height - first_row : height;
+    size_t row_size = (size_t)decoder->width * (size_t)decoder->out_channels * (size_t)(decoder->out_depth / 8);
+    if (pixels_size != row_size * rows)
+        return fail_with(decoder, SUPERRES_INVALID_ARGUMENT, "the pixel buffer does not fit");
+    if (decoder->block == NULL) {
+        superres_status status = SUPERRES_OK;
+        decoder->block = start_reading(decoder, &decoder->block_size, &status);
+        if (decoder->block == NULL) return status;
+    }
+    memset(pixels, 0, pixels_size);
+    return read_block_row(decoder, first_row, pixels, decoder->block, decoder->block_size);
 }
 
 // MARK: Writing

@@ -17,6 +17,9 @@ package enum FuzzHarness: String, CaseIterable, Sendable {
     case webp
     /// TIFF header probe and decode of the first page (libtiff through CImageShims).
     case tiff
+    /// PNG, JPEG and TIFF files decoded a band of rows at a time from a file, as huge inputs are (libpng rows,
+    /// libjpeg scanlines, libtiff strips and tiles from a descriptor): the whole decode's pixels when both read it.
+    case rows
     /// The JPEG header readers of Imaging: EXIF orientation (the input as a JPEG and as a bare TIFF structure) and
     /// the quantisation tables behind the quality estimate.
     case exif
@@ -59,6 +62,8 @@ package enum FuzzHarness: String, CaseIterable, Sendable {
                     // The probe and the decoder must agree on every file both accept.
                     fatalError("probe said \(header.width)×\(header.height), decode gave \(image.width)×\(image.height)")
                 }
+            case .rows:
+                return try Self.readByRows(bytes)
             case .exif:
                 let fromJPEG = ExifOrientation(jpeg: bytes)
                 let fromTIFF = ExifOrientation(tiff: bytes)
@@ -127,6 +132,36 @@ package enum FuzzHarness: String, CaseIterable, Sendable {
         } catch {
             return .refused("\(error)")
         }
+    }
+
+    /// The `rows` harness: `bytes` written to a file of this process and decoded from it in bands of 7 rows.
+    private static func readByRows(_ bytes: [UInt8]) throws -> Outcome {
+        let path = NSTemporaryDirectory() + "superres-fuzz-rows-\(ProcessInfo.processInfo.processIdentifier)"
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { return .refused("no file") }
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let limits = DecodeLimits(maxPixels: maxPixels)
+        guard
+            let input = try StreamedInput.examine(
+                path: path, bytes: bytes, metadata: ImageMetadata(reading: bytes), source: "fuzz", limits: limits,
+                colour: ColourPolicy())
+        else { return .refused("not read by rows") }
+        let reader = try input.open()
+        var samples = PixelSamples.uint8([])
+        while let band = try reader.readRows(7) {
+            switch (samples, band.samples) {
+            case (.uint8(let all), .uint8(let values)): samples = .uint8(all + values)
+            case (.uint8(let all), .uint16(let values)) where all.isEmpty: samples = .uint16(values)
+            case (.uint16(let all), .uint16(let values)): samples = .uint16(all + values)
+            default: fatalError("a band of another bit depth")
+            }
+        }
+        let shape = input.shape
+        let streamed = PixelImage(width: shape.width, height: shape.height, layout: shape.layout, samples: samples)
+        // Both ways read the same libraries' output: where both accept the file, the pixels must be the same.
+        if let whole = try? ImageCodec.decode(bytes, source: "fuzz", limits: limits), whole != streamed {
+            fatalError("the file read by rows differs from its whole decode")
+        }
+        return .accepted
     }
 
     /// A small ncnn network (convolutions with and without bias, a depth-to-space) whose weights the `ncnn-bin`

@@ -65,7 +65,7 @@ package enum ExifOrientation: Int, Sendable, CaseIterable {
     }
 
     /// `image` as stored, turned upright.
-    func upright(_ image: PixelImage) -> PixelImage {
+    package func upright(_ image: PixelImage) -> PixelImage {
         if self == .up { return image }
         let width = swapsAxes ? image.height : image.width
         let height = swapsAxes ? image.width : image.height

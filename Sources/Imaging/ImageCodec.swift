@@ -70,16 +70,18 @@ package enum ImageCodec {
         try decodeWithMetadata(bytes, source: source, limits: limits, colour: colour, cancellation: cancellation).image
     }
 
-    /// `decode`, and the file's metadata, read once for both (the orientation, the profile of `colour`, CMYK).
+    /// `decode`, and the file's metadata, read once for both (the orientation, the profile of `colour`, CMYK);
+    /// `metadata`, when the caller has read it already.
     package static func decodeWithMetadata(
         _ bytes: [UInt8],
         source: String,
         limits: DecodeLimits = DecodeLimits(),
         colour: ColourPolicy = ColourPolicy(),
-        cancellation: CodecCancellation? = nil
+        cancellation: CodecCancellation? = nil,
+        metadata known: ImageMetadata? = nil
     ) throws(ImagingError) -> (image: PixelImage, metadata: ImageMetadata) {
         let format = try sniff(bytes, source: source)
-        let metadata = ImageMetadata(reading: bytes)
+        let metadata = known ?? ImageMetadata(reading: bytes)
         let stored =
             switch format {
             case .png: try decodePNG(bytes, source: source, limits: limits, cancellation: cancellation)

@@ -48,7 +48,13 @@ struct BandAssembler {
         }
         guard rows > 0 else { return }
         let range = emitted..<(emitted + rows)
-        let alpha = planes.alpha.map { upscaler.enlargeAlpha($0, to: target, rows: range, bitDepth: planes.bitDepth) }
+        var alpha: FloatPlane?
+        if planes.hasAlpha {
+            let source = Resize.sourceRows(for: range, from: planes.height, to: target.height)
+            alpha = upscaler.enlargeAlpha(
+                try planes.alphaPlane(rows: source), to: target, rows: range,
+                part: PlanePart(firstRow: source.lowerBound, wholeHeight: planes.height), bitDepth: planes.bitDepth)
+        }
         try onRows(emitted, planes.assemble(colour: colour, alpha: alpha, width: target.width, height: rows))
         emitted += rows
     }

@@ -8,12 +8,34 @@ extension UpscalePlan {
         _ image: PixelImage, to path: String, format: ImageFormat, encoding: EncodeSettings,
         metadata: ImageMetadata? = nil, progress: (Int, Int) -> Void = { _, _ in }, shouldCancel: () -> Bool = { false }
     ) throws {
+        try write(image.shape, to: path, format: format, encoding: encoding, metadata: metadata) { onRows throws(PipelineError) in
+            try upscaleBands(image, progress: progress, shouldCancel: shouldCancel, onRows: onRows)
+        }
+    }
+
+    /// `write` of the file `input`, decoded a band of rows at a time as the network reaches them (`upscaleBands`):
+    /// neither the picture, nor the network's result, nor the encoded file is ever held whole.
+    package func write(
+        _ input: StreamedInput, to path: String, format: ImageFormat, encoding: EncodeSettings,
+        metadata: ImageMetadata? = nil, progress: (Int, Int) -> Void = { _, _ in }, shouldCancel: () -> Bool = { false }
+    ) throws {
+        try write(input.shape, to: path, format: format, encoding: encoding, metadata: metadata) { onRows throws(PipelineError) in
+            try upscaleBands(input, progress: progress, shouldCancel: shouldCancel, onRows: onRows)
+        }
+    }
+
+    /// Writes the bands `produce` hands over for an input of `shape` to a temporary file renamed into place at the
+    /// end; a failure or a cancel removes it.
+    private func write(
+        _ shape: PixelShape, to path: String, format: ImageFormat, encoding: EncodeSettings, metadata: ImageMetadata?,
+        produce: (_ onRows: (_ firstRow: Int, _ band: PixelImage) throws(PipelineError) -> Void) throws(PipelineError) -> Void
+    ) throws {
         let writer = try StreamingImageWriter(
-            path: path, format: format, width: outputSize.width, height: outputSize.height, layout: image.layout,
-            bitDepth: image.bitDepth, settings: encoding, metadata: metadata)
+            path: path, format: format, width: outputSize.width, height: outputSize.height, layout: shape.layout,
+            bitDepth: shape.bitDepth, settings: encoding, metadata: metadata)
         var writeError: ImagingError?
         do {
-            try upscaleBands(image, progress: progress, shouldCancel: shouldCancel) { _, band throws(PipelineError) in
+            try produce { _, band throws(PipelineError) in
                 do throws(ImagingError) {
                     try writer.append(band)
                 } catch {

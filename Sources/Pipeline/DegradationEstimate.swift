@@ -37,6 +37,21 @@ package struct DegradationEstimate: Sendable, Equatable, Codable {
         )
     }
 
+    /// `analyse` of the file `input` (whose bytes are `encoded`), decoding only down to the bottom of the region
+    /// measured and holding only its rows: the same estimate as of the decoded picture.
+    package static func analyse(_ input: StreamedInput, encoded: [UInt8]?) throws(ImagingError) -> DegradationEstimate {
+        let (imageWidth, imageHeight) = (input.shape.width, input.shape.height)
+        let width = min(imageWidth, largestSide), height = min(imageHeight, largestSide)
+        let x = (imageWidth - width) / 2 / 8 * 8, y = (imageHeight - height) / 2 / 8 * 8
+        let rows = try input.rows(y..<(y + height))
+        let luma = luma(of: rows, x: x, y: 0, width: width, height: height)
+        return DegradationEstimate(
+            jpegQuality: encoded.flatMap { JPEGQuality(jpeg: $0) }?.quality,
+            blockiness: Blockiness.ratio(luma),
+            noiseSigma: NoiseLevel.estimate(luma)
+        )
+    }
+
     /// The JPEG quality the picture behaves like: the file's own for a JPEG, else the one its blockiness points to
     /// (`AutoModelTable.qualityForBlockiness`, fitted on T91), else 100 (never compressed).
     package var effectiveQuality: Double {

@@ -69,19 +69,63 @@ package struct FileBatch: Sendable {
         self.metadata = metadata
     }
 
-    /// A decoded input: its pixels, the plan for it, its metadata and its result's.
+    /// An input ready for the network: its pixels (or its file, decoded a band at a time as the network reaches
+    /// them), the plan for it, its metadata and its result's.
     private struct Decoded: Sendable {
-        let image: PixelImage
+        let picture: Picture
         let plan: UpscalePlan
         let metadata: ImageMetadata
         let outputMetadata: ImageMetadata
+
+        /// The picture's size and layout.
+        var shape: PixelShape { picture.shape }
     }
 
-    /// The metadata of `image`'s result under `plan`, from the input's `metadata`.
-    package func outputMetadata(_ metadata: ImageMetadata, image: PixelImage, plan: UpscalePlan) -> ImageMetadata {
+    /// An input picture: decoded whole, or a file whose result is made in bands, read a band at a time.
+    package enum Picture: Sendable {
+        /// The decoded pixels.
+        case decoded(PixelImage)
+        /// The file, decoded a band of rows at a time.
+        case streamed(StreamedInput)
+
+        /// The picture's size and layout.
+        package var shape: PixelShape {
+            switch self {
+            case .decoded(let image): image.shape
+            case .streamed(let input): input.shape
+            }
+        }
+    }
+
+    /// The metadata of the result under `plan` of a picture of shape `image`, from the input's `metadata`.
+    package func outputMetadata(_ metadata: ImageMetadata, image: PixelShape, plan: UpscalePlan) -> ImageMetadata {
         metadata.enlarged(
             from: image.width, image.height, to: plan.outputSize.width, plan.outputSize.height, layout: image.layout,
             policy: self.metadata)
+    }
+
+    /// The input of `job` (whose file holds `bytes`) and its plan: the file itself, read a band of rows at a time,
+    /// when its result is made in bands by one network and the file can be read by rows (PNG, JPEG, TIFF; upright);
+    /// else the decoded picture. The metadata is read once.
+    package func prepare(
+        _ job: FileJob, bytes: [UInt8]
+    ) throws -> (picture: Picture, plan: UpscalePlan, metadata: ImageMetadata) {
+        let metadata = ImageMetadata(reading: bytes)
+        if let input = try StreamedInput.examine(
+            path: job.input, bytes: bytes, metadata: metadata, source: job.input, limits: limits,
+            colour: self.metadata.colour),
+            memory.streams(
+                input.shape, output: try planner.outputSize(for: PixelSize(width: input.shape.width, height: input.shape.height)),
+                format: job.format)
+        {
+            let plan = try planner.plan(for: input, encoded: bytes)
+            if plan.steps.count == 1, !plan.upscaler.options.selfEnsemble {
+                return (.streamed(input), plan, metadata)
+            }
+        }
+        let (image, _) = try ImageCodec.decodeWithMetadata(
+            bytes, source: job.input, limits: limits, colour: self.metadata.colour, metadata: metadata)
+        return (.decoded(image), try planner.plan(for: image, encoded: bytes), metadata)
     }
 
     /// What the network stage hands the encoding stage.
@@ -112,23 +156,17 @@ package struct FileBatch: Sendable {
         let enlarged = Handoff<Result<(Enlarged, ImageMetadata), any Error>>()
         let decodeTime = BusyTime()
         let encodeTime = BusyTime()
-        let limits = limits
-        let metadataPolicy = metadata
         let encoding = encoding
-        let planner = planner
 
         let decoder = Thread {
             for job in jobs {
                 let start = ContinuousClock.now
                 // The degradation estimate (for automatic choices) is made here too, off the network's threads.
                 let result = Result<Decoded, any Error> {
-                    let bytes = try ImageFile.readBytes(job.input)
-                    let (image, metadata) = try ImageCodec.decodeWithMetadata(
-                        bytes, source: job.input, limits: limits, colour: metadataPolicy.colour)
-                    let plan = try planner.plan(for: image, encoded: bytes)
+                    let (picture, plan, metadata) = try prepare(job, bytes: try ImageFile.readBytes(job.input))
                     return Decoded(
-                        image: image, plan: plan, metadata: metadata,
-                        outputMetadata: outputMetadata(metadata, image: image, plan: plan))
+                        picture: picture, plan: plan, metadata: metadata,
+                        outputMetadata: outputMetadata(metadata, image: picture.shape, plan: plan))
                 }
                 decodeTime.add(start.duration(to: .now).seconds)
                 guard decoded.put(result) else { return }
@@ -163,7 +201,7 @@ package struct FileBatch: Sendable {
         for index in jobs.indices {
             guard let input = decoded.take() else { break }
             let job = jobs[index]
-            let streams = (try? input.get()).map { memory.streams($0.image, output: $0.plan.outputSize, format: job.format) }
+            let streams = (try? input.get()).map { memory.streams($0.shape, output: $0.plan.outputSize, format: job.format) }
             if let decoded = try? input.get() {
                 let size = decoded.plan.outputSize
                 onMetadata(
@@ -175,22 +213,28 @@ package struct FileBatch: Sendable {
             let start = ContinuousClock.now
             let result = input.flatMap { decoded in
                 Result<(Enlarged, ImageMetadata), any Error> {
-                    let (image, plan) = (decoded.image, decoded.plan)
+                    let plan = decoded.plan
                     try outputLimits.check(
                         outputWidth: plan.outputSize.width, outputHeight: plan.outputSize.height, format: job.format,
                         source: job.input,
                         size: plan.sizeSummary)
-                    try memory.check(image, output: plan.outputSize, format: job.format, source: job.input)
-                    if streams == true {
+                    try memory.check(decoded.shape, output: plan.outputSize, format: job.format, source: job.input)
+                    let progress = { onProgress(index, $0, $1) }
+                    switch decoded.picture {
+                    case .streamed(let input):
+                        try plan.limitingMemory(to: memory).write(
+                            input, to: job.output, format: job.format, encoding: encoding,
+                            metadata: decoded.outputMetadata, progress: progress, shouldCancel: shouldCancel)
+                        return (.written, decoded.outputMetadata)
+                    case .decoded(let image) where streams == true:
                         try plan.limitingMemory(to: memory).write(
                             image, to: job.output, format: job.format, encoding: encoding,
-                            metadata: decoded.outputMetadata, progress: { onProgress(index, $0, $1) },
-                            shouldCancel: shouldCancel)
+                            metadata: decoded.outputMetadata, progress: progress, shouldCancel: shouldCancel)
                         return (.written, decoded.outputMetadata)
+                    case .decoded(let image):
+                        let result = try plan.upscale(image, progress: progress, shouldCancel: shouldCancel)
+                        return (.image(result), decoded.outputMetadata)
                     }
-                    let result = try plan.upscale(
-                        image, progress: { onProgress(index, $0, $1) }, shouldCancel: shouldCancel)
-                    return (.image(result), decoded.outputMetadata)
                 }
             }
             times.upscale += start.duration(to: .now).seconds

@@ -1,16 +1,15 @@
 import Imaging
 
-/// A picture taken apart for the networks: its colour samples (8 or 16 bit, grey or RGB) and its alpha plane.
+/// A picture as the networks read it: its rows (all held, or a window over a file decoded a band at a time), whether
+/// it is grey, its alpha, its bit depth.
 struct ImagePlanes {
     let width: Int
     let height: Int
     let isGrey: Bool
+    let hasAlpha: Bool
     let bitDepth: Int
-    /// Colour samples, interleaved (1 or 3 per pixel, RGB order), as read.
-    let colour8: [UInt8]
-    let colour16: [UInt16]
-    /// Alpha in the image's own range (0...255 or 0...65535), if the image has alpha.
-    let alpha: FloatPlane?
+    /// The rows, interleaved as decoded (colour in RGB order or grey, then alpha).
+    let rows: PictureRows
 
     /// The result of a network, in one of the forms the families produce.
     enum Colour {
@@ -24,101 +23,126 @@ struct ImagePlanes {
         case ycrcbUnit(y: [Float], cr: [Float], cb: [Float])
     }
 
-    /// Planes from their parts (a transformed copy).
-    init(
-        width: Int, height: Int, isGrey: Bool, bitDepth: Int, colour8: [UInt8], colour16: [UInt16],
-        alpha: FloatPlane?
-    ) {
-        self.width = width
-        self.height = height
-        self.isGrey = isGrey
-        self.bitDepth = bitDepth
-        self.colour8 = colour8
-        self.colour16 = colour16
-        self.alpha = alpha
+    /// The planes of `rows`.
+    init(_ rows: PictureRows) {
+        width = rows.shape.width
+        height = rows.shape.height
+        isGrey = rows.shape.layout.isGrey
+        hasAlpha = rows.shape.layout.hasAlpha
+        bitDepth = rows.shape.bitDepth
+        self.rows = rows
     }
 
-    init(_ image: PixelImage) {
-        width = image.width
-        height = image.height
-        isGrey = image.layout.isGrey
-        bitDepth = image.bitDepth
-        let channels = image.layout.channelCount
-        let colourChannels = isGrey ? 1 : 3
-        let pixels = image.pixelCount
-        switch image.samples {
-        case .uint8(let samples):
-            colour8 = Self.strip(samples, channels: channels, keep: colourChannels)
-            colour16 = []
-            alpha = image.layout.hasAlpha
-                ? FloatPlane(width: width, height: height, values: (0..<pixels).map { Float(samples[$0 * channels + channels - 1]) })
-                : nil
-        case .uint16(let samples):
-            colour8 = []
-            colour16 = Self.strip(samples, channels: channels, keep: colourChannels)
-            alpha = image.layout.hasAlpha
-                ? FloatPlane(width: width, height: height, values: (0..<pixels).map { Float(samples[$0 * channels + channels - 1]) })
-                : nil
-        }
-    }
-
-    private static func strip<T>(_ samples: [T], channels: Int, keep: Int) -> [T] {
-        if channels == keep { return samples }
-        var out: [T] = []
-        out.reserveCapacity(samples.count / channels * keep)
-        for start in stride(from: 0, to: samples.count, by: channels) {
-            out.append(contentsOf: samples[start..<(start + keep)])
-        }
-        return out
-    }
+    /// The planes of a decoded picture, all held.
+    init(_ image: PixelImage) { self.init(PictureRows(image)) }
 
     // MARK: Network inputs
 
+    /// Makes the picture's rows `range` (clamped to the picture) held for the network's input.
+    func loadNetworkRows(_ range: Range<Int>) throws(PipelineError) {
+        try rows.load(range.clamped(to: 0..<height), for: .network)
+    }
+
     /// BGR floats on the 0...255 scale (grey replicated; 16-bit samples divided by 257) of the region `x, y,
-    /// width, height`.
+    /// width, height`, whose rows must be held.
     func bgrFloats255(x: Int, y: Int, width regionWidth: Int, height regionHeight: Int) -> [Float] {
+        rows.checkHeld(y..<(y + regionHeight))
+        let (samples8, samples16) = (rows.samples8, rows.samples16)
+        let channels = rows.shape.layout.channelCount
         var out = [Float](repeating: 0, count: regionWidth * regionHeight * 3)
         for row in 0..<regionHeight {
+            let start = rows.index(column: x, row: y + row)
             for column in 0..<regionWidth {
-                let p = (y + row) * width + x + column
+                let p = start + column * channels
                 let o = (row * regionWidth + column) * 3
                 for c in 0..<3 {
-                    let source = isGrey ? p : p * 3 + (2 - c)
-                    out[o + c] = bitDepth == 8 ? Float(colour8[source]) : Float(colour16[source]) / 257
+                    let source = isGrey ? p : p + (2 - c)
+                    out[o + c] = bitDepth == 8 ? Float(samples8[source]) : Float(samples16[source]) / 257
                 }
             }
         }
         return out
     }
 
-    /// Y, Cr, Cb on the 0...1 scale as dnn_superres computes them (8-bit: OpenCV's integer YCrCb, then `× (1/255)`
-    /// in float as `convertTo` does); Cr and Cb are nil for grey pictures.
-    func ycrcbUnit() -> (y: [Float], cr: [Float]?, cb: [Float]?) {
-        let pixels = width * height
+    /// The colour samples of the region `x, y, width, height` (held rows), interleaved: 1 or 3 per pixel, no alpha.
+    private func colourSamples<Sample>(
+        _ samples: [Sample], x: Int, y: Int, width regionWidth: Int, height regionHeight: Int
+    ) -> [Sample] {
+        let channels = rows.shape.layout.channelCount
+        let keep = isGrey ? 1 : 3
+        var out: [Sample] = []
+        out.reserveCapacity(regionWidth * regionHeight * keep)
+        for row in y..<(y + regionHeight) {
+            let start = rows.index(column: x, row: row)
+            if channels == keep {
+                out += samples[start..<(start + regionWidth * channels)]
+            } else {
+                for p in stride(from: start, to: start + regionWidth * channels, by: channels) {
+                    out += samples[p..<(p + keep)]
+                }
+            }
+        }
+        return out
+    }
+
+    /// Y, Cr, Cb on the 0...1 scale of the region `x, y, width, height` (held rows) as dnn_superres computes them
+    /// (8-bit: OpenCV's integer YCrCb, then `× (1/255)` in float as `convertTo` does); Cr and Cb are nil for grey
+    /// pictures.
+    func ycrcbUnit(x: Int, y: Int, width regionWidth: Int, height regionHeight: Int) -> (
+        y: [Float], cr: [Float]?, cb: [Float]?
+    ) {
+        rows.checkHeld(y..<(y + regionHeight))
+        let pixels = regionWidth * regionHeight
         let unit8 = Float(1.0 / 255.0)
         if isGrey {
-            let y = bitDepth == 8 ? colour8.map { Float($0) * unit8 } : colour16.map { Float($0) / 65535 }
+            let y =
+                bitDepth == 8
+                ? colourSamples(rows.samples8, x: x, y: y, width: regionWidth, height: regionHeight).map {
+                    Float($0) * unit8
+                }
+                : colourSamples(rows.samples16, x: x, y: y, width: regionWidth, height: regionHeight).map {
+                    Float($0) / 65535
+                }
             return (y, nil, nil)
         }
-        var y = [Float](repeating: 0, count: pixels)
-        var cr = y
-        var cb = y
+        var luma = [Float](repeating: 0, count: pixels)
+        var cr = luma
+        var cb = luma
         if bitDepth == 8 {
-            let ycrcb = ColourConversion.rgbToYCrCb(colour8)
+            let ycrcb = ColourConversion.rgbToYCrCb(
+                colourSamples(rows.samples8, x: x, y: y, width: regionWidth, height: regionHeight))
             for p in 0..<pixels {
-                y[p] = Float(ycrcb[p * 3]) * unit8
+                luma[p] = Float(ycrcb[p * 3]) * unit8
                 cr[p] = Float(ycrcb[p * 3 + 1]) * unit8
                 cb[p] = Float(ycrcb[p * 3 + 2]) * unit8
             }
         } else {
-            let ycrcb = ColourConversion.rgbToYCrCb(colour16.map { Float($0) / 65535 })
+            let ycrcb = ColourConversion.rgbToYCrCb(
+                colourSamples(rows.samples16, x: x, y: y, width: regionWidth, height: regionHeight).map {
+                    Float($0) / 65535
+                })
             for p in 0..<pixels {
-                y[p] = ycrcb[p * 3]
+                luma[p] = ycrcb[p * 3]
                 cr[p] = ycrcb[p * 3 + 1]
                 cb[p] = ycrcb[p * 3 + 2]
             }
         }
-        return (y, cr, cb)
+        return (luma, cr, cb)
+    }
+
+    /// The alpha plane of the picture's rows `range` (loaded here), in the image's own range.
+    func alphaPlane(rows range: Range<Int>) throws(PipelineError) -> FloatPlane {
+        try rows.load(range, for: .alpha)
+        rows.checkHeld(range)
+        let channels = rows.shape.layout.channelCount
+        let start = rows.index(column: 0, row: range.lowerBound) + channels - 1
+        let end = rows.index(column: 0, row: range.upperBound)
+        let (samples8, samples16) = (rows.samples8, rows.samples16)
+        let values: [Float] =
+            bitDepth == 8
+            ? stride(from: start, to: end, by: channels).map { Float(samples8[$0]) }
+            : stride(from: start, to: end, by: channels).map { Float(samples16[$0]) }
+        return FloatPlane(width: width, height: range.count, values: values)
     }
 
     // MARK: Back to pixels

@@ -29,8 +29,8 @@ package struct MemoryBudget: Sendable, Equatable {
         return channels * (2 * 4 + 3 * sample)
     }
 
-    /// The estimated peak of the whole-picture path for a `size` result of `image`'s layout, in bytes.
-    package static func wholePictureBytes(for image: PixelImage, output size: PixelSize) -> Int {
+    /// The estimated peak of the whole-picture path for a `size` result of a picture of `image`'s shape, in bytes.
+    package static func wholePictureBytes(for image: PixelShape, output size: PixelSize) -> Int {
         image.pixelCount * image.layout.channelCount * (image.bitDepth / 8)
             + size.pixels * wholeBytesPerPixel(channels: image.layout.channelCount, bitDepth: image.bitDepth)
     }
@@ -44,7 +44,7 @@ package struct MemoryBudget: Sendable, Equatable {
 
     /// Refuses a `size` result of `image` in `format` that fits neither whole in the budget nor in bands (WebP, whose
     /// encoder takes whole pictures only), with the way out in the message.
-    package func check(_ image: PixelImage, output size: PixelSize, format: ImageFormat, source: String) throws(ImagingError) {
+    package func check(_ image: PixelShape, output size: PixelSize, format: ImageFormat, source: String) throws(ImagingError) {
         let whole = Self.wholePictureBytes(for: image, output: size)
         guard whole > bytes, !StreamingImageWriter.supports(format) else { return }
         throw ImagingError(
@@ -56,35 +56,41 @@ package struct MemoryBudget: Sendable, Equatable {
 
     /// Whether a `size` result of `image` written as `format` goes through the banded path: when its whole-picture
     /// estimate is over the budget and the format can be written a band at a time.
-    package func streams(_ image: PixelImage, output size: PixelSize, format: ImageFormat) -> Bool {
+    package func streams(_ image: PixelShape, output size: PixelSize, format: ImageFormat) -> Bool {
         StreamingImageWriter.supports(format) && Self.wholePictureBytes(for: image, output: size) > bytes
     }
 }
 
 extension UpscalePlan {
-    /// The estimated peak of the banded path for `image`, in bytes: the picture (and its planes), the earlier
-    /// networks' whole results of a chain, the network's working set, and one band of the output in its forms.
-    package func bandedBytes(for image: PixelImage) -> Int {
+    /// The estimated peak of the banded path for a picture of `image`'s shape, in bytes: the picture (all of it,
+    /// or with `streamedInput` the window of rows its bands read), the earlier networks' whole results of a chain,
+    /// the network's working set, and one band of the output in its forms.
+    package func bandedBytes(for image: PixelShape, streamedInput: Bool = false) -> Int {
         let sample = image.bitDepth / 8
         let channels = image.layout.channelCount
-        var bytes = image.pixelCount * channels * sample
-        if image.layout.hasAlpha { bytes += image.pixelCount * ((channels - 1) * sample + 4) }
+        let last = steps[steps.count - 1].upscaler
+        let bandRows = last.networkTileLayout(width: image.width, height: image.height)?.height ?? image.height
+        // The rows one band reads with its margins (read from a file in steps of 16): a streamed picture holds only
+        // these, and the alpha plane and a Y-only model's planes are made for them.
+        let windowRows = min(bandRows + 2 * last.model.tileMargin + 48, image.height)
+        let pictureRows = streamedInput && steps.count == 1 ? windowRows : image.height
+        var bytes = pictureRows * image.width * channels * sample
+        if image.layout.hasAlpha { bytes += windowRows * image.width * 4 }
         // A chain's earlier steps run whole.
         var size = inputSize
         for step in steps.dropLast() {
             size = PixelSize(width: size.width * step.upscaler.model.scale, height: size.height * step.upscaler.model.scale)
             bytes += size.pixels * MemoryBudget.wholeBytesPerPixel(channels: channels, bitDepth: image.bitDepth)
         }
-        let last = steps[steps.count - 1].upscaler
-        if last.model.inputChannels == 1 { bytes += size.pixels * 15 }  // Y, Cr, Cb in float and 8 bits
+        if last.model.inputChannels == 1 { bytes += size.width * min(size.height, windowRows) * 15 }  // Y, Cr, Cb
         // The network's working set on one tile (the tiles are sized for it).
         let live = size.pixels * (last.model.liveValuesPerInputPixel ?? 3 * last.model.widestFeatureMap) * 4
         bytes += min(live, last.options.networkBytes ?? 3 * TiledNetworkRunner.defaultBudgetBytes)
         // One band of the output: the tiles' and the band's float values, the colour and its planes, the samples.
-        let bandRows = (last.networkTileLayout(width: size.width, height: size.height)?.height ?? size.height)
+        let outputRows = (last.networkTileLayout(width: size.width, height: size.height)?.height ?? size.height)
             * last.model.scale
         let outputWidth = size.width * last.model.scale
-        bytes += outputWidth * bandRows * channels * (2 * 4 + 3 * sample)
+        bytes += outputWidth * outputRows * channels * (2 * 4 + 3 * sample)
         return bytes
     }
 }

@@ -14,6 +14,8 @@ package enum PipelineError: Error, CustomStringConvertible, Sendable {
     case badSize(String)
     /// A model the chosen route needs could not be loaded.
     case model(ModelError)
+    /// The input file failed while it was being decoded a band at a time (cut short, corrupt, changed).
+    case input(ImagingError)
 
     /// The error in words: "cancelled", the unsupported-image message, or "network: " and the graph error.
     package var description: String {
@@ -23,6 +25,7 @@ package enum PipelineError: Error, CustomStringConvertible, Sendable {
         case .network(let error): "network: \(error)"
         case .badSize(let message): message
         case .model(let error): "model \(error)"
+        case .input(let error): error.message
         }
     }
 }

@@ -5,15 +5,10 @@
 import Imaging
 
 extension ImagePlanes {
-    /// The picture's colour flipped or rotated by `transform` (alpha is left out: it is enlarged from the original).
-    func transformed(_ transform: ExifOrientation) -> ImagePlanes {
-        let channels = isGrey ? 1 : 3
-        let (w, h) = transform.swapsAxes ? (height, width) : (width, height)
-        return ImagePlanes(
-            width: w, height: h, isGrey: isGrey, bitDepth: bitDepth,
-            colour8: transform.reordered(colour8, width: width, height: height, channels: channels),
-            colour16: transform.reordered(colour16, width: width, height: height, channels: channels),
-            alpha: nil)
+    /// The whole picture flipped or rotated by `transform` (its alpha is not read by the families: it is enlarged
+    /// from the original).
+    func transformed(_ transform: ExifOrientation) throws(PipelineError) -> ImagePlanes {
+        ImagePlanes(transform.upright(try rows.whole()))
     }
 }
 

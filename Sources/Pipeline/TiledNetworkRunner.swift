@@ -126,6 +126,7 @@ package enum TiledNetworkRunner {
         var outChannels = 0
         for (index, tile) in tiles.enumerated() {
             if shouldCancel() { throw .cancelled }
+            try input.prepare(tile.inputY, tile.inputHeight)
             let tileInput = input.region(x: tile.inputX, y: tile.inputY, width: tile.inputWidth, height: tile.inputHeight)
             var tileOutput = try runWhole(model, tileInput)
             let tileShape = FeatureMapShape(nhwc: tileOutput.shape)!
@@ -183,14 +184,21 @@ package struct NetworkInput {
     package let channels: Int
     /// The NHWC values of a region (x, y, width, height), row by row.
     private let values: (_ x: Int, _ y: Int, _ width: Int, _ height: Int) -> [Float]
+    /// Makes the input's rows `y..<y + height` readable (a streamed picture decodes down to them) before
+    /// `values` is asked for a region within them.
+    let prepare: (_ y: Int, _ height: Int) throws(PipelineError) -> Void
 
-    /// An input of `width × height × channels` whose regions `values(x, y, width, height)` makes.
+    /// An input of `width × height × channels` whose regions `values(x, y, width, height)` makes, after
+    /// `prepare(y, height)` for the rows of the region.
     package init(
-        width: Int, height: Int, channels: Int, values: @escaping (_ x: Int, _ y: Int, _ width: Int, _ height: Int) -> [Float]
+        width: Int, height: Int, channels: Int,
+        prepare: @escaping (_ y: Int, _ height: Int) throws(PipelineError) -> Void = { _, _ in },
+        values: @escaping (_ x: Int, _ y: Int, _ width: Int, _ height: Int) -> [Float]
     ) {
         self.width = width
         self.height = height
         self.channels = channels
+        self.prepare = prepare
         self.values = values
     }
 

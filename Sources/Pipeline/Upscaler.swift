@@ -104,18 +104,39 @@ package struct Upscaler: Sendable {
         progress: (Int, Int) -> Void = { _, _ in }, shouldCancel: () -> Bool = { false },
         onRows: (_ firstRow: Int, _ band: PixelImage) throws(PipelineError) -> Void
     ) throws(PipelineError) {
+        try upscaleBands(
+            ImagePlanes(image), to: size, filter: filter, progress: progress, shouldCancel: shouldCancel,
+            onRows: onRows)
+    }
+
+    /// `upscaleBands` of the file `input`, decoded a band of rows at a time as the network reaches them: only the
+    /// rows the current band and its margins read are held (self-ensemble decodes the whole picture). Errors of
+    /// the file while it is decoded are `PipelineError.input`.
+    package func upscaleBands(
+        _ input: StreamedInput, to size: PixelSize? = nil, filter: ResizeFilter = .default,
+        progress: (Int, Int) -> Void = { _, _ in }, shouldCancel: () -> Bool = { false },
+        onRows: (_ firstRow: Int, _ band: PixelImage) throws(PipelineError) -> Void
+    ) throws(PipelineError) {
+        try upscaleBands(
+            ImagePlanes(PictureRows(streaming: input)), to: size, filter: filter, progress: progress,
+            shouldCancel: shouldCancel, onRows: onRows)
+    }
+
+    /// `upscaleBands` of `planes`.
+    func upscaleBands(
+        _ planes: ImagePlanes, to size: PixelSize?, filter: ResizeFilter, progress: (Int, Int) -> Void,
+        shouldCancel: () -> Bool, onRows: (_ firstRow: Int, _ band: PixelImage) throws(PipelineError) -> Void
+    ) throws(PipelineError) {
         guard let processing else {
             throw .unsupportedImage("superres cannot run \(model.family.rawValue) models yet")
         }
-        let natural = PixelSize(width: image.width * model.scale, height: image.height * model.scale)
+        let natural = PixelSize(width: planes.width * model.scale, height: planes.height * model.scale)
         let target = size ?? natural
         guard target.width >= 1, target.height >= 1, target.width <= natural.width, target.height <= natural.height
         else {
             throw .badSize(
-                "\(target) is not between 1×1 and this model's \(natural) for a \(image.width)×\(image.height) input")
+                "\(target) is not between 1×1 and this model's \(natural) for a \(planes.width)×\(planes.height) input")
         }
-        if shouldCancel() { throw .cancelled }
-        let planes = ImagePlanes(image)
         if shouldCancel() { throw .cancelled }
         var assembler = BandAssembler(
             planes: planes, natural: natural, target: target, filter: filter, upscaler: self)
@@ -142,7 +163,7 @@ package struct Upscaler: Sendable {
         var sum: ImagePlanes.Colour?
         for (index, transform) in transforms.enumerated() {
             let colour = try processing.enlarge(
-                planes.transformed(transform), with: self,
+                try planes.transformed(transform), with: self,
                 progress: { done, total in progress(index * total + done, transforms.count * total) },
                 shouldCancel: shouldCancel)
             if shouldCancel() { throw .cancelled }
@@ -213,10 +234,12 @@ package struct Upscaler: Sendable {
             progress: progress, shouldCancel: shouldCancel, onBand: onBand)
     }
 
-    /// The alpha plane enlarged to `size` by OpenCV's bicubic resize (only the output rows `rows` when given),
-    /// clamped to the range of `bitDepth` (the cubic overshoots).
-    func enlargeAlpha(_ alpha: FloatPlane, to size: PixelSize, rows: Range<Int>? = nil, bitDepth: Int) -> FloatPlane {
-        let enlarged = Resize.openCVCubic(alpha, toWidth: size.width, toHeight: size.height, rows: rows)
+    /// The alpha plane (or the `part` of it that `alpha` holds) enlarged to `size` by OpenCV's bicubic resize (only
+    /// the output rows `rows` when given), clamped to the range of `bitDepth` (the cubic overshoots).
+    func enlargeAlpha(
+        _ alpha: FloatPlane, to size: PixelSize, rows: Range<Int>? = nil, part: PlanePart? = nil, bitDepth: Int
+    ) -> FloatPlane {
+        let enlarged = Resize.openCVCubic(alpha, toWidth: size.width, toHeight: size.height, rows: rows, part: part)
         let maximum = Float((1 << bitDepth) - 1)
         return FloatPlane(
             width: enlarged.width, height: enlarged.height, values: enlarged.values.map { min(max($0, 0), maximum) })

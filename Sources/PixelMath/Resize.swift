@@ -30,16 +30,18 @@ package enum Resize {
         toWidth: Int,
         toHeight: Int,
         rows: Range<Int>? = nil,
-        backend: OpenCVBackend = .intelIPP
+        backend: OpenCVBackend = .intelIPP,
+        part: PlanePart? = nil
     ) -> FloatPlane {
         precondition(plane.width > 0 && plane.height > 0, "cannot resize an empty \(plane.width)×\(plane.height) plane")
         precondition(toWidth > 0 && toHeight > 0, "cannot resize to \(toWidth)×\(toHeight)")
         let rows = rows ?? 0..<toHeight
         precondition(rows.lowerBound >= 0 && rows.upperBound <= toHeight, "rows \(rows) outside 0..<\(toHeight)")
-        if backend == .intelIPP && plane.width >= 2 && plane.height >= 2 {
-            return ippLinear(plane, toWidth: toWidth, toHeight: toHeight, rows: rows)
+        let part = part ?? PlanePart(firstRow: 0, wholeHeight: plane.height)
+        if backend == .intelIPP && plane.width >= 2 && part.wholeHeight >= 2 {
+            return ippLinear(plane, toWidth: toWidth, toHeight: toHeight, rows: rows, part: part)
         }
-        return nativeLinear(plane, toWidth: toWidth, toHeight: toHeight, rows: rows)
+        return nativeLinear(plane, toWidth: toWidth, toHeight: toHeight, rows: rows, part: part)
     }
 
     /// `cv::resize(src, dst, Size(), scale, scale)` with INTER_LINEAR on CV_32F: the call dnn_superres makes to
@@ -57,13 +59,25 @@ package enum Resize {
     /// OpenCV's x86-64 wheels route this through Intel IPP, whose weights round differently: its results differ
     /// from these by a few float ulps (under 3e-6 on data in 0...1). Only the output rows `rows` when given.
     package static func openCVCubic(
-        _ plane: FloatPlane, toWidth: Int, toHeight: Int, rows: Range<Int>? = nil
+        _ plane: FloatPlane, toWidth: Int, toHeight: Int, rows: Range<Int>? = nil, part: PlanePart? = nil
     ) -> FloatPlane {
         precondition(plane.width > 0 && plane.height > 0, "cannot resize an empty \(plane.width)×\(plane.height) plane")
         precondition(toWidth > 0 && toHeight > 0, "cannot resize to \(toWidth)×\(toHeight)")
         let rows = rows ?? 0..<toHeight
         precondition(rows.lowerBound >= 0 && rows.upperBound <= toHeight, "rows \(rows) outside 0..<\(toHeight)")
-        return nativeCubic(plane, toWidth: toWidth, toHeight: toHeight, rows: rows)
+        return nativeCubic(
+            plane, toWidth: toWidth, toHeight: toHeight, rows: rows,
+            part: part ?? PlanePart(firstRow: 0, wholeHeight: plane.height))
+    }
+
+    /// The rows of a plane `sourceHeight` tall that `openCVLinear` or `openCVCubic` read to make the output rows
+    /// `rows` of a `toHeight` result (a little more than they read): the part of a streamed plane to hold.
+    package static func sourceRows(for rows: Range<Int>, from sourceHeight: Int, to toHeight: Int) -> Range<Int> {
+        guard !rows.isEmpty else { return 0..<0 }
+        let scale = Double(sourceHeight) / Double(toHeight)
+        let first = Int(((Double(rows.lowerBound) + 0.5) * scale - 0.5).rounded(.down)) - 2
+        let last = Int(((Double(rows.upperBound - 1) + 0.5) * scale - 0.5).rounded(.down)) + 3
+        return max(first, 0)..<min(max(last, 0) + 1, sourceHeight)
     }
 
     /// `cv::resize(src, dst, Size(), scale, scale, INTER_CUBIC)` on CV_32F (see `openCVCubic(_:toWidth:toHeight:)`).
@@ -92,14 +106,15 @@ package enum Resize {
     }
 
     private static func ippLinear(
-        _ plane: FloatPlane, toWidth: Int, toHeight: Int, rows outputRows: Range<Int>
+        _ plane: FloatPlane, toWidth: Int, toHeight: Int, rows outputRows: Range<Int>, part: PlanePart
     ) -> FloatPlane {
-        let (sw, sh) = (plane.width, plane.height)
+        let (sw, sh) = (plane.width, part.wholeHeight)
         let columns = ippLinearTable(input: sw, output: toWidth)
         let rows = ippLinearTable(input: sh, output: toHeight)
         // The source rows the output rows read (all of them for the whole result).
         let first = outputRows.isEmpty ? 0 : rows.lower[outputRows].min()!
         let end = outputRows.isEmpty ? 0 : rows.upper[outputRows].max()! + 1
+        part.check(first..<end, in: plane)
 
         // Rows first: every source row read interpolated to the output width.
         var horizontal = [Float](repeating: 0, count: (end - first) * toWidth)
@@ -109,7 +124,7 @@ package enum Resize {
                     columns.upper.withUnsafeBufferPointer { x1 in
                         columns.fraction.withUnsafeBufferPointer { t in
                             for y in first..<end {
-                                let s = y * sw, o = (y - first) * toWidth
+                                let s = (y - part.firstRow) * sw, o = (y - first) * toWidth
                                 for d in 0..<toWidth {
                                     let a = src[s + x0[d]], b = src[s + x1[d]]
                                     dst[o + d] = a.addingProduct(b - a, t[d])
@@ -150,9 +165,9 @@ package enum Resize {
     }
 
     private static func nativeLinear(
-        _ plane: FloatPlane, toWidth: Int, toHeight: Int, rows outputRows: Range<Int>
+        _ plane: FloatPlane, toWidth: Int, toHeight: Int, rows outputRows: Range<Int>, part: PlanePart
     ) -> FloatPlane {
-        let (sw, sh) = (plane.width, plane.height)
+        let (sw, sh) = (plane.width, part.wholeHeight)
         // resize() works from inv_scale = dsize / ssize and scale = 1 / inv_scale.
         let scaleX = 1 / (Double(toWidth) / Double(sw))
         let scaleY = 1 / (Double(toHeight) / Double(sh))
@@ -183,11 +198,12 @@ package enum Resize {
         let sourceRow = { (d: Int, k: Int) in min(max(openCVSourcePosition(d, scale: scaleY).index + k, 0), sh - 1) }
         let first = outputRows.isEmpty ? 0 : sourceRow(outputRows.lowerBound, 0)
         let end = outputRows.isEmpty ? 0 : sourceRow(outputRows.upperBound - 1, 1) + 1
+        part.check(first..<end, in: plane)
         var horizontal = [Float](repeating: 0, count: (end - first) * toWidth)
         plane.values.withUnsafeBufferPointer { src in
             horizontal.withUnsafeMutableBufferPointer { dst in
                 for y in first..<end {
-                    let s = y * sw, o = (y - first) * toWidth
+                    let s = (y - part.firstRow) * sw, o = (y - first) * toWidth
                     for d in 0..<xmax {
                         let sx = s + xIndex[d]
                         dst[o + d] = src[sx] * xWeights[2 * d] + src[sx + 1] * xWeights[2 * d + 1]
@@ -233,9 +249,9 @@ package enum Resize {
     }
 
     private static func nativeCubic(
-        _ plane: FloatPlane, toWidth: Int, toHeight: Int, rows outputRows: Range<Int>
+        _ plane: FloatPlane, toWidth: Int, toHeight: Int, rows outputRows: Range<Int>, part: PlanePart
     ) -> FloatPlane {
-        let (sw, sh) = (plane.width, plane.height)
+        let (sw, sh) = (plane.width, part.wholeHeight)
         let scaleX = 1 / (Double(toWidth) / Double(sw))
         let scaleY = 1 / (Double(toHeight) / Double(sh))
 
@@ -256,13 +272,14 @@ package enum Resize {
         let sourceRow = { (d: Int, k: Int) in min(max(openCVSourcePosition(d, scale: scaleY).index + k, 0), sh - 1) }
         let first = outputRows.isEmpty ? 0 : sourceRow(outputRows.lowerBound, -1)
         let end = outputRows.isEmpty ? 0 : sourceRow(outputRows.upperBound - 1, 2) + 1
+        part.check(first..<end, in: plane)
         var horizontal = [Float](repeating: 0, count: (end - first) * toWidth)
         plane.values.withUnsafeBufferPointer { src in
             horizontal.withUnsafeMutableBufferPointer { dst in
                 xTaps.withUnsafeBufferPointer { taps in
                     xWeights.withUnsafeBufferPointer { w in
                         for y in first..<end {
-                            let s = y * sw, o = (y - first) * toWidth
+                            let s = (y - part.firstRow) * sw, o = (y - first) * toWidth
                             for d in 0..<toWidth {
                                 let k = 4 * d
                                 // HResizeCubic sums left to right.
@@ -300,5 +317,27 @@ package enum Resize {
             initialised = toWidth * outputRows.count
         }
         return FloatPlane(width: toWidth, height: outputRows.count, values: values)
+    }
+}
+
+/// Which rows of a taller plane a `FloatPlane` holds: rows `firstRow..<firstRow + plane.height` of a plane
+/// `wholeHeight` tall (a streamed picture's window). The resizes compute as on the whole plane.
+package struct PlanePart: Sendable, Equatable {
+    /// The whole plane's row that the part's row 0 is.
+    package let firstRow: Int
+    /// The whole plane's height.
+    package let wholeHeight: Int
+
+    /// Rows from `firstRow` of a plane `wholeHeight` tall.
+    package init(firstRow: Int, wholeHeight: Int) {
+        self.firstRow = firstRow
+        self.wholeHeight = wholeHeight
+    }
+
+    /// Traps unless `plane` holds the whole plane's rows `rows` (a caller's mistake, never an input's).
+    func check(_ rows: Range<Int>, in plane: FloatPlane) {
+        precondition(
+            rows.isEmpty || (rows.lowerBound >= firstRow && rows.upperBound <= firstRow + plane.height),
+            "rows \(rows) are not in the part \(firstRow)..<\(firstRow + plane.height)")
     }
 }

@@ -201,6 +201,8 @@ extension ServiceError {
             self.init(.badRequest, "\(name): \(message).")
         case .model(let error):
             self.init(.internalError, "\(name): a model could not be loaded: \(error)")
+        case .input(let error):
+            self.init(error, upload: name)
         }
     }
 }

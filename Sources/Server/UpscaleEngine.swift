@@ -250,7 +250,7 @@ final class UpscaleEngine: Sendable {
             }
             return false
         }
-        if let path = work.outputPath, memory.streams(image, output: plan.outputSize, format: work.format) {
+        if let path = work.outputPath, memory.streams(image.shape, output: plan.outputSize, format: work.format) {
             // Too large to hold whole: enlarged and written to the data folder a band of rows at a time.
             do {
                 try plan.limitingMemory(to: memory).write(

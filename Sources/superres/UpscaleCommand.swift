@@ -233,10 +233,9 @@ struct UpscaleCommand: AsyncParsableCommand {
         var failed = false
         for job in jobs {
             do {
-                let bytes = try ImageFile.readBytes(job.input)
-                let (image, metadata) = try ImageCodec.decodeWithMetadata(
-                    bytes, source: job.input, limits: batch.limits, colour: batch.metadata.colour)
-                let plan = try batch.planner.plan(for: image, encoded: bytes)
+                let (picture, plan, metadata) = try batch.prepare(job, bytes: try ImageFile.readBytes(job.input))
+                let image = picture.shape
+                let streamedInput = if case .streamed = picture { true } else { false }
                 let size = plan.outputSize
                 try batch.outputLimits.check(
                     outputWidth: size.width, outputHeight: size.height, format: job.format, source: job.input,
@@ -244,10 +243,12 @@ struct UpscaleCommand: AsyncParsableCommand {
                 try batch.memory.check(image, output: size, format: job.format, source: job.input)
                 let whole = MemoryBudget.wholePictureBytes(for: image, output: size)
                 let streams = batch.memory.streams(image, output: size, format: job.format)
+                let banded = plan.limitingMemory(to: batch.memory).bandedBytes(for: image, streamedInput: streamedInput)
                 let how =
                     streams
-                    ? "written in bands (about \(megabytes(plan.limitingMemory(to: batch.memory).bandedBytes(for: image)))): the whole picture would "
-                        + "need about \(megabytes(whole)), over the \(megabytes(batch.memory.bytes)) budget"
+                    ? "written in bands (about \(megabytes(banded)), the input "
+                        + "\(streamedInput ? "read from its file a band at a time" : "decoded whole")): the whole "
+                        + "picture would need about \(megabytes(whole)), over the \(megabytes(batch.memory.bytes)) budget"
                     : "made whole (about \(megabytes(whole)), within the \(megabytes(batch.memory.bytes)) budget)"
                 print("\(job.input) → \(job.output): \(image.width)×\(image.height) to \(size) \(job.format.displayName)")
                 print("  \(plan.summary)")

@@ -52,11 +52,47 @@ struct BandedOutputTests {
         #expect(banded.status == 0, "\(banded.standardError)")
         #expect(banded.standardOutput.contains("150×110 to 600×440 PNG"), "\(banded.standardOutput)")
         #expect(banded.standardOutput.contains("written in bands"), "\(banded.standardOutput)")
+        #expect(banded.standardOutput.contains("read from its file a band at a time"), "\(banded.standardOutput)")
         let whole = try CommandRunner.run(["upscale", input, "--model", Self.model, "-o", output, "--dry-run"])
         #expect(whole.standardOutput.contains("made whole"), "\(whole.standardOutput)")
         let refused = try CommandRunner.run(
             ["upscale", input, "--model", Self.model, "-o", output, "--dry-run", "--max-output-pixels", "1000"])
         #expect(refused.status == 1 && refused.standardError.contains("in.png"), "\(refused.standardError)")
+        #expect(folder.contents() == ["in.png"])
+    }
+
+    @Test(.enabled(if: SharedData.isAvailable, "\(SharedData.missingMessage)"))
+    func jpegAndTIFFInputsReadInBandsGiveTheWholePicturesResult() throws {
+        let folder = TemporaryFolder()
+        let png = folder.appending("in.png")
+        try Self.writePicture(png, width: 90, height: 170)
+        let picture = try ImageFile.read(png)
+        for format in [ImageFormat.jpeg, .tiff] {
+            let input = folder.appending("in.\(format.fileExtension)")
+            try ImageFile.write(picture, to: input, format: format)
+            let common = ["upscale", input, "--model", Self.model, "--tile", "32"]
+            let whole = try CommandRunner.run(common + ["-o", folder.appending("whole.png")])
+            let banded = try CommandRunner.run(
+                common + ["-o", folder.appending("banded.png"), "--max-memory-mb", "1", "-v"])
+            #expect(whole.status == 0 && banded.status == 0, "\(whole.standardError) \(banded.standardError)")
+            #expect(banded.standardError.contains("written in bands"), "\(banded.standardError)")
+            #expect(
+                try ImageFile.read(folder.appending("banded.png")) == ImageFile.read(folder.appending("whole.png")),
+                "\(format)")
+        }
+    }
+
+    @Test(.enabled(if: SharedData.isAvailable, "\(SharedData.missingMessage)"))
+    func anInputCutShortWhileReadInBandsLeavesNoFile() throws {
+        let folder = TemporaryFolder()
+        let input = folder.appending("in.png")
+        try Self.writePicture(input, width: 120, height: 400)
+        let bytes = try ImageFile.readBytes(input)
+        try Data(bytes[0..<(bytes.count / 2)]).write(to: URL(fileURLWithPath: input))
+        let result = try CommandRunner.run(
+            ["upscale", input, "--model", Self.model, "-o", folder.appending("out.png"), "--max-memory-mb", "1"])
+        #expect(result.status == 1, "\(result.standardError)")
+        #expect(result.standardError.contains("in.png") && result.standardError.contains("truncated"), "\(result.standardError)")
         #expect(folder.contents() == ["in.png"])
     }
 

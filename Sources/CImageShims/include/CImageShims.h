@@ -100,6 +100,10 @@ typedef struct superres_png_decoder superres_png_decoder;
 /// widths or heights over `max_dimension`, with warnings silenced. NULL when out of memory.
 superres_png_decoder *superres_png_decoder_create(const uint8_t *data, size_t size, uint32_t max_dimension);
 
+/// A decoder as superres_png_decoder_create makes it, reading the open file `fd` from its current offset (the
+/// caller's: it must stay open until destroy, which does not close it).
+superres_png_decoder *superres_png_decoder_create_fd(int fd, uint32_t max_dimension);
+
 /// Wraps png_read_info and png_read_update_info: reads the chunks up to the image data and sets the transformations
 /// (palette → RGB(A), grey under 8 bits → 8, tRNS → alpha, 16 bits kept in host byte order, Adam7 de-interlacing).
 /// `info` receives the size and the layout the pixels will have. Call once.
@@ -110,6 +114,12 @@ superres_status superres_png_decoder_read_header(superres_png_decoder *decoder, 
 /// requested, checked every 16 rows.
 superres_status superres_png_decoder_read_pixels(superres_png_decoder *decoder, void *pixels, size_t pixels_size,
                                                  const superres_cancel *cancel);
+
+/// Wraps png_read_row: decodes the next `count` rows into `pixels` (exactly count × width × channels ×
+/// bit_depth / 8 bytes), and png_read_end after the last row. Non-interlaced files only (`SUPERRES_UNSUPPORTED`
+/// otherwise); not mixed with read_pixels. `cancel` (may be NULL) is checked every 16 rows.
+superres_status superres_png_decoder_read_rows(superres_png_decoder *decoder, void *pixels, size_t pixels_size,
+                                               uint32_t count, const superres_cancel *cancel);
 
 /// The message of the last failed call (empty if none).
 const char *superres_png_decoder_message(const superres_png_decoder *decoder);
@@ -187,6 +197,10 @@ typedef struct superres_jpeg_decoder superres_jpeg_decoder;
 /// libjpeg working memory and a bound on progressive scans. NULL when out of memory.
 superres_jpeg_decoder *superres_jpeg_decoder_create(const uint8_t *data, size_t size, uint64_t max_pixels);
 
+/// A decompressor as superres_jpeg_decoder_create makes it, reading the open file `fd` from its current offset
+/// through a duplicate of the descriptor (closed by destroy). NULL when out of memory or descriptors.
+superres_jpeg_decoder *superres_jpeg_decoder_create_fd(int fd, uint64_t max_pixels);
+
 /// Wraps jpeg_read_header: size and output layout (grey → 1 channel; YCbCr, RGB, CMYK and YCCK → 3 channels RGB).
 /// Call once.
 superres_status superres_jpeg_decoder_read_header(superres_jpeg_decoder *decoder, superres_image_info *info);
@@ -196,6 +210,11 @@ superres_status superres_jpeg_decoder_read_header(superres_jpeg_decoder *decoder
 /// A premature end of data, which libjpeg only warns about, fails with `SUPERRES_TRUNCATED`.
 superres_status superres_jpeg_decoder_read_pixels(superres_jpeg_decoder *decoder, uint8_t *pixels,
                                                   size_t pixels_size, const superres_cancel *cancel);
+
+/// Decodes the next `count` rows into `pixels` (exactly count × width × channels bytes), as read_pixels does them;
+/// after the last row the file is read up to EOI. Not mixed with read_pixels.
+superres_status superres_jpeg_decoder_read_rows(superres_jpeg_decoder *decoder, uint8_t *pixels, size_t pixels_size,
+                                                uint32_t count, const superres_cancel *cancel);
 
 /// The message of the last failed call (empty if none).
 const char *superres_jpeg_decoder_message(const superres_jpeg_decoder *decoder);
@@ -277,6 +296,10 @@ typedef struct superres_tiff_decoder superres_tiff_decoder;
 /// checks the header's size first); NULL when out of memory.
 superres_tiff_decoder *superres_tiff_decoder_create(const uint8_t *data, size_t size, uint64_t max_pixels);
 
+/// A decoder as superres_tiff_decoder_create makes it, reading the open file `fd` (the caller's: it must stay open
+/// until destroy, which does not close it). NULL when out of memory or the file cannot be examined.
+superres_tiff_decoder *superres_tiff_decoder_create_fd(int fd, uint64_t max_pixels);
+
 /// Wraps TIFFClientOpen and the first directory's tags: the size and the layout the pixels will have (grey, grey +
 /// alpha, RGB, RGBA; 16 bits kept for 16-bit grey and RGB, everything else 8), and the number of pages. No pixel
 /// is read. Call once.
@@ -288,6 +311,16 @@ superres_status superres_tiff_decoder_read_header(superres_tiff_decoder *decoder
 /// YCbCr without JPEG) through libtiff's RGBA reader. `cancel` (may be NULL) is checked between strips.
 superres_status superres_tiff_decoder_read_pixels(superres_tiff_decoder *decoder, void *pixels, size_t pixels_size,
                                                   const superres_cancel *cancel);
+
+/// Rows per strip or tile of the first page (the unit read_block_row reads), after read_header; 0 when the layout
+/// is read through libtiff's RGBA reader, which reads only whole pictures.
+uint32_t superres_tiff_decoder_block_height(superres_tiff_decoder *decoder);
+
+/// Decodes the rows of strips or tiles starting at `first_row` (a multiple of block_height) into `pixels` (exactly
+/// rows × width × channels × bit_depth / 8 bytes, rows the block height or what is left of the picture), as
+/// read_pixels decodes them. Not mixed with read_pixels.
+superres_status superres_tiff_decoder_read_block_row(superres_tiff_decoder *decoder, uint32_t first_row,
+                                                     void *pixels, size_t pixels_size);
 
 /// The message of the last failed call (empty if none).
 const char *superres_tiff_decoder_message(const superres_tiff_decoder *decoder);

@@ -226,6 +226,22 @@ package struct UpscalePlan: Sendable {
             shouldCancel: shouldCancel, onRows: onRows)
     }
 
+    /// `upscaleBands` of the file `input`, decoded a band of rows at a time as a single network reaches them (a
+    /// chain's first network runs on the whole picture, decoded first).
+    package func upscaleBands(
+        _ input: StreamedInput, progress: (Int, Int) -> Void = { _, _ in }, shouldCancel: () -> Bool = { false },
+        onRows: (_ firstRow: Int, _ band: PixelImage) throws(PipelineError) -> Void
+    ) throws(PipelineError) {
+        guard steps.count == 1 else {
+            let image: PixelImage
+            do throws(ImagingError) { image = try input.rows(0..<input.shape.height) } catch { throw .input(error) }
+            try upscaleBands(image, progress: progress, shouldCancel: shouldCancel, onRows: onRows)
+            return
+        }
+        try steps[0].upscaler.upscaleBands(
+            input, to: outputSize, filter: filter, progress: progress, shouldCancel: shouldCancel, onRows: onRows)
+    }
+
     /// Step `index`'s progress `done` of `total` as progress of the whole chain (each step an equal share).
     private func chainProgress(_ index: Int, _ done: Int, _ total: Int) -> (Int, Int) {
         let share = 1000
@@ -326,7 +342,30 @@ package struct UpscalePlanner: Sendable {
     package func plan(
         for image: PixelImage, encoded: [UInt8]?, estimate given: DegradationEstimate? = nil
     ) throws(PipelineError) -> UpscalePlan {
-        let input = PixelSize(width: image.width, height: image.height)
+        try plan(for: PixelSize(width: image.width, height: image.height), given: given) { () throws(PipelineError) in
+            DegradationEstimate.analyse(image, encoded: encoded)
+        }
+    }
+
+    /// The plan for the file `input` (whose bytes are `encoded`), decoded a band at a time: an estimate reads only
+    /// the rows of the picture's centre it measures. Errors of the file are `PipelineError.input`.
+    package func plan(for input: StreamedInput, encoded: [UInt8]?) throws(PipelineError) -> UpscalePlan {
+        try plan(for: PixelSize(width: input.shape.width, height: input.shape.height), given: nil) {
+            () throws(PipelineError) in
+            do throws(ImagingError) {
+                return try DegradationEstimate.analyse(input, encoded: encoded)
+            } catch {
+                throw .input(error)
+            }
+        }
+    }
+
+    /// The plan for an input of size `input`: `given` is the estimate if known, else `makeEstimate` is asked for it
+    /// by the modes that choose by it.
+    private func plan(
+        for input: PixelSize, given: DegradationEstimate?,
+        estimate makeEstimate: () throws(PipelineError) -> DegradationEstimate
+    ) throws(PipelineError) -> UpscalePlan {
         let output = try outputSize(for: input)
         let factor = OutputRequest.factor(from: input, to: output)
         func plan(_ steps: [NamedUpscaler], _ estimate: DegradationEstimate?, _ choice: AutoChoice?) -> UpscalePlan {
@@ -337,7 +376,8 @@ package struct UpscalePlanner: Sendable {
         case .fixed(let named):
             return plan(try Self.repeated(named, toReach: factor), given, nil)
         case .srmdAutoNoise(let named):
-            let estimate = given ?? DegradationEstimate.analyse(image, encoded: encoded)
+            let estimate: DegradationEstimate
+            if let given { estimate = given } else { estimate = try makeEstimate() }
             let level = AutoModelPolicy.srmdLevel(for: estimate)
             // Later networks of a chain get the first one's cleaner result: no denoising there.
             var steps = try Self.repeated(named, toReach: factor)
@@ -346,7 +386,8 @@ package struct UpscalePlanner: Sendable {
             }
             return plan(steps, estimate, .denoise(level: level))
         case .auto(let models):
-            let estimate = given ?? DegradationEstimate.analyse(image, encoded: encoded)
+            let estimate: DegradationEstimate
+            if let given { estimate = given } else { estimate = try makeEstimate() }
             let choice = AutoModelPolicy.choose(estimate)
             return plan(try models.route(choice, factor: factor), estimate, choice)
         }

@@ -13,7 +13,10 @@ package struct EDSRProcessing: FamilyProcessing {
     ) throws(PipelineError) {
         let mean = Self.div2kMeanBGR
         // BGR floats in 0...255 (16-bit samples are scaled down to that range), minus the mean, a tile at a time.
-        let input = NetworkInput(width: planes.width, height: planes.height, channels: 3) { x, y, width, height in
+        let input = NetworkInput(
+            width: planes.width, height: planes.height, channels: 3,
+            prepare: { y, height throws(PipelineError) in try planes.loadNetworkRows(y..<(y + height)) }
+        ) { x, y, width, height in
             var values = planes.bgrFloats255(x: x, y: y, width: width, height: height)
             for p in 0..<(width * height) {
                 for c in 0..<3 { values[p * 3 + c] -= mean[c] }

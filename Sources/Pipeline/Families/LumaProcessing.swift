@@ -11,30 +11,38 @@ struct LumaProcessing: FamilyProcessing {
         onBand: (_ firstRow: Int, _ rows: Int, _ colour: ImagePlanes.Colour) throws(PipelineError) -> Void
     ) throws(PipelineError) {
         let (w, h, s) = (planes.width, planes.height, upscaler.model.scale)
-        // Y, Cr and Cb of the whole input (input-sized planes); the output is made a band at a time.
-        let ycrcb = planes.ycrcbUnit()
-        let chroma = ycrcb.cr.map { FloatPlane(width: w, height: h, values: $0) }
-        let chromaBlue = ycrcb.cb.map { FloatPlane(width: w, height: h, values: $0) }
+        // Y a tile at a time; Cr and Cb of the rows each output band reads.
+        let input = NetworkInput(
+            width: w, height: h, channels: 1,
+            prepare: { y, height throws(PipelineError) in try planes.loadNetworkRows(y..<(y + height)) }
+        ) { x, y, width, height in
+            planes.ycrcbUnit(x: x, y: y, width: width, height: height).y
+        }
         let interpolation = upscaler.options.chroma
-        try upscaler.runNetworkBands(
-            NetworkInput(FeatureMapShape(height: h, width: w, channels: 1), values: ycrcb.y), progress: progress,
-            shouldCancel: shouldCancel
-        ) { firstRow, band throws(PipelineError) in
+        try upscaler.runNetworkBands(input, progress: progress, shouldCancel: shouldCancel) {
+            firstRow, band throws(PipelineError) in
             let rows = band.shape[1]
-            guard let chroma, let chromaBlue else {
+            if planes.isGrey {
                 try onBand(firstRow, rows, .greyUnit(band.scalars))
                 return
             }
             if shouldCancel() { throw .cancelled }
             // The rows of Cr and Cb enlarged as `cv::resize` of the whole plane gives them.
-            func enlarge(_ plane: FloatPlane) -> [Float] {
-                let range = firstRow..<(firstRow + rows)
+            let range = firstRow..<(firstRow + rows)
+            let source = Resize.sourceRows(for: range, from: h, to: h * s)
+            try planes.rows.load(source, for: .chroma)
+            let ycrcb = planes.ycrcbUnit(x: 0, y: source.lowerBound, width: w, height: source.count)
+            let part = PlanePart(firstRow: source.lowerBound, wholeHeight: h)
+            func enlarge(_ values: [Float]?) -> [Float] {
+                let plane = FloatPlane(width: w, height: source.count, values: values ?? [])
                 switch interpolation {
-                case .bilinear: return Resize.openCVLinear(plane, toWidth: w * s, toHeight: h * s, rows: range).values
-                case .bicubic: return Resize.openCVCubic(plane, toWidth: w * s, toHeight: h * s, rows: range).values
+                case .bilinear:
+                    return Resize.openCVLinear(plane, toWidth: w * s, toHeight: h * s, rows: range, part: part).values
+                case .bicubic:
+                    return Resize.openCVCubic(plane, toWidth: w * s, toHeight: h * s, rows: range, part: part).values
                 }
             }
-            try onBand(firstRow, rows, .ycrcbUnit(y: band.scalars, cr: enlarge(chroma), cb: enlarge(chromaBlue)))
+            try onBand(firstRow, rows, .ycrcbUnit(y: band.scalars, cr: enlarge(ycrcb.cr), cb: enlarge(ycrcb.cb)))
         }
     }
 }

@@ -34,20 +34,30 @@ enum NCNNPadding {
         let (w, h) = (planes.width, planes.height)
         let channels = 3 + constants.count
         let norm: Float = 1 / 255
-        return NetworkInput(width: w + 2 * margin, height: h + 2 * margin, channels: channels) {
-            x, y, width, height in
-            let columns = (x..<(x + width)).map { source($0 - margin, w) }
+        // The picture's rows that the input's rows `y..<y + height` read.
+        func pictureRows(_ y: Int, _ height: Int) -> Range<Int> {
+            let rows = (y..<(y + height)).map { source($0 - margin, h) }
+            return (rows.min() ?? 0)..<((rows.max() ?? -1) + 1)
+        }
+        return NetworkInput(
+            width: w + 2 * margin, height: h + 2 * margin, channels: channels,
+            prepare: { y, height throws(PipelineError) in try planes.loadNetworkRows(pictureRows(y, height)) }
+        ) { x, y, width, height in
+            let picture = planes.rows
+            picture.checkHeld(pictureRows(y, height))
+            let (samples8, samples16) = (picture.samples8, picture.samples16)
+            let pixelStride = picture.shape.layout.channelCount
+            let columns = (x..<(x + width)).map { source($0 - margin, w) * pixelStride }
             var out = [Float](repeating: 0, count: width * height * channels)
             for row in 0..<height {
-                let sourceRow = source(y + row - margin, h) * w
+                let sourceRow = picture.index(column: 0, row: source(y + row - margin, h))
                 for (i, column) in columns.enumerated() {
                     let p = sourceRow + column
                     let to = (row * width + i) * channels
                     for c in 0..<3 {
-                        let sample = planes.isGrey ? p : p * 3 + c
+                        let sample = planes.isGrey ? p : p + c
                         out[to + c] =
-                            planes.bitDepth == 8 ? Float(planes.colour8[sample]) * norm
-                            : Float(planes.colour16[sample]) / 65535
+                            planes.bitDepth == 8 ? Float(samples8[sample]) * norm : Float(samples16[sample]) / 65535
                     }
                     for (k, value) in constants.enumerated() { out[to + 3 + k] = value }
                 }
