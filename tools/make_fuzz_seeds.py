@@ -264,10 +264,26 @@ def multipart_seeds():
     save("multipart", "refused-no-image.txt", part("picture", picture, "p.png") + b"--fuzz--\r\n")
 
 
+# --- rows (files decoded a band of rows at a time) -------------------------------------------------------------------
+
+def rows_seeds():
+    """The decoders' seeds that are read by rows (and an interlaced PNG, which is not), from their own corpora."""
+    chosen = {"png": ["rgb8.png", "rgba8.png", "rgb16.png", "grey8.png", "palette-trns.png"],
+              "jpeg": ["colour420.jpg", "grey.jpg", "colour444-progressive.jpg"],
+              "tiff": ["grey-alpha-16-lzw.tif", "tiled.tif", "rgb-deflate-exif.tif", "rgb-jpeg.tif", "refused-cut.tif"]}
+    for target, names in chosen.items():
+        for name in names:
+            with open(os.path.join(ROOT, target, name), "rb") as source:
+                save("rows", name, source.read())
+    with open(os.path.join(ROOT, "png", "interlaced.png"), "rb") as source:
+        save("rows", "refused-interlaced.png", source.read())
+
+
 if __name__ == "__main__":
     png_seeds()
     jpeg_webp_exif_seeds()
     graphdef_seeds()
     ncnn_seeds()
     multipart_seeds()
+    rows_seeds()
     print("seeds written to", os.path.normpath(ROOT), file=sys.stderr)

@@ -170,28 +170,26 @@ package struct StreamedInput: Sendable {
         func noMemory() -> ImagingError {
             ImagingError(.tooLarge, source: source, message: "not enough memory to start a \(format.displayName) decoder")
         }
+        // `decoder` once its header read gave `status`; destroyed, and the error thrown, when that failed.
+        func checked(
+            _ decoder: StreamingImageReader.RowDecoder, _ status: superres_status
+        ) throws(ImagingError) -> StreamingImageReader.RowDecoder {
+            guard status == .ok else {
+                let message = decoder.message
+                decoder.destroy()
+                throw ImageCodec.shimError(status, format: format, source: source, detail: message)
+            }
+            return decoder
+        }
         switch format {
         case .png:
             guard let handle = superres_png_decoder_create_fd(descriptor, UInt32(clamping: limits.maxPixels)) else {
                 throw noMemory()
             }
-            let decoder = StreamingImageReader.RowDecoder.png(handle)
-            let status = superres_png_decoder_read_header(handle, &info)
-            guard status == .ok else {
-                let message = decoder.message
-                decoder.destroy()
-                throw ImageCodec.shimError(status, format: .png, source: source, detail: message)
-            }
-            return (decoder, info, nil)
+            return (try checked(.png(handle), superres_png_decoder_read_header(handle, &info)), info, nil)
         case .jpeg:
             guard let handle = superres_jpeg_decoder_create_fd(descriptor, maxPixels) else { throw noMemory() }
-            let decoder = StreamingImageReader.RowDecoder.jpeg(handle)
-            let status = superres_jpeg_decoder_read_header(handle, &info)
-            guard status == .ok else {
-                let message = decoder.message
-                decoder.destroy()
-                throw ImageCodec.shimError(status, format: .jpeg, source: source, detail: message)
-            }
+            let decoder = try checked(.jpeg(handle), superres_jpeg_decoder_read_header(handle, &info))
             let transform =
                 info.cmyk == 0 ? nil : ImageCodec.cmykToSRGB(cmykProfile, inverted: info.cmyk == 2, colour: colour)
             if let transform { superres_jpeg_decoder_set_cmyk_transform(handle, transform.handle) }
@@ -199,12 +197,7 @@ package struct StreamedInput: Sendable {
         case .tiff:
             guard let handle = superres_tiff_decoder_create_fd(descriptor, maxPixels) else { throw noMemory() }
             var pages: UInt32 = 0
-            let status = superres_tiff_decoder_read_header(handle, &info, &pages)
-            guard status == .ok else {
-                let message = ImageCodec.message(from: superres_tiff_decoder_message(handle))
-                superres_tiff_decoder_destroy(handle)
-                throw ImageCodec.shimError(status, format: .tiff, source: source, detail: message)
-            }
+            _ = try checked(.tiff(handle, blockHeight: 0), superres_tiff_decoder_read_header(handle, &info, &pages))
             return (.tiff(handle, blockHeight: Int(superres_tiff_decoder_block_height(handle))), info, nil)
         case .webp:
             throw ImagingError(.unsupportedFormat, source: source, message: "WebP is decoded whole")
