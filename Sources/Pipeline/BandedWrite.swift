@@ -1,26 +1,22 @@
 import Imaging
 
 extension UpscalePlan {
-    /// Enlarges `image` straight into the file at `path` as `format` with `metadata`, a band of rows at a time:
-    /// neither the network's result nor the encoded file is ever held whole. A failure or a cancel (`PipelineError.cancelled`)
-    /// removes the partial file; errors are `PipelineError` or, for the file, `ImagingError`.
+    /// Enlarges `picture` straight into the file at `path` as `format` with `metadata`, a band of rows at a time:
+    /// neither the network's result nor the encoded file is ever held whole (nor, for a streamed input, the
+    /// picture). A failure or a cancel (`PipelineError.cancelled`) removes the partial file; errors are
+    /// `PipelineError` or, for the file, `ImagingError`.
     package func write(
-        _ image: PixelImage, to path: String, format: ImageFormat, encoding: EncodeSettings,
+        _ picture: InputPicture, to path: String, format: ImageFormat, encoding: EncodeSettings,
         metadata: ImageMetadata? = nil, progress: (Int, Int) -> Void = { _, _ in }, shouldCancel: () -> Bool = { false }
     ) throws {
-        try write(image.shape, to: path, format: format, encoding: encoding, metadata: metadata) { onRows throws(PipelineError) in
-            try upscaleBands(image, progress: progress, shouldCancel: shouldCancel, onRows: onRows)
-        }
-    }
-
-    /// `write` of the file `input`, decoded a band of rows at a time as the network reaches them (`upscaleBands`):
-    /// neither the picture, nor the network's result, nor the encoded file is ever held whole.
-    package func write(
-        _ input: StreamedInput, to path: String, format: ImageFormat, encoding: EncodeSettings,
-        metadata: ImageMetadata? = nil, progress: (Int, Int) -> Void = { _, _ in }, shouldCancel: () -> Bool = { false }
-    ) throws {
-        try write(input.shape, to: path, format: format, encoding: encoding, metadata: metadata) { onRows throws(PipelineError) in
-            try upscaleBands(input, progress: progress, shouldCancel: shouldCancel, onRows: onRows)
+        try write(picture.shape, to: path, format: format, encoding: encoding, metadata: metadata) {
+            onRows throws(PipelineError) in
+            switch picture {
+            case .decoded(let image):
+                try upscaleBands(image, progress: progress, shouldCancel: shouldCancel, onRows: onRows)
+            case .streamed(let input):
+                try upscaleBands(input, progress: progress, shouldCancel: shouldCancel, onRows: onRows)
+            }
         }
     }
 

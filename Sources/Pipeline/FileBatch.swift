@@ -72,29 +72,10 @@ package struct FileBatch: Sendable {
     /// An input ready for the network: its pixels (or its file, decoded a band at a time as the network reaches
     /// them), the plan for it, its metadata and its result's.
     private struct Decoded: Sendable {
-        let picture: Picture
+        let picture: InputPicture
         let plan: UpscalePlan
         let metadata: ImageMetadata
         let outputMetadata: ImageMetadata
-
-        /// The picture's size and layout.
-        var shape: PixelShape { picture.shape }
-    }
-
-    /// An input picture: decoded whole, or a file whose result is made in bands, read a band at a time.
-    package enum Picture: Sendable {
-        /// The decoded pixels.
-        case decoded(PixelImage)
-        /// The file, decoded a band of rows at a time.
-        case streamed(StreamedInput)
-
-        /// The picture's size and layout.
-        package var shape: PixelShape {
-            switch self {
-            case .decoded(let image): image.shape
-            case .streamed(let input): input.shape
-            }
-        }
     }
 
     /// The metadata of the result under `plan` of a picture of shape `image`, from the input's `metadata`.
@@ -109,7 +90,7 @@ package struct FileBatch: Sendable {
     /// else the decoded picture. The metadata is read once.
     package func prepare(
         _ job: FileJob, bytes: [UInt8]
-    ) throws -> (picture: Picture, plan: UpscalePlan, metadata: ImageMetadata) {
+    ) throws -> (picture: InputPicture, plan: UpscalePlan, metadata: ImageMetadata) {
         let metadata = ImageMetadata(reading: bytes)
         if let input = try StreamedInput.examine(
             path: job.input, bytes: bytes, metadata: metadata, source: job.input, limits: limits,
@@ -201,7 +182,7 @@ package struct FileBatch: Sendable {
         for index in jobs.indices {
             guard let input = decoded.take() else { break }
             let job = jobs[index]
-            let streams = (try? input.get()).map { memory.streams($0.shape, output: $0.plan.outputSize, format: job.format) }
+            let streams = (try? input.get()).map { memory.streams($0.picture.shape, output: $0.plan.outputSize, format: job.format) }
             if let decoded = try? input.get() {
                 let size = decoded.plan.outputSize
                 onMetadata(
@@ -218,23 +199,16 @@ package struct FileBatch: Sendable {
                         outputWidth: plan.outputSize.width, outputHeight: plan.outputSize.height, format: job.format,
                         source: job.input,
                         size: plan.sizeSummary)
-                    try memory.check(decoded.shape, output: plan.outputSize, format: job.format, source: job.input)
+                    try memory.check(decoded.picture.shape, output: plan.outputSize, format: job.format, source: job.input)
                     let progress = { onProgress(index, $0, $1) }
-                    switch decoded.picture {
-                    case .streamed(let input):
-                        try plan.limitingMemory(to: memory).write(
-                            input, to: job.output, format: job.format, encoding: encoding,
-                            metadata: decoded.outputMetadata, progress: progress, shouldCancel: shouldCancel)
-                        return (.written, decoded.outputMetadata)
-                    case .decoded(let image) where streams == true:
-                        try plan.limitingMemory(to: memory).write(
-                            image, to: job.output, format: job.format, encoding: encoding,
-                            metadata: decoded.outputMetadata, progress: progress, shouldCancel: shouldCancel)
-                        return (.written, decoded.outputMetadata)
-                    case .decoded(let image):
+                    if case .decoded(let image) = decoded.picture, streams != true {
                         let result = try plan.upscale(image, progress: progress, shouldCancel: shouldCancel)
                         return (.image(result), decoded.outputMetadata)
                     }
+                    try plan.limitingMemory(to: memory).write(
+                        decoded.picture, to: job.output, format: job.format, encoding: encoding,
+                        metadata: decoded.outputMetadata, progress: progress, shouldCancel: shouldCancel)
+                    return (.written, decoded.outputMetadata)
                 }
             }
             times.upscale += start.duration(to: .now).seconds

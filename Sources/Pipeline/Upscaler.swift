@@ -109,20 +109,9 @@ package struct Upscaler: Sendable {
             onRows: onRows)
     }
 
-    /// `upscaleBands` of the file `input`, decoded a band of rows at a time as the network reaches them: only the
-    /// rows the current band and its margins read are held (self-ensemble decodes the whole picture). Errors of
-    /// the file while it is decoded are `PipelineError.input`.
-    package func upscaleBands(
-        _ input: StreamedInput, to size: PixelSize? = nil, filter: ResizeFilter = .default,
-        progress: (Int, Int) -> Void = { _, _ in }, shouldCancel: () -> Bool = { false },
-        onRows: (_ firstRow: Int, _ band: PixelImage) throws(PipelineError) -> Void
-    ) throws(PipelineError) {
-        try upscaleBands(
-            ImagePlanes(PictureRows(streaming: input)), to: size, filter: filter, progress: progress,
-            shouldCancel: shouldCancel, onRows: onRows)
-    }
-
-    /// `upscaleBands` of `planes`.
+    /// `upscaleBands` of `planes`: a decoded picture, or a file decoded a band of rows at a time as the network
+    /// reaches them (only the rows the current band and its margins read are held; self-ensemble decodes the
+    /// whole picture; errors of the file are `PipelineError.input`).
     func upscaleBands(
         _ planes: ImagePlanes, to size: PixelSize?, filter: ResizeFilter, progress: (Int, Int) -> Void,
         shouldCancel: () -> Bool, onRows: (_ firstRow: Int, _ band: PixelImage) throws(PipelineError) -> Void

@@ -254,7 +254,7 @@ final class UpscaleEngine: Sendable {
             // Too large to hold whole: enlarged and written to the data folder a band of rows at a time.
             do {
                 try plan.limitingMemory(to: memory).write(
-                    image, to: path, format: work.format, encoding: work.encoding, metadata: metadata,
+                    .decoded(image), to: path, format: work.format, encoding: work.encoding, metadata: metadata,
                     progress: onProgress, shouldCancel: shouldCancel)
             } catch PipelineError.cancelled {
                 if timedOut { throw stopped((image.width, image.height)) }

@@ -106,7 +106,10 @@ struct StreamedInputTests {
             options: UpscaleOptions(tileSize: 16))
         var rowsMade = 0
         do {
-            try upscaler.upscaleBands(input) { _, band throws(PipelineError) in rowsMade += band.height }
+            try upscaler.upscaleBands(
+                ImagePlanes(PictureRows(streaming: input)), to: nil, filter: .default, progress: { _, _ in },
+                shouldCancel: { false }
+            ) { _, band throws(PipelineError) in rowsMade += band.height }
             Issue.record("the cut file was enlarged to the end")
         } catch {
             guard case .input(let failure) = error else {

@@ -239,7 +239,8 @@ package struct UpscalePlan: Sendable {
             return
         }
         try steps[0].upscaler.upscaleBands(
-            input, to: outputSize, filter: filter, progress: progress, shouldCancel: shouldCancel, onRows: onRows)
+            ImagePlanes(PictureRows(streaming: input)), to: outputSize, filter: filter, progress: progress,
+            shouldCancel: shouldCancel, onRows: onRows)
     }
 
     /// Step `index`'s progress `done` of `total` as progress of the whole chain (each step an equal share).
