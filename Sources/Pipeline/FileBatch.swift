@@ -92,7 +92,8 @@ package struct FileBatch: Sendable {
         _ job: FileJob, bytes: [UInt8]
     ) throws -> (picture: InputPicture, plan: UpscalePlan, metadata: ImageMetadata) {
         let metadata = ImageMetadata(reading: bytes)
-        if let input = try StreamedInput.examine(
+        // A file the row decoders refuse goes the whole decode's way, which says what is wrong with it.
+        if let input = try? StreamedInput.examine(
             path: job.input, bytes: bytes, metadata: metadata, source: job.input, limits: limits,
             colour: self.metadata.colour),
             memory.streams(
