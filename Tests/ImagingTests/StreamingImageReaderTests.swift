@@ -143,6 +143,26 @@ import Testing
         #expect(throws: ImagingError.self) { try input.open() }
     }
 
+    @Test func bandsAreConvertedToSRGBAsTheWholeDecodeIs() throws {
+        let path = ExifTool.adobeRGBProfile
+        try #require(FileManager.default.fileExists(atPath: path), "\(ExifTool.profileMissingMessage)")
+        let profile = try #require(ICCProfile([UInt8](Data(contentsOf: URL(fileURLWithPath: path)))))
+        var metadata = ImageMetadata()
+        metadata.iccProfile = profile
+        let folder = TemporaryFolder()
+        let srgb = ColourPolicy(mode: .srgb)
+        for format in [ImageFormat.png, .jpeg, .tiff] {
+            for bitDepth in format == .jpeg ? [8] : [8, 16] {
+                let bytes = try ImageCodec.encode(
+                    Self.picture(.rgb, bitDepth: bitDepth), as: format, quality: 100, metadata: metadata)
+                let input = try #require(try Self.examine(bytes, in: folder, colour: srgb))
+                let whole = try ImageCodec.decode(bytes, source: "whole", colour: srgb)
+                #expect(try whole != ImageCodec.decode(bytes, source: "kept"), "the profile changes the pixels")
+                #expect(try Self.readInBands(input) == whole, "\(format) \(bitDepth)-bit")
+            }
+        }
+    }
+
     @Test func rowsOfTheMiddleAreTheWholeDecodesRows() throws {
         let folder = TemporaryFolder()
         let image = Self.picture(.rgba, bitDepth: 16, width: 33, height: 50)
