@@ -26,26 +26,29 @@ package struct DegradationEstimate: Sendable, Equatable, Codable {
     /// when the pixels did not come from a file). Pictures wider or taller than `largestSide` are measured on a
     /// centred region of at most that size, placed on the 8×8 block grid.
     package static func analyse(_ image: PixelImage, encoded: [UInt8]?) -> DegradationEstimate {
-        let width = min(image.width, largestSide), height = min(image.height, largestSide)
-        let x = (image.width - width) / 2 / 8 * 8, y = (image.height - height) / 2 / 8 * 8
-        let luma = luma(of: image, x: x, y: y, width: width, height: height)
-        let quality = encoded.flatMap { JPEGQuality(jpeg: $0) }
-        return DegradationEstimate(
-            jpegQuality: quality?.quality,
-            blockiness: Blockiness.ratio(luma),
-            noiseSigma: NoiseLevel.estimate(luma)
-        )
+        let region = measuredRegion(width: image.width, height: image.height)
+        return measure(
+            luma(of: image, x: region.x, y: region.y, width: region.width, height: region.height), encoded: encoded)
     }
 
     /// `analyse` of the file `input` (whose bytes are `encoded`), decoding only down to the bottom of the region
     /// measured and holding only its rows: the same estimate as of the decoded picture.
     package static func analyse(_ input: StreamedInput, encoded: [UInt8]?) throws(ImagingError) -> DegradationEstimate {
-        let (imageWidth, imageHeight) = (input.shape.width, input.shape.height)
-        let width = min(imageWidth, largestSide), height = min(imageHeight, largestSide)
-        let x = (imageWidth - width) / 2 / 8 * 8, y = (imageHeight - height) / 2 / 8 * 8
-        let rows = try input.rows(y..<(y + height))
-        let luma = luma(of: rows, x: x, y: 0, width: width, height: height)
-        return DegradationEstimate(
+        let region = measuredRegion(width: input.shape.width, height: input.shape.height)
+        let rows = try input.rows(region.y..<(region.y + region.height))
+        return measure(luma(of: rows, x: region.x, y: 0, width: region.width, height: region.height), encoded: encoded)
+    }
+
+    /// The region of a `width × height` picture the pixel measures read: all of it, or a centred region of at most
+    /// `largestSide` on a side, on the 8×8 block grid.
+    private static func measuredRegion(width: Int, height: Int) -> (x: Int, y: Int, width: Int, height: Int) {
+        let regionWidth = min(width, largestSide), regionHeight = min(height, largestSide)
+        return ((width - regionWidth) / 2 / 8 * 8, (height - regionHeight) / 2 / 8 * 8, regionWidth, regionHeight)
+    }
+
+    /// The estimate from the measured `luma` and the file's JPEG tables.
+    private static func measure(_ luma: FloatPlane, encoded: [UInt8]?) -> DegradationEstimate {
+        DegradationEstimate(
             jpegQuality: encoded.flatMap { JPEGQuality(jpeg: $0) }?.quality,
             blockiness: Blockiness.ratio(luma),
             noiseSigma: NoiseLevel.estimate(luma)

@@ -7,16 +7,9 @@ import Testing
 /// Files decoded a band of rows at a time (`StreamedInput`): the same pixels as the whole decode for every format and
 /// layout that streams, the files that cannot stream said so (nil), and broken files as typed errors part way.
 @Suite struct StreamingImageReaderTests {
-    /// A picture with different values in every sample.
+    /// A picture with different values in every sample (the TIFF tests' picture, larger).
     static func picture(_ layout: PixelLayout, bitDepth: Int, width: Int = 61, height: Int = 53) -> PixelImage {
-        let count = width * height * layout.channelCount
-        if bitDepth == 16 {
-            return PixelImage(
-                width: width, height: height, layout: layout,
-                uint16: (0..<count).map { UInt16(truncatingIfNeeded: $0 &* 2749 &+ 17) })
-        }
-        return PixelImage(
-            width: width, height: height, layout: layout, uint8: (0..<count).map { UInt8(truncatingIfNeeded: $0 * 31) })
+        CodecTIFFTests.picture(layout, bitDepth: bitDepth, width: width, height: height)
     }
 
     /// `bytes` written to a file of `folder` and examined.
