@@ -134,9 +134,10 @@ package enum FuzzHarness: String, CaseIterable, Sendable {
         }
     }
 
-    /// The `rows` harness: `bytes` written to a file of this process and decoded from it in bands of 7 rows.
+    /// The `rows` harness: `bytes` written to a file of its own and decoded from it in bands of 7 rows.
     private static func readByRows(_ bytes: [UInt8]) throws -> Outcome {
-        let path = NSTemporaryDirectory() + "superres-fuzz-rows-\(ProcessInfo.processInfo.processIdentifier)"
+        // Unique per call: tests run this harness on several seeds at once in one process.
+        let path = NSTemporaryDirectory() + "superres-fuzz-rows-\(UUID().uuidString)"
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { return .refused("no file") }
         defer { try? FileManager.default.removeItem(atPath: path) }
         let limits = DecodeLimits(maxPixels: maxPixels)
