@@ -49,6 +49,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // C libraries, found through pkg-config, with the Debian packages that provide them.
@@ -100,10 +101,23 @@ let package = Package(
         .target(
             name: "Pipeline", dependencies: ["Models", "ModelStore", "Engine", "Imaging", "Kernels", "PixelMath", "Tensor"]),
         .target(name: "Evaluation", dependencies: ["Pipeline", "Models", "ModelStore", "Imaging"]),
+        // Jobs shared by many machines: the PostgreSQL schema, its migrations, the queue with leases, blobs, events.
+        .target(
+            name: "JobQueue",
+            dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "Logging", package: "swift-log"),
+            ]),
+        // The `superres batch` client: a folder through any superres service's jobs API, resumable from a manifest.
+        .target(
+            name: "BatchClient",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]),
         .target(
             name: "Server",
             dependencies: [
-                "Pipeline", "Models", "ModelStore", "Imaging", "Kernels", "MultipartForms",
+                "Pipeline", "Models", "ModelStore", "Imaging", "Kernels", "MultipartForms", "JobQueue",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -118,7 +132,7 @@ let package = Package(
         .executableTarget(
             name: "superres",
             dependencies: [
-                "Pipeline", "ModelStore", "Server", "Evaluation",
+                "Pipeline", "ModelStore", "Server", "Evaluation", "JobQueue", "BatchClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -161,6 +175,9 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"), .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // Needs a PostgreSQL: `SUPERRES_TEST_STORE` (scripts/with-postgres starts a throwaway cluster and sets it).
+        .testTarget(name: "JobQueueTests", dependencies: ["JobQueue", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "BatchClientTests", dependencies: ["BatchClient", "Server", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

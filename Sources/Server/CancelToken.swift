@@ -10,6 +10,8 @@ final class CancelToken: Sendable {
         case user = 1
         /// The server is shutting down and the grace period is over.
         case shutdown = 2
+        /// The worker's lease on the job was lost (the job went back to the shared queue): drop the work.
+        case leaseLost = 3
     }
 
     private let value = Atomic<UInt8>(Reason.none.rawValue)

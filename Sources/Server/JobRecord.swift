@@ -94,6 +94,14 @@ package struct JobRecord: Codable, Sendable, Equatable {
     package var colour: String?
     /// The network chosen for the input, once the job runs: "srmd-x3, noise level 12", "srmdnf-x3 (clean)".
     package var choice: String?
+    /// Times a worker has taken the job (jobs in a shared store only).
+    package var attempts: Int?
+    /// The worker running the job, or the last one that ran it (jobs in a shared store only).
+    package var worker: String?
+    /// Why a queued job is not being taken: no live worker serves its model (jobs in a shared store only).
+    package var waiting: String?
+    /// The client's `Idempotency-Key`: a second submission with it answers this job instead of making another.
+    package var idempotencyKey: String?
     /// The estimate and the choice in one line for people:
     /// "JPEG quality 40, blockiness 1.61, noise σ ≈ 0.0 → srmd-x3, noise level 12".
     package var choiceSummary: String?

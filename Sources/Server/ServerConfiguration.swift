@@ -59,6 +59,15 @@ package struct ServerConfiguration: Sendable {
     package var precision: Precision = .fp32
     /// Server name reported in logs.
     package var serverName: String = "superres"
+    /// The shared job store (`postgres://…`): jobs, inputs and results in PostgreSQL, taken by workers on any
+    /// machine; nil keeps them in this process and its data folder.
+    package var store: String?
+    /// Seconds a worker's lease on a job lasts without renewal (it renews every third of that).
+    package var leaseSeconds: Double = 30
+    /// Times a job may be taken before an expired lease fails it for good.
+    package var maxAttempts: Int = 3
+    /// This node's name among the workers (default: host name and process id).
+    package var workerName: String?
 
     /// The rate limit of a server listening on a non-loopback address when none is set.
     package static let defaultRateLimit = 600

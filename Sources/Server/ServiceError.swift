@@ -59,6 +59,8 @@ package struct ServiceError: Error, HTTPResponseError, CustomStringConvertible, 
         case unauthorized = "unauthorized"
         /// The caller (API key or client address) sent more requests than `--rate-limit` allows.
         case rateLimited = "rate-limited"
+        /// The shared job store (PostgreSQL) cannot be reached; try again after `Retry-After` seconds.
+        case storeUnavailable = "store-unavailable"
 
         /// The HTTP status of this kind of failure.
         package var status: HTTPResponse.Status {
@@ -67,7 +69,7 @@ package struct ServiceError: Error, HTTPResponseError, CustomStringConvertible, 
             case .notMultipart, .unsupportedImage: .unsupportedMediaType
             case .uploadTooLarge, .imageTooLarge: .contentTooLarge
             case .corruptImage, .unprocessableImage: .unprocessableContent
-            case .queueFull, .shuttingDown, .notReady, .interrupted: .serviceUnavailable
+            case .queueFull, .shuttingDown, .notReady, .interrupted, .storeUnavailable: .serviceUnavailable
             case .cancelled: .conflict
             case .jobTimeout: .gatewayTimeout
             case .jobNotFound, .notFound: .notFound
@@ -107,6 +109,7 @@ package struct ServiceError: Error, HTTPResponseError, CustomStringConvertible, 
             case .dataFolderFull: "Data folder full"
             case .unauthorized: "API key required"
             case .rateLimited: "Too many requests"
+            case .storeUnavailable: "Job store unavailable"
             }
         }
 

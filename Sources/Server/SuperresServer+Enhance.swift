@@ -8,6 +8,9 @@ extension SuperresServer {
     /// `POST /enhance`: the Flask service's API. Multipart field `image` in, the enlarged image out (PNG unless
     /// `format` says otherwise), the same pixels as `superres upscale` with the same model.
     func enhance(_ request: Request, context: ServerRequestContext) async throws(ServiceError) -> Response {
+        if let fleet, configuration.workers == 0 {
+            return try await enhanceThroughFleet(request, context: context, fleet: fleet)
+        }
         let (parameters, model, upload) = try await acceptUpload(request)
         let token = CancelToken()
         let key = remember(token)
@@ -106,9 +109,10 @@ extension SuperresServer {
     }
 
     /// What `POST /enhance` and `POST /api/v1/jobs` both do first: read the query, pick the model, refuse during
-    /// shutdown, read and check the upload (size and pixel limits from the header), then take a place in the queue.
+    /// shutdown, read and check the upload (size and pixel limits from the header), then take a place in this
+    /// node's queue (unless not `admitting`: a job for the shared store, whose queue is the fleet's).
     func acceptUpload(
-        _ request: Request
+        _ request: Request, admitting: Bool = true
     ) async throws(ServiceError) -> (UpscaleParameters, LoadedModel, ImageUpload) {
         let parameters = try UpscaleParameters(request.uri.queryParameters)
         let model = try models.select(name: parameters.model, request: parameters.request)
@@ -124,7 +128,7 @@ extension SuperresServer {
         } catch {
             throw ServiceError(error, upload: upload.filename)
         }
-        try await engine.admit()
+        if admitting { try await engine.admit() }
         return (parameters, model, upload)
     }
 }

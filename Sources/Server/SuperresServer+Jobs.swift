@@ -5,8 +5,19 @@ import Imaging
 import Logging
 
 extension SuperresServer {
-    /// `POST /api/v1/jobs`: checks and stores the upload, queues it, answers 202 with the job and its links.
+    /// `POST /api/v1/jobs`: checks and stores the upload, queues it, answers 202 with the job and its links; a
+    /// repeated `Idempotency-Key` answers 200 with the job it made before.
     func submitJob(_ request: Request, context: ServerRequestContext) async throws(ServiceError) -> Response {
+        let idempotencyKey = try Self.idempotencyKey(request)
+        if let fleet { return try await submitSharedJob(request, context: context, fleet: fleet, key: idempotencyKey) }
+        if let idempotencyKey,
+            let earlier = store.all.first(where: {
+                $0.record.idempotencyKey == idempotencyKey && $0.record.owner == context.caller
+            })
+        {
+            let resource = JobResource(earlier.record)
+            return Self.json(data: resource.json(), status: .ok, headers: [.location: resource.links.this])
+        }
         let (parameters, model, upload) = try await acceptUpload(request)
         if let quota = configuration.maxDataBytes, store.bytesUsed + upload.bytes.count > quota {
             await admission.release(processingSeconds: nil)
@@ -16,41 +27,8 @@ extension SuperresServer {
                     + "expired, or delete finished jobs you no longer need."
             )
         }
-        let now = Date()
-        let record = JobRecord(
-            id: JobStore.makeID(),
-            state: .queued,
-            progress: 0,
-            tilesDone: 0,
-            tilesTotal: 0,
-            model: model.name,
-            scale: parameters.scale ?? Double(model.scale),
-            width: parameters.width,
-            height: parameters.height,
-            format: parameters.format.rawValue,
-            quality: parameters.quality,
-            pngCompression: parameters.format == .png ? parameters.pngCompression.level : nil,
-            tiffCompression: parameters.format == .tiff ? parameters.tiffCompression.rawValue : nil,
-            dpi: parameters.dpiText,
-            input: ImageSummary(
-                format: upload.header.format.rawValue,
-                width: upload.header.width,
-                height: upload.header.height,
-                bytes: upload.bytes.count,
-                filename: upload.filename
-            ),
-            output: nil,
-            createdAt: now,
-            startedAt: nil,
-            finishedAt: nil,
-            expiresAt: now.addingTimeInterval(ServerConfiguration.seconds(configuration.expiry)),
-            error: nil,
-            cancelRequested: false,
-            owner: context.caller,
-            tta: parameters.selfEnsemble ? true : nil,
-            metadata: parameters.stripMetadata ? "strip" : nil,
-            colour: parameters.colour == .srgb ? "srgb" : nil
-        )
+        let record = newRecord(
+            parameters: parameters, model: model, upload: upload, owner: context.caller, idempotencyKey: idempotencyKey)
         let store = store
         let bytes = upload.bytes
         let created: Result<Job, any Error> = await io.run { Result { try store.create(record: record, input: bytes) } }
@@ -86,6 +64,59 @@ extension SuperresServer {
         return Self.json(data: resource.json(), status: .accepted, headers: [.location: resource.links.this])
     }
 
+    /// The record of a job just submitted: queued, as its parameters and upload say.
+    func newRecord(
+        parameters: UpscaleParameters, model: LoadedModel, upload: ImageUpload, owner: String?,
+        idempotencyKey: String?
+    ) -> JobRecord {
+        let now = Date()
+        return JobRecord(
+            id: JobStore.makeID(),
+            state: .queued,
+            progress: 0,
+            tilesDone: 0,
+            tilesTotal: 0,
+            model: model.name,
+            scale: parameters.scale ?? Double(model.scale),
+            width: parameters.width,
+            height: parameters.height,
+            format: parameters.format.rawValue,
+            quality: parameters.quality,
+            pngCompression: parameters.format == .png ? parameters.pngCompression.level : nil,
+            tiffCompression: parameters.format == .tiff ? parameters.tiffCompression.rawValue : nil,
+            dpi: parameters.dpiText,
+            input: ImageSummary(
+                format: upload.header.format.rawValue,
+                width: upload.header.width,
+                height: upload.header.height,
+                bytes: upload.bytes.count,
+                filename: upload.filename
+            ),
+            output: nil,
+            createdAt: now,
+            startedAt: nil,
+            finishedAt: nil,
+            expiresAt: now.addingTimeInterval(ServerConfiguration.seconds(configuration.expiry)),
+            error: nil,
+            cancelRequested: false,
+            owner: owner,
+            tta: parameters.selfEnsemble ? true : nil,
+            metadata: parameters.stripMetadata ? "strip" : nil,
+            colour: parameters.colour == .srgb ? "srgb" : nil,
+            idempotencyKey: idempotencyKey
+        )
+    }
+
+    /// The request's `Idempotency-Key` header: 1 to 200 visible ASCII characters, or none.
+    static func idempotencyKey(_ request: Request) throws(ServiceError) -> String? {
+        guard let name = HTTPField.Name("Idempotency-Key"), let value = request.headers[name] else { return nil }
+        guard (1...200).contains(value.utf8.count), value.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw ServiceError(
+                .badRequest, "The Idempotency-Key header must be 1 to 200 visible ASCII characters without spaces.")
+        }
+        return value
+    }
+
     /// Runs a job that was queued or running when the last process stopped, from its stored input, as it was
     /// submitted; fails it with a reason when its model is no longer loaded.
     func resume(_ job: Job) async {
@@ -104,22 +135,9 @@ extension SuperresServer {
             }
             return
         }
-        let work = UpscaleWork(
-            input: .file(job.path(record.inputFileName)),
-            sourceName: record.input.filename ?? record.inputFileName,
-            model: model,
-            format: ImageFormat(fileExtension: record.format) ?? .png,
-            encoding: EncodeSettings(
-                quality: record.quality,
-                pngCompression: record.pngCompression.flatMap { PNGCompression(level: $0) } ?? .default,
-                tiffCompression: record.tiffCompression.flatMap(TIFFCompression.init) ?? .deflate),
-            outputPath: job.path(record.resultFileName),
-            selfEnsemble: record.tta ?? false,
-            request: record.request,
-            metadata: MetadataPolicy(
-                density: record.dpi.flatMap(DensityChoice.init(argument:)) ?? .keep, strip: record.metadata == "strip",
-                colour: ColourPolicy(mode: record.colour == "srgb" ? .srgb : .keep))
-        )
+        let work = Self.work(
+            for: record, model: model, input: .file(job.path(record.inputFileName)),
+            outputPath: job.path(record.resultFileName))
         await engine.admitResumed()
         logger.info("job resumed after a restart", metadata: ["job.id": "\(job.id)", "model": "\(model.name)"])
         let logger = logger
@@ -198,7 +216,7 @@ extension SuperresServer {
             )
         case .failure(let stopped as UpscaleStopped):
             switch stopped.reason {
-            case .shutdown:
+            case .shutdown, .leaseLost:
                 let problem = ServiceError(
                     .interrupted,
                     "The server shut down before the job finished. Submit the image again."
@@ -231,13 +249,15 @@ extension SuperresServer {
     }
 
     /// `GET /api/v1/jobs/{id}`.
-    func jobStatus(_ context: ServerRequestContext) throws(ServiceError) -> Response {
-        Self.json(data: JobResource(try job(in: context).record).json())
+    func jobStatus(_ context: ServerRequestContext) async throws(ServiceError) -> Response {
+        if let fleet { return Self.json(data: JobResource(try await sharedJob(in: context, fleet: fleet)).json()) }
+        return Self.json(data: JobResource(try job(in: context).record).json())
     }
 
     /// `DELETE /api/v1/jobs/{id}`: cancels a queued job (200) or asks a running one to stop at its next tile (202);
     /// deletes a finished job and its files (204).
     func cancelJob(_ context: ServerRequestContext) async throws(ServiceError) -> Response {
+        if let fleet { return try await cancelSharedJob(context, fleet: fleet) }
         let job = try job(in: context)
         let record = job.record
         switch record.state {
@@ -265,8 +285,16 @@ extension SuperresServer {
     }
 
     /// `GET /api/v1/jobs/{id}/events`: Server-Sent Events, from the job's state now to its end.
-    func jobEvents(_ context: ServerRequestContext) throws(ServiceError) -> Response {
-        let events = try job(in: context).events()
+    func jobEvents(_ context: ServerRequestContext) async throws(ServiceError) -> Response {
+        if let fleet {
+            let record = try await sharedJob(in: context, fleet: fleet)
+            return Self.eventStream(fleet.events(of: record.id, now: record))
+        }
+        return Self.eventStream(try job(in: context).events())
+    }
+
+    /// A `text/event-stream` response of `events`, with a keep-alive comment every 15 s.
+    static func eventStream(_ events: AsyncStream<JobEvent>) -> Response {
         let body = ResponseBody { writer in
             let (lines, continuation) = AsyncStream.makeStream(of: String.self)
             let pump = Task {
@@ -302,8 +330,21 @@ extension SuperresServer {
 
     /// `GET /api/v1/jobs/{id}/result`: the enlarged image once the job has succeeded; 409 before or otherwise.
     func jobResult(_ request: Request, context: ServerRequestContext) async throws(ServiceError) -> Response {
+        if let fleet { return try await sharedJobResult(context, fleet: fleet) }
         let job = try job(in: context)
         let record = job.record
+        try Self.checkHasResult(record)
+        let body: ResponseBody
+        do {
+            body = try await FileIO().loadFile(path: job.path(record.resultFileName), context: context)
+        } catch {
+            throw ServiceError(.internalError, "The job's result file is missing from the data directory.")
+        }
+        return Response(status: .ok, headers: resultHeaders(record), body: body)
+    }
+
+    /// Throws 409 with the reason when `record` has no result (yet).
+    static func checkHasResult(_ record: JobRecord) throws(ServiceError) {
         switch record.state {
         case .succeeded:
             break
@@ -320,12 +361,10 @@ extension SuperresServer {
         case .cancelled:
             throw ServiceError(.jobHasNoResult, "The job was cancelled, so it has no result.")
         }
-        let body: ResponseBody
-        do {
-            body = try await FileIO().loadFile(path: job.path(record.resultFileName), context: context)
-        } catch {
-            throw ServiceError(.internalError, "The job's result file is missing from the data directory.")
-        }
+    }
+
+    /// The headers of a job's result: its media type and a file name made from the upload's.
+    func resultHeaders(_ record: JobRecord) -> HTTPFields {
         let name = Self.resultFileName(
             upload: record.input.filename ?? "image",
             suffix: Self.sizeSuffix(
@@ -333,15 +372,10 @@ extension SuperresServer {
                 width: record.output?.width ?? 0, height: record.output?.height ?? 0),
             format: record.format
         )
-        let format = record.format
-        return Response(
-            status: .ok,
-            headers: [
-                .contentType: "image/\(format)",
-                .contentDisposition: "inline; filename=\"\(name)\"",
-                .cacheControl: "private, max-age=3600",
-            ],
-            body: body
-        )
+        return [
+            .contentType: "image/\(record.format)",
+            .contentDisposition: "inline; filename=\"\(name)\"",
+            .cacheControl: "private, max-age=3600",
+        ]
     }
 }

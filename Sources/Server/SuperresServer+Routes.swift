@@ -20,9 +20,9 @@ extension SuperresServer {
             .init(.post, "/enhance") { request, context in try await self.enhance(request, context: context) },
             .init(.post, "/api/v1/inspect") { request, _ in try await self.inspect(request) },
             .init(.post, "/api/v1/jobs") { request, context in try await self.submitJob(request, context: context) },
-            .init(.get, "/api/v1/jobs/{id}") { _, context in try self.jobStatus(context) },
+            .init(.get, "/api/v1/jobs/{id}") { _, context in try await self.jobStatus(context) },
             .init(.delete, "/api/v1/jobs/{id}") { _, context in try await self.cancelJob(context) },
-            .init(.get, "/api/v1/jobs/{id}/events") { _, context in try self.jobEvents(context) },
+            .init(.get, "/api/v1/jobs/{id}/events") { _, context in try await self.jobEvents(context) },
             .init(.get, "/api/v1/jobs/{id}/result") { request, context in
                 try await self.jobResult(request, context: context)
             },
@@ -69,6 +69,10 @@ extension SuperresServer {
         guard isReady else {
             throw ServiceError(.notReady, "The server is shutting down and takes no new work.")
         }
+        if let fleet, await !fleet.queue.isReachable() {
+            throw ServiceError(
+                .notReady, "The job store \(fleet.queue.location) does not answer; this node takes no work until it does.")
+        }
         struct Readiness: Encodable {
             var status = "ready"
             var models: [String]
@@ -93,10 +97,14 @@ extension SuperresServer {
     func metricsText() async -> Response {
         metrics.queueDepth.record(workers.waiting)
         metrics.running.record(workers.running)
+        var text = metrics.exposition()
+        if let fleet, let statistics = try? await fleet.queue.statistics() {
+            text += FleetMetrics.exposition(statistics)
+        }
         return Response(
             status: .ok,
             headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8", .cacheControl: "no-store"],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.exposition()))
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text))
         )
     }
 

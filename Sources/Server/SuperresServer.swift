@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import JobQueue
 import Kernels
 import Logging
 import Models
@@ -35,6 +36,8 @@ package final class SuperresServer: Sendable {
     let web: WebResources
     /// The model catalogue and what of it is installed, as at start-up.
     let catalogue: [CatalogueListing]
+    /// The shared job store's side of this node (`--store`); nil keeps jobs in this process and its data folder.
+    let fleet: FleetCoordinator?
     /// Whether the server takes work (false before start-up finishes and from the start of a shutdown).
     let ready = Atomic<Bool>(false)
     /// Tokens of the `POST /enhance` upscales in flight, so that a shutdown can stop them.
@@ -49,7 +52,8 @@ package final class SuperresServer: Sendable {
         io: WorkerThreads,
         store: JobStore,
         web: WebResources,
-        catalogue: [CatalogueListing]
+        catalogue: [CatalogueListing],
+        fleet: FleetCoordinator?
     ) {
         self.configuration = configuration
         self.models = models
@@ -59,8 +63,9 @@ package final class SuperresServer: Sendable {
         self.store = store
         self.web = web
         self.catalogue = catalogue
+        self.fleet = fleet
         metrics = ServerMetrics()
-        admission = AdmissionQueue(workers: configuration.workers, capacity: configuration.queueCapacity)
+        admission = AdmissionQueue(workers: max(1, configuration.workers), capacity: configuration.queueCapacity)
         uploadBudget = UploadBudget(capacity: configuration.maxInflightUploadBytes)
         connections = ConnectionLimiter(capacity: configuration.maxConnections)
         let rateLimit = configuration.effectiveRateLimit
@@ -103,7 +108,7 @@ package final class SuperresServer: Sendable {
                 ])
             configuration.maxConnections = connections
         }
-        let workers = WorkerThreads(count: configuration.workers)
+        let workers = WorkerThreads(count: max(1, configuration.workers))
         let io = WorkerThreads(count: 2)
         let specifications = configuration.models
         let options = UpscaleOptions(tileSize: configuration.tileSize)
@@ -144,6 +149,10 @@ package final class SuperresServer: Sendable {
                     }
                 }
         let (store, web, catalogue, restored) = try prepared.get()
+        var fleet: FleetCoordinator?
+        if let location = configuration.store {
+            fleet = try await FleetCoordinator.connect(location, configuration: configuration, logger: logger)
+        }
         logger.info(
             "data directory ready",
             metadata: [
@@ -159,7 +168,8 @@ package final class SuperresServer: Sendable {
             io: io,
             store: store,
             web: web,
-            catalogue: catalogue
+            catalogue: catalogue,
+            fleet: fleet
         )
         let access: Logger.Metadata = [
             "host": "\(configuration.host)", "api.keys": "\(configuration.apiKeys?.keys.count ?? 0)",
@@ -182,7 +192,16 @@ package final class SuperresServer: Sendable {
         if !(0...65535).contains(configuration.port) {
             throw ServerStartupError("--port \(configuration.port) is not a TCP port (0...65535)")
         }
-        if configuration.workers < 1 { throw ServerStartupError("--workers must be at least 1") }
+        if configuration.store == nil && configuration.workers < 1 {
+            throw ServerStartupError("--workers must be at least 1 (0 only with --store: an API node)")
+        }
+        if configuration.workers < 0 { throw ServerStartupError("--workers must be 0 or more") }
+        if !(configuration.leaseSeconds >= 2 && configuration.leaseSeconds <= 3600) {
+            throw ServerStartupError("--lease-seconds must be 2 to 3600")
+        }
+        if !(1...100).contains(configuration.maxAttempts) {
+            throw ServerStartupError("--max-attempts must be 1 to 100")
+        }
         if configuration.queueCapacity < 0 { throw ServerStartupError("--queue must be 0 or more") }
         if configuration.maxUploadBytes < 1 { throw ServerStartupError("--max-upload-mb must be positive") }
         if configuration.maxPixels < 1 { throw ServerStartupError("--max-pixels must be positive") }
@@ -264,6 +283,15 @@ package final class SuperresServer: Sendable {
         try await group.run()
     }
 
+    /// Runs only the jobs of the shared store (a `superres worker`: no HTTP listener) until SIGTERM or SIGINT, then
+    /// lets the jobs in hand finish within the grace period and gives the rest back to the queue.
+    package func runWithoutListening() async throws {
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [jobService], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
     // MARK: - Shutdown
 
     /// Stops taking work, waits up to the grace period for the work in flight, then stops what is left at its next
@@ -288,6 +316,7 @@ package final class SuperresServer: Sendable {
         if left > 0 {
             logger.warning("grace period over: stopping the work still in flight", metadata: ["in_flight": "\(left)"])
             for job in store.all where !job.record.state.isFinished { job.token.cancel(.shutdown) }
+            fleet?.stopHeldJobs()
             for token in enhanceTokens.withLock({ Array($0.values) }) { token.cancel(.shutdown) }
             // Workers stop at their next tile; a tile can take a while on a big image, so wait a bounded time.
             let stopEnd = clock.now.advanced(by: .seconds(30))
@@ -325,6 +354,20 @@ package struct JobService: Service {
 
     /// Deletes expired jobs periodically (every quarter of the expiry, 1–60 s) until shutdown, then drains.
     package func run() async throws {
+        if let fleet = server.fleet {
+            // The store's events, sweeper and (with workers) the takers, until a graceful shutdown; then the jobs in
+            // hand get the grace period, and what is left goes back to the queue.
+            let background = Task { await server.runFleet(fleet) }
+            try? await gracefulShutdown()
+            background.cancel()
+            await server.drain()
+            await background.value
+            if server.configuration.workers > 0 {
+                try? await fleet.queue.retire(worker: fleet.workerName)
+            }
+            fleet.close()
+            return
+        }
         let expiry = ServerConfiguration.seconds(server.configuration.expiry)
         let interval = Duration.seconds(min(60, max(1, expiry / 4)))
         let store = server.store

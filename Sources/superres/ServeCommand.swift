@@ -138,6 +138,23 @@ struct ServeCommand: AsyncParsableCommand {
         help: "Convolution arithmetic: fp32 (default) or bf16, on CPUs with AMX or AVX-512 BF16 (env SUPERRES_PRECISION).")
     var precision: Precision?
 
+    @Option(
+        help: """
+            Keep jobs, uploads and results in PostgreSQL (postgres://USER[:PASSWORD]@HOST[:PORT]/DB, or \
+            postgres://USER@/DB?host=/socket/dir), shared with other nodes and `superres worker`s; with --workers 0 \
+            this node only answers the API (env SUPERRES_STORE). See docs/SCALING.md.
+            """)
+    var store: String?
+
+    @Option(help: "With --store: seconds a lease on a job lasts unless renewed (default 30; env SUPERRES_LEASE_SECONDS).")
+    var leaseSeconds: Double?
+
+    @Option(help: "With --store: times a job is taken before an expired lease fails it (default 3).")
+    var maxAttempts: Int?
+
+    @Option(help: "With --store: this node's name among the workers (default: host name and process id).")
+    var name: String?
+
     @Option(help: "trace, debug, info, notice, warning, error or critical (default info; env SUPERRES_LOG_LEVEL).")
     var logLevel: String?
 
@@ -145,6 +162,12 @@ struct ServeCommand: AsyncParsableCommand {
     var logFormat: String?
 
     func run() async throws {
+        try await start(listening: true)
+    }
+
+    /// Starts the node: with `listening`, the HTTP service; without, only the jobs of the store (a worker).
+    func start(listening: Bool) async throws {
+        let command = listening ? "serve" : "worker"
         let environment = ProcessInfo.processInfo.environment
         let configuration: ServerConfiguration
         let logger: Logger
@@ -152,7 +175,7 @@ struct ServeCommand: AsyncParsableCommand {
             configuration = try resolve(environment)
             logger = try makeLogger(environment)
         } catch {
-            printError("superres: serve: \(error)")
+            printError("superres: \(command): \(error)")
             throw ExitCode(64)
         }
         if let threads = try? setting(threads, "SUPERRES_THREADS", environment, Int.init), threads > 0 {
@@ -164,9 +187,13 @@ struct ServeCommand: AsyncParsableCommand {
         }
         do {
             let server = try await SuperresServer.start(configuration: configuration, logger: logger)
-            try await server.run()
+            if listening {
+                try await server.run()
+            } else {
+                try await server.runWithoutListening()
+            }
         } catch {
-            printError("superres: serve: \(error)")
+            printError("superres: \(command): \(error)")
             throw ExitCode(1)
         }
     }
@@ -248,6 +275,15 @@ struct ServeCommand: AsyncParsableCommand {
         if let value = try setting(tile, "SUPERRES_TILE", environment, Int.init) { configuration.tileSize = value }
         if let value = try setting(precision, "SUPERRES_PRECISION", environment, Precision.init(rawValue:)) {
             configuration.precision = value
+        }
+        configuration.store = try setting(store, "SUPERRES_STORE", environment, { $0 })
+        if let value = try setting(leaseSeconds, "SUPERRES_LEASE_SECONDS", environment, Double.init) {
+            configuration.leaseSeconds = value
+        }
+        if let maxAttempts { configuration.maxAttempts = maxAttempts }
+        configuration.workerName = name
+        if configuration.store == nil && (leaseSeconds != nil || maxAttempts != nil || name != nil) {
+            throw ServerStartupError("--lease-seconds, --max-attempts and --name need --store")
         }
         return configuration
     }

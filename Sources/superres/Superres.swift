@@ -12,7 +12,10 @@ struct Superres: AsyncParsableCommand {
             why), 64 for a usage error.
             """,
         version: "0.1.0",
-        subcommands: [UpscaleCommand.self, InfoCommand.self, BenchCommand.self, EvalCommand.self, ServeCommand.self, ModelsCommand.self]
+        subcommands: [
+            UpscaleCommand.self, InfoCommand.self, BenchCommand.self, EvalCommand.self, ServeCommand.self,
+            WorkerCommand.self, BatchCommand.self, StoreCommand.self, ModelsCommand.self,
+        ]
     )
 
     static func main() async {
