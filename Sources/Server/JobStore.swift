@@ -72,8 +72,24 @@ final class JobStore: Sendable {
         text.utf8.count == 36 && UUID(uuidString: text) != nil && text == text.lowercased()
     }
 
-    /// Stores a new job: its folder, input bytes, then its record (blocking).
-    func create(record: JobRecord, input: [UInt8]) throws -> Job {
+    /// Serialises `create`'s check for an earlier job with the same idempotency key and the creation itself.
+    private let creationLock = Mutex(())
+
+    /// Stores a new job: its folder, input bytes, then its record (blocking). A record with an idempotency key that
+    /// an earlier job of the same owner has makes nothing: that job is returned, with `created` false.
+    func create(record: JobRecord, input: [UInt8]) throws -> (job: Job, created: Bool) {
+        try creationLock.withLock { _ in
+            if let key = record.idempotencyKey,
+                let earlier = all.first(where: { $0.record.idempotencyKey == key && $0.record.owner == record.owner })
+            {
+                return (earlier, false)
+            }
+            return (try store(record: record, input: input), true)
+        }
+    }
+
+    /// Writes a new job's folder, input bytes, then its record (blocking).
+    private func store(record: JobRecord, input: [UInt8]) throws -> Job {
         let directory = root + "/" + record.id
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
         // The new folder's name must last as well as the files in it (they are synced as they are written).

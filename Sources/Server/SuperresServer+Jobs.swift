@@ -31,11 +31,18 @@ extension SuperresServer {
             parameters: parameters, model: model, upload: upload, owner: context.caller, idempotencyKey: idempotencyKey)
         let store = store
         let bytes = upload.bytes
-        let created: Result<Job, any Error> = await io.run { Result { try store.create(record: record, input: bytes) } }
+        let created: Result<(job: Job, created: Bool), any Error> = await io.run {
+            Result { try store.create(record: record, input: bytes) }
+        }
         let job: Job
         switch created {
+        case .success(let value) where value.created:
+            job = value.job
         case .success(let value):
-            job = value
+            // The same key came twice at once: the other request made the job.
+            await admission.release(processingSeconds: nil)
+            let resource = JobResource(value.job.record)
+            return Self.json(data: resource.json(), status: .ok, headers: [.location: resource.links.this])
         case .failure(let error):
             await admission.release(processingSeconds: nil)
             throw ServiceError(.internalError, "The upload could not be stored in the data directory: \(error).")

@@ -27,7 +27,7 @@ struct StoreCommand: AsyncParsableCommand {
             throw ExitCode(64)
         }
         var logger = Logger(label: "superres.store")
-        logger.logLevel = .warning
+        logger.logLevel = .error
         let queue = SharedQueue(location: parsed, logger: logger)
         let pool = Task { await queue.run() }
         defer { pool.cancel() }

@@ -206,7 +206,7 @@ struct JobTests {
             input: ImageSummary(format: "png", width: 16, height: 16, bytes: 100, filename: "a.png"), output: nil,
             createdAt: now, startedAt: now, finishedAt: nil, expiresAt: now.addingTimeInterval(3600), error: nil,
             cancelRequested: false)
-        let job = try store.create(record: record, input: try Fixtures.cropPNG(side: 16))
+        let job = try store.create(record: record, input: try Fixtures.cropPNG(side: 16)).job
         var events = job.events().makeAsyncIterator()
         #expect(await events.next()?.name == "status")
         #expect(job.update(event: "status", { $0.cancelRequested = true })?.cancelRequested == true)

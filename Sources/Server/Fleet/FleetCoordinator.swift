@@ -27,6 +27,8 @@ final class FleetCoordinator: Sendable {
     /// Clients following jobs' events, by job id and subscription key.
     private let subscribers = Mutex<[String: [Int: Subscriber]]>([:])
     private let nextSubscriber = Atomic<Int>(0)
+    /// Serialises event delivery.
+    private let deliveryLock = Mutex(())
     /// Tokens of the jobs this node's workers run, by job id: a cancel heard for one of them stops it.
     private let heldJobs = Mutex<[String: CancelToken]>([:])
     /// Grows with every `queued` event: idle workers look for work when it changes.
@@ -125,23 +127,33 @@ final class FleetCoordinator: Sendable {
     func refresh(_ id: String, event: String) async {
         guard subscribers.withLock({ $0[id] != nil }) else { return }
         guard let record = try? await record(id) else { return }
-        subscribers.withLock { subscribers in
-            guard var following = subscribers[id] else { return }
-            for (key, var subscriber) in following where subscriber.last != record {
-                subscriber.sequence += 1
-                subscriber.last = record
-                let name =
-                    record.state.isFinished
-                    ? JobEvent.name(finishing: record.state) : (event == "progress" ? "progress" : "status")
-                subscriber.continuation.yield(JobEvent(name: name, record: record, sequence: subscriber.sequence))
-                if record.state.isFinished {
-                    subscriber.continuation.finish()
-                    following.removeValue(forKey: key)
-                } else {
-                    following[key] = subscriber
+        let name =
+            record.state.isFinished
+            ? JobEvent.name(finishing: record.state) : (event == "progress" ? "progress" : "status")
+        // Delivered outside `subscribers`' lock (a finished stream's onTermination takes it) but inside
+        // `deliveryLock`, so that each client sees its events in order.
+        deliveryLock.withLock { _ in
+            let deliveries = subscribers.withLock { subscribers -> [(AsyncStream<JobEvent>.Continuation, JobEvent)] in
+                guard var following = subscribers[id] else { return [] }
+                var deliveries: [(AsyncStream<JobEvent>.Continuation, JobEvent)] = []
+                for (key, var subscriber) in following where subscriber.last != record {
+                    subscriber.sequence += 1
+                    subscriber.last = record
+                    deliveries.append(
+                        (subscriber.continuation, JobEvent(name: name, record: record, sequence: subscriber.sequence)))
+                    if record.state.isFinished {
+                        following.removeValue(forKey: key)
+                    } else {
+                        following[key] = subscriber
+                    }
                 }
+                subscribers[id] = following.isEmpty ? nil : following
+                return deliveries
             }
-            subscribers[id] = following.isEmpty ? nil : following
+            for (continuation, event) in deliveries {
+                continuation.yield(event)
+                if event.isFinal { continuation.finish() }
+            }
         }
     }
 
