@@ -19,10 +19,15 @@ package enum QueueBenchmark {
     /// The model name the benchmark's jobs carry, which no real worker serves.
     package static let model = "superres-queue-benchmark"
 
-    /// Queues `jobs` trivial jobs (a 64-byte input), then lets `takers` concurrent takers take, renew and complete
-    /// them all (with a 64-byte result); removes its jobs afterwards.
-    package static func run(queue: SharedQueue, takers: Int, jobs: Int) async throws(StoreError) -> Run {
-        let input = [UInt8](repeating: 7, count: 64)
+    /// Queues `jobs` jobs with an input of `inputBytes`, then lets `takers` concurrent takers take, renew and
+    /// complete them all with a result of `resultBytes`; removes its jobs afterwards. Only the taking is timed.
+    package static func run(
+        queue: SharedQueue, takers: Int, jobs: Int, inputBytes: Int = 64, resultBytes: Int = 64
+    ) async throws(StoreError) -> Run {
+        // Random bytes, as compressed images are: nothing for PostgreSQL to squeeze.
+        var generator = SystemRandomNumberGenerator()
+        let input = (0..<inputBytes).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let result = (0..<resultBytes).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let record = #"{"benchmark":true}"#
         let expires = Date().addingTimeInterval(3600)
         var ids: [String] = []
@@ -44,7 +49,7 @@ package enum QueueBenchmark {
                         while let taken = try await queue.take(worker: name, models: [model], leaseSeconds: 30) {
                             _ = try await queue.renew(taken.job.id, worker: name, leaseSeconds: 30)
                             _ = try await queue.complete(
-                                taken.job.id, worker: name, state: "succeeded", record: record, result: input,
+                                taken.job.id, worker: name, state: "succeeded", record: record, result: result,
                                 expiresAt: expires, event: "done")
                             count += 1
                         }
@@ -58,8 +63,8 @@ package enum QueueBenchmark {
         } catch {
             throw StoreError.wrapping(error, doing: "running the queue benchmark")
         }
-        let seconds = Double(start.duration(to: .now).components.attoseconds) / 1e18
-            + Double(start.duration(to: .now).components.seconds)
+        let elapsed = start.duration(to: .now).components
+        let seconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
         for id in ids { _ = try await queue.deleteFinished(id) }
         return Run(takers: takers, jobs: done, seconds: seconds)
     }

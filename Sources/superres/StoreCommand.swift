@@ -73,18 +73,32 @@ struct StoreCommand: AsyncParsableCommand {
         @Option(help: "Jobs per run (default 2000).")
         var jobs: Int = 2000
 
+        @Option(help: "Bytes of each job's input, in KiB (default: 64 bytes).")
+        var inputKb: Int?
+
+        @Option(help: "Bytes of each job's result, in KiB (default: 64 bytes).")
+        var resultKb: Int?
+
         func run() async throws {
             let counts = takers.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             guard !counts.isEmpty, counts.allSatisfy({ (1...256).contains($0) }), (1...1_000_000).contains(jobs) else {
                 printError("superres: store bench: --takers must list 1 to 256, --jobs 1 to 1000000")
                 throw ExitCode(64)
             }
+            guard (0...65536).contains(inputKb ?? 0), (0...65536).contains(resultKb ?? 0) else {
+                printError("superres: store bench: --input-kb and --result-kb must be 0 to 65536")
+                throw ExitCode(64)
+            }
             let jobs = jobs
+            let inputBytes = inputKb.map { $0 * 1024 } ?? 64
+            let resultBytes = resultKb.map { $0 * 1024 } ?? 64
             try await StoreCommand.withQueue(store) { queue throws(StoreError) in
                 try await queue.migrate()
+                print("input \(inputBytes) bytes, result \(resultBytes) bytes a job")
                 print("takers  jobs   seconds  jobs/s")
                 for count in counts {
-                    let run = try await QueueBenchmark.run(queue: queue, takers: count, jobs: jobs)
+                    let run = try await QueueBenchmark.run(
+                        queue: queue, takers: count, jobs: jobs, inputBytes: inputBytes, resultBytes: resultBytes)
                     print(
                         String(
                             format: "%6d  %5d  %7.2f  %6.0f", run.takers, run.jobs, run.seconds, run.jobsPerSecond))
