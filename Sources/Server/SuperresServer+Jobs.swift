@@ -6,18 +6,11 @@ import Logging
 
 extension SuperresServer {
     /// `POST /api/v1/jobs`: checks and stores the upload, queues it, answers 202 with the job and its links; a
-    /// repeated `Idempotency-Key` answers 200 with the job it made before.
+    /// repeated `Idempotency-Key` answers 200 with the job it made before (once the request has been checked like
+    /// any other: a malformed one is refused, whatever its key).
     func submitJob(_ request: Request, context: ServerRequestContext) async throws(ServiceError) -> Response {
         let idempotencyKey = try Self.idempotencyKey(request)
         if let fleet { return try await submitSharedJob(request, context: context, fleet: fleet, key: idempotencyKey) }
-        if let idempotencyKey,
-            let earlier = store.all.first(where: {
-                $0.record.idempotencyKey == idempotencyKey && $0.record.owner == context.caller
-            })
-        {
-            let resource = JobResource(earlier.record)
-            return Self.json(data: resource.json(), status: .ok, headers: [.location: resource.links.this])
-        }
         let (parameters, model, upload) = try await acceptUpload(request)
         if let quota = configuration.maxDataBytes, store.bytesUsed + upload.bytes.count > quota {
             await admission.release(processingSeconds: nil)

@@ -70,7 +70,7 @@ struct BatchCommand: AsyncParsableCommand {
     func run() async throws {
         let interruption = Interruption.install()
         let quiet = quiet
-        let bar = BatchProgressBar(drawing: !quiet)
+        let bar = ProgressBar(label: "batch", amounts: .images, drawing: !quiet)
         let environment = ProcessInfo.processInfo.environment
         var configuration = BatchConfiguration(
             inputFolder: folder,
@@ -119,61 +119,5 @@ struct BatchCommand: AsyncParsableCommand {
             throw ExitCode(interruption.isRequested ? interruption.exitStatus : 130)
         }
         if summary.failed > 0 || summary.abortReason != nil { throw ExitCode(1) }
-    }
-}
-
-/// The batch's progress bar on standard error, `batch ████░░ 40% (4/10 images)`: drawn only when standard error is
-/// a terminal; lines printed through it clear the bar first.
-///
-/// `ProgressBar` counts tiles or bytes; a batch counts images, and its bar is updated from the runner's tasks.
-final class BatchProgressBar: Sendable {
-    private struct State {
-        var drawn = false
-        var lastLine = ""
-    }
-
-    private let enabled: Bool
-    private let state = Mutex(State())
-
-    /// A bar that draws when `drawing` and standard error is a terminal.
-    init(drawing: Bool) {
-        enabled = drawing && isatty(STDERR_FILENO) == 1
-    }
-
-    /// Redraws the bar at `done` images of `total`.
-    func update(_ done: Int, of total: Int) {
-        guard enabled, total > 0 else { return }
-        let width = 30
-        let filled = width * min(done, total) / total
-        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
-        let line = "batch \(bar) \(100 * min(done, total) / total)% (\(done)/\(total) images)"
-        state.withLock { state in
-            guard line != state.lastLine else { return }
-            Self.printRaw("\r\(line)\u{1B}[K")
-            state.lastLine = line
-            state.drawn = true
-        }
-    }
-
-    /// Prints `message` as a line of its own: the bar is cleared first and redrawn at the next update.
-    func printLine(_ message: String) {
-        state.withLock { state in
-            Self.printRaw((state.drawn ? "\r\u{1B}[K" : "") + message + "\n")
-            state.drawn = false
-            state.lastLine = ""
-        }
-    }
-
-    /// Ends the bar's line if it was drawn.
-    func finish() {
-        state.withLock { state in
-            if state.drawn { Self.printRaw("\n") }
-            state.drawn = false
-            state.lastLine = ""
-        }
-    }
-
-    private static func printRaw(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
     }
 }

@@ -7,7 +7,7 @@ import Glibc
 #endif
 
 /// A one-line progress bar on standard error, drawn only when standard error is a terminal: tiles of an upscale,
-/// or bytes of a download.
+/// bytes of a download, or images of a batch.
 ///
 /// Safe to use from several threads: `FileBatch` draws it from the network's thread and reports failures through
 /// `printLine` from the encoding thread; downloads report from the HTTP client's.
@@ -18,6 +18,8 @@ final class ProgressBar: Sendable {
         case tiles
         /// Bytes of a download: `1.2 MB / 3.0 MB`.
         case bytes
+        /// Images of a batch: `(4/10 images)`.
+        case images
     }
 
     private struct State {
@@ -33,9 +35,9 @@ final class ProgressBar: Sendable {
     private let amounts: Amounts
     private let state: Mutex<State>
 
-    /// A bar labelled `label` counting `amounts`.
-    init(label: String, amounts: Amounts = .tiles) {
-        enabled = isatty(STDERR_FILENO) == 1
+    /// A bar labelled `label` counting `amounts`; never drawn unless `drawing` (and standard error is a terminal).
+    init(label: String, amounts: Amounts = .tiles, drawing: Bool = true) {
+        enabled = drawing && isatty(STDERR_FILENO) == 1
         self.amounts = amounts
         state = Mutex(State(label: label))
     }
@@ -65,6 +67,7 @@ final class ProgressBar: Sendable {
                 switch amounts {
                 case .tiles: "(\(done)/\(total) tiles\(Self.pace(done, of: total, state)))"
                 case .bytes: "\(ModelStore.formattedSize(done)) / \(ModelStore.formattedSize(total))"
+                case .images: "(\(done)/\(total) images)"
                 }
             let line = "\(state.label.isEmpty ? "" : state.label + " ")\(bar) \(percent)% \(count)"
             // A download reports every few kilobytes: draw only what changed.

@@ -17,26 +17,28 @@ enum FleetMetrics {
         lines.append("superres_store_leases_expired_total \(statistics.leasesExpired)")
         family("superres_store_retries_total", "counter", "Jobs queued again after an expired lease.")
         lines.append("superres_store_retries_total \(statistics.retries)")
-        family("superres_worker_alive", "gauge", "1 while the worker's heartbeat is recent.")
-        for worker in statistics.workers {
-            lines.append("superres_worker_alive{worker=\"\(label(worker.name))\"} \(worker.alive ? 1 : 0)")
+        func perWorker(_ name: String, _ type: String, _ help: String, _ samples: (WorkerRow) -> [(String, String)]) {
+            family(name, type, help)
+            for worker in statistics.workers {
+                for (extraLabels, value) in samples(worker) {
+                    lines.append("\(name){worker=\"\(label(worker.name))\"\(extraLabels)} \(value)")
+                }
+            }
         }
-        family("superres_worker_jobs_total", "counter", "Jobs each worker finished, by outcome.")
-        for worker in statistics.workers {
-            lines.append("superres_worker_jobs_total{worker=\"\(label(worker.name))\",outcome=\"succeeded\"} \(worker.succeeded)")
-            lines.append("superres_worker_jobs_total{worker=\"\(label(worker.name))\",outcome=\"failed\"} \(worker.failed)")
+        perWorker("superres_worker_alive", "gauge", "1 while the worker's heartbeat is recent.") {
+            [("", $0.alive ? "1" : "0")]
         }
-        family("superres_worker_leases_taken_total", "counter", "Leases each worker took.")
-        for worker in statistics.workers {
-            lines.append("superres_worker_leases_taken_total{worker=\"\(label(worker.name))\"} \(worker.leasesTaken)")
+        perWorker("superres_worker_jobs_total", "counter", "Jobs each worker finished, by outcome.") {
+            [(",outcome=\"succeeded\"", "\($0.succeeded)"), (",outcome=\"failed\"", "\($0.failed)")]
         }
-        family("superres_worker_leases_renewed_total", "counter", "Lease renewals each worker made.")
-        for worker in statistics.workers {
-            lines.append("superres_worker_leases_renewed_total{worker=\"\(label(worker.name))\"} \(worker.leasesRenewed)")
+        perWorker("superres_worker_leases_taken_total", "counter", "Leases each worker took.") {
+            [("", "\($0.leasesTaken)")]
         }
-        family("superres_worker_busy_seconds_total", "counter", "Seconds each worker spent on jobs.")
-        for worker in statistics.workers {
-            lines.append("superres_worker_busy_seconds_total{worker=\"\(label(worker.name))\"} \(worker.busySeconds)")
+        perWorker("superres_worker_leases_renewed_total", "counter", "Lease renewals each worker made.") {
+            [("", "\($0.leasesRenewed)")]
+        }
+        perWorker("superres_worker_busy_seconds_total", "counter", "Seconds each worker spent on jobs.") {
+            [("", "\($0.busySeconds)")]
         }
         return lines.joined(separator: "\n") + "\n"
     }
