@@ -235,6 +235,7 @@ final class FleetCoordinator: Sendable {
                 }
                 if sweep.deleted > 0 { logger.info("expired jobs deleted", metadata: ["count": "\(sweep.deleted)"]) }
             } catch {
+                if Task.isCancelled { return }
                 if !reportedFailure {
                     logger.warning("cannot sweep the job store", metadata: ["error": "\(error)"])
                     reportedFailure = true

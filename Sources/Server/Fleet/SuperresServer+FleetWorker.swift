@@ -32,6 +32,7 @@ extension SuperresServer {
                     worker: fleet.workerName, models: names, counts: fleet.counts.withLock { $0 })
                 reported = false
             } catch {
+                if Task.isCancelled { return }
                 if !reported { logger.warning("cannot write the worker's heartbeat", metadata: ["error": "\(error)"]) }
                 reported = true
             }
@@ -52,6 +53,7 @@ extension SuperresServer {
                     worker: fleet.workerName, models: names, leaseSeconds: fleet.leaseSeconds)
                 reported = false
             } catch {
+                if Task.isCancelled { return }
                 if !reported { logger.warning("cannot take jobs from the store", metadata: ["error": "\(error)"]) }
                 reported = true
                 try? await Task.sleep(for: .seconds(1))
