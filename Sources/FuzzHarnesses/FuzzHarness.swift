@@ -56,7 +56,7 @@ package enum FuzzHarness: String, CaseIterable, Sendable {
             case .png, .jpeg, .webp, .tiff:
                 let limits = DecodeLimits(maxPixels: Self.maxPixels)
                 let header = try ImageCodec.probe(bytes, source: "fuzz")
-                guard header.width * header.height <= Self.maxPixels else { return .refused("too large") }
+                guard header.pixelCount <= Self.maxPixels else { return .refused("too large") }
                 let image = try ImageCodec.decode(bytes, source: "fuzz", limits: limits)
                 guard image.width == header.width, image.height == header.height else {
                     // The probe and the decoder must agree on every file both accept.
@@ -126,7 +126,7 @@ package enum FuzzHarness: String, CaseIterable, Sendable {
                 else { return .refused("no image field") }
                 _ = image.filename
                 let header = try ImageCodec.probe(file, source: "upload")
-                guard header.width * header.height <= Self.maxPixels else { return .refused("too large") }
+                guard header.pixelCount <= Self.maxPixels else { return .refused("too large") }
             }
             return .accepted
         } catch {

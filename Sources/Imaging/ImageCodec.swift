@@ -28,6 +28,12 @@ package struct ImageHeader: Sendable, Equatable {
         self.width = width
         self.height = height
     }
+
+    /// Width × height, or `Int.max` when a hostile header's sizes multiply past it (TIFF allows 2³²−1 each way).
+    package var pixelCount: Int {
+        let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
+        return overflow || pixels < 0 ? Int.max : pixels
+    }
 }
 
 /// Decodes and encodes PNG, JPEG, WebP and TIFF in memory.

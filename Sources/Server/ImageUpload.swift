@@ -83,11 +83,11 @@ package struct ImageUpload: Sendable {
         } catch {
             throw ServiceError(error, upload: filename)
         }
-        let pixels = header.width * header.height
+        let pixels = header.pixelCount
         guard pixels <= maxPixels else {
             throw ServiceError(
                 .imageTooLarge,
-                "\(filename) is \(header.width)×\(header.height) = \(pixels) pixels, over the limit of \(maxPixels) "
+                "\(filename) is \(header.width)×\(header.height) pixels, over the limit of \(maxPixels) "
                     + "pixels. Send a smaller image."
             )
         }

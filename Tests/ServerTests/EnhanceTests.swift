@@ -441,6 +441,19 @@ struct EnhanceTests {
         }
     }
 
+    @Test func aTIFFHeaderClaimingFourBillionSquaredIs413NotACrash() async throws {
+        // TIFF sizes are 32-bit: 4294967295 × 4294967043 pixels do not fit in an Int. The server once trapped here.
+        let test = try await TestServer.make()
+        defer { test.removeData() }
+        try await test.withClient { client in
+            for path in ["/enhance", "/api/v1/jobs"] {
+                let response = try await client.post(path, .image(try Fixtures.fourBillionSquaredTIFF(), filename: "huge.tif"))
+                expectProblem(response, .imageTooLarge)
+                #expect(response.problem?.detail.contains("4294967295×4294967043") == true, "\(response.text)")
+            }
+        }
+    }
+
     @Test func fullQueueIs503WithRetryAfter() async throws {
         let test = try await TestServer.make {
             $0.workers = 1

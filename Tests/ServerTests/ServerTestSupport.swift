@@ -50,6 +50,13 @@ enum Fixtures {
     }
 
     /// A PNG that is only its signature and IHDR chunk, declaring a `width`×`height` image.
+    /// A TIFF (found by the fuzzer) whose header says 4294967295×4294967043 pixels: more than an Int holds.
+    static func fourBillionSquaredTIFF() throws -> [UInt8] {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        return Array(try Data(contentsOf: root.appendingPathComponent("fuzz/corpus/tiff/refused-4g-by-4g-header.tif")))
+    }
+
     static func headerOnlyPNG(width: Int, height: Int) -> [UInt8] {
         var chunk: [UInt8] = Array("IHDR".utf8)
         for value in [UInt32(width), UInt32(height)] {
