@@ -16,6 +16,11 @@ void superres_set_message(char *message, size_t size, const char *text) {
     message[length] = '\0';
 }
 
+superres_status superres_fail(char *message, size_t size, superres_status status, const char *text) {
+    superres_set_message(message, size, text);
+    return status;
+}
+
 int superres_buffer_reserve(superres_buffer *buffer, size_t extra) {
     if (extra <= buffer->capacity - buffer->size) return 1;
     if (extra > SIZE_MAX - buffer->size) return 0;

@@ -76,6 +76,15 @@ static cmsHPROFILE make_srgb(cmsContext context, int grey) {
     return profile;
 }
 
+/// Frees what a transform being made holds (NULL: not made yet) and returns NULL, leaving `text` in `message`.
+static superres_colour_transform *refuse(cmsContext context, cmsHTRANSFORM transform, const char *text,
+                                         char *message, size_t message_size) {
+    superres_set_message(message, message_size, text);
+    if (transform != NULL) cmsDeleteTransform(transform);
+    if (context != NULL) cmsDeleteContext(context);
+    return NULL;
+}
+
 superres_colour_transform *superres_colour_transform_create(const uint8_t *profile, size_t profile_size,
                                                             superres_pixel_format input,
                                                             superres_pixel_format output, char *message,
@@ -84,14 +93,10 @@ superres_colour_transform *superres_colour_transform_create(const uint8_t *profi
     last_error[0] = '\0';
     if (profile == NULL || profile_size == 0 || profile_size > UINT32_MAX || lcms_format(input) == 0 ||
         lcms_format(output) == 0) {
-        superres_set_message(message, message_size, "invalid arguments for a colour transform");
-        return NULL;
+        return refuse(NULL, NULL, "invalid arguments for a colour transform", message, message_size);
     }
     cmsContext context = make_context();
-    if (context == NULL) {
-        superres_set_message(message, message_size, "out of memory for lcms2");
-        return NULL;
-    }
+    if (context == NULL) return refuse(NULL, NULL, "out of memory for lcms2", message, message_size);
     cmsHPROFILE source = cmsOpenProfileFromMemTHR(context, profile, (cmsUInt32Number)profile_size);
     cmsHPROFILE target = make_srgb(context, is_grey(output));
     cmsHTRANSFORM transform = NULL;
@@ -104,18 +109,11 @@ superres_colour_transform *superres_colour_transform_create(const uint8_t *profi
     if (source != NULL) cmsCloseProfile(source);
     if (target != NULL) cmsCloseProfile(target);
     if (transform == NULL) {
-        superres_set_message(message, message_size,
-                             last_error[0] ? last_error : "lcms2 cannot convert from this profile");
-        cmsDeleteContext(context);
-        return NULL;
+        return refuse(context, NULL, last_error[0] ? last_error : "lcms2 cannot convert from this profile", message,
+                      message_size);
     }
     superres_colour_transform *result = calloc(1, sizeof *result);
-    if (result == NULL) {
-        cmsDeleteTransform(transform);
-        cmsDeleteContext(context);
-        superres_set_message(message, message_size, "out of memory for lcms2");
-        return NULL;
-    }
+    if (result == NULL) return refuse(context, transform, "out of memory for lcms2", message, message_size);
     result->context = context;
     result->transform = transform;
     result->input_pixel_bytes = pixel_bytes(lcms_format(input));

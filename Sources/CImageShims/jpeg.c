@@ -103,6 +103,11 @@ struct superres_jpeg_decoder {
     const superres_colour_transform *cmyk_transform;
 };
 
+/// Leaves `text` as the decoder's message and returns `status`.
+static superres_status fail_with(superres_jpeg_decoder *decoder, superres_status status, const char *text) {
+    return superres_fail(decoder->failure.message, sizeof decoder->failure.message, status, text);
+}
+
 void superres_jpeg_decoder_set_cmyk_transform(superres_jpeg_decoder *decoder,
                                               const superres_colour_transform *transform) {
     decoder->cmyk_transform = transform;
@@ -159,10 +164,7 @@ superres_jpeg_decoder *superres_jpeg_decoder_create_fd(int fd, uint64_t max_pixe
 
 superres_status superres_jpeg_decoder_read_header(superres_jpeg_decoder *decoder, superres_image_info *info) {
     reset_failure(&decoder->failure);
-    if (decoder->header_read) {
-        superres_set_message(decoder->failure.message, sizeof decoder->failure.message, "header already read");
-        return SUPERRES_INVALID_ARGUMENT;
-    }
+    if (decoder->header_read) return fail_with(decoder, SUPERRES_INVALID_ARGUMENT, "header already read");
     decoder->header_read = 1;
     if (setjmp(decoder->failure.jump)) return decoder->failure.status;
 
@@ -235,16 +237,11 @@ static superres_status start_rows(superres_jpeg_decoder *decoder) {
     int expected_components = decoder->convert_cmyk ? 4 : decoder->channels;
     if (cinfo->output_width != cinfo->image_width || cinfo->output_height != cinfo->image_height ||
         cinfo->output_components != expected_components) {
-        superres_set_message(decoder->failure.message, sizeof decoder->failure.message,
-                             "libjpeg's output does not match the header");
-        return SUPERRES_CORRUPT;
+        return fail_with(decoder, SUPERRES_CORRUPT, "libjpeg's output does not match the header");
     }
     if (decoder->convert_cmyk) {
         decoder->cmyk_row = malloc((size_t)cinfo->output_width * 4);
-        if (decoder->cmyk_row == NULL) {
-            superres_set_message(decoder->failure.message, sizeof decoder->failure.message, "out of memory");
-            return SUPERRES_NO_MEMORY;
-        }
+        if (decoder->cmyk_row == NULL) return fail_with(decoder, SUPERRES_NO_MEMORY, "out of memory");
     }
     return SUPERRES_OK;
 }
@@ -256,17 +253,12 @@ static superres_status read_scanlines(superres_jpeg_decoder *decoder, uint8_t *p
     j_decompress_ptr cinfo = &decoder->cinfo;
     size_t row_bytes = (size_t)cinfo->image_width * (size_t)decoder->channels;
     for (JDIMENSION r = 0; r < count; r++) {
-        if ((cinfo->output_scanline & 15) == 0 && superres_cancel_is_requested(cancel)) {
-            superres_set_message(decoder->failure.message, sizeof decoder->failure.message, "cancelled");
-            return SUPERRES_CANCELLED;
-        }
+        if ((cinfo->output_scanline & 15) == 0 && superres_cancel_is_requested(cancel))
+            return fail_with(decoder, SUPERRES_CANCELLED, "cancelled");
         uint8_t *out = pixels + (size_t)r * row_bytes;
         JSAMPROW row = decoder->convert_cmyk ? decoder->cmyk_row : out;
-        if (jpeg_read_scanlines(cinfo, &row, 1) != 1) {
-            superres_set_message(decoder->failure.message, sizeof decoder->failure.message,
-                                 "libjpeg returned no scanline");
-            return SUPERRES_CORRUPT;
-        }
+        if (jpeg_read_scanlines(cinfo, &row, 1) != 1)
+            return fail_with(decoder, SUPERRES_CORRUPT, "libjpeg returned no scanline");
         if (decoder->convert_cmyk && decoder->cmyk_transform != NULL)
             superres_colour_transform_apply(decoder->cmyk_transform, decoder->cmyk_row, out, cinfo->output_width);
         else if (decoder->convert_cmyk)
@@ -280,20 +272,14 @@ static superres_status read_scanlines(superres_jpeg_decoder *decoder, uint8_t *p
 superres_status superres_jpeg_decoder_read_pixels(superres_jpeg_decoder *decoder, uint8_t *pixels,
                                                   size_t pixels_size, const superres_cancel *cancel) {
     reset_failure(&decoder->failure);
-    if (!decoder->header_read || decoder->started || decoder->channels == 0) {
-        superres_set_message(decoder->failure.message, sizeof decoder->failure.message,
-                             "read the header once, then the pixels once");
-        return SUPERRES_INVALID_ARGUMENT;
-    }
+    if (!decoder->header_read || decoder->started || decoder->channels == 0)
+        return fail_with(decoder, SUPERRES_INVALID_ARGUMENT, "read the header once, then the pixels once");
     if (setjmp(decoder->failure.jump)) return decoder->failure.status;
 
     j_decompress_ptr cinfo = &decoder->cinfo;
     size_t row_bytes = (size_t)cinfo->image_width * (size_t)decoder->channels;
-    if (cinfo->image_height == 0 || pixels_size != row_bytes * cinfo->image_height) {
-        superres_set_message(decoder->failure.message, sizeof decoder->failure.message,
-                             "the pixel buffer does not fit the image");
-        return SUPERRES_INVALID_ARGUMENT;
-    }
+    if (cinfo->image_height == 0 || pixels_size != row_bytes * cinfo->image_height)
+        return fail_with(decoder, SUPERRES_INVALID_ARGUMENT, "the pixel buffer does not fit the image");
     superres_status status = start_rows(decoder);
     if (status != SUPERRES_OK) return status;
     return read_scanlines(decoder, pixels, cinfo->output_height, cancel);
@@ -302,10 +288,8 @@ superres_status superres_jpeg_decoder_read_pixels(superres_jpeg_decoder *decoder
 superres_status superres_jpeg_decoder_read_rows(superres_jpeg_decoder *decoder, uint8_t *pixels, size_t pixels_size,
                                                 uint32_t count, const superres_cancel *cancel) {
     reset_failure(&decoder->failure);
-    if (!decoder->header_read || decoder->channels == 0) {
-        superres_set_message(decoder->failure.message, sizeof decoder->failure.message, "read the header first");
-        return SUPERRES_INVALID_ARGUMENT;
-    }
+    if (!decoder->header_read || decoder->channels == 0)
+        return fail_with(decoder, SUPERRES_INVALID_ARGUMENT, "read the header first");
     if (setjmp(decoder->failure.jump)) return decoder->failure.status;
 
     j_decompress_ptr cinfo = &decoder->cinfo;
@@ -314,11 +298,8 @@ superres_status superres_jpeg_decoder_read_rows(superres_jpeg_decoder *decoder, 
         if (status != SUPERRES_OK) return status;
     }
     size_t row_bytes = (size_t)cinfo->image_width * (size_t)decoder->channels;
-    if (count == 0 || count > cinfo->output_height - cinfo->output_scanline || pixels_size != row_bytes * count) {
-        superres_set_message(decoder->failure.message, sizeof decoder->failure.message,
-                             "the row buffer does not fit the rows left");
-        return SUPERRES_INVALID_ARGUMENT;
-    }
+    if (count == 0 || count > cinfo->output_height - cinfo->output_scanline || pixels_size != row_bytes * count)
+        return fail_with(decoder, SUPERRES_INVALID_ARGUMENT, "the row buffer does not fit the rows left");
     return read_scanlines(decoder, pixels, count, cancel);
 }
 
@@ -435,14 +416,20 @@ static superres_status check_encode_parameters(uint32_t width, uint32_t height, 
                                                size_t message_size) {
     if ((channels != 1 && channels != 3 && channels != 4) || width == 0 || height == 0 || quality < 1 || quality > 100 ||
         !check_segments(extras)) {
-        superres_set_message(message, message_size, "invalid image parameters for JPEG");
-        return SUPERRES_INVALID_ARGUMENT;
+        return superres_fail(message, message_size, SUPERRES_INVALID_ARGUMENT, "invalid image parameters for JPEG");
     }
-    if (width > JPEG_MAX_DIMENSION || height > JPEG_MAX_DIMENSION) {
-        superres_set_message(message, message_size, "JPEG is limited to 65500 pixels per side");
-        return SUPERRES_TOO_LARGE;
-    }
+    if (width > JPEG_MAX_DIMENSION || height > JPEG_MAX_DIMENSION)
+        return superres_fail(message, message_size, SUPERRES_TOO_LARGE, "JPEG is limited to 65500 pixels per side");
     return SUPERRES_OK;
+}
+
+/// Frees `encoder` (its compressor too) and returns `status`, leaving `text` in `message`: how an encode ends.
+static superres_status end_encode(jpeg_encoder *encoder, superres_status status, const char *text, char *message,
+                                  size_t message_size) {
+    superres_set_message(message, message_size, text);
+    jpeg_destroy_compress(&encoder->cinfo);
+    free(encoder);
+    return status;
 }
 
 superres_status superres_jpeg_encode(const uint8_t *pixels, uint32_t width, uint32_t height, int32_t channels,
@@ -458,30 +445,19 @@ superres_status superres_jpeg_encode(const uint8_t *pixels, uint32_t width, uint
     encoder->output = output;
     install_failure(&encoder->failure);
     encoder->cinfo.err = &encoder->failure.manager;
-    if (setjmp(encoder->failure.jump)) {
-        superres_status status = encoder->failure.status;
-        superres_set_message(message, message_size, encoder->failure.message);
-        jpeg_destroy_compress(&encoder->cinfo);
-        free(encoder);
-        return status;
-    }
+    if (setjmp(encoder->failure.jump))
+        return end_encode(encoder, encoder->failure.status, encoder->failure.message, message, message_size);
     start_compressor(encoder, width, height, channels, quality, full_chroma, extras);
     j_compress_ptr cinfo = &encoder->cinfo;
     size_t row_bytes = (size_t)width * (size_t)channels;
     while (cinfo->next_scanline < cinfo->image_height) {
-        if ((cinfo->next_scanline & 15) == 0 && superres_cancel_is_requested(cancel)) {
-            superres_set_message(message, message_size, "cancelled");
-            jpeg_destroy_compress(cinfo);
-            free(encoder);
-            return SUPERRES_CANCELLED;
-        }
+        if ((cinfo->next_scanline & 15) == 0 && superres_cancel_is_requested(cancel))
+            return end_encode(encoder, SUPERRES_CANCELLED, "cancelled", message, message_size);
         JSAMPROW row = (JSAMPROW)(pixels + (size_t)cinfo->next_scanline * row_bytes);
         jpeg_write_scanlines(cinfo, &row, 1);
     }
     jpeg_finish_compress(cinfo);
-    jpeg_destroy_compress(cinfo);
-    free(encoder);
-    return SUPERRES_OK;
+    return end_encode(encoder, SUPERRES_OK, "", message, message_size);
 }
 
 // MARK: Streaming encoding
@@ -504,6 +480,27 @@ static int drain(superres_jpeg_stream *stream) {
     return 1;
 }
 
+/// Frees a stream that could not be started and returns NULL, leaving `text` in `message`.
+static superres_jpeg_stream *abandon_stream(superres_jpeg_stream *stream, const char *text, char *message,
+                                            size_t message_size) {
+    superres_set_message(message, message_size, text);
+    superres_jpeg_stream_destroy(stream);
+    return NULL;
+}
+
+/// Marks the stream failed (no more rows are taken) and returns `status`, leaving `text` in `message`.
+static superres_status stream_failed(superres_jpeg_stream *stream, superres_status status, const char *text,
+                                     char *message, size_t message_size) {
+    stream->failed = 1;
+    return superres_fail(message, message_size, status, text);
+}
+
+/// Writes what libjpeg has made to the file: SUPERRES_OK, or the failure of the write (the stream is then failed).
+static superres_status drain_or_fail(superres_jpeg_stream *stream, char *message, size_t message_size) {
+    if (drain(stream)) return SUPERRES_OK;
+    return stream_failed(stream, SUPERRES_ENCODE_FAILED, strerror(errno), message, message_size);
+}
+
 superres_jpeg_stream *superres_jpeg_stream_create(int fd, uint32_t width, uint32_t height, int32_t channels,
                                                   int32_t quality, int32_t full_chroma,
                                                   const superres_jpeg_extras *extras, char *message,
@@ -515,29 +512,16 @@ superres_jpeg_stream *superres_jpeg_stream_create(int fd, uint32_t width, uint32
         return NULL;
     }
     superres_jpeg_stream *stream = calloc(1, sizeof *stream);
-    if (stream == NULL) {
-        superres_set_message(message, message_size, "out of memory for the JPEG writer");
-        return NULL;
-    }
+    if (stream == NULL) return abandon_stream(NULL, "out of memory for the JPEG writer", message, message_size);
     stream->fd = fd;
     jpeg_encoder *encoder = &stream->encoder;
     encoder->output = &stream->buffer;
     install_failure(&encoder->failure);
     encoder->cinfo.err = &encoder->failure.manager;
-    if (setjmp(encoder->failure.jump)) {
-        superres_set_message(message, message_size, encoder->failure.message);
-        jpeg_destroy_compress(&encoder->cinfo);
-        superres_buffer_free(&stream->buffer);
-        free(stream);
-        return NULL;
-    }
+    if (setjmp(encoder->failure.jump)) return abandon_stream(stream, encoder->failure.message, message, message_size);
     // The same compressor as superres_jpeg_encode's, so a streamed JPEG has the same bytes as a whole one.
     start_compressor(encoder, width, height, channels, quality, full_chroma, extras);
-    if (!drain(stream)) {
-        superres_set_message(message, message_size, strerror(errno));
-        superres_jpeg_stream_destroy(stream);
-        return NULL;
-    }
+    if (!drain(stream)) return abandon_stream(stream, strerror(errno), message, message_size);
     return stream;
 }
 
@@ -545,49 +529,29 @@ superres_status superres_jpeg_stream_write(superres_jpeg_stream *stream, const u
                                            char *message, size_t message_size) {
     superres_set_message(message, message_size, "");
     j_compress_ptr cinfo = &stream->encoder.cinfo;
-    if (stream->failed || rows > cinfo->image_height - cinfo->next_scanline) {
-        superres_set_message(message, message_size, "more rows than the JPEG's height");
-        return SUPERRES_INVALID_ARGUMENT;
-    }
-    if (setjmp(stream->encoder.failure.jump)) {
-        stream->failed = 1;
-        superres_set_message(message, message_size, stream->encoder.failure.message);
-        return stream->encoder.failure.status;
-    }
+    if (stream->failed || rows > cinfo->image_height - cinfo->next_scanline)
+        return superres_fail(message, message_size, SUPERRES_INVALID_ARGUMENT, "more rows than the JPEG's height");
+    jpeg_failure *failure = &stream->encoder.failure;
+    if (setjmp(failure->jump)) return stream_failed(stream, failure->status, failure->message, message, message_size);
     size_t row_bytes = (size_t)cinfo->image_width * (size_t)cinfo->input_components;
     for (uint32_t y = 0; y < rows; y++) {
         JSAMPROW row = (JSAMPROW)(pixels + (size_t)y * row_bytes);
         jpeg_write_scanlines(cinfo, &row, 1);
     }
-    if (!drain(stream)) {
-        stream->failed = 1;
-        superres_set_message(message, message_size, strerror(errno));
-        return SUPERRES_ENCODE_FAILED;
-    }
-    return SUPERRES_OK;
+    return drain_or_fail(stream, message, message_size);
 }
 
 superres_status superres_jpeg_stream_finish(superres_jpeg_stream *stream, char *message, size_t message_size) {
     superres_set_message(message, message_size, "");
     j_compress_ptr cinfo = &stream->encoder.cinfo;
-    if (stream->failed || cinfo->next_scanline != cinfo->image_height) {
-        superres_set_message(message, message_size, "the JPEG's rows are not all there");
-        return SUPERRES_INVALID_ARGUMENT;
-    }
-    if (setjmp(stream->encoder.failure.jump)) {
-        stream->failed = 1;
-        superres_set_message(message, message_size, stream->encoder.failure.message);
-        return stream->encoder.failure.status;
-    }
+    if (stream->failed || cinfo->next_scanline != cinfo->image_height)
+        return superres_fail(message, message_size, SUPERRES_INVALID_ARGUMENT, "the JPEG's rows are not all there");
+    jpeg_failure *failure = &stream->encoder.failure;
+    if (setjmp(failure->jump)) return stream_failed(stream, failure->status, failure->message, message, message_size);
     jpeg_finish_compress(cinfo);
     // term_destination set the buffer's size to what was written since the last drain.
     stream->encoder.destination.free_in_buffer = stream->buffer.capacity - stream->buffer.size;
-    if (!drain(stream)) {
-        stream->failed = 1;
-        superres_set_message(message, message_size, strerror(errno));
-        return SUPERRES_ENCODE_FAILED;
-    }
-    return SUPERRES_OK;
+    return drain_or_fail(stream, message, message_size);
 }
 
 void superres_jpeg_stream_destroy(superres_jpeg_stream *stream) {

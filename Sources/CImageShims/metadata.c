@@ -23,10 +23,8 @@ superres_status superres_zlib_inflate(const uint8_t *data, size_t size, size_t m
     superres_set_message(message, message_size, "");
     z_stream stream;
     memset(&stream, 0, sizeof stream);
-    if (inflateInit(&stream) != Z_OK) {
-        superres_set_message(message, message_size, "zlib could not start decompressing");
-        return SUPERRES_NO_MEMORY;
-    }
+    if (inflateInit(&stream) != Z_OK)
+        return superres_fail(message, message_size, SUPERRES_NO_MEMORY, "zlib could not start decompressing");
     stream.next_in = (Bytef *)data;
     stream.avail_in = size > UINT32_MAX ? UINT32_MAX : (uInt)size;
     superres_status status = SUPERRES_OK;
@@ -109,8 +107,8 @@ superres_status superres_webp_add_chunks(const uint8_t *webp, size_t webp_size, 
     WebPData image = {webp, webp_size};
     WebPMux *mux = WebPMuxCreate(&image, 0);
     if (mux == NULL) {
-        superres_set_message(message, message_size, "libwebpmux could not read the encoded WebP");
-        return SUPERRES_ENCODE_FAILED;
+        return superres_fail(message, message_size, SUPERRES_ENCODE_FAILED,
+                             "libwebpmux could not read the encoded WebP");
     }
     const char *names[3] = {"ICCP", "EXIF", "XMP "};
     const uint8_t *chunks[3] = {icc, exif, xmp};
@@ -131,9 +129,6 @@ superres_status superres_webp_add_chunks(const uint8_t *webp, size_t webp_size, 
     }
     int appended = superres_buffer_append(output, assembled.bytes, assembled.size);
     WebPDataClear(&assembled);
-    if (!appended) {
-        superres_set_message(message, message_size, "out of memory");
-        return SUPERRES_NO_MEMORY;
-    }
+    if (!appended) return superres_fail(message, message_size, SUPERRES_NO_MEMORY, "out of memory");
     return SUPERRES_OK;
 }

@@ -127,13 +127,21 @@ superres_png_decoder *superres_png_decoder_create_fd(int fd, uint32_t max_dimens
     return create_decoder(read_from_file, NULL, 0, fd, max_dimension);
 }
 
-superres_status superres_png_decoder_read_header(superres_png_decoder *decoder, superres_image_info *info) {
+/// Clears the outcome of the previous call and sets the cancellation the row callback checks (may be NULL).
+static void begin_call(superres_png_decoder *decoder, const superres_cancel *cancel) {
     decoder->status = SUPERRES_OK;
+    decoder->cancel = cancel;
     decoder->message[0] = '\0';
-    if (decoder->header_read) {
-        superres_set_message(decoder->message, sizeof decoder->message, "the header was already read");
-        return SUPERRES_INVALID_ARGUMENT;
-    }
+}
+
+/// Leaves `text` as the decoder's message and returns `status`.
+static superres_status fail_with(superres_png_decoder *decoder, superres_status status, const char *text) {
+    return superres_fail(decoder->message, sizeof decoder->message, status, text);
+}
+
+superres_status superres_png_decoder_read_header(superres_png_decoder *decoder, superres_image_info *info) {
+    begin_call(decoder, NULL);
+    if (decoder->header_read) return fail_with(decoder, SUPERRES_INVALID_ARGUMENT, "the header was already read");
     decoder->header_read = 1;
     if (setjmp(png_jmpbuf(decoder->png))) return decoder->status;
 
@@ -159,33 +167,21 @@ superres_status superres_png_decoder_read_header(superres_png_decoder *decoder, 
 
 superres_status superres_png_decoder_read_pixels(superres_png_decoder *decoder, void *pixels, size_t pixels_size,
                                                  const superres_cancel *cancel) {
-    decoder->status = SUPERRES_OK;
-    decoder->cancel = cancel;
-    decoder->message[0] = '\0';
-    if (!decoder->header_read || decoder->rows != NULL || decoder->rows_read != 0) {
-        superres_set_message(decoder->message, sizeof decoder->message, "read the header once, then the pixels once");
-        return SUPERRES_INVALID_ARGUMENT;
-    }
+    begin_call(decoder, cancel);
+    if (!decoder->header_read || decoder->rows != NULL || decoder->rows_read != 0)
+        return fail_with(decoder, SUPERRES_INVALID_ARGUMENT, "read the header once, then the pixels once");
     if (setjmp(png_jmpbuf(decoder->png))) return decoder->status;
 
     png_structp png = decoder->png;
     png_uint_32 height = png_get_image_height(png, decoder->info);
     size_t row_bytes = png_get_rowbytes(png, decoder->info);
-    if (height == 0 || row_bytes == 0 || pixels_size / height != row_bytes || pixels_size % height != 0) {
-        superres_set_message(decoder->message, sizeof decoder->message, "the pixel buffer does not fit the image");
-        return SUPERRES_INVALID_ARGUMENT;
-    }
+    if (height == 0 || row_bytes == 0 || pixels_size / height != row_bytes || pixels_size % height != 0)
+        return fail_with(decoder, SUPERRES_INVALID_ARGUMENT, "the pixel buffer does not fit the image");
     // Kept in the decoder so that destroy frees it even when libpng jumps out of png_read_image.
     decoder->rows = malloc((size_t)height * sizeof(png_bytep));
-    if (decoder->rows == NULL) {
-        superres_set_message(decoder->message, sizeof decoder->message, "out of memory for row pointers");
-        return SUPERRES_NO_MEMORY;
-    }
+    if (decoder->rows == NULL) return fail_with(decoder, SUPERRES_NO_MEMORY, "out of memory for row pointers");
     for (png_uint_32 y = 0; y < height; y++) decoder->rows[y] = (png_bytep)pixels + (size_t)y * row_bytes;
-    if (superres_cancel_is_requested(cancel)) {
-        superres_set_message(decoder->message, sizeof decoder->message, "cancelled");
-        return SUPERRES_CANCELLED;
-    }
+    if (superres_cancel_is_requested(cancel)) return fail_with(decoder, SUPERRES_CANCELLED, "cancelled");
     png_set_read_status_fn(png, row_done);
     png_read_image(png, decoder->rows);
     // Reads up to IEND, so a file cut after its image data still counts as truncated.
@@ -195,32 +191,23 @@ superres_status superres_png_decoder_read_pixels(superres_png_decoder *decoder, 
 
 superres_status superres_png_decoder_read_rows(superres_png_decoder *decoder, void *pixels, size_t pixels_size,
                                                uint32_t count, const superres_cancel *cancel) {
-    decoder->status = SUPERRES_OK;
-    decoder->cancel = cancel;
-    decoder->message[0] = '\0';
-    if (!decoder->header_read || decoder->rows != NULL) {
-        superres_set_message(decoder->message, sizeof decoder->message, "read the header, then rows or pixels");
-        return SUPERRES_INVALID_ARGUMENT;
-    }
+    begin_call(decoder, cancel);
+    if (!decoder->header_read || decoder->rows != NULL)
+        return fail_with(decoder, SUPERRES_INVALID_ARGUMENT, "read the header, then rows or pixels");
     if (setjmp(png_jmpbuf(decoder->png))) return decoder->status;
 
     png_structp png = decoder->png;
     png_uint_32 height = png_get_image_height(png, decoder->info);
     size_t row_bytes = png_get_rowbytes(png, decoder->info);
-    if (png_get_interlace_type(png, decoder->info) != PNG_INTERLACE_NONE) {
-        superres_set_message(decoder->message, sizeof decoder->message, "an interlaced PNG is not read by rows");
-        return SUPERRES_UNSUPPORTED;
-    }
+    if (png_get_interlace_type(png, decoder->info) != PNG_INTERLACE_NONE)
+        return fail_with(decoder, SUPERRES_UNSUPPORTED, "an interlaced PNG is not read by rows");
     if (count == 0 || count > height - decoder->rows_read || row_bytes == 0 || pixels_size / count != row_bytes ||
         pixels_size % count != 0) {
-        superres_set_message(decoder->message, sizeof decoder->message, "the row buffer does not fit the rows left");
-        return SUPERRES_INVALID_ARGUMENT;
+        return fail_with(decoder, SUPERRES_INVALID_ARGUMENT, "the row buffer does not fit the rows left");
     }
     for (uint32_t r = 0; r < count; r++) {
-        if ((r & 15) == 0 && superres_cancel_is_requested(cancel)) {
-            superres_set_message(decoder->message, sizeof decoder->message, "cancelled");
-            return SUPERRES_CANCELLED;
-        }
+        if ((r & 15) == 0 && superres_cancel_is_requested(cancel))
+            return fail_with(decoder, SUPERRES_CANCELLED, "cancelled");
         png_read_row(png, (png_bytep)pixels + (size_t)r * row_bytes, NULL);
         decoder->rows_read++;
     }
@@ -275,8 +262,7 @@ superres_status superres_png_encode(const void *pixels, uint32_t width, uint32_t
     if (channels < 1 || channels > 4 || (bit_depth != 8 && bit_depth != 16) || width == 0 || height == 0 ||
         width > PNG_UINT_31_MAX || height > PNG_UINT_31_MAX || compression_level < 0 || compression_level > 9 ||
         zlib_strategy < 0 || zlib_strategy > 4 || only_filter < -1 || only_filter > 4) {
-        superres_set_message(message, message_size, "invalid image parameters for PNG");
-        return SUPERRES_INVALID_ARGUMENT;
+        return superres_fail(message, message_size, SUPERRES_INVALID_ARGUMENT, "invalid image parameters for PNG");
     }
     png_writer *writer = calloc(1, sizeof *writer);
     if (writer == NULL) return SUPERRES_NO_MEMORY;
@@ -289,8 +275,7 @@ superres_status superres_png_encode(const void *pixels, uint32_t width, uint32_t
     if (info == NULL) {
         png_destroy_write_struct(&png, NULL);
         free(writer);
-        superres_set_message(message, message_size, "out of memory for the PNG encoder");
-        return SUPERRES_NO_MEMORY;
+        return superres_fail(message, message_size, SUPERRES_NO_MEMORY, "out of memory for the PNG encoder");
     }
     if (setjmp(png_jmpbuf(png))) {
         superres_status status = writer->status;

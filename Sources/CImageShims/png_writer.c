@@ -162,6 +162,21 @@ static void put32(uint8_t *p, uint32_t v) {
     p[3] = (uint8_t)v;
 }
 
+/// The 8 bytes every PNG starts with.
+static const uint8_t png_signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+
+/// Writes the 13 bytes of the IHDR chunk's data for a layout valid_layout accepts.
+static void fill_header(uint8_t header[13], uint32_t width, uint32_t height, int32_t channels, int32_t bit_depth) {
+    static const uint8_t colour_types[5] = {0, 0, 4, 2, 6};  // grey, grey+alpha, RGB, RGBA by channel count
+    put32(header, width);
+    put32(header + 4, height);
+    header[8] = (uint8_t)bit_depth;
+    header[9] = colour_types[channels];
+    header[10] = 0;  // deflate
+    header[11] = 0;  // adaptive filtering (per-row filter bytes)
+    header[12] = 0;  // not interlaced
+}
+
 /// Appends one chunk: length, type, data, CRC-32 of type and data.
 static int append_chunk(superres_buffer *output, const char type[4], const uint8_t *data, size_t length) {
     uint8_t head[8];
@@ -181,47 +196,32 @@ superres_status superres_png_write(const uint8_t *filtered, size_t filtered_size
                                    char *message, size_t message_size) {
     superres_set_message(message, message_size, "");
     // libdeflate compresses in one call: the last point where the encode can stop.
-    if (superres_cancel_is_requested(cancel)) {
-        superres_set_message(message, message_size, "cancelled");
-        return SUPERRES_CANCELLED;
-    }
+    if (superres_cancel_is_requested(cancel))
+        return superres_fail(message, message_size, SUPERRES_CANCELLED, "cancelled");
     size_t expected = superres_png_filtered_size(width, height, channels, bit_depth);
-    if (expected == 0 || filtered_size != expected || level < 0 || level > 12) {
-        superres_set_message(message, message_size, "invalid image parameters for PNG");
-        return SUPERRES_INVALID_ARGUMENT;
-    }
+    if (expected == 0 || filtered_size != expected || level < 0 || level > 12)
+        return superres_fail(message, message_size, SUPERRES_INVALID_ARGUMENT, "invalid image parameters for PNG");
     struct libdeflate_compressor *compressor = libdeflate_alloc_compressor(level);
-    if (compressor == NULL) {
-        superres_set_message(message, message_size, "out of memory for the PNG compressor");
-        return SUPERRES_NO_MEMORY;
-    }
+    if (compressor == NULL)
+        return superres_fail(message, message_size, SUPERRES_NO_MEMORY, "out of memory for the PNG compressor");
     size_t bound = libdeflate_zlib_compress_bound(compressor, filtered_size);
     uint8_t *compressed = malloc(bound);
     if (compressed == NULL) {
         libdeflate_free_compressor(compressor);
-        superres_set_message(message, message_size, "out of memory for the compressed PNG data");
-        return SUPERRES_NO_MEMORY;
+        return superres_fail(message, message_size, SUPERRES_NO_MEMORY, "out of memory for the compressed PNG data");
     }
     size_t compressed_size = libdeflate_zlib_compress(compressor, filtered, filtered_size, compressed, bound);
     libdeflate_free_compressor(compressor);
     if (compressed_size == 0) {
         free(compressed);
-        superres_set_message(message, message_size, "libdeflate could not compress the image data");
-        return SUPERRES_ENCODE_FAILED;
+        return superres_fail(message, message_size, SUPERRES_ENCODE_FAILED,
+                             "libdeflate could not compress the image data");
     }
 
-    static const uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    static const uint8_t colour_types[5] = {0, 0, 4, 2, 6};  // grey, grey+alpha, RGB, RGBA by channel count
     uint8_t header[13];
-    put32(header, width);
-    put32(header + 4, height);
-    header[8] = (uint8_t)bit_depth;
-    header[9] = colour_types[channels];
-    header[10] = 0;  // deflate
-    header[11] = 0;  // adaptive filtering (per-row filter bytes)
-    header[12] = 0;  // not interlaced
+    fill_header(header, width, height, channels, bit_depth);
     int ok = superres_buffer_reserve(output, compressed_size + 64 + 12 * (compressed_size / IDAT_CHUNK_BYTES + 1)) &&
-             superres_buffer_append(output, signature, sizeof signature) &&
+             superres_buffer_append(output, png_signature, sizeof png_signature) &&
              append_chunk(output, "IHDR", header, sizeof header) &&
              (chunks_size == 0 || superres_buffer_append(output, chunks, chunks_size));
     for (size_t offset = 0; ok && offset < compressed_size; offset += IDAT_CHUNK_BYTES) {
@@ -230,10 +230,7 @@ superres_status superres_png_write(const uint8_t *filtered, size_t filtered_size
     }
     ok = ok && append_chunk(output, "IEND", NULL, 0);
     free(compressed);
-    if (!ok) {
-        superres_set_message(message, message_size, "out of memory for the encoded PNG");
-        return SUPERRES_NO_MEMORY;
-    }
+    if (!ok) return superres_fail(message, message_size, SUPERRES_NO_MEMORY, "out of memory for the encoded PNG");
     return SUPERRES_OK;
 }
 
@@ -263,48 +260,38 @@ static int write_chunk(int fd, uint8_t *chunk, const char type[4], size_t length
     return superres_write_all(fd, chunk, length + 8) && superres_write_all(fd, tail, 4);
 }
 
+/// Frees a stream that could not be started (none yet for NULL) and returns NULL, leaving `text` in `message`.
+static superres_png_stream *abandon_stream(superres_png_stream *stream, const char *text, char *message,
+                                           size_t message_size) {
+    superres_set_message(message, message_size, text);
+    superres_png_stream_destroy(stream);
+    return NULL;
+}
+
 superres_png_stream *superres_png_stream_create(int fd, uint32_t width, uint32_t height, int32_t channels,
                                                 int32_t bit_depth, int32_t level, const uint8_t *chunks,
                                                 size_t chunks_size, char *message, size_t message_size) {
     superres_set_message(message, message_size, "");
     size_t expected = superres_png_filtered_size(width, height, channels, bit_depth);
-    if (expected == 0 || level < 0 || level > 9 || fd < 0) {
-        superres_set_message(message, message_size, "invalid image parameters for PNG");
-        return NULL;
-    }
+    if (expected == 0 || level < 0 || level > 9 || fd < 0)
+        return abandon_stream(NULL, "invalid image parameters for PNG", message, message_size);
     superres_png_stream *stream = calloc(1, sizeof *stream);
     uint8_t *chunk = malloc(STREAM_CHUNK_BYTES + 8);
     if (stream == NULL || chunk == NULL) {
-        free(stream);
         free(chunk);
-        superres_set_message(message, message_size, "out of memory for the PNG writer");
-        return NULL;
+        return abandon_stream(stream, "out of memory for the PNG writer", message, message_size);
     }
     stream->fd = fd;
     stream->chunk = chunk;
     stream->expected_bytes = expected;
-    if (deflateInit(&stream->zlib, level) != Z_OK) {
-        superres_set_message(message, message_size, "zlib could not start compressing");
-        superres_png_stream_destroy(stream);
-        return NULL;
-    }
+    if (deflateInit(&stream->zlib, level) != Z_OK)
+        return abandon_stream(stream, "zlib could not start compressing", message, message_size);
     stream->zlib_ready = 1;
 
-    static const uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    static const uint8_t colour_types[5] = {0, 0, 4, 2, 6};
-    uint8_t *header = chunk + 8;
-    put32(header, width);
-    put32(header + 4, height);
-    header[8] = (uint8_t)bit_depth;
-    header[9] = colour_types[channels];
-    header[10] = 0;
-    header[11] = 0;
-    header[12] = 0;
-    if (!superres_write_all(fd, signature, sizeof signature) || !write_chunk(fd, chunk, "IHDR", 13) ||
+    fill_header(chunk + 8, width, height, channels, bit_depth);
+    if (!superres_write_all(fd, png_signature, sizeof png_signature) || !write_chunk(fd, chunk, "IHDR", 13) ||
         (chunks_size > 0 && !superres_write_all(fd, chunks, chunks_size))) {
-        superres_set_message(message, message_size, strerror(errno));
-        superres_png_stream_destroy(stream);
-        return NULL;
+        return abandon_stream(stream, strerror(errno), message, message_size);
     }
     stream->zlib.next_out = chunk + 8;
     stream->zlib.avail_out = (uInt)STREAM_CHUNK_BYTES;
@@ -315,17 +302,13 @@ superres_png_stream *superres_png_stream_create(int fd, uint32_t width, uint32_t
 static superres_status stream_deflate(superres_png_stream *stream, int flush, char *message, size_t message_size) {
     for (;;) {
         int result = deflate(&stream->zlib, flush);
-        if (result == Z_STREAM_ERROR) {
-            superres_set_message(message, message_size, "zlib failed while compressing");
-            return SUPERRES_ENCODE_FAILED;
-        }
+        if (result == Z_STREAM_ERROR)
+            return superres_fail(message, message_size, SUPERRES_ENCODE_FAILED, "zlib failed while compressing");
         size_t filled = STREAM_CHUNK_BYTES - stream->zlib.avail_out;
         int full = stream->zlib.avail_out == 0;
         if (full || (result == Z_STREAM_END && filled > 0)) {
-            if (!write_chunk(stream->fd, stream->chunk, "IDAT", filled)) {
-                superres_set_message(message, message_size, strerror(errno));
-                return SUPERRES_ENCODE_FAILED;
-            }
+            if (!write_chunk(stream->fd, stream->chunk, "IDAT", filled))
+                return superres_fail(message, message_size, SUPERRES_ENCODE_FAILED, strerror(errno));
             stream->zlib.next_out = stream->chunk + 8;
             stream->zlib.avail_out = (uInt)STREAM_CHUNK_BYTES;
         }
@@ -338,8 +321,8 @@ superres_status superres_png_stream_write(superres_png_stream *stream, const uin
                                           char *message, size_t message_size) {
     superres_set_message(message, message_size, "");
     if (stream == NULL || stream->failed || size > stream->expected_bytes - stream->received_bytes) {
-        superres_set_message(message, message_size, "more image data than the PNG's size holds");
-        return SUPERRES_INVALID_ARGUMENT;
+        return superres_fail(message, message_size, SUPERRES_INVALID_ARGUMENT,
+                             "more image data than the PNG's size holds");
     }
     // zlib counts input in uInt: large bands go in pieces.
     while (size > 0) {
@@ -360,10 +343,8 @@ superres_status superres_png_stream_write(superres_png_stream *stream, const uin
 
 superres_status superres_png_stream_finish(superres_png_stream *stream, char *message, size_t message_size) {
     superres_set_message(message, message_size, "");
-    if (stream == NULL || stream->failed || stream->received_bytes != stream->expected_bytes) {
-        superres_set_message(message, message_size, "the PNG's rows are not all there");
-        return SUPERRES_INVALID_ARGUMENT;
-    }
+    if (stream == NULL || stream->failed || stream->received_bytes != stream->expected_bytes)
+        return superres_fail(message, message_size, SUPERRES_INVALID_ARGUMENT, "the PNG's rows are not all there");
     stream->zlib.next_in = NULL;
     stream->zlib.avail_in = 0;
     superres_status status = stream_deflate(stream, Z_FINISH, message, message_size);

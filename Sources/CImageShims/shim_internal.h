@@ -8,15 +8,14 @@
 #define SUPERRES_HOST_LITTLE_ENDIAN 1
 #else
 #define SUPERRES_HOST_LITTLE_ENDIAN 0
-/// Writes all of `bytes` to the file `fd`, retrying short writes and interruptions; 0 (errno set) on failure.
-int superres_write_all(int fd, const uint8_t *bytes, size_t count);
-
 #endif
 
 /// Copies `text` into `message` (size `size`), cutting it and always terminating it.
 void superres_set_message(char *message, size_t size, const char *text);
 
-/// Makes room for `extra` more bytes; 0 when out of memory (the buffer is then unchanged).
+/// Leaves `text` in `message` as superres_set_message does and returns `status`: how the shims' failure paths end.
+superres_status superres_fail(char *message, size_t size, superres_status status, const char *text);
+
 /// Appends `count` bytes; 0 when out of memory.
 int superres_buffer_append(superres_buffer *buffer, const uint8_t *bytes, size_t count);
 

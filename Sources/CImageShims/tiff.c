@@ -590,6 +590,27 @@ struct superres_tiff_writer {
     uint8_t *row;
 };
 
+/// libtiff's first error message for the writer, or `fallback` when it reported none.
+static const char *writer_error(const superres_tiff_writer *writer, const char *fallback) {
+    return writer->messages.text[0] ? writer->messages.text : fallback;
+}
+
+/// Frees a writer that could not be started (none yet for NULL) and returns NULL, leaving `text` in `message`.
+static superres_tiff_writer *abandon_writer(superres_tiff_writer *writer, const char *text, char *message,
+                                            size_t message_size) {
+    superres_set_message(message, message_size, text);
+    superres_tiff_writer_destroy(writer);
+    return NULL;
+}
+
+/// Marks the writer failed (nothing more is written) and returns SUPERRES_ENCODE_FAILED, leaving libtiff's message
+/// (or `fallback`) in `message`.
+static superres_status writer_failed(superres_tiff_writer *writer, const char *fallback, char *message,
+                                     size_t message_size) {
+    writer->failed = 1;
+    return superres_fail(message, message_size, SUPERRES_ENCODE_FAILED, writer_error(writer, fallback));
+}
+
 superres_tiff_writer *superres_tiff_writer_create(int fd, superres_buffer *buffer, uint32_t width, uint32_t height,
                                                   int32_t channels, int32_t bit_depth,
                                                   superres_tiff_compression compression, int32_t quality,
@@ -599,16 +620,13 @@ superres_tiff_writer *superres_tiff_writer_create(int fd, superres_buffer *buffe
     if ((fd < 0 && buffer == NULL) || width == 0 || height == 0 || channels < 1 || channels > 4 ||
         (bit_depth != 8 && bit_depth != 16) || quality < 1 || quality > 100 ||
         (compression == SUPERRES_TIFF_JPEG && (bit_depth != 8 || channels == 2 || channels == 4))) {
-        superres_set_message(message, message_size,
-                             compression == SUPERRES_TIFF_JPEG ? "JPEG compression takes 8-bit grey or RGB only"
-                                                               : "invalid image parameters for TIFF");
-        return NULL;
+        return abandon_writer(NULL,
+                              compression == SUPERRES_TIFF_JPEG ? "JPEG compression takes 8-bit grey or RGB only"
+                                                                : "invalid image parameters for TIFF",
+                              message, message_size);
     }
     superres_tiff_writer *writer = calloc(1, sizeof *writer);
-    if (writer == NULL) {
-        superres_set_message(message, message_size, "out of memory for the TIFF writer");
-        return NULL;
-    }
+    if (writer == NULL) return abandon_writer(NULL, "out of memory for the TIFF writer", message, message_size);
     writer->sink.fd = fd;
     writer->sink.buffer = buffer;
     writer->sink.position = buffer != NULL ? buffer->size : 0;
@@ -617,11 +635,7 @@ superres_tiff_writer *superres_tiff_writer_create(int fd, superres_buffer *buffe
     writer->channels = channels;
     writer->bit_depth = bit_depth;
     writer->row = malloc((size_t)width * (size_t)channels * (size_t)(bit_depth / 8));
-    if (writer->row == NULL) {
-        superres_set_message(message, message_size, "out of memory for the TIFF writer");
-        free(writer);
-        return NULL;
-    }
+    if (writer->row == NULL) return abandon_writer(writer, "out of memory for the TIFF writer", message, message_size);
     TIFFOpenOptions *options = make_options(&writer->messages);
     if (options != NULL) {
         writer->tiff = TIFFClientOpenExt("tiff", big_endian ? "wb" : "wl", &writer->sink, sink_read, sink_write,
@@ -629,12 +643,7 @@ superres_tiff_writer *superres_tiff_writer_create(int fd, superres_buffer *buffe
         TIFFOpenOptionsFree(options);
     }
     TIFF *tiff = writer->tiff;
-    if (tiff == NULL) {
-        superres_set_message(message, message_size, writer->messages.text[0] ? writer->messages.text : "libtiff failed");
-        free(writer->row);
-        free(writer);
-        return NULL;
-    }
+    if (tiff == NULL) return abandon_writer(writer, writer_error(writer, "libtiff failed"), message, message_size);
     static const uint16_t codes[4] = {COMPRESSION_NONE, COMPRESSION_LZW, COMPRESSION_ADOBE_DEFLATE, COMPRESSION_JPEG};
     int colour = channels >= 3;
     int ok = TIFFSetField(tiff, TIFFTAG_IMAGEWIDTH, width) && TIFFSetField(tiff, TIFFTAG_IMAGELENGTH, height) &&
@@ -665,31 +674,20 @@ superres_tiff_writer *superres_tiff_writer_create(int fd, superres_buffer *buffe
         if (tags->exif_ifd) ok = ok && TIFFSetField(tiff, TIFFTAG_EXIFIFD, (uint64_t)0);
         if (tags->gps_ifd) ok = ok && TIFFSetField(tiff, TIFFTAG_GPSIFD, (uint64_t)0);
     }
-    if (!ok) {
-        superres_set_message(message, message_size,
-                             writer->messages.text[0] ? writer->messages.text : "libtiff refused a tag");
-        superres_tiff_writer_destroy(writer);
-        return NULL;
-    }
+    if (!ok) return abandon_writer(writer, writer_error(writer, "libtiff refused a tag"), message, message_size);
     return writer;
 }
 
 superres_status superres_tiff_writer_write(superres_tiff_writer *writer, const void *pixels, uint32_t rows,
                                            char *message, size_t message_size) {
     superres_set_message(message, message_size, "");
-    if (writer->failed || rows > writer->height - writer->next_row) {
-        superres_set_message(message, message_size, "more rows than the TIFF's height");
-        return SUPERRES_INVALID_ARGUMENT;
-    }
+    if (writer->failed || rows > writer->height - writer->next_row)
+        return superres_fail(message, message_size, SUPERRES_INVALID_ARGUMENT, "more rows than the TIFF's height");
     size_t row_bytes = (size_t)writer->width * (size_t)writer->channels * (size_t)(writer->bit_depth / 8);
     for (uint32_t r = 0; r < rows; r++) {
         memcpy(writer->row, (const uint8_t *)pixels + (size_t)r * row_bytes, row_bytes);
-        if (TIFFWriteScanline(writer->tiff, writer->row, writer->next_row, 0) < 0) {
-            writer->failed = 1;
-            superres_set_message(message, message_size,
-                                 writer->messages.text[0] ? writer->messages.text : "libtiff could not write a row");
-            return SUPERRES_ENCODE_FAILED;
-        }
+        if (TIFFWriteScanline(writer->tiff, writer->row, writer->next_row, 0) < 0)
+            return writer_failed(writer, "libtiff could not write a row", message, message_size);
         writer->next_row++;
     }
     return SUPERRES_OK;
@@ -698,19 +696,12 @@ superres_status superres_tiff_writer_write(superres_tiff_writer *writer, const v
 superres_status superres_tiff_writer_finish(superres_tiff_writer *writer, uint64_t *end, char *message,
                                             size_t message_size) {
     superres_set_message(message, message_size, "");
-    if (writer->failed || writer->next_row != writer->height) {
-        superres_set_message(message, message_size, "the TIFF's rows are not all there");
-        return SUPERRES_INVALID_ARGUMENT;
-    }
+    if (writer->failed || writer->next_row != writer->height)
+        return superres_fail(message, message_size, SUPERRES_INVALID_ARGUMENT, "the TIFF's rows are not all there");
     int ok = TIFFWriteDirectory(writer->tiff);
     TIFFClose(writer->tiff);
     writer->tiff = NULL;
-    if (!ok) {
-        writer->failed = 1;
-        superres_set_message(message, message_size,
-                             writer->messages.text[0] ? writer->messages.text : "libtiff could not write the directory");
-        return SUPERRES_ENCODE_FAILED;
-    }
+    if (!ok) return writer_failed(writer, "libtiff could not write the directory", message, message_size);
     *end = sink_length(&writer->sink);
     return SUPERRES_OK;
 }

@@ -36,19 +36,19 @@ static const char *describe_vp8(VP8StatusCode code) {
     }
 }
 
+/// Leaves libwebp's words for `code` in `message` and returns its status.
+static superres_status fail_vp8(VP8StatusCode code, char *message, size_t message_size) {
+    return superres_fail(message, message_size, status_for_vp8(code), describe_vp8(code));
+}
+
 superres_status superres_webp_read_header(const uint8_t *data, size_t size, superres_image_info *info,
                                           char *message, size_t message_size) {
     superres_set_message(message, message_size, "");
     WebPBitstreamFeatures features;
     VP8StatusCode code = WebPGetFeatures(data, size, &features);
-    if (code != VP8_STATUS_OK) {
-        superres_set_message(message, message_size, describe_vp8(code));
-        return status_for_vp8(code);
-    }
-    if (features.has_animation) {
-        superres_set_message(message, message_size, "animated WebP is not supported");
-        return SUPERRES_UNSUPPORTED;
-    }
+    if (code != VP8_STATUS_OK) return fail_vp8(code, message, message_size);
+    if (features.has_animation)
+        return superres_fail(message, message_size, SUPERRES_UNSUPPORTED, "animated WebP is not supported");
     info->width = (uint32_t)features.width;
     info->height = (uint32_t)features.height;
     info->channels = features.has_alpha ? 4 : 3;
@@ -64,20 +64,15 @@ superres_status superres_webp_decode(const uint8_t *data, size_t size, uint8_t *
                                      size_t message_size) {
     superres_set_message(message, message_size, "");
     WebPDecoderConfig config;
-    if (!WebPInitDecoderConfig(&config)) {
-        superres_set_message(message, message_size, "libwebp version mismatch");
-        return SUPERRES_INVALID_ARGUMENT;
-    }
+    if (!WebPInitDecoderConfig(&config))
+        return superres_fail(message, message_size, SUPERRES_INVALID_ARGUMENT, "libwebp version mismatch");
     VP8StatusCode code = WebPGetFeatures(data, size, &config.input);
-    if (code != VP8_STATUS_OK) {
-        superres_set_message(message, message_size, describe_vp8(code));
-        return status_for_vp8(code);
-    }
+    if (code != VP8_STATUS_OK) return fail_vp8(code, message, message_size);
     size_t stride = (size_t)config.input.width * (size_t)channels;
     if ((channels != 3 && channels != 4) || config.input.width <= 0 || config.input.height <= 0 ||
         pixels_size != stride * (size_t)config.input.height) {
-        superres_set_message(message, message_size, "the pixel buffer does not fit the image");
-        return SUPERRES_INVALID_ARGUMENT;
+        return superres_fail(message, message_size, SUPERRES_INVALID_ARGUMENT,
+                             "the pixel buffer does not fit the image");
     }
     config.output.colorspace = channels == 4 ? MODE_RGBA : MODE_RGB;
     config.output.is_external_memory = 1;
@@ -89,33 +84,25 @@ superres_status superres_webp_decode(const uint8_t *data, size_t size, uint8_t *
     if (size >= 8 && memcmp(data, "RIFF", 4) == 0) {
         uint64_t riff_size = (uint64_t)data[4] | (uint64_t)data[5] << 8 | (uint64_t)data[6] << 16 |
                              (uint64_t)data[7] << 24;
-        if (riff_size + 8 > size) {
-            superres_set_message(message, message_size, describe_vp8(VP8_STATUS_NOT_ENOUGH_DATA));
-            return SUPERRES_TRUNCATED;
-        }
+        if (riff_size + 8 > size)
+            return superres_fail(message, message_size, SUPERRES_TRUNCATED, describe_vp8(VP8_STATUS_NOT_ENOUGH_DATA));
     }
     WebPIDecoder *decoder = WebPIDecode(NULL, 0, &config);
-    if (decoder == NULL) {
-        superres_set_message(message, message_size, "out of memory for the WebP decoder");
-        return SUPERRES_NO_MEMORY;
-    }
+    if (decoder == NULL)
+        return superres_fail(message, message_size, SUPERRES_NO_MEMORY, "out of memory for the WebP decoder");
     code = VP8_STATUS_SUSPENDED;
     for (size_t offset = 0; offset < size && code == VP8_STATUS_SUSPENDED; offset += SUPERRES_WEBP_CHUNK) {
         if (superres_cancel_is_requested(cancel)) {
             WebPIDelete(decoder);
             WebPFreeDecBuffer(&config.output);
-            superres_set_message(message, message_size, "cancelled");
-            return SUPERRES_CANCELLED;
+            return superres_fail(message, message_size, SUPERRES_CANCELLED, "cancelled");
         }
         size_t chunk = size - offset < SUPERRES_WEBP_CHUNK ? size - offset : SUPERRES_WEBP_CHUNK;
         code = WebPIAppend(decoder, data + offset, chunk);
     }
     WebPIDelete(decoder);
     WebPFreeDecBuffer(&config.output);  // nothing to free with external memory, but the API asks for it
-    if (code != VP8_STATUS_OK) {
-        superres_set_message(message, message_size, describe_vp8(code));
-        return status_for_vp8(code);
-    }
+    if (code != VP8_STATUS_OK) return fail_vp8(code, message, message_size);
     return SUPERRES_OK;
 }
 
@@ -148,32 +135,23 @@ superres_status superres_webp_encode(const uint8_t *pixels, uint32_t width, uint
     superres_set_message(message, message_size, "");
     if ((channels != 3 && channels != 4) || width == 0 || height == 0 || !(quality >= 0 && quality <= 100) ||
         method < 0 || method > 6) {
-        superres_set_message(message, message_size, "invalid image parameters for WebP");
-        return SUPERRES_INVALID_ARGUMENT;
+        return superres_fail(message, message_size, SUPERRES_INVALID_ARGUMENT, "invalid image parameters for WebP");
     }
-    if (width > WEBP_MAX_DIMENSION || height > WEBP_MAX_DIMENSION) {
-        superres_set_message(message, message_size, "WebP is limited to 16383 pixels per side");
-        return SUPERRES_TOO_LARGE;
-    }
+    if (width > WEBP_MAX_DIMENSION || height > WEBP_MAX_DIMENSION)
+        return superres_fail(message, message_size, SUPERRES_TOO_LARGE, "WebP is limited to 16383 pixels per side");
     WebPConfig config;
-    if (!WebPConfigInit(&config)) {
-        superres_set_message(message, message_size, "libwebp version mismatch");
-        return SUPERRES_INVALID_ARGUMENT;
-    }
+    if (!WebPConfigInit(&config))
+        return superres_fail(message, message_size, SUPERRES_INVALID_ARGUMENT, "libwebp version mismatch");
     config.quality = quality;
     config.lossless = lossless ? 1 : 0;
     config.exact = lossless ? 1 : 0;
     config.method = method;
     config.thread_level = 1;  // libwebp's own second thread (lossy: analysis and encoding overlap)
-    if (!WebPValidateConfig(&config)) {
-        superres_set_message(message, message_size, "invalid WebP settings");
-        return SUPERRES_INVALID_ARGUMENT;
-    }
+    if (!WebPValidateConfig(&config))
+        return superres_fail(message, message_size, SUPERRES_INVALID_ARGUMENT, "invalid WebP settings");
     WebPPicture picture;
-    if (!WebPPictureInit(&picture)) {
-        superres_set_message(message, message_size, "libwebp version mismatch");
-        return SUPERRES_INVALID_ARGUMENT;
-    }
+    if (!WebPPictureInit(&picture))
+        return superres_fail(message, message_size, SUPERRES_INVALID_ARGUMENT, "libwebp version mismatch");
     picture.use_argb = config.lossless;
     picture.width = (int)width;
     picture.height = (int)height;
@@ -182,8 +160,7 @@ superres_status superres_webp_encode(const uint8_t *pixels, uint32_t width, uint
                                  : WebPPictureImportRGB(&picture, pixels, stride);
     if (!imported) {
         WebPPictureFree(&picture);
-        superres_set_message(message, message_size, "out of memory for the WebP picture");
-        return SUPERRES_NO_MEMORY;
+        return superres_fail(message, message_size, SUPERRES_NO_MEMORY, "out of memory for the WebP picture");
     }
     picture.writer = write_to_buffer;
     picture.custom_ptr = output;
@@ -194,10 +171,8 @@ superres_status superres_webp_encode(const uint8_t *pixels, uint32_t width, uint
     int encoded = WebPEncode(&config, &picture);
     WebPEncodingError error = picture.error_code;
     WebPPictureFree(&picture);
-    if (!encoded && error == VP8_ENC_ERROR_USER_ABORT) {
-        superres_set_message(message, message_size, "cancelled");
-        return SUPERRES_CANCELLED;
-    }
+    if (!encoded && error == VP8_ENC_ERROR_USER_ABORT)
+        return superres_fail(message, message_size, SUPERRES_CANCELLED, "cancelled");
     if (!encoded) {
         superres_set_message(message, message_size, describe_encoding_error(error));
         return error == VP8_ENC_ERROR_OUT_OF_MEMORY || error == VP8_ENC_ERROR_BITSTREAM_OUT_OF_MEMORY ||
