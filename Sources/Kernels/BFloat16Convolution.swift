@@ -68,40 +68,28 @@ package final class BFloat16Convolution: InPlaceResidualConvolution {
         return pixels * channelStride * MemoryLayout<UInt16>.stride
     }
 
-    /// Runs the convolution from and into caller-owned NHWC buffers (batch one).
-    ///
-    /// `output` receives `geometry.outputShape(height:width:)` values and must not overlap `input`; `residual`
-    /// (required iff the epilogue adds one) may be `output` itself, for an in-place residual add. The padded input
-    /// is built in a buffer borrowed from the convolutions' scratch arena (shared with the Winograd kernels), so the
-    /// layers of a network reuse one buffer.
-    package func run(
-        input: UnsafeBufferPointer<Float>,
-        height: Int,
-        width: Int,
-        output: UnsafeMutableBufferPointer<Float>,
-        residual: UnsafeBufferPointer<Float>?,
-        pool: ComputePool = .shared
+    /// The work of `run` (see `InPlaceResidualConvolution`): the padded input is built in a buffer borrowed from the
+    /// convolutions' scratch arena (shared with the Winograd kernels), so the layers of a network reuse one buffer.
+    package func convolve(
+        input: UnsafeBufferPointer<Float>, height: Int, width: Int, outputShape: FeatureMapShape,
+        output: UnsafeMutableBufferPointer<Float>, residual: UnsafeBufferPointer<Float>?, pool: ComputePool
     ) {
-        let g = geometry
-        let outShape = g.checkedOutputShape(
-            height: height, width: width, inputCount: input.count, outputCount: output.count,
-            residualCount: residual?.count, addsResidual: epilogue.addsResidual)
-        guard outShape.height > 0, outShape.width > 0 else { return }
         let bytes = paddedInputBytes(height: height, width: width)
         ConvolutionScratchArena.shared.withBuffer(bytes: bytes) { scratch in
             convolve(
-                input: input, height: height, width: width, output: output, residual: residual,
+                input: input, height: height, width: width, outputShape: outputShape, output: output,
+                residual: residual,
                 padded: scratch.bindMemory(to: UInt16.self, capacity: bytes / MemoryLayout<UInt16>.stride), pool: pool)
         }
     }
 
     /// Pads and rounds the input into `padded`, then runs the kernel of `hardware` over pairs of output rows.
     private func convolve(
-        input: UnsafeBufferPointer<Float>, height: Int, width: Int, output: UnsafeMutableBufferPointer<Float>,
-        residual: UnsafeBufferPointer<Float>?, padded: UnsafeMutablePointer<UInt16>, pool: ComputePool
+        input: UnsafeBufferPointer<Float>, height: Int, width: Int, outputShape outShape: FeatureMapShape,
+        output: UnsafeMutableBufferPointer<Float>, residual: UnsafeBufferPointer<Float>?,
+        padded: UnsafeMutablePointer<UInt16>, pool: ComputePool
     ) {
         let g = geometry
-        let outShape = g.outputShape(height: height, width: width)
         let paddedHeight = height + g.padTop + g.padBottom
         let paddedWidth = width + g.padLeft + g.padRight
         // The slack is read but never used: zeroed so that no stale bits (NaNs) enter the tiles.

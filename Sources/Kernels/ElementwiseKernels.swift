@@ -62,6 +62,19 @@ package func broadcastShape(_ a: [Int], _ b: [Int]) -> [Int]? {
     return out
 }
 
+/// Steps the row-major multi-index `index` to the next element of an array of `shape` (the last axis fastest); from
+/// the last element it wraps to all zeros.
+@inline(__always)
+func advanceIndex(_ index: inout [Int], within shape: [Int]) {
+    var axis = shape.count - 1
+    while axis >= 0 {
+        index[axis] += 1
+        if index[axis] < shape[axis] { break }
+        index[axis] = 0
+        axis -= 1
+    }
+}
+
 extension ReferenceKernels {
     /// `op(a, b)` with numpy broadcasting, index by index.
     package static func binary(_ op: BinaryOperation, _ a: Tensor, _ b: Tensor) -> Tensor {
@@ -93,13 +106,7 @@ extension ReferenceKernels {
                 ib += index[axis] * sb[axis]
             }
             out[flat] = op.apply(a.scalars[ia], b.scalars[ib])
-            var axis = rank - 1
-            while axis >= 0 {
-                index[axis] += 1
-                if index[axis] < shape[axis] { break }
-                index[axis] = 0
-                axis -= 1
-            }
+            advanceIndex(&index, within: shape)
         }
         return Tensor(shape: shape, scalars: out)
     }

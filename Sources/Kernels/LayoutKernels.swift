@@ -38,13 +38,7 @@ extension ReferenceKernels {
             var source = 0
             for axis in 0..<rank { source += index[axis] * inStrides[permutation[axis]] }
             out[flat] = input.scalars[source]
-            var axis = rank - 1
-            while axis >= 0 {
-                index[axis] += 1
-                if index[axis] < outShape[axis] { break }
-                index[axis] = 0
-                axis -= 1
-            }
+            advanceIndex(&index, within: outShape)
         }
         return Tensor(shape: outShape, scalars: out)
     }

@@ -130,24 +130,12 @@ package final class WinogradConvolution: InPlaceResidualConvolution {
         (blockCount * inputChannels + 1) * WinogradVector.scalarCount
     }
 
-    /// Runs the convolution from and into caller-owned NHWC buffers (batch one), so an executor can reuse memory.
-    ///
-    /// `input` holds `height × width × inputChannels` values and must not overlap `output`, which receives
-    /// `geometry.outputShape(height:width:)`. `residual` (required iff the epilogue adds one) holds the output's
-    /// shape and may be `output` itself, for an in-place `y = conv(x) + y`; otherwise it must not overlap `output`.
-    package func run(
-        input: UnsafeBufferPointer<Float>,
-        height: Int,
-        width: Int,
-        output: UnsafeMutableBufferPointer<Float>,
-        residual: UnsafeBufferPointer<Float>?,
-        pool: ComputePool = .shared
+    /// The work of `run` (see `InPlaceResidualConvolution`): the three phases, block of tiles by block of tiles.
+    package func convolve(
+        input: UnsafeBufferPointer<Float>, height: Int, width: Int, outputShape outShape: FeatureMapShape,
+        output: UnsafeMutableBufferPointer<Float>, residual: UnsafeBufferPointer<Float>?, pool: ComputePool
     ) {
         let g = geometry
-        let outShape = g.checkedOutputShape(
-            height: height, width: width, inputCount: input.count, outputCount: output.count,
-            residualCount: residual?.count, addsResidual: epilogue.addsResidual)
-        guard outShape.height > 0, outShape.width > 0 else { return }
         precondition(height > 0 && width > 0, "empty input")
         let inputStart = UnsafeRawPointer(input.baseAddress!)
         let outputStart = UnsafeRawPointer(output.baseAddress!)
