@@ -60,27 +60,6 @@ package struct BatchEntry: Codable, Sendable, Equatable {
     package var inputSize: Int
     /// The input's modification time (seconds since 1970) when the entry was made.
     package var inputModified: Double
-
-    /// An entry in any state.
-    package init(
-        state: State,
-        idempotencyKey: String,
-        keyGeneration: Int,
-        jobID: String? = nil,
-        output: String,
-        error: String? = nil,
-        inputSize: Int,
-        inputModified: Double
-    ) {
-        self.state = state
-        self.idempotencyKey = idempotencyKey
-        self.keyGeneration = keyGeneration
-        self.jobID = jobID
-        self.output = output
-        self.error = error
-        self.inputSize = inputSize
-        self.inputModified = inputModified
-    }
 }
 
 /// The manifest of a batch: its server, settings and one entry per input, by path relative to the input folder.

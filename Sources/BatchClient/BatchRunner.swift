@@ -395,21 +395,25 @@ package final class BatchRunner: Sendable {
             guard error.isRetryable else {
                 return .ended(await fail(path, "refused by the server: \(error)", leaving: .failed, plan))
             }
-            failures += 1
-            guard failures < configuration.retry.maxAttempts else {
+            guard await backOff(after: error, failures: &failures, telling: path) else {
                 // Left pending with its key: if one of the attempts did make a job, the next run gets that job.
                 return .ended(
                     await fail(path, "gave up after \(failures) attempts: \(error)", leaving: .pending, plan)
                 )
             }
-            let delay = configuration.retry.delay(afterFailure: failures, retryAfter: error.retryAfter)
-            if failures == 1, !error.isBackPressure { onLine("\(path): \(error); trying again in \(Self.text(delay))") }
-            do {
-                try await Task.sleep(for: delay)
-            } catch {
-                return .ended(.stopped)
-            }
         }
+    }
+
+    /// Counts a failure that may pass and waits the back-off before the next attempt, telling of the first failure
+    /// in a row as `<subject>: <error>` unless the server only asks to slow down. False, without waiting, once
+    /// `maxAttempts` failures in a row are reached. A stop cuts the wait short; the caller's loop then sees it.
+    private func backOff(after error: JobsAPIError, failures: inout Int, telling subject: String) async -> Bool {
+        failures += 1
+        guard failures < configuration.retry.maxAttempts else { return false }
+        let delay = configuration.retry.delay(afterFailure: failures, retryAfter: error.retryAfter)
+        if failures == 1, !error.isBackPressure { onLine("\(subject): \(error); trying again in \(Self.text(delay))") }
+        try? await Task.sleep(for: delay)
+        return true
     }
 
     /// Runs `operation` in a task of its own, which a stop does not cut off at once: a submission under way gets
@@ -534,20 +538,10 @@ package final class BatchRunner: Sendable {
         guard error.isRetryable else {
             return .ended(await fail(path, "job \(jobID): \(error)", leaving: .failed, plan))
         }
-        failures += 1
-        guard failures < configuration.retry.maxAttempts else {
+        guard await backOff(after: error, failures: &failures, telling: "\(path): job \(jobID)") else {
             let reason =
                 "no answer about job \(jobID) after \(failures) attempts (\(error)); the job is kept for the next run"
             return .ended(await fail(path, reason, leaving: .submitted, plan))
-        }
-        let delay = configuration.retry.delay(afterFailure: failures, retryAfter: error.retryAfter)
-        if failures == 1, !error.isBackPressure {
-            onLine("\(path): job \(jobID): \(error); trying again in \(Self.text(delay))")
-        }
-        do {
-            try await Task.sleep(for: delay)
-        } catch {
-            return .ended(.stopped)
         }
         return nil
     }

@@ -31,14 +31,6 @@ package struct RemoteJob: Sendable, Equatable, Decodable {
     /// Why the job failed or was cancelled (its problem's `detail`).
     package var errorDetail: String?
 
-    /// A job as given.
-    package init(id: String, state: State, progress: Double = 0, errorDetail: String? = nil) {
-        self.id = id
-        self.state = state
-        self.progress = progress
-        self.errorDetail = errorDetail
-    }
-
     private enum CodingKeys: String, CodingKey {
         case id, state, progress, error
     }

@@ -21,29 +21,6 @@ package struct ImageResult: Codable, Sendable, Equatable {
     package var estimate: DegradationEstimate?
     /// The model (and noise level) a per-image method such as `auto` chose; nil for fixed models.
     package var choice: String?
-
-    /// One image's scores, time, estimate and choice as measured.
-    package init(
-        image: String,
-        psnr: Double,
-        ssim: Double,
-        seconds: Double,
-        cpuSeconds: Double,
-        width: Int,
-        height: Int,
-        estimate: DegradationEstimate? = nil,
-        choice: String? = nil
-    ) {
-        self.image = image
-        self.psnr = psnr
-        self.ssim = ssim
-        self.seconds = seconds
-        self.cpuSeconds = cpuSeconds
-        self.width = width
-        self.height = height
-        self.estimate = estimate
-        self.choice = choice
-    }
 }
 
 /// One data set under one method: mean scores and the images they came from.
