@@ -22,16 +22,7 @@ extension SuperresServer {
             watcher.onClientGone { [weak token] in token?.cancel(.user) }
         }
         let work = UpscaleWork(
-            input: .bytes(upload.bytes),
-            sourceName: upload.filename,
-            model: model,
-            format: parameters.format,
-            encoding: parameters.encoding,
-            outputPath: nil,
-            selfEnsemble: parameters.selfEnsemble,
-            request: parameters.request,
-            metadata: parameters.metadataPolicy
-        )
+            input: .bytes(upload.bytes), upload: upload, model: model, parameters: parameters, outputPath: nil)
         let outcome: UpscaleOutcome
         do {
             // A client that goes away stops the upscale at the next tile.

@@ -40,28 +40,19 @@ extension SuperresServer {
             await admission.release(processingSeconds: nil)
             throw ServiceError(.internalError, "The upload could not be stored in the data directory: \(error).")
         }
-        context.logger.info(
-            "job queued",
-            metadata: [
-                "job.id": "\(job.id)", "model": "\(model.name)",
-                "input": "\(upload.header.width)x\(upload.header.height)",
-            ]
-        )
+        context.logger.info("job queued", metadata: Self.queuedMetadata(id: job.id, model: model, upload: upload))
         let work = UpscaleWork(
-            input: .file(job.path(record.inputFileName)),
-            sourceName: upload.filename,
-            model: model,
-            format: parameters.format,
-            encoding: parameters.encoding,
-            outputPath: job.path(record.resultFileName),
-            selfEnsemble: parameters.selfEnsemble,
-            request: parameters.request,
-            metadata: parameters.metadataPolicy
-        )
+            input: .file(job.path(record.inputFileName)), upload: upload, model: model, parameters: parameters,
+            outputPath: job.path(record.resultFileName))
         let logger = context.logger
         Task { await self.runJob(job, work: work, logger: logger) }
         let resource = JobResource(record)
         return Self.json(data: resource.json(), status: .accepted, headers: [.location: resource.links.this])
+    }
+
+    /// What the log says of a job just queued, in this node's data folder or in the shared store.
+    static func queuedMetadata(id: String, model: LoadedModel, upload: ImageUpload) -> Logger.Metadata {
+        ["job.id": "\(id)", "model": "\(model.name)", "input": "\(upload.header.width)x\(upload.header.height)"]
     }
 
     /// The record of a job just submitted: queued, as its parameters and upload say.

@@ -29,6 +29,16 @@ struct UpscaleWork: Sendable {
     var metadata = MetadataPolicy()
 }
 
+extension UpscaleWork {
+    /// The upscale a request asks for: its `upload`, read from `input`, with `model`, as its query `parameters` say.
+    init(input: Input, upload: ImageUpload, model: LoadedModel, parameters: UpscaleParameters, outputPath: String?) {
+        self.init(
+            input: input, sourceName: upload.filename, model: model, format: parameters.format,
+            encoding: parameters.encoding, outputPath: outputPath, selfEnsemble: parameters.selfEnsemble,
+            request: parameters.request, metadata: parameters.metadataPolicy)
+    }
+}
+
 /// What an upscale produced.
 struct UpscaleOutcome: Sendable {
     /// The encoded result when it was kept in memory.

@@ -84,8 +84,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "How the LR input is made: matlab (standard) or opencv-cubic.")
     var lrKernel: LowResolutionKernel = .matlab
 
-    @Option(help: "Compute threads (default: one per core).")
-    var threads: Int?
+    @OptionGroup var compute: ComputeThreadsOption
 
     @Option(help: "Convolution arithmetic of the models: fp32 (default) or bf16.")
     var precision: Precision = .fp32
@@ -104,7 +103,7 @@ struct EvalCommand: ParsableCommand {
     var evaluationScale: Int { scale ?? AutoModelName.defaultScale }
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try compute.check()
         if fromJSON != nil { return }
         guard let scale else { throw ValidationError("give --scale") }
         if !(1...16).contains(scale) { throw ValidationError("--scale must be 1...16") }
@@ -115,7 +114,7 @@ struct EvalCommand: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { ComputePool.configure(threads: threads) }
+        compute.configurePool()
         if let fromJSON {
             let report = try CommandLineFailure.reporting {
                 try JSONDecoder().decode(EvaluationReport.self, from: Data(contentsOf: URL(fileURLWithPath: fromJSON)))

@@ -31,8 +31,7 @@ struct UpscaleCommand: AsyncParsableCommand {
     @Option(help: "Tile size in input pixels (0: whole image at once; default: chosen from the model's memory needs).")
     var tile: Int?
 
-    @Option(help: "Compute threads (default: one per core).")
-    var threads: Int?
+    @OptionGroup var compute: ComputeThreadsOption
 
     @Option(help: "Output format: png, jpg, webp or tif (default: from the output name, else the input's format).")
     var format: String?
@@ -134,7 +133,7 @@ struct UpscaleCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let tile, tile < 0 { throw ValidationError("--tile must be 0 or more") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try compute.check()
         if !(1...100).contains(quality) { throw ValidationError("--quality must be 1...100") }
         if PNGCompression(level: pngCompression) == nil { throw ValidationError("--png-compression must be 0...9") }
         if let format, ImageFormat(fileExtension: format) == nil {
@@ -152,7 +151,7 @@ struct UpscaleCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        if let threads { ComputePool.configure(threads: threads) }
+        compute.configurePool()
         let jobs = try CommandLineFailure.reporting { try planJobs() }
         try await fetchDefaultModels()
         let options = UpscaleOptions(tileSize: tile, chroma: chroma, noiseLevel: noise.level, selfEnsemble: tta)

@@ -8,14 +8,10 @@ import Synchronization
 final class FleetCoordinator: Sendable {
     /// The shared queue.
     let queue: SharedQueue
+    /// The node's settings: its lease (`leaseSeconds`, `maxAttempts`) and how long finished jobs are kept (`expiry`).
+    let configuration: ServerConfiguration
     /// This node's name among the workers.
     let workerName: String
-    /// Seconds a lease lasts without renewal.
-    let leaseSeconds: Double
-    /// Times a job may be taken before an expired lease fails it.
-    let maxAttempts: Int
-    /// How long finished jobs are kept.
-    let expiry: Duration
     let logger: Logger
 
     private struct Subscriber {
@@ -40,13 +36,11 @@ final class FleetCoordinator: Sendable {
 
     init(queue: SharedQueue, configuration: ServerConfiguration, logger: Logger, pool: Task<Void, Never>) {
         self.queue = queue
+        self.configuration = configuration
         self.pool = pool
         workerName =
             configuration.workerName
             ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
-        leaseSeconds = configuration.leaseSeconds
-        maxAttempts = configuration.maxAttempts
-        expiry = configuration.expiry
         self.logger = logger
     }
 
@@ -81,17 +75,25 @@ final class FleetCoordinator: Sendable {
             headers: [.retryAfter: "5"])
     }
 
-    /// The stored job `id` as a record, or nil when the store has none.
-    func record(_ id: String) async throws(ServiceError) -> JobRecord? {
+    /// Runs `body`'s store calls for the API: a store that failed answers `unavailable` (503), a `ServiceError`
+    /// passes as it is, and any other error is an internal error.
+    static func storeCall<Value>(_ body: () async throws -> Value) async throws(ServiceError) -> Value {
         do {
-            guard let stored = try await queue.job(id) else { return nil }
-            return try Self.record(of: stored)
+            return try await body()
         } catch let error as StoreError {
-            throw Self.unavailable(error)
+            throw unavailable(error)
         } catch let error as ServiceError {
             throw error
         } catch {
             throw ServiceError(.internalError, "\(error)")
+        }
+    }
+
+    /// The stored job `id` as a record, or nil when the store has none.
+    func record(_ id: String) async throws(ServiceError) -> JobRecord? {
+        try await Self.storeCall { () async throws -> JobRecord? in
+            guard let stored = try await queue.job(id) else { return nil }
+            return try Self.record(of: stored)
         }
     }
 
@@ -215,8 +217,9 @@ final class FleetCoordinator: Sendable {
     /// one node at a time, gives expired leases' jobs back to the queue (or fails them after `maxAttempts`) and
     /// deletes expired jobs.
     func sweep() async {
-        let interval = Duration.seconds(max(0.5, min(5, leaseSeconds / 4)))
-        var reportedFailure = false
+        let interval = Duration.seconds(max(0.5, min(5, configuration.leaseSeconds / 4)))
+        let decide = Self.decision(maxAttempts: configuration.maxAttempts, expiry: configuration.expiry)
+        var failures = RepeatedFailureLog("cannot sweep the job store", logger: logger)
         var lastRefresh = ContinuousClock.now
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
@@ -225,8 +228,8 @@ final class FleetCoordinator: Sendable {
                 await refreshAll()
             }
             do {
-                let sweep = try await queue.sweep(decide: Self.decision(maxAttempts: maxAttempts, expiry: expiry))
-                reportedFailure = false
+                let sweep = try await queue.sweep(decide: decide)
+                failures.succeeded()
                 for id in sweep.requeued {
                     logger.warning("a job's lease expired: queued again", metadata: ["job.id": "\(id)"])
                 }
@@ -236,10 +239,7 @@ final class FleetCoordinator: Sendable {
                 if sweep.deleted > 0 { logger.info("expired jobs deleted", metadata: ["count": "\(sweep.deleted)"]) }
             } catch {
                 if Task.isCancelled { return }
-                if !reportedFailure {
-                    logger.warning("cannot sweep the job store", metadata: ["error": "\(error)"])
-                    reportedFailure = true
-                }
+                failures.failed(error)
             }
         }
     }

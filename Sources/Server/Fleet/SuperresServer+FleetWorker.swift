@@ -25,16 +25,15 @@ extension SuperresServer {
     /// Writes this worker's heartbeat (its models and counts) every few seconds until cancelled.
     private func heartbeat(_ fleet: FleetCoordinator) async {
         let names = models.models.map(\.name)
-        var reported = false
+        var failures = RepeatedFailureLog("cannot write the worker's heartbeat", logger: logger)
         while !Task.isCancelled {
             do {
                 try await fleet.queue.heartbeat(
                     worker: fleet.workerName, models: names, counts: fleet.counts.withLock { $0 })
-                reported = false
+                failures.succeeded()
             } catch {
                 if Task.isCancelled { return }
-                if !reported { logger.warning("cannot write the worker's heartbeat", metadata: ["error": "\(error)"]) }
-                reported = true
+                failures.failed(error)
             }
             try? await Task.sleep(for: .seconds(3))
         }
@@ -44,18 +43,17 @@ extension SuperresServer {
     /// hand is finished first).
     private func takeJobs(_ fleet: FleetCoordinator) async {
         let names = models.models.map(\.name)
-        var reported = false
+        var failures = RepeatedFailureLog("cannot take jobs from the store", logger: logger)
         while !Task.isCancelled {
             let generation = fleet.queuedGeneration.load(ordering: .relaxed)
             let taken: TakenJob?
             do {
                 taken = try await fleet.queue.take(
-                    worker: fleet.workerName, models: names, leaseSeconds: fleet.leaseSeconds)
-                reported = false
+                    worker: fleet.workerName, models: names, leaseSeconds: fleet.configuration.leaseSeconds)
+                failures.succeeded()
             } catch {
                 if Task.isCancelled { return }
-                if !reported { logger.warning("cannot take jobs from the store", metadata: ["error": "\(error)"]) }
-                reported = true
+                failures.failed(error)
                 try? await Task.sleep(for: .seconds(1))
                 continue
             }
@@ -79,14 +77,12 @@ extension SuperresServer {
         let id = taken.job.id
         var logger = logger
         logger[metadataKey: "job.id"] = "\(id)"
-        let expiry = configuration.expiry
         let record: JobRecord
         do {
             record = try FleetCoordinator.record(of: taken.job)
         } catch {
             logger.error("a taken job's record cannot be read", metadata: ["error": "\(error)"])
-            await fleet.finish(
-                id, state: .failed, record: nil, error: error, output: nil, result: nil, expiry: expiry, logger: logger)
+            await fleet.finish(id, state: .failed, record: nil, error: error, output: nil, result: nil, logger: logger)
             return
         }
         let model: LoadedModel
@@ -94,8 +90,7 @@ extension SuperresServer {
             model = try models.select(name: record.model, request: nil)
         } catch {
             await fleet.finish(
-                id, state: .failed, record: record, error: error, output: nil, result: nil, expiry: expiry,
-                logger: logger)
+                id, state: .failed, record: record, error: error, output: nil, result: nil, logger: logger)
             return
         }
         let token = CancelToken()
@@ -180,15 +175,14 @@ extension SuperresServer {
                 await fleet.finish(
                     id, state: .failed, record: final,
                     error: ServiceError(.internalError, "The result file vanished from the worker's scratch folder."),
-                    output: nil, result: nil, expiry: expiry, logger: logger)
+                    output: nil, result: nil, logger: logger)
                 return
             }
             let output = ImageSummary(
                 format: work.format.rawValue, width: outcome.outputWidth, height: outcome.outputHeight,
                 bytes: bytes.count, filename: nil)
             await fleet.finish(
-                id, state: .succeeded, record: final, error: nil, output: output, result: bytes, expiry: expiry,
-                logger: logger)
+                id, state: .succeeded, record: final, error: nil, output: output, result: bytes, logger: logger)
         case .failure(let stopped as UpscaleStopped):
             switch stopped.reason {
             case .leaseLost:
@@ -206,13 +200,12 @@ extension SuperresServer {
             case .user, .none:
                 await fleet.finish(
                     id, state: .cancelled, record: final, error: ServiceError(.cancelled, "The job was cancelled."),
-                    output: nil, result: nil, expiry: expiry, logger: logger)
+                    output: nil, result: nil, logger: logger)
             }
         case .failure(let error):
             let serviceError = error as? ServiceError ?? ServiceError(.internalError, "\(error)")
             await fleet.finish(
-                id, state: .failed, record: final, error: serviceError, output: nil, result: nil, expiry: expiry,
-                logger: logger)
+                id, state: .failed, record: final, error: serviceError, output: nil, result: nil, logger: logger)
         }
     }
 
@@ -244,10 +237,10 @@ extension FleetCoordinator {
     /// its next tile, a lease found gone drops it. While the store is away it keeps trying.
     func renewLease(of id: String, token: CancelToken, logger: Logger) async {
         while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(leaseSeconds / 3))
+            try? await Task.sleep(for: .seconds(configuration.leaseSeconds / 3))
             if Task.isCancelled { return }
             do {
-                switch try await queue.renew(id, worker: workerName, leaseSeconds: leaseSeconds) {
+                switch try await queue.renew(id, worker: workerName, leaseSeconds: configuration.leaseSeconds) {
                 case nil:
                     token.cancel(.leaseLost)
                     return
@@ -265,12 +258,12 @@ extension FleetCoordinator {
     /// away, for as long as the lease could still be this worker's.
     func finish(
         _ id: String, state: JobState, record: JobRecord?, error: (any Error)?, output: ImageSummary?,
-        result: [UInt8]?, expiry: Duration, logger: Logger
+        result: [UInt8]?, logger: Logger
     ) async {
         let now = Date()
         var final = record
         final?.finishedAt = now
-        final?.expiresAt = now.addingTimeInterval(ServerConfiguration.seconds(expiry))
+        final?.expiresAt = now.addingTimeInterval(ServerConfiguration.seconds(configuration.expiry))
         final?.state = state
         final?.output = output
         final?.worker = workerName
@@ -285,7 +278,7 @@ extension FleetCoordinator {
         }
         let text = final.map(Self.text(of:)) ?? "{}"
         let event = JobEvent.name(finishing: state)
-        let deadline = ContinuousClock.now.advanced(by: .seconds(max(60, leaseSeconds * 4)))
+        let deadline = ContinuousClock.now.advanced(by: .seconds(max(60, configuration.leaseSeconds * 4)))
         while true {
             do {
                 let completion = try await queue.complete(
@@ -303,7 +296,7 @@ extension FleetCoordinator {
                     await finish(
                         id, state: .cancelled, record: record,
                         error: ServiceError(.cancelled, "The job was cancelled."), output: nil, result: nil,
-                        expiry: expiry, logger: logger)
+                        logger: logger)
                 }
                 return
             } catch {

@@ -15,23 +15,16 @@ extension SuperresServer {
         let (parameters, model, upload) = try await acceptUpload(request, admitting: false)
         let record = newRecord(
             parameters: parameters, model: model, upload: upload, owner: context.caller, idempotencyKey: key)
-        let submission: Submission
-        do {
-            submission = try await fleet.queue.submit(
+        let submission = try await FleetCoordinator.storeCall {
+            try await fleet.queue.submit(
                 id: record.id, model: record.model, owner: record.owner, idempotencyKey: key,
                 record: FleetCoordinator.text(of: record), expiresAt: record.expiresAt, input: upload.bytes,
                 queueLimit: configuration.queueCapacity)
-        } catch {
-            throw FleetCoordinator.unavailable(error)
         }
         switch submission {
         case .created:
             context.logger.info(
-                "job queued in the store",
-                metadata: [
-                    "job.id": "\(record.id)", "model": "\(model.name)",
-                    "input": "\(upload.header.width)x\(upload.header.height)",
-                ])
+                "job queued in the store", metadata: Self.queuedMetadata(id: record.id, model: model, upload: upload))
             var stored = record
             stored.attempts = 0
             let resource = JobResource(stored)
@@ -71,8 +64,8 @@ extension SuperresServer {
     /// at its next tile (202, heard by the worker at once through the store's events), deletes a finished one (204).
     func cancelSharedJob(_ context: ServerRequestContext, fleet: FleetCoordinator) async throws(ServiceError) -> Response
     {
-        var record = try await sharedJob(in: context, fleet: fleet)
-        do {
+        let answer = try await FleetCoordinator.storeCall { () async throws -> Response? in
+            var record = try await sharedJob(in: context, fleet: fleet)
             for _ in 0..<3 {
                 switch record.state {
                 case .queued:
@@ -103,13 +96,9 @@ extension SuperresServer {
                 // The job moved on meanwhile (taken, or finished): act on its new state.
                 record = try await sharedJob(in: context, fleet: fleet)
             }
-        } catch let error as StoreError {
-            throw FleetCoordinator.unavailable(error)
-        } catch let error as ServiceError {
-            throw error
-        } catch {
-            throw ServiceError(.internalError, "\(error)")
+            return nil
         }
+        if let answer { return answer }
         throw ServiceError(.storeUnavailable, "The job kept changing state; try again.", headers: [.retryAfter: "1"])
     }
 
@@ -119,12 +108,7 @@ extension SuperresServer {
     {
         let record = try await sharedJob(in: context, fleet: fleet)
         try Self.checkHasResult(record)
-        let bytes: [UInt8]?
-        do {
-            bytes = try await fleet.queue.blob(record.id, kind: "result")
-        } catch {
-            throw FleetCoordinator.unavailable(error)
-        }
+        let bytes = try await FleetCoordinator.storeCall { try await fleet.queue.blob(record.id, kind: "result") }
         guard let bytes else {
             throw ServiceError(.internalError, "The job's result is missing from the job store.")
         }
