@@ -100,7 +100,7 @@ let package = Package(
         .target(name: "MultipartForms", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         .target(
             name: "Pipeline", dependencies: ["Models", "ModelStore", "Engine", "Imaging", "Kernels", "PixelMath", "Tensor"]),
-        .target(name: "Evaluation", dependencies: ["Pipeline", "Models", "ModelStore", "Imaging"]),
+        .target(name: "Evaluation", dependencies: ["Pipeline", "Models", "ModelStore", "Imaging", "PixelMath"]),
         // Jobs shared by many machines: the PostgreSQL schema, its migrations, the queue with leases, blobs, events.
         .target(
             name: "JobQueue",

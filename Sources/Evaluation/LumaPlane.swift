@@ -1,23 +1,11 @@
 import Imaging
+import PixelMath
 
-/// The Y channel that the super-resolution literature measures PSNR and SSIM on, one Double per pixel, row-major.
-package struct LumaPlane: Sendable, Equatable {
-    /// Samples per row.
-    package let width: Int
-    /// Number of rows.
-    package let height: Int
-    /// `width * height` values on the 0...255 scale; sample (x, y) is at `y * width + x`.
-    package var values: [Double]
+/// The Y channel that the super-resolution literature measures PSNR and SSIM on, one Double per pixel on the 0...255
+/// scale, row-major.
+package typealias LumaPlane = Plane<Double>
 
-    /// A plane over the given values; `values.count` must be `width * height`.
-    package init(width: Int, height: Int, values: [Double]) {
-        precondition(width >= 0 && height >= 0, "negative plane size \(width)×\(height)")
-        precondition(values.count == width * height, "\(values.count) values for a \(width)×\(height) plane")
-        self.width = width
-        self.height = height
-        self.values = values
-    }
-
+extension LumaPlane {
     /// MATLAB `rgb2ycbcr` luma of an 8-bit grey or RGB image (alpha ignored), rounded to integers as MATLAB does
     /// for `uint8` input: the convention behind the published tables (Set5 ×3 bicubic 30.39 dB).
     ///
@@ -48,21 +36,5 @@ package struct LumaPlane: Sendable, Equatable {
             height: image.height,
             values: ColourConversion.matlabLuma(rgb: rgb, channelCount: stride, rounded: true)
         )
-    }
-
-    /// The plane without `border` pixels on each side (the protocol ignores a border of `scale` pixels).
-    package func removingBorder(_ border: Int) -> LumaPlane {
-        precondition(border >= 0, "negative border \(border)")
-        let w = width - 2 * border
-        let h = height - 2 * border
-        precondition(w > 0 && h > 0, "a border of \(border) leaves nothing of a \(width)×\(height) plane")
-        if border == 0 { return self }
-        var out = [Double]()
-        out.reserveCapacity(w * h)
-        for y in border..<(height - border) {
-            let start = y * width + border
-            out.append(contentsOf: values[start..<(start + w)])
-        }
-        return LumaPlane(width: w, height: h, values: out)
     }
 }
