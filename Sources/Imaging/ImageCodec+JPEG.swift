@@ -1,43 +1,12 @@
 // JPEG through libjpeg-turbo (via CImageShims), turned upright with the EXIF orientation read in Swift.
 import CImageShims
 
-/// Owns a `superres_jpeg_decoder` (a libjpeg decompressor) and frees it in deinit.
-///
-/// The decoder reads from bytes it does not own. It is only ever created inside the `withUnsafeBufferPointer`
-/// closure over those bytes and never stored or returned, so it cannot outlive them.
-private final class JPEGDecoder {
-    let handle: OpaquePointer
-
-    /// Wraps superres_jpeg_decoder_create; nil when out of memory.
-    init?(_ input: UnsafeBufferPointer<UInt8>, maxPixels: Int) {
-        guard let handle = superres_jpeg_decoder_create(input.baseAddress, input.count, UInt64(max(maxPixels, 0)))
-        else { return nil }
-        self.handle = handle
-    }
-
-    deinit { superres_jpeg_decoder_destroy(handle) }
-
-    /// Wraps superres_jpeg_decoder_message: what the last failed call said.
-    var message: String { ImageCodec.message(from: superres_jpeg_decoder_message(handle)) }
-
-    /// Wraps superres_jpeg_decoder_read_header.
-    func readHeader(source: String) throws(ImagingError) -> superres_image_info {
-        var info = superres_image_info()
-        let status = superres_jpeg_decoder_read_header(handle, &info)
-        guard status == .ok else { throw ImageCodec.shimError(status, format: .jpeg, source: source, detail: message) }
-        return info
-    }
-}
-
 extension ImageCodec {
     /// Size from libjpeg's header parse (up to the first scan), with width and height swapped when the EXIF
     /// orientation turns the image by a quarter.
     static func probeJPEG(_ bytes: [UInt8], source: String) throws(ImagingError) -> ImageHeader {
         let info = try bytes.withUnsafeBufferPointer { (input) throws(ImagingError) -> superres_image_info in
-            guard let decoder = JPEGDecoder(input, maxPixels: DecodeLimits().maxPixels) else {
-                throw ImagingError(.tooLarge, source: source, message: "not enough memory to start a JPEG decoder")
-            }
-            return try decoder.readHeader(source: source)
+            try InMemoryDecoder(.jpeg, reading: input, maxPixels: DecodeLimits().maxPixels, source: source).info
         }
         let (width, height) = (Int(info.width), Int(info.height))
         let swaps = ExifOrientation(jpeg: bytes)?.swapsAxes ?? false
@@ -51,10 +20,8 @@ extension ImageCodec {
         profile: ICCProfile? = nil, cancellation: CodecCancellation? = nil
     ) throws(ImagingError) -> PixelImage {
         let stored = try bytes.withUnsafeBufferPointer { (input) throws(ImagingError) -> PixelImage in
-            guard let decoder = JPEGDecoder(input, maxPixels: limits.maxPixels) else {
-                throw ImagingError(.tooLarge, source: source, message: "not enough memory to start a JPEG decoder")
-            }
-            let info = try decoder.readHeader(source: source)
+            let decoder = try InMemoryDecoder(.jpeg, reading: input, maxPixels: limits.maxPixels, source: source)
+            let info = decoder.info
             let width = Int(info.width)
             let height = Int(info.height)
             // CMYK goes through its profile (or the stated one) to sRGB; the transform must outlive read_pixels.

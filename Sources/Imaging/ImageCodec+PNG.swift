@@ -4,27 +4,6 @@ import CImageShims
 import Kernels
 import Synchronization
 
-/// Owns a `superres_png_decoder` (libpng read and info structs) and frees it in deinit.
-///
-/// The decoder reads from bytes it does not own. It is only ever created inside the `withUnsafeBufferPointer`
-/// closure over those bytes and never stored or returned, so it cannot outlive them.
-private final class PNGDecoder {
-    let handle: OpaquePointer
-
-    /// Wraps superres_png_decoder_create; nil when out of memory.
-    init?(_ input: UnsafeBufferPointer<UInt8>, maxDimension: UInt32) {
-        guard let handle = superres_png_decoder_create(input.baseAddress, input.count, maxDimension) else {
-            return nil
-        }
-        self.handle = handle
-    }
-
-    deinit { superres_png_decoder_destroy(handle) }
-
-    /// Wraps superres_png_decoder_message: what the last failed call said.
-    var message: String { ImageCodec.message(from: superres_png_decoder_message(handle)) }
-}
-
 extension ImageCodec {
     /// The 8-byte signature, then IHDR: length (13), "IHDR", width and height as big-endian 32-bit numbers.
     private static let pngHeaderLength = 24
@@ -72,14 +51,9 @@ extension ImageCodec {
             source: source
         )
         return try bytes.withUnsafeBufferPointer { (input) throws(ImagingError) -> PixelImage in
-            // libpng's own bound, in case the IHDR it reads ever disagrees with ours.
-            let maxDimension = UInt32(clamping: limits.maxPixels)
-            guard let decoder = PNGDecoder(input, maxDimension: maxDimension) else {
-                throw ImagingError(.tooLarge, source: source, message: "not enough memory to start a PNG decoder")
-            }
-            var info = superres_image_info()
-            let status = superres_png_decoder_read_header(decoder.handle, &info)
-            guard status == .ok else { throw shimError(status, format: .png, source: source, detail: decoder.message) }
+            // libpng's own bound (`maxPixels` a side), in case the IHDR it reads ever disagrees with ours.
+            let decoder = try InMemoryDecoder(.png, reading: input, maxPixels: limits.maxPixels, source: source)
+            let info = decoder.info
             let width = Int(info.width)
             let height = Int(info.height)
             guard let layout = PixelLayout(channelCount: Int(info.channels)),

@@ -31,38 +31,11 @@ package enum TIFFCompression: String, Sendable, Hashable, CaseIterable {
     }
 }
 
-/// Owns a `superres_tiff_decoder` and frees it in deinit; created only inside the closure over the bytes it reads.
-private final class TIFFDecoder {
-    let handle: OpaquePointer
-
-    init?(_ input: UnsafeBufferPointer<UInt8>, maxPixels: Int) {
-        guard let handle = superres_tiff_decoder_create(input.baseAddress, input.count, UInt64(max(maxPixels, 0)))
-        else { return nil }
-        self.handle = handle
-    }
-
-    deinit { superres_tiff_decoder_destroy(handle) }
-
-    var message: String { ImageCodec.message(from: superres_tiff_decoder_message(handle)) }
-
-    /// The first page's size and layout, and the number of pages.
-    func readHeader(source: String) throws(ImagingError) -> (info: superres_image_info, pages: Int) {
-        var info = superres_image_info()
-        var pages: UInt32 = 0
-        let status = superres_tiff_decoder_read_header(handle, &info, &pages)
-        guard status == .ok else { throw ImageCodec.shimError(status, format: .tiff, source: source, detail: message) }
-        return (info, Int(pages))
-    }
-}
-
 extension ImageCodec {
     /// Size from libtiff's reading of the first directory (no pixels), checked against the default limits.
     static func probeTIFF(_ bytes: [UInt8], source: String) throws(ImagingError) -> ImageHeader {
         let info = try bytes.withUnsafeBufferPointer { (input) throws(ImagingError) -> superres_image_info in
-            guard let decoder = TIFFDecoder(input, maxPixels: Int(Int32.max)) else {
-                throw ImagingError(.tooLarge, source: source, message: "not enough memory to start a TIFF decoder")
-            }
-            return try decoder.readHeader(source: source).info
+            try InMemoryDecoder(.tiff, reading: input, maxPixels: Int(Int32.max), source: source).info
         }
         return ImageHeader(format: .tiff, width: Int(info.width), height: Int(info.height))
     }
@@ -75,10 +48,8 @@ extension ImageCodec {
         cancellation: CodecCancellation? = nil
     ) throws(ImagingError) -> PixelImage {
         try bytes.withUnsafeBufferPointer { (input) throws(ImagingError) -> PixelImage in
-            guard let decoder = TIFFDecoder(input, maxPixels: limits.maxPixels) else {
-                throw ImagingError(.tooLarge, source: source, message: "not enough memory to start a TIFF decoder")
-            }
-            let (info, _) = try decoder.readHeader(source: source)
+            let decoder = try InMemoryDecoder(.tiff, reading: input, maxPixels: limits.maxPixels, source: source)
+            let info = decoder.info
             let width = Int(info.width)
             let height = Int(info.height)
             guard let layout = PixelLayout(channelCount: Int(info.channels)) else {

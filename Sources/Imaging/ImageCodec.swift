@@ -22,13 +22,6 @@ package struct ImageHeader: Sendable, Equatable {
     /// Height in pixels of the decoded image (after any EXIF orientation).
     package let height: Int
 
-    /// A header of the given format and size.
-    package init(format: ImageFormat, width: Int, height: Int) {
-        self.format = format
-        self.width = width
-        self.height = height
-    }
-
     /// Width × height, or `Int.max` when a hostile header's sizes multiply past it (TIFF allows 2³²−1 each way).
     package var pixelCount: Int {
         let (pixels, overflow) = width.multipliedReportingOverflow(by: height)

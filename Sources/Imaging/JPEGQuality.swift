@@ -13,13 +13,6 @@ package struct JPEGQuality: Sendable, Equatable {
     /// The mean absolute difference between the file's luma table and libjpeg's at `quality`.
     package let meanDifference: Double
 
-    /// A result with the given fields.
-    package init(quality: Int, isExact: Bool, meanDifference: Double) {
-        self.quality = quality
-        self.isExact = isExact
-        self.meanDifference = meanDifference
-    }
-
     /// The estimate for a JPEG file's bytes; nil when they are not a JPEG or hold no usable quantisation table.
     package init?(jpeg bytes: [UInt8]) {
         guard let tables = Self.quantisationTables(bytes), let luma = tables[0] else { return nil }
@@ -32,7 +25,9 @@ package struct JPEGQuality: Sendable, Equatable {
         }
         guard let best else { return nil }
         let lumaDifference = Self.difference(luma, Self.scaled(Self.standardLuma, quality: best.quality))
-        self.init(quality: best.quality, isExact: best.difference == 0, meanDifference: Double(lumaDifference) / 64)
+        self.quality = best.quality
+        self.isExact = best.difference == 0
+        self.meanDifference = Double(lumaDifference) / 64
     }
 
     /// libjpeg's `jpeg_quality_scaling` and `jpeg_add_quant_table` with `force_baseline` (values 1...255).

@@ -17,14 +17,6 @@ package struct PixelShape: Sendable, Equatable {
     /// Bits per sample: 8 or 16.
     package let bitDepth: Int
 
-    /// A shape of the given size and sample format.
-    package init(width: Int, height: Int, layout: PixelLayout, bitDepth: Int) {
-        self.width = width
-        self.height = height
-        self.layout = layout
-        self.bitDepth = bitDepth
-    }
-
     /// Number of pixels.
     package var pixelCount: Int { width * height }
     /// Bytes of one decoded row.
@@ -134,7 +126,7 @@ package struct StreamedInput: Sendable {
         guard descriptor >= 0 else {
             throw ImagingError(.unreadable, source: source, message: String(cString: strerror(errno)))
         }
-        let decoder: StreamingImageReader.RowDecoder
+        let decoder: ShimDecoder
         let cmykTransform: ColourTransform?
         let info: superres_image_info
         do throws(ImagingError) {
@@ -150,58 +142,37 @@ package struct StreamedInput: Sendable {
             throw ImagingError(
                 .corrupt, source: source, message: "the decoder produced \(info.channels) channels of \(info.bit_depth) bits")
         }
+        // A TIFF is read by rows a strip or tile at a time; 0: only whole, through libtiff's RGBA reader.
+        var blockHeight = 0
+        if case .tiff(let handle) = decoder { blockHeight = Int(superres_tiff_decoder_block_height(handle)) }
         let reader = StreamingImageReader(
             shape: PixelShape(width: Int(info.width), height: Int(info.height), layout: layout, bitDepth: Int(info.bit_depth)),
-            descriptor: descriptor, decoder: decoder, cmykTransform: cmykTransform, convertFrom: convertFrom,
-            source: source)
+            descriptor: descriptor, decoder: decoder, blockHeight: blockHeight, cmykTransform: cmykTransform,
+            convertFrom: convertFrom, source: source)
         _ = try ImageCodec.checkSize(
             width: reader.shape.width, height: reader.shape.height, channels: layout.channelCount, format: format,
             limits: limits, source: source)
-        if case .tiff(_, let blockHeight) = decoder, blockHeight == 0 { return nil }
+        if case .tiff = decoder, blockHeight == 0 { return nil }
         return reader
     }
 
-    /// The format's decoder on `descriptor`, its header read.
+    /// The format's decoder on `descriptor`, its header read, and a CMYK JPEG's transform to sRGB.
     private func startDecoder(
         _ descriptor: Int32
-    ) throws(ImagingError) -> (StreamingImageReader.RowDecoder, superres_image_info, ColourTransform?) {
-        var info = superres_image_info()
+    ) throws(ImagingError) -> (ShimDecoder, superres_image_info, ColourTransform?) {
         let maxPixels = UInt64(max(limits.maxPixels, 0))
-        func noMemory() -> ImagingError {
-            ImagingError(.tooLarge, source: source, message: "not enough memory to start a \(format.displayName) decoder")
-        }
-        // `decoder` once its header read gave `status`; destroyed, and the error thrown, when that failed.
-        func checked(
-            _ decoder: StreamingImageReader.RowDecoder, _ status: superres_status
-        ) throws(ImagingError) -> StreamingImageReader.RowDecoder {
-            guard status == .ok else {
-                let message = decoder.message
-                decoder.destroy()
-                throw ImageCodec.shimError(status, format: format, source: source, detail: message)
-            }
-            return decoder
-        }
+        let handle: OpaquePointer?
         switch format {
-        case .png:
-            guard let handle = superres_png_decoder_create_fd(descriptor, UInt32(clamping: limits.maxPixels)) else {
-                throw noMemory()
-            }
-            return (try checked(.png(handle), superres_png_decoder_read_header(handle, &info)), info, nil)
-        case .jpeg:
-            guard let handle = superres_jpeg_decoder_create_fd(descriptor, maxPixels) else { throw noMemory() }
-            let decoder = try checked(.jpeg(handle), superres_jpeg_decoder_read_header(handle, &info))
-            let transform =
-                info.cmyk == 0 ? nil : ImageCodec.cmykToSRGB(cmykProfile, inverted: info.cmyk == 2, colour: colour)
-            if let transform { superres_jpeg_decoder_set_cmyk_transform(handle, transform.handle) }
-            return (decoder, info, transform)
-        case .tiff:
-            guard let handle = superres_tiff_decoder_create_fd(descriptor, maxPixels) else { throw noMemory() }
-            var pages: UInt32 = 0
-            _ = try checked(.tiff(handle, blockHeight: 0), superres_tiff_decoder_read_header(handle, &info, &pages))
-            return (.tiff(handle, blockHeight: Int(superres_tiff_decoder_block_height(handle))), info, nil)
-        case .webp:
-            throw ImagingError(.unsupportedFormat, source: source, message: "WebP is decoded whole")
+        case .png: handle = superres_png_decoder_create_fd(descriptor, UInt32(clamping: limits.maxPixels))
+        case .jpeg: handle = superres_jpeg_decoder_create_fd(descriptor, maxPixels)
+        case .tiff: handle = superres_tiff_decoder_create_fd(descriptor, maxPixels)
+        case .webp: throw ImagingError(.unsupportedFormat, source: source, message: "WebP is decoded whole")
         }
+        let (decoder, info) = try ShimDecoder.start(handle, format, source: source)
+        guard case .jpeg(let jpeg) = decoder, info.cmyk != 0 else { return (decoder, info, nil) }
+        let transform = ImageCodec.cmykToSRGB(cmykProfile, inverted: info.cmyk == 2, colour: colour)
+        if let transform { superres_jpeg_decoder_set_cmyk_transform(jpeg, transform.handle) }
+        return (decoder, info, transform)
     }
 }
 
@@ -209,46 +180,15 @@ package struct StreamedInput: Sendable {
 /// (a TIFF's strips or tiles whole, keeping the rows not yet asked for). Only the file's descriptor, the
 /// decoder's state and those rows are held.
 package final class StreamingImageReader {
-    /// The decoder of one format, over the reader's descriptor.
-    enum RowDecoder {
-        case png(OpaquePointer)
-        case jpeg(OpaquePointer)
-        /// A TIFF and the rows of its strips or tiles (0: read only whole, through libtiff's RGBA reader).
-        case tiff(OpaquePointer, blockHeight: Int)
-
-        /// What the decoder's last failed call said.
-        var message: String {
-            switch self {
-            case .png(let handle): ImageCodec.message(from: superres_png_decoder_message(handle))
-            case .jpeg(let handle): ImageCodec.message(from: superres_jpeg_decoder_message(handle))
-            case .tiff(let handle, _): ImageCodec.message(from: superres_tiff_decoder_message(handle))
-            }
-        }
-
-        var format: ImageFormat {
-            switch self {
-            case .png: .png
-            case .jpeg: .jpeg
-            case .tiff: .tiff
-            }
-        }
-
-        /// Frees the decoder.
-        func destroy() {
-            switch self {
-            case .png(let handle): superres_png_decoder_destroy(handle)
-            case .jpeg(let handle): superres_jpeg_decoder_destroy(handle)
-            case .tiff(let handle, _): superres_tiff_decoder_destroy(handle)
-            }
-        }
-    }
-
     /// The picture's size and layout.
     package let shape: PixelShape
     /// The first row the next `readRows` hands over.
     package private(set) var nextRow = 0
     private let descriptor: Int32
-    private let decoder: RowDecoder
+    /// The format's decoder, over `descriptor`.
+    private let decoder: ShimDecoder
+    /// A TIFF's rows per strip or tile (0: read only whole, through libtiff's RGBA reader); 0 for PNG and JPEG.
+    private let blockHeight: Int
     /// A CMYK JPEG's transform to sRGB (the decoder borrows it).
     private let cmykTransform: ColourTransform?
     /// The profile each band is converted to sRGB from, or nil.
@@ -258,12 +198,13 @@ package final class StreamingImageReader {
     private var pending: [UInt8] = []
 
     init(
-        shape: PixelShape, descriptor: Int32, decoder: RowDecoder, cmykTransform: ColourTransform?,
+        shape: PixelShape, descriptor: Int32, decoder: ShimDecoder, blockHeight: Int, cmykTransform: ColourTransform?,
         convertFrom: ICCProfile?, source: String
     ) {
         self.shape = shape
         self.descriptor = descriptor
         self.decoder = decoder
+        self.blockHeight = blockHeight
         self.cmykTransform = cmykTransform
         self.convertFrom = convertFrom
         self.source = source
@@ -289,7 +230,7 @@ package final class StreamingImageReader {
             bytes = try decode(rows * rowBytes) {
                 superres_jpeg_decoder_read_rows(handle, $0.assumingMemoryBound(to: UInt8.self), $1, UInt32(rows), nil)
             }
-        case .tiff(let handle, let blockHeight):
+        case .tiff(let handle):
             while pending.count < rows * rowBytes {
                 let first = nextRow + pending.count / rowBytes
                 let blockRows = min(blockHeight, shape.height - first)

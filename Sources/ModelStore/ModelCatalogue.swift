@@ -122,14 +122,6 @@ extension ModelCatalogue {
         /// The path inside the repository.
         package var path: String
 
-        /// The file at `path` in `owner/repository` at `commit`.
-        package init(owner: String, repository: String, commit: String, path: String) {
-            self.owner = owner
-            self.repository = repository
-            self.commit = commit
-            self.path = path
-        }
-
         /// The raw file at that commit.
         package var url: URL {
             URL(string: "https://raw.githubusercontent.com/\(owner)/\(repository)/\(commit)/\(path)")!
@@ -142,12 +134,6 @@ extension ModelCatalogue {
         package var package: String
         /// The exact version.
         package var version: String
-
-        /// Version `version` of the Python distribution `package`.
-        package init(package: String, version: String) {
-            self.package = package
-            self.version = version
-        }
 
         /// `package==version`.
         package var requirement: String { "\(package)==\(version)" }
@@ -171,13 +157,5 @@ extension ModelCatalogue {
         package var checksum: Checksum
         /// For wheel entries, the member's path inside the wheel.
         package var member: String?
-
-        /// A file of `size` bytes stored as `name`, hashing to `checksum` (from wheel member `member`, if any).
-        package init(name: String, size: Int, checksum: Checksum, member: String? = nil) {
-            self.name = name
-            self.size = size
-            self.checksum = checksum
-            self.member = member
-        }
     }
 }

@@ -23,12 +23,6 @@ package struct DownloadTimeouts: Sendable, Equatable {
     package var connect: TimeInterval
     /// Seconds without a byte arriving, once the body has started, before giving up.
     package var idle: TimeInterval
-
-    /// Timeouts of `connect` and `idle` seconds.
-    package init(connect: TimeInterval, idle: TimeInterval) {
-        self.connect = connect
-        self.idle = idle
-    }
 }
 
 /// Why a transfer stopped early, as the downloader reports it.

@@ -189,11 +189,7 @@ extension ModelStore {
     }
 
     /// `manualInstructions` on one line: what to fetch, and where its files go (for a model fetched on first use).
-    package static func oneLineInstructions(
-        for entry: ModelCatalogue.Entry,
-        in directory: String,
-        options: PullOptions = PullOptions()
-    ) -> String {
+    package static func oneLineInstructions(for entry: ModelCatalogue.Entry, in directory: String) -> String {
         let folder = folder(of: entry, in: directory)
         let names = entry.files.map(\.name).joined(separator: " and ")
         switch entry.source {

@@ -32,9 +32,20 @@ package enum ModelLoader {
         path: String, family stated: ModelFamily?, scale statedScale: Int?, kernels: KernelChoice,
         precision: Precision
     ) throws(ModelError) -> SuperResolutionModel {
+        let (graph, format, operationCounts) = try readGraph(path: path)
+        return try make(
+            graph: graph, format: format, source: path, fileOperationCounts: operationCounts, family: stated,
+            scale: statedScale, kernels: kernels, precision: precision)
+    }
+
+    /// The graph of the file at `path` (an ncnn `.param` with its `.bin` beside it, or a TensorFlow `.pb`), its
+    /// format and the file's operation counts, which `make` tells the family by.
+    private static func readGraph(
+        path: String
+    ) throws(ModelError) -> (graph: Graph, format: Format, operationCounts: [String: Int]) {
         if NCNNImporter.isParamFile(path) {
-            return try loadNCNN(
-                paramPath: path, family: stated, scale: statedScale, kernels: kernels, precision: precision)
+            let (graph, layerCounts) = try NCNNImporter.readGraph(paramPath: path)
+            return (graph, .ncnn, layerCounts)
         }
         let def: GraphDef
         do {
@@ -44,10 +55,7 @@ package enum ModelLoader {
             if case .unreadable = error.root { code = .unreadable } else { code = .malformed }
             throw ModelError(code, source: path, "\(error.root)")
         }
-        let graph = try TensorFlowImporter.makeGraph(def, source: path)
-        return try make(
-            graph: graph, format: .tensorFlow, source: path, fileOperationCounts: def.opCounts, family: stated,
-            scale: statedScale, kernels: kernels, precision: precision)
+        return (try TensorFlowImporter.makeGraph(def, source: path), .tensorFlow, def.opCounts)
     }
 
     /// The file formats a network comes in, each with its own way of telling the family.

@@ -11,13 +11,6 @@ package struct DegradationEstimate: Sendable, Equatable, Codable {
     /// The noise standard deviation of the luma in grey levels of 255 (`NoiseLevel.estimate`).
     package var noiseSigma: Double?
 
-    /// An estimate from its parts.
-    package init(jpegQuality: Int? = nil, blockiness: Double? = nil, noiseSigma: Double? = nil) {
-        self.jpegQuality = jpegQuality
-        self.blockiness = blockiness
-        self.noiseSigma = noiseSigma
-    }
-
     /// The largest side of the region the pixel measures read: a larger picture is judged on its centre (its noise
     /// and block grid are the same throughout), which keeps the measures' memory bounded for huge scans.
     package static let largestSide = 3072

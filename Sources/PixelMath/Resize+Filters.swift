@@ -74,15 +74,12 @@ extension Resize {
         // As MATLAB: the dimension with the smaller scale first (less work after a shrink), rows first on ties.
         let verticalFirst = scaleY <= scaleX
         for vertical in verticalFirst ? [true, false] : [false, true] {
-            if vertical, toHeight != height {
-                let c = matlabContributions(inLength: height, outLength: toHeight, scale: scaleY, kernel: filter.kernel)
-                values = resizeColumns(values, width: width, height: height, c, weights: c.weights.map(Float.init))
-                height = toHeight
-            } else if !vertical, toWidth != width {
-                let c = matlabContributions(inLength: width, outLength: toWidth, scale: scaleX, kernel: filter.kernel)
-                values = resizeRows(values, width: width, height: height, c, weights: c.weights.map(Float.init))
-                width = toWidth
-            }
+            let (length, outLength, scale) = vertical ? (height, toHeight, scaleY) : (width, toWidth, scaleX)
+            guard outLength != length else { continue }
+            let c = matlabContributions(inLength: length, outLength: outLength, scale: scale, kernel: filter.kernel)
+            values = resizeAxis(
+                values, width: width, height: height, vertical: vertical, c, weights: c.weights.map(Float.init))
+            if vertical { height = toHeight } else { width = toWidth }
         }
         return FloatPlane(width: width, height: height, values: values)
     }

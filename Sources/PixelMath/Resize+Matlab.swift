@@ -165,66 +165,51 @@ extension Resize {
         let columns = matlabContributions(inLength: width, outLength: toWidth, scale: scaleX)
         // MATLAB resizes the dimension with the smaller scale first; rows first on ties.
         if scaleY <= scaleX {
-            let tall = resizeColumns(values, width: width, height: height, rows, weights: rows.weights)
-            return resizeRows(tall, width: width, height: toHeight, columns, weights: columns.weights)
+            let tall = resizeAxis(values, width: width, height: height, vertical: true, rows, weights: rows.weights)
+            return resizeAxis(tall, width: width, height: toHeight, vertical: false, columns, weights: columns.weights)
         } else {
-            let wide = resizeRows(values, width: width, height: height, columns, weights: columns.weights)
-            return resizeColumns(wide, width: toWidth, height: height, rows, weights: rows.weights)
+            let wide = resizeAxis(
+                values, width: width, height: height, vertical: false, columns, weights: columns.weights)
+            return resizeAxis(wide, width: toWidth, height: height, vertical: true, rows, weights: rows.weights)
         }
     }
 
-    /// Resamples along the vertical axis (MATLAB dimension 1): output height = number of rows in `c`; `weights` are
-    /// `c.weights` in the samples' own type.
-    static func resizeColumns<T: BinaryFloatingPoint>(
-        _ values: [T],
-        width: Int,
-        height: Int,
-        _ c: MatlabContributions,
-        weights: [T]
+    /// Resamples along one axis with `c`: down the columns when `vertical` (MATLAB dimension 1; the output height is
+    /// the number of rows in `c`), else along the rows (dimension 2; the output width). Each output sample is its taps'
+    /// weighted samples summed in tap order from zero; `weights` are `c.weights` in the samples' own type.
+    static func resizeAxis<T: BinaryFloatingPoint>(
+        _ values: [T], width: Int, height: Int, vertical: Bool, _ c: MatlabContributions, weights: [T]
     ) -> [T] {
-        let outHeight = c.indices.count / c.taps
-        return [T](unsafeUninitializedCapacity: width * outHeight) { out, initialised in
+        let outLength = c.indices.count / c.taps
+        let count = vertical ? width * outLength : outLength * height
+        return [T](unsafeUninitializedCapacity: count) { out, initialised in
             values.withUnsafeBufferPointer { src in
-                for j in 0..<outHeight {
-                    let o = j * width
-                    for x in 0..<width { out[o + x] = 0 }
-                    for k in 0..<c.taps {
-                        let w = weights[j * c.taps + k], s = c.indices[j * c.taps + k] * width
-                        for x in 0..<width { out[o + x] += w * src[s + x] }
+                if vertical {
+                    for j in 0..<outLength {
+                        let o = j * width
+                        for x in 0..<width { out[o + x] = 0 }
+                        for k in 0..<c.taps {
+                            let w = weights[j * c.taps + k], s = c.indices[j * c.taps + k] * width
+                            for x in 0..<width { out[o + x] += w * src[s + x] }
+                        }
                     }
-                }
-            }
-            initialised = width * outHeight
-        }
-    }
-
-    /// Resamples along the horizontal axis (MATLAB dimension 2): output width = number of rows in `c`; `weights`
-    /// are `c.weights` in the samples' own type.
-    static func resizeRows<T: BinaryFloatingPoint>(
-        _ values: [T],
-        width: Int,
-        height: Int,
-        _ c: MatlabContributions,
-        weights: [T]
-    ) -> [T] {
-        let outWidth = c.indices.count / c.taps
-        return [T](unsafeUninitializedCapacity: outWidth * height) { out, initialised in
-            values.withUnsafeBufferPointer { src in
-                weights.withUnsafeBufferPointer { weights in
-                    c.indices.withUnsafeBufferPointer { indices in
-                        for y in 0..<height {
-                            let s = y * width, o = y * outWidth
-                            for j in 0..<outWidth {
-                                var sum: T = 0
-                                let t = j * c.taps
-                                for k in 0..<c.taps { sum += weights[t + k] * src[s + indices[t + k]] }
-                                out[o + j] = sum
+                } else {
+                    weights.withUnsafeBufferPointer { weights in
+                        c.indices.withUnsafeBufferPointer { indices in
+                            for y in 0..<height {
+                                let s = y * width, o = y * outLength
+                                for j in 0..<outLength {
+                                    var sum: T = 0
+                                    let t = j * c.taps
+                                    for k in 0..<c.taps { sum += weights[t + k] * src[s + indices[t + k]] }
+                                    out[o + j] = sum
+                                }
                             }
                         }
                     }
                 }
             }
-            initialised = outWidth * height
+            initialised = count
         }
     }
 }

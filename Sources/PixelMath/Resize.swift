@@ -164,13 +164,32 @@ package enum Resize {
         return (index, position - Float(index))
     }
 
+    /// OpenCV's `scale` from `source` to `output` samples: resize() works from `inv_scale = dsize / ssize` and takes
+    /// `scale = 1 / inv_scale`.
+    @inline(__always)
+    private static func openCVScale(from source: Int, to output: Int) -> Double {
+        1 / (Double(output) / Double(source))
+    }
+
+    /// The source rows `first..<end` that the output rows `outputRows` read through the taps `taps` around each
+    /// one's source position (clamped to the whole plane's rows); traps unless `plane` holds them.
+    private static func openCVSourceRows(
+        _ outputRows: Range<Int>, taps: ClosedRange<Int>, scaleY: Double, plane: FloatPlane, part: PlanePart
+    ) -> (first: Int, end: Int) {
+        let sourceRow = { (d: Int, k: Int) in
+            min(max(openCVSourcePosition(d, scale: scaleY).index + k, 0), part.wholeHeight - 1)
+        }
+        let first = outputRows.isEmpty ? 0 : sourceRow(outputRows.lowerBound, taps.lowerBound)
+        let end = outputRows.isEmpty ? 0 : sourceRow(outputRows.upperBound - 1, taps.upperBound) + 1
+        part.check(first..<end, in: plane)
+        return (first, end)
+    }
+
     private static func nativeLinear(
         _ plane: FloatPlane, toWidth: Int, toHeight: Int, rows outputRows: Range<Int>, part: PlanePart
     ) -> FloatPlane {
         let (sw, sh) = (plane.width, part.wholeHeight)
-        // resize() works from inv_scale = dsize / ssize and scale = 1 / inv_scale.
-        let scaleX = 1 / (Double(toWidth) / Double(sw))
-        let scaleY = 1 / (Double(toHeight) / Double(sh))
+        let scaleX = openCVScale(from: sw, to: toWidth), scaleY = openCVScale(from: sh, to: toHeight)
 
         // Column table: left source index, weights, and xmax (from there on, copy the clamped source sample).
         var xIndex = [Int](repeating: 0, count: toWidth)
@@ -195,10 +214,7 @@ package enum Resize {
         }
 
         // The source rows the output rows read.
-        let sourceRow = { (d: Int, k: Int) in min(max(openCVSourcePosition(d, scale: scaleY).index + k, 0), sh - 1) }
-        let first = outputRows.isEmpty ? 0 : sourceRow(outputRows.lowerBound, 0)
-        let end = outputRows.isEmpty ? 0 : sourceRow(outputRows.upperBound - 1, 1) + 1
-        part.check(first..<end, in: plane)
+        let (first, end) = openCVSourceRows(outputRows, taps: 0...1, scaleY: scaleY, plane: plane, part: part)
         var horizontal = [Float](repeating: 0, count: (end - first) * toWidth)
         plane.values.withUnsafeBufferPointer { src in
             horizontal.withUnsafeMutableBufferPointer { dst in
@@ -252,8 +268,7 @@ package enum Resize {
         _ plane: FloatPlane, toWidth: Int, toHeight: Int, rows outputRows: Range<Int>, part: PlanePart
     ) -> FloatPlane {
         let (sw, sh) = (plane.width, part.wholeHeight)
-        let scaleX = 1 / (Double(toWidth) / Double(sw))
-        let scaleY = 1 / (Double(toHeight) / Double(sh))
+        let scaleX = openCVScale(from: sw, to: toWidth), scaleY = openCVScale(from: sh, to: toHeight)
 
         // Four clamped taps and four weights per output column.
         var xTaps = [Int](repeating: 0, count: 4 * toWidth)
@@ -269,10 +284,7 @@ package enum Resize {
         }
 
         // The source rows the output rows read.
-        let sourceRow = { (d: Int, k: Int) in min(max(openCVSourcePosition(d, scale: scaleY).index + k, 0), sh - 1) }
-        let first = outputRows.isEmpty ? 0 : sourceRow(outputRows.lowerBound, -1)
-        let end = outputRows.isEmpty ? 0 : sourceRow(outputRows.upperBound - 1, 2) + 1
-        part.check(first..<end, in: plane)
+        let (first, end) = openCVSourceRows(outputRows, taps: -1...2, scaleY: scaleY, plane: plane, part: part)
         var horizontal = [Float](repeating: 0, count: (end - first) * toWidth)
         plane.values.withUnsafeBufferPointer { src in
             horizontal.withUnsafeMutableBufferPointer { dst in

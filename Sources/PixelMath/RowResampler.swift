@@ -104,7 +104,7 @@ package struct RowResampler: Sendable {
             let start = (j - windowStart) * keptWidth
             return Array(window[start..<(start + keptWidth)])
         }
-        // As Resize.resizeColumns: zero, then each tap's weighted row added in tap order.
+        // As Resize.resizeAxis down the columns: zero, then each tap's weighted row added in tap order.
         var row = [Float](repeating: 0, count: keptWidth)
         for k in 0..<vertical.taps {
             let w = verticalWeights[j * vertical.taps + k]
@@ -117,6 +117,7 @@ package struct RowResampler: Sendable {
     /// `rows` rows of the source width resampled across (as they are when the width stays).
     private func acrossRows(_ values: [Float], rows: Int) -> [Float] {
         guard let horizontal else { return values }
-        return Resize.resizeRows(values, width: source.width, height: rows, horizontal, weights: horizontalWeights)
+        return Resize.resizeAxis(
+            values, width: source.width, height: rows, vertical: false, horizontal, weights: horizontalWeights)
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
-import Imaging
 import TestSupport
 import Testing
+
+@testable import Imaging
 
 /// Builds APP1 "Exif" segments for the orientation tests.
 enum TestExif {

@@ -1,6 +1,7 @@
-import Imaging
 import TestSupport
 import Testing
+
+@testable import Imaging
 
 /// A minimal PNG writer (stored deflate blocks, filter type 0) so the tests can make every colour type, bit depth,
 /// palette, tRNS and Adam7 variant, and broken headers, with pixel values known independently of libpng.

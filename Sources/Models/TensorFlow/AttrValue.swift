@@ -79,12 +79,6 @@ package enum AttrValue: Sendable, Equatable {
         return value
     }
 
-    /// The `f` member, or nil.
-    package var float: Float? {
-        guard case .float(let value) = self else { return nil }
-        return value
-    }
-
     /// The `b` member, or nil.
     package var bool: Bool? {
         guard case .bool(let value) = self else { return nil }
@@ -94,12 +88,6 @@ package enum AttrValue: Sendable, Equatable {
     /// The `type` member, or nil.
     package var dataType: TFDataType? {
         guard case .type(let value) = self else { return nil }
-        return value
-    }
-
-    /// The `shape` member, or nil.
-    package var shapeValue: TensorShapeProto? {
-        guard case .shape(let value) = self else { return nil }
         return value
     }
 
