@@ -117,7 +117,8 @@ def main():
                     print(f"skipping {name}: not in the model store ({store.stderr.strip()})", file=sys.stderr)
                     continue
                 param = store.stdout.strip()
-                algo = "realesrgan" if "realesr" in name else "srmd"
+                # SRMD reads blob "input" (with its noise-level channels); Real-ESRGAN and SPAN read "data" as RGB/255.
+                algo = "srmd" if name.startswith("srmd") else "realesrgan"
                 scale = name.rsplit("x", 1)[1]
                 for size in ("256x256", "640x360"):
                     source = os.path.join(work, f"file_{size}.png")
