@@ -28,8 +28,22 @@ let kernelCPU: String? = {
 /// The CPU family flag alone: for targets that parse untrusted bytes, which keep Swift's bounds and overflow checks.
 let cpuSettings: [SwiftSetting] = kernelCPU.map { [.unsafeFlags(["-target-cpu", $0])] } ?? []
 
-/// Kernels only: `-Ounchecked` (no overflow or bounds traps in the hot loops) plus the CPU family.
-let kernelSettings: [SwiftSetting] = [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))] + cpuSettings
+/// Whether the kernels' CPU family has AVX-512's 32 vector registers: the Winograd micro-kernel then keeps 6 tiles ×
+/// 32 channels of sums in registers; with AVX2's 16 it works on 6 × 16 at a time (24 sums would spill).
+let kernelCPUHasAVX512: Bool = {
+    guard let cpu = kernelCPU else { return false }
+    let avx512Families: Set<String> = [
+        "znver4", "znver5", "skylake-avx512", "cascadelake", "cooperlake", "cannonlake", "icelake-client",
+        "icelake-server", "tigerlake", "sapphirerapids", "emeraldrapids", "graniterapids", "x86-64-v4",
+    ]
+    return avx512Families.contains(cpu)
+}()
+
+/// Kernels only: `-Ounchecked` (no overflow or bounds traps in the hot loops), the CPU family, and
+/// `SUPERRES_AVX512_REGISTERS` where it has 32 vector registers.
+let kernelSettings: [SwiftSetting] =
+    [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))] + cpuSettings
+    + (kernelCPUHasAVX512 ? [.define("SUPERRES_AVX512_REGISTERS")] : [])
 
 let package = Package(
     name: "superres",

@@ -13,7 +13,13 @@ extension WinogradConvolution {
         v.initialize(repeating: 0.5, count: 6 * depth)
         u.initialize(repeating: 0.25, count: 32 * depth)
         for _ in 0..<repetitions {
+            // As `WinogradJob.multiply` does it on this build: one 6 × 32 call, or two 6 × 16 ones with AVX2.
+            #if SUPERRES_AVX512_REGISTERS
             winogradKernel6x32(v, rowStride: depth, rows: 6, u, u + 16 * depth, depth: depth, m, targetStride: 32)
+            #else
+            winogradKernel6x16(v, rowStride: depth, rows: 6, u, depth: depth, m, targetStride: 32)
+            winogradKernel6x16(v, rowStride: depth, rows: 6, u + 16 * depth, depth: depth, m + 16, targetStride: 32)
+            #endif
         }
         return 2 * 6 * 32 * depth * repetitions
     }

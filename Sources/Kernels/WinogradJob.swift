@@ -137,7 +137,14 @@ struct WinogradJob: @unchecked Sendable {
         let u = weights + point * weightPointStride + block * ci * lanes
         let target = products + point * outputPointStride + block * lanes
         var row = 0
-        if block + 1 < blockCount {
+        #if SUPERRES_AVX512_REGISTERS
+        let twoBlocksAtOnce = block + 1 < blockCount
+        #else
+        // 16 vector registers (AVX2): 6 × 32 sums are 24 registers and would spill, so each of the panel's two
+        // blocks gets a 6 × 16 pass of its own (12). Every sum sees the same multiply-adds in the same order.
+        let twoBlocksAtOnce = false
+        #endif
+        if twoBlocksAtOnce {
             while row < tiles {
                 winogradKernel6x32(
                     v + row * inputStride,
@@ -151,7 +158,12 @@ struct WinogradJob: @unchecked Sendable {
                 )
                 row += 6
             }
-        } else {
+            return
+        }
+        for half in 0..<min(2, blockCount - block) {
+            row = 0
+            let u = u + half * ci * lanes
+            let target = target + half * lanes
             while row < tiles {
                 winogradKernel6x16(
                     v + row * inputStride,
