@@ -131,6 +131,50 @@ import Testing
         #expect(WinogradMatrices(outputSize: 4).inputTransform[0] == [4, 0, -5, 0, 1, 0])
     }
 
+    /// Both micro-kernels, whichever one this build's Winograd runs (6 × 32 with AVX-512, two 6 × 16 passes with
+    /// AVX2), give each sum exactly the scalar fused multiply-adds over the depth, in order, and store only `rows`.
+    @Test(arguments: [1, 3, 6], [1, 7, 40])
+    func microKernelsAreTheScalarFusedSums(rows: Int, depth: Int) {
+        var rng = SeededGenerator(seed: UInt64(rows * 100 + depth))
+        let rowStride = depth + 3
+        let v = rng.floats(6 * rowStride)
+        let u = rng.floats(32 * depth)  // [block][k][16 lanes]
+        let targetStride = 40
+        let sentinel: Float = -12345
+        var wide = [Float](repeating: sentinel, count: 6 * targetStride)
+        var narrow = wide
+        v.withUnsafeBufferPointer { v in
+            u.withUnsafeBufferPointer { u in
+                let u0 = u.baseAddress!, u1 = u.baseAddress! + 16 * depth
+                wide.withUnsafeMutableBufferPointer { t in
+                    winogradKernel6x32(
+                        v.baseAddress!, rowStride: rowStride, rows: rows, u0, u1, depth: depth, t.baseAddress!,
+                        targetStride: targetStride)
+                }
+                narrow.withUnsafeMutableBufferPointer { t in
+                    winogradKernel6x16(
+                        v.baseAddress!, rowStride: rowStride, rows: rows, u0, depth: depth, t.baseAddress!,
+                        targetStride: targetStride)
+                    winogradKernel6x16(
+                        v.baseAddress!, rowStride: rowStride, rows: rows, u1, depth: depth, t.baseAddress! + 16,
+                        targetStride: targetStride)
+                }
+            }
+        }
+        var expected = [Float](repeating: sentinel, count: 6 * targetStride)
+        for r in 0..<rows {
+            for c in 0..<32 {
+                var sum: Float = 0
+                for k in 0..<depth {
+                    sum = sum.addingProduct(v[r * rowStride + k], u[(c / 16) * 16 * depth + k * 16 + c % 16])
+                }
+                expected[r * targetStride + c] = sum
+            }
+        }
+        #expect(wide == expected)
+        #expect(narrow == expected)
+    }
+
     @Test func winogradIsBitIdenticalAcrossRunsAndThreadCounts() {
         var rng = SeededGenerator(seed: 17)
         let g = ConvolutionGeometry.same(kernelHeight: 3, kernelWidth: 3, inputChannels: 40, outputChannels: 56)
