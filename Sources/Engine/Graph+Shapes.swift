@@ -85,6 +85,29 @@ extension Graph {
             }
             return try bounded(
                 height: input.height, width: input.width, times: s, channels: input.channels / (s * s), node: node)
+        case .crop(let top, let left, let bottom, let right):
+            guard let input = FeatureMapShape(nhwc: inputShapes[0]), min(top, left, bottom, right) >= 0,
+                input.height - top - bottom >= 1, input.width - left - right >= 1
+            else {
+                throw GraphError(
+                    .shapeMismatch, node: node.name,
+                    "cropping \(top), \(left), \(bottom), \(right) pixels leaves nothing of \(inputShapes[0])")
+            }
+            return FeatureMapShape(
+                height: input.height - top - bottom, width: input.width - left - right, channels: input.channels
+            ).nhwc
+        case .spaceToDepth(let s):
+            guard let input = FeatureMapShape(nhwc: inputShapes[0]), s > 0, input.height >= s, input.width >= s else {
+                throw GraphError(.shapeMismatch, node: node.name, "SpaceToDepth(\(s)) cannot fold \(inputShapes[0])")
+            }
+            let (channels, overflow) = input.channels.multipliedReportingOverflow(by: s * s)
+            guard !overflow, channels <= maxFeatureMapElements else { throw Self.tooLarge(node, "\(input) × \(s)²") }
+            return FeatureMapShape(height: input.height / s, width: input.width / s, channels: channels).nhwc
+        case .globalAveragePool:
+            guard let input = FeatureMapShape(nhwc: inputShapes[0]) else {
+                throw GraphError(.shapeMismatch, node: node.name, "pooling input \(inputShapes[0]) is not NHWC")
+            }
+            return FeatureMapShape(height: 1, width: 1, channels: input.channels).nhwc
         }
     }
 
@@ -140,6 +163,10 @@ extension Graph {
             case .depthToSpace(let s), .pixelShuffle(let s):
                 scale[id] = saturatingProduct(scale[id], s)
                 radius[id] = saturatingProduct(radius[id], s)
+            case .spaceToDepth, .globalAveragePool:
+                // Down-sampling U-Nets and whole-map means: no finite margin makes tiles equal the whole image (the
+                // families that use them carry their own context and share the means across tiles).
+                radius[id] = Int.max
             case .resample(let mode, let scaleY, _):
                 // Integer upsampling multiplies the scale; cubic taps reach 2 source pixels further.
                 let factor = max(1, clampedInt(scaleY.rounded()))

@@ -32,6 +32,13 @@ package enum Operation: Sendable, Equatable {
     /// `(a + b) · (sigmoid(a) − offset)` of inputs a and b (broadcasting): SPAN's attention gate, fused from four
     /// element-wise nodes into one pass by the optimizer.
     case sigmoidGate(offset: Float)
+    /// The map without `top`, `left`, `bottom` and `right` pixels at its edges (Real-CUGAN's skip connections).
+    case crop(top: Int, left: Int, bottom: Int, right: Int)
+    /// Each `blockSize × blockSize` block of pixels folded into channels (TensorFlow `SpaceToDepth` order); a stride-s
+    /// convolution with an s × s kernel is this and a 1 × 1 convolution.
+    case spaceToDepth(blockSize: Int)
+    /// The mean of each channel over the whole map, `[1, 1, 1, C]` (squeeze-and-excitation blocks).
+    case globalAveragePool
 
     /// A short name for messages and op counts.
     package var kind: String {
@@ -48,6 +55,9 @@ package enum Operation: Sendable, Equatable {
         case .resample(let mode, _, _): "Resample(\(mode.rawValue))"
         case .pixelShuffle: "PixelShuffle"
         case .sigmoidGate: "SigmoidGate"
+        case .crop: "Crop"
+        case .spaceToDepth: "SpaceToDepth"
+        case .globalAveragePool: "GlobalAveragePool"
         }
     }
 }

@@ -184,7 +184,44 @@ package final class GraphExecutor: Sendable {
 
     /// Runs the network on `input` (NHWC); returns every named output.
     package func run(_ input: Tensor) throws(GraphError) -> [String: Tensor] {
-        _ = try graph.inferShapes(inputShape: input.shape)
+        try run(input, replacing: [:])
+    }
+
+    /// Runs the network on `input` with the values of the nodes in `replaced` given rather than computed (a tiled
+    /// run's squeeze-and-excitation means, taken over the whole image); returns every named output.
+    package func run(_ input: Tensor, replacing replaced: [NodeID: Tensor]) throws(GraphError) -> [String: Tensor] {
+        var outputs: [String: Tensor] = [:]
+        try run(input, replacing: replaced, until: nil) { state in
+            for output in graph.outputs { outputs[output.name] = state.values[output.node]! }
+        }
+        return outputs
+    }
+
+    /// The value of `node` for `input`, with the values of `replaced` given: only the steps up to `node` run.
+    package func value(
+        of node: NodeID, for input: Tensor, replacing replaced: [NodeID: Tensor] = [:]
+    ) throws(GraphError) -> Tensor {
+        guard graph.nodes.indices.contains(node) else { throw GraphError(.badInput, "no node \(node)") }
+        var result: Tensor?
+        try run(input, replacing: replaced, until: node) { state throws(GraphError) in
+            result = try value(node, input: input, state: &state)
+        }
+        return result!
+    }
+
+    /// Runs the steps (up to `last`, or all), then hands the run's values to `finish`.
+    private func run(
+        _ input: Tensor, replacing replaced: [NodeID: Tensor], until last: NodeID?,
+        finish: (inout RunState) throws(GraphError) -> Void
+    ) throws(GraphError) {
+        let shapes = try graph.inferShapes(inputShape: input.shape)
+        for (node, value) in replaced {
+            guard graph.nodes.indices.contains(node), steps[node].isComputed, !recomputed.contains(node),
+                shapes[node] == value.shape
+            else {
+                throw GraphError(.badInput, "a replaced value does not fit node \(node)")
+            }
+        }
         var state = RunState(count: steps.count)
         state.spare = bufferCache.withLock { cache in
             defer { cache = [] }
@@ -196,6 +233,12 @@ package final class GraphExecutor: Sendable {
             bufferCache.withLock { cache in cache = state.spare }
         }
         for index in steps.indices where !recomputed.contains(index) {
+            if let last, index > last { break }
+            if let value = replaced[index] {
+                state.values[index] = value
+                release(after: index, state: &state)
+                continue
+            }
             guard steps[index].isComputed else {
                 if case .input = steps[index] { state.values[index] = input }
                 continue
@@ -203,9 +246,7 @@ package final class GraphExecutor: Sendable {
             try compute(index, input: input, state: &state)
             release(after: index, state: &state)
         }
-        var outputs: [String: Tensor] = [:]
-        for output in graph.outputs { outputs[output.name] = state.values[output.node]! }
-        return outputs
+        try finish(&state)
     }
 
     /// Runs the network and returns output `name` (or the first output).
@@ -426,6 +467,12 @@ package final class GraphExecutor: Sendable {
                 outputWidth: Int(Float(shape.width) * scaleX), scaleY: scaleY, scaleX: scaleX)
         case .pixelShuffle(let s):
             return ReferenceKernels.pixelShuffle(inputs[0], blockSize: s)
+        case .crop(let top, let left, let bottom, let right):
+            return ReferenceKernels.crop(inputs[0], top: top, left: left, bottom: bottom, right: right)
+        case .spaceToDepth(let s):
+            return ReferenceKernels.spaceToDepth(inputs[0], blockSize: s)
+        case .globalAveragePool:
+            return ReferenceKernels.globalAveragePool(inputs[0])
         }
     }
 }

@@ -59,9 +59,6 @@ extension ModelCatalogue {
         /// Bytes of all installed files together.
         package var size: Int { files.reduce(0) { $0 + $1.size } }
 
-        /// The family the engine runs it as, or nil where this version of superres cannot run it yet.
-        package var modelFamily: ModelFamily? { family.isRunnable ? family : nil }
-
         /// Creates an entry (the catalogue's own entries are in `ModelCatalogue.all`).
         package init(
             name: String,

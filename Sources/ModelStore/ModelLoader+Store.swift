@@ -18,14 +18,7 @@ extension ModelLoader {
         guard path != nameOrPath, let entry = ModelCatalogue.entry(named: nameOrPath) else {
             return try load(path: path, family: stated, scale: statedScale, kernels: kernels, precision: precision)
         }
-        guard let family = entry.modelFamily else {
-            throw ModelError(
-                .unsupportedOperation,
-                source: entry.name,
-                "an \(entry.format.rawValue) model (\(path)); this version of superres can store it but not run it yet"
-            )
-        }
         return try load(
-            path: path, family: stated ?? family, scale: statedScale, kernels: kernels, precision: precision)
+            path: path, family: stated ?? entry.family, scale: statedScale, kernels: kernels, precision: precision)
     }
 }

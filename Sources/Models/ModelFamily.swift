@@ -1,5 +1,4 @@
-/// The network families superres knows: those it feeds (each with its own pre- and post-processing) and those whose
-/// files the model store keeps but the engine cannot run yet (`isRunnable`).
+/// The network families superres knows, each fed with its own pre- and post-processing.
 package enum ModelFamily: String, Sendable, CaseIterable, Codable {
     /// EDSR: BGR minus the DIV2K mean in, BGR out.
     case edsr
@@ -13,13 +12,11 @@ package enum ModelFamily: String, Sendable, CaseIterable, Codable {
     case srmd
     /// Real-ESRGAN (ncnn): RGB in [0, 1] in and out.
     case realesrgan
-    /// Real-CUGAN (ncnn): stored by the catalogue; its layers are not implemented yet.
+    /// Real-CUGAN (ncnn; bilibili's anime U-Nets): RGB in [0, 1] in and out, mirrored padding, squeeze-and-excitation
+    /// means taken over the whole picture.
     case realcugan
     /// SPAN (ncnn; Wan et al., NTIRE 2024 efficient SR): RGB in [0, 1] in and out, the mean subtracted in the graph.
     case span
-
-    /// Whether this version of superres can run the family's networks.
-    package var isRunnable: Bool { self != .realcugan }
 
     /// Whether the network sees only the Y channel (the chroma is enlarged by interpolation).
     package var usesLumaOnly: Bool { self == .espcn || self == .fsrcnn || self == .lapsrn }

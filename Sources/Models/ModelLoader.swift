@@ -13,11 +13,6 @@ package enum ModelLoader {
         path: String, family stated: ModelFamily? = nil, scale statedScale: Int? = nil, kernels: KernelChoice = .fast,
         precision: Precision = .fp32
     ) throws(ModelError) -> SuperResolutionModel {
-        if let stated, !stated.isRunnable {
-            throw ModelError(
-                .unsupportedOperation, source: path,
-                "superres can store \(stated.rawValue) models but cannot run them yet")
-        }
         if precision == .bf16 && BFloat16Hardware.best == nil {
             throw ModelError(.unsupportedPrecision, source: path, BFloat16Hardware.unavailableReason)
         }
@@ -90,27 +85,6 @@ package enum ModelLoader {
             throw ModelError(.unsupportedAttribute, source: source, node: error.node, error.message)
         }
         let outputName = executor.graph.outputs[0].name
-        // Check that the network maps an image to an image a whole number of times larger.
-        let outputChannels = format == .ncnn ? 3 : channels
-        var scale = 0
-        for side in [8, 12] {
-            let shape: [Int]
-            do {
-                shape = try executor.outputShapes(inputShape: [1, side, side, channels])[outputName] ?? []
-            } catch {
-                throw ModelError(.notSuperResolution, source: source, node: error.node, error.message)
-            }
-            let factor = shape.count == 4 ? shape[1] / side : 0
-            guard factor >= 1, shape == [1, side * factor, side * factor, outputChannels], scale == 0 || scale == factor
-            else {
-                throw ModelError(
-                    .notSuperResolution, source: source,
-                    "output \(outputName) has shape \(shape) for a \(side)×\(side) input; expected an image of "
-                        + "\(outputChannels) channels a whole number of times larger")
-            }
-            scale = factor
-        }
-        try checkScale(scale, source: source)
         let detected: ModelFamily
         switch format {
         case .tensorFlow: detected = TensorFlowImporter.family(inputChannels: channels, operations: fileOperationCounts)
@@ -118,20 +92,56 @@ package enum ModelLoader {
             detected = try NCNNImporter.family(
                 inputChannels: channels, layers: fileOperationCounts, source: source)
         }
+        // Check that the network maps an image to an image a whole number of times larger (Real-CUGAN's valid
+        // convolutions lose a fixed border, so its U-Nets are probed at sizes they divide, and the border is kept).
+        let outputChannels = format == .ncnn ? 3 : channels
+        let losesBorder = detected == .realcugan
+        let sides = losesBorder ? [64, 96] : [8, 12]
+        var outputs: [Int] = []
+        for side in sides {
+            let shape: [Int]
+            do {
+                shape = try executor.outputShapes(inputShape: [1, side, side, channels])[outputName] ?? []
+            } catch {
+                throw ModelError(.notSuperResolution, source: source, node: error.node, error.message)
+            }
+            guard shape.count == 4, shape[0] == 1, shape[1] == shape[2], shape[3] == outputChannels else {
+                throw ModelError(
+                    .notSuperResolution, source: source,
+                    "output \(outputName) has shape \(shape) for a \(side)×\(side) input; expected an image of "
+                        + "\(outputChannels) channels a whole number of times larger")
+            }
+            outputs.append(shape[1])
+        }
+        // outputs[i] = scale · sides[i] − 2 · borderLoss
+        let grown = outputs[1] - outputs[0]
+        let scale = grown / (sides[1] - sides[0])
+        let lost = scale * sides[0] - outputs[0]
+        guard scale >= 1, grown % (sides[1] - sides[0]) == 0, lost >= 0, lost % 2 == 0, losesBorder || lost == 0 else {
+            throw ModelError(
+                .notSuperResolution, source: source,
+                "output \(outputName) is \(outputs[0]) and \(outputs[1]) pixels wide for inputs of \(sides[0]) and "
+                    + "\(sides[1]): not an image a whole number of times larger")
+        }
+        try checkScale(scale, source: source)
         let family = stated ?? detected
         try check(family, detected: detected, format: format, channels: channels, source: source)
         if let statedScale, statedScale != scale {
             throw ModelError(.mismatch, source: source, "the file is a ×\(scale) model, not ×\(statedScale)")
         }
         let field = executor.graph.receptiveField(output: 0)
-        // The dnn_superres graphs' fields are small; ncnn networks wider than the limit get a context margin.
-        let exact = format == .tensorFlow || field.margin <= NCNNImporter.exactMarginLimit
+        // The dnn_superres graphs' fields are small; ncnn networks wider than the limit get a context margin. A
+        // network that loses a border needs at least that border as context (its family adds the reference
+        // program's padding, which covers its field; the U-Net's means are taken over the whole picture).
+        let margin = lost > 0 ? lost / 2 / scale + (lost / 2 % scale == 0 ? 0 : 1) : field.margin
+        let exact = format == .tensorFlow || lost > 0 || field.margin <= NCNNImporter.exactMarginLimit
         let (parameters, flops) = statistics(executor.graph)
         var model = SuperResolutionModel(
             source: source, family: family, scale: scale, inputChannels: channels, executor: executor,
-            outputName: outputName, tileMargin: exact ? field.margin : NCNNImporter.contextMargin,
+            outputName: outputName, tileMargin: exact ? margin : NCNNImporter.contextMargin,
             fileOperationCounts: fileOperationCounts, parameterCount: parameters, flopsPerInputPixel: flops)
         model.tileMarginIsExact = exact
+        model.borderLoss = lost / 2
         return model
     }
 
@@ -191,8 +201,9 @@ package enum ModelLoader {
     /// Learned values (constants read by convolutions and element-wise ops) and FLOPs per input pixel.
     static func statistics(_ graph: Graph) -> (parameters: Int, flops: Int) {
         var parameters = 0
-        var flops = 0
-        var scale = [Int](repeating: 1, count: graph.nodes.count)
+        var flops = 0.0
+        // Each node's resolution against the input's (½ after a U-Net's down-sampling step); a global mean has none.
+        var scale = [Double](repeating: 1, count: graph.nodes.count)
         for (id, node) in graph.nodes.enumerated() {
             scale[id] = node.inputs.filter { graph.constant($0) == nil }.map { scale[$0] }.max() ?? 1
             switch node.operation {
@@ -200,11 +211,15 @@ package enum ModelLoader {
                 parameters += g.kernelHeight * g.kernelWidth * g.inputChannels * g.outputChannels
                 parameters += epilogue.bias?.count ?? 0
                 if case .prelu(let slopes) = epilogue.activation { parameters += slopes.count }
-                flops += 2 * g.multiplyAddsPerPixel * scale[id] * scale[id]
+                flops += 2 * Double(g.multiplyAddsPerPixel) * scale[id] * scale[id]
             case .depthToSpace(let s), .pixelShuffle(let s):
-                scale[id] *= s
+                scale[id] *= Double(s)
+            case .spaceToDepth(let s):
+                scale[id] /= Double(s)
+            case .globalAveragePool:
+                scale[id] = 0
             case .resample(_, let scaleY, _) where scaleY >= 1 && scaleY == scaleY.rounded():
-                scale[id] *= Int(scaleY)
+                scale[id] *= Double(scaleY)
             case .binary:
                 parameters += node.inputs.compactMap { graph.constant($0) }.filter { $0.count > 1 }.map(\.count)
                     .reduce(0, +)
@@ -214,6 +229,6 @@ package enum ModelLoader {
                 break
             }
         }
-        return (parameters, flops)
+        return (parameters, Int(flops.rounded()))
     }
 }

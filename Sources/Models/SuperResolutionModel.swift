@@ -29,6 +29,9 @@ package struct SuperResolutionModel: Sendable {
     package let flopsPerInputPixel: Int
     /// Whether `tileMargin` covers the whole receptive field.
     package internal(set) var tileMarginIsExact = true
+    /// Output pixels the network loses at each edge (Real-CUGAN's unpadded convolutions: its family pads the input
+    /// by `borderLoss / scale`); 0 for networks whose output is exactly `scale` times their input.
+    package internal(set) var borderLoss = 0
     /// The most channels any convolution produces (sizes the feature maps for memory planning).
     package var widestFeatureMap: Int {
         executor.graph.nodes.compactMap { node -> Int? in

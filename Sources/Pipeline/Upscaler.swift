@@ -52,8 +52,8 @@ package struct Upscaler: Sendable {
     package let model: SuperResolutionModel
     /// Tiling, chroma interpolation and noise level.
     package let options: UpscaleOptions
-    /// The family's pre- and post-processing; nil for a family superres cannot run yet.
-    let processing: (any FamilyProcessing)?
+    /// The family's pre- and post-processing.
+    let processing: any FamilyProcessing
 
     /// An upscaler running `model` with `options`.
     package init(model: SuperResolutionModel, options: UpscaleOptions = UpscaleOptions()) {
@@ -116,9 +116,6 @@ package struct Upscaler: Sendable {
         _ planes: ImagePlanes, to size: PixelSize?, filter: ResizeFilter, progress: (Int, Int) -> Void,
         shouldCancel: () -> Bool, onRows: (_ firstRow: Int, _ band: PixelImage) throws(PipelineError) -> Void
     ) throws(PipelineError) {
-        guard let processing else {
-            throw .unsupportedImage("superres cannot run \(model.family.rawValue) models yet")
-        }
         let natural = PixelSize(width: planes.width * model.scale, height: planes.height * model.scale)
         let target = size ?? natural
         guard target.width >= 1, target.height >= 1, target.width <= natural.width, target.height <= natural.height
@@ -166,7 +163,7 @@ package struct Upscaler: Sendable {
     }
 
     /// Whether the model takes a noise level (SRMD; not SRMD-NF).
-    package var takesNoiseLevel: Bool { processing?.takesNoiseLevel(model) ?? false }
+    package var takesNoiseLevel: Bool { processing.takesNoiseLevel(model) }
 
     /// The same model and options with self-ensemble on.
     package func withSelfEnsemble() -> Upscaler {

@@ -44,7 +44,6 @@ import Testing
             #expect(String(match.output[1].substring!) == repositories[entry.family], "\(entry.name)")
             #expect(url.hasSuffix("/" + entry.files[0].name))
             #expect(entry.licence == "Apache-2.0")
-            #expect(entry.modelFamily?.rawValue == entry.family.rawValue)
         }
         let edsr = try #require(ModelCatalogue.entry(named: "edsr-x3"))
         #expect(
@@ -99,8 +98,6 @@ import Testing
                 #expect(entry.licence == "BSD-3-Clause")
             }
             #expect(entry.downloadURL() == nil)
-            // SRMD, Real-ESRGAN and SPAN run; Real-CUGAN is stored but its layers are not implemented yet.
-            #expect((entry.modelFamily == nil) == (entry.family == .realcugan), "\(entry.name)")
             #expect(entry.files.map { ($0.name as NSString).pathExtension } == ["param", "bin"], "\(entry.name)")
             for file in entry.files {
                 let member = try #require(file.member)

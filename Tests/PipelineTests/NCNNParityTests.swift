@@ -3,7 +3,7 @@ import Engine
 import Imaging
 import ModelStore
 import Models
-import Pipeline
+@testable import Pipeline
 import Testing
 
 /// One reference output of `Fixtures/ncnn/manifest.json` (made by `tools/ncnn_reference.py fixtures`).
@@ -100,7 +100,7 @@ enum NCNNModelFiles {
     }
 
     @Test func manifestCoversEveryNCNNModelOfTheCatalogueTwice() {
-        let runnable = ModelCatalogue.all.filter { $0.format == .ncnn && $0.family != .realcugan }.map(\.name)
+        let runnable = ModelCatalogue.all.filter { $0.format == .ncnn }.map(\.name)
         #expect(!runnable.isEmpty)
         for name in runnable {
             #expect(Self.cases.filter { $0.model == name }.count >= 2, "\(name) has fewer than two parity crops")
@@ -143,8 +143,9 @@ enum NCNNModelFiles {
     /// within rounding).
     /// Of the SPAN models only the two official 48-channel ones: with SPAN's margin of 21 pixels, 8-pixel tiles on the
     /// direct kernels take seconds per model, and the other six have the same kinds of layers.
+    /// Real-CUGAN's tiles share whole-picture means (summed in another order) and have their own test below.
     static let exactlyTiled = installedCases.filter {
-        $0.input.hasPrefix("baby") && !$0.model.contains("x4plus")
+        $0.input.hasPrefix("baby") && !$0.model.contains("x4plus") && $0.family != "realcugan"
             && ($0.family != "span" || $0.model.hasPrefix("span-ch48"))
     }
 
@@ -195,6 +196,35 @@ enum NCNNModelFiles {
         #expect(tiles == 4)
         let (maximum, identical) = Self.compare(tiled, whole)
         #expect(maximum <= 4 && identical >= 0.95, "max \(maximum), \(identical * 100)% identical")
+    }
+
+    /// Real-CUGAN in 16-pixel tiles (2 × 2 of the 32 × 32 crop, 3 × 3 of the 48 × 40 one): the squeeze-and-excitation
+    /// means are taken over the whole picture, so the tiles give the whole-picture result within rounding; with
+    /// each tile pooling over its own map they do not.
+    @Test(arguments: installedCases.filter { $0.family == "realcugan" })
+    func realCUGANTilesShareTheWholePicturesMeans(_ c: NCNNCase) throws {
+        let model = try NCNNModelFiles.load(c.model, param: c.param)
+        let input = try Self.read(c.input)
+        let whole = try Upscaler(model: model, options: UpscaleOptions(tileSize: 0)).upscale(input)
+        var steps = 0
+        let tiled = try Upscaler(model: model, options: UpscaleOptions(tileSize: 16)).upscale(
+            input, progress: { _, total in steps = total })
+        // Four or nine tiles, each run once per pool (four) and once to the end.
+        #expect(steps == 5 * ((input.width + 15) / 16) * ((input.height + 15) / 16))
+        let (maximum, identical) = Self.compare(tiled, whole)
+        #expect(maximum <= 1 && identical >= 0.999, "\(c.output): max \(maximum), \(identical * 100)% identical")
+
+        let upscaler = Upscaler(model: model, options: UpscaleOptions(tileSize: 16))
+        let own = try RealCUGANProcessing(sharesMeans: false).enlarge(
+            ImagePlanes(input), with: upscaler, progress: { _, _ in }, shouldCancel: { false })
+        let shared = try RealCUGANProcessing().enlarge(
+            ImagePlanes(input), with: upscaler, progress: { _, _ in }, shouldCancel: { false })
+        guard case .rgb255(let ownValues) = own, case .rgb255(let sharedValues) = shared else {
+            Issue.record("Real-CUGAN's colour is RGB on the 0...255 scale")
+            return
+        }
+        let apart = zip(ownValues, sharedValues).map { abs($0 - $1) }.max() ?? 0
+        #expect(apart >= 2, "\(c.output): tiles pooling over their own maps differ by only \(apart)")
     }
 
     @Test(arguments: [("srmd-x2", "srmd_x2.param")])

@@ -31,7 +31,9 @@ extension NCNNImporter {
     ) throws(ModelError) -> ModelFamily {
         switch inputChannels {
         case 18, 19: return .srmd
-        case 3: return layers["Swish", default: 0] > 0 ? .span : .realesrgan
+        case 3:
+            if layers["Pooling", default: 0] > 0 && layers["Deconvolution", default: 0] > 0 { return .realcugan }
+            return layers["Swish", default: 0] > 0 ? .span : .realesrgan
         default:
             throw ModelError(
                 .notSuperResolution,

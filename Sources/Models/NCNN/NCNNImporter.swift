@@ -14,7 +14,7 @@ package enum NCNNImporter {
     /// The ncnn layer types this importer understands.
     package static let supportedLayers: Set<String> = [
         "Input", "Convolution", "ReLU", "PReLU", "Split", "Noop", "Dropout", "Concat", "Eltwise", "BinaryOp", "Interp",
-        "PixelShuffle", "Sigmoid", "Swish", "MemoryData",
+        "PixelShuffle", "Sigmoid", "Swish", "MemoryData", "Pooling", "InnerProduct", "Crop", "Deconvolution",
     ]
 
     /// Sizes above these are taken as garbled files rather than networks.
@@ -66,7 +66,8 @@ package enum NCNNImporter {
         (path as NSString).deletingPathExtension + ".bin"
     }
 
-    private struct Builder {
+    /// Builds the graph layer by layer (`NCNNImporter+UNetLayers.swift` adds Real-CUGAN's layers).
+    struct Builder {
         let source: String
         var graph = Graph()
         /// The node that produces each blob (aliases share a node).
@@ -153,6 +154,14 @@ package enum NCNNImporter {
                 define(layer, try binaryOp(layer))
             case "Interp":
                 define(layer, try interp(layer))
+            case "Pooling":
+                define(layer, try pooling(layer))
+            case "InnerProduct":
+                define(layer, try innerProduct(layer, weights: &weights))
+            case "Crop":
+                define(layer, try crop(layer))
+            case "Deconvolution":
+                define(layer, try deconvolution(layer, weights: &weights))
             case "PixelShuffle":
                 let x = try inputs(of: layer, count: 1)
                 let factor = try p.int(0, default: 1)
@@ -194,7 +203,9 @@ package enum NCNNImporter {
             let strideWidth = try p.int(3, default: 1)
             let strideHeight = try p.int(13, default: strideWidth)
             guard dilationWidth == 1, dilationHeight == 1 else { throw unsupported(layer, "dilation other than 1") }
-            guard strideWidth == 1, strideHeight == 1 else { throw unsupported(layer, "stride other than 1") }
+            if strideWidth != 1 || strideHeight != 1 {
+                return try stridedConvolution(layer, input: input, weights: &weights)
+            }
             guard try p.int(8, default: 0) == 0 else { throw unsupported(layer, "int8 quantization (int8_scale_term)") }
             guard try p.int(19, default: 0) == 0 else { throw unsupported(layer, "dynamic weights") }
             guard try p.float(18, default: 0) == 0 else { throw unsupported(layer, "padding with a non-zero value") }

@@ -249,6 +249,23 @@ package struct NCNNParameters: Sendable, Equatable {
         }
     }
 
+    /// Array parameter `key` as integers, or `[]` when absent; a float element is an error.
+    package func ints(_ key: Int) throws(Problem) -> [Int] {
+        switch values[key] {
+        case nil: return []
+        case .array(let numbers):
+            var result: [Int] = []
+            for number in numbers {
+                guard case .int(let value) = number else {
+                    throw Problem(message: "array parameter \(key) should hold integers")
+                }
+                result.append(value)
+            }
+            return result
+        default: throw Problem(message: "parameter \(key) should be an array")
+        }
+    }
+
     /// The keys present, sorted (for messages about unsupported parameters).
     package var keys: [Int] { values.keys.sorted() }
 }

@@ -36,15 +36,15 @@ extension FamilyProcessing {
 }
 
 extension ModelFamily {
-    /// How the pipeline feeds this family's networks; nil for a family superres stores but cannot run yet.
-    var processing: (any FamilyProcessing)? {
+    /// How the pipeline feeds this family's networks.
+    var processing: any FamilyProcessing {
         switch self {
         case .edsr: EDSRProcessing()
         case .espcn, .fsrcnn, .lapsrn: LumaProcessing()
         case .srmd: SRMDProcessing()
         case .realesrgan: RealESRGANProcessing()
         case .span: RealESRGANProcessing(name: "SPAN")
-        case .realcugan: nil
+        case .realcugan: RealCUGANProcessing()
         }
     }
 }

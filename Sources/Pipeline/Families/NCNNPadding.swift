@@ -19,8 +19,10 @@ enum NCNNPadding {
     /// B), then `constants`. Made a tile at a time.
     ///
     /// Pictures smaller than the margin, where the shaders' mirror would leave the picture, are clamped to it.
+    /// `trailing` adds that many more columns on the right and rows at the bottom (Real-CUGAN's alignment).
     static func paddedInput(
-        _ planes: ImagePlanes, margin: Int, mode: EdgeExtension, constants: [Float] = []
+        _ planes: ImagePlanes, margin: Int, mode: EdgeExtension, constants: [Float] = [],
+        trailing: (columns: Int, rows: Int) = (0, 0)
     ) -> NetworkInput {
         func source(_ i: Int, _ size: Int) -> Int {
             switch mode {
@@ -40,7 +42,7 @@ enum NCNNPadding {
             return (rows.min() ?? 0)..<((rows.max() ?? -1) + 1)
         }
         return NetworkInput(
-            width: w + 2 * margin, height: h + 2 * margin, channels: channels,
+            width: w + 2 * margin + trailing.columns, height: h + 2 * margin + trailing.rows, channels: channels,
             prepare: { y, height throws(PipelineError) in try planes.loadNetworkRows(pictureRows(y, height)) }
         ) { x, y, width, height in
             let picture = planes.rows
