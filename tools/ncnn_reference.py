@@ -78,6 +78,12 @@ MODELS = [
     ("realcugan-x2", "realcugan", "up2x-no-denoise.param", 2, [(c, None) for c in CROPS_SMALL]),
     ("realcugan-x3", "realcugan", "up3x-no-denoise.param", 3, [(c, None) for c in CROPS_SMALL]),
     ("realcugan-x4", "realcugan", "up4x-no-denoise.param", 4, [(c, None) for c in CROPS_SMALL]),
+] + [
+    (f"realcugan-{name}-x{scale}", "realcugan", f"up{scale}x-{kind}.param", scale, [(c, None) for c in CROPS_SMALL])
+    for scale, kind, name in [(2, "conservative", "conservative"), (2, "denoise1x", "denoise1"),
+                              (2, "denoise2x", "denoise2"), (2, "denoise3x", "denoise3"),
+                              (3, "conservative", "conservative"), (3, "denoise3x", "denoise3"),
+                              (4, "conservative", "conservative"), (4, "denoise3x", "denoise3")]
 ]
 
 

@@ -170,6 +170,46 @@ extension ModelCatalogue {
             bin: (2_818_348, "aa3d9bda3f46bb48f709d874ccaf67877e94a2fd6cedca7dac5ccb3bf714e066"),
             "Real-CUGAN SE, ×4, no denoising: anime images; ncnn."),
         .ncnnPair(
+            "realcugan-conservative-x2", x: 2, from: realcugan, "up2x-conservative",
+            param: (4_761, "4b3b5c5710ad1d00503c8243417aa75f13fe497723e8b4952e8b1abfc08f9b84"),
+            bin: (2_573_648, "91c72c136e7ff8556323d4449c5ceeff22d9829bf8463a01137cadb8d59b84a0"),
+            "Real-CUGAN SE, ×2, conservative (keeps more of the input's texture): anime images; ncnn."),
+        .ncnnPair(
+            "realcugan-denoise1-x2", x: 2, from: realcugan, "up2x-denoise1x",
+            param: (4_761, "4b3b5c5710ad1d00503c8243417aa75f13fe497723e8b4952e8b1abfc08f9b84"),
+            bin: (2_573_648, "09373c4fddfd2a57fb4af5e516eba1b4c9caa132fd52ffd01bcaefee543bf7f6"),
+            "Real-CUGAN SE, ×2, light denoising: anime images; ncnn."),
+        .ncnnPair(
+            "realcugan-denoise2-x2", x: 2, from: realcugan, "up2x-denoise2x",
+            param: (4_761, "4b3b5c5710ad1d00503c8243417aa75f13fe497723e8b4952e8b1abfc08f9b84"),
+            bin: (2_573_648, "47427a52badebfbd7bb6db97196a2844c553f7f2bb93c9527b26347bea0430e7"),
+            "Real-CUGAN SE, ×2, medium denoising: anime images; ncnn."),
+        .ncnnPair(
+            "realcugan-denoise3-x2", x: 2, from: realcugan, "up2x-denoise3x",
+            param: (4_761, "4b3b5c5710ad1d00503c8243417aa75f13fe497723e8b4952e8b1abfc08f9b84"),
+            bin: (2_573_648, "610ebae63f388fe6f39615cc5f4eaeb038d5aa6ba8b299ba3b989f7f7a1a280a"),
+            "Real-CUGAN SE, ×2, strong denoising: anime images; ncnn."),
+        .ncnnPair(
+            "realcugan-conservative-x3", x: 3, from: realcugan, "up3x-conservative",
+            param: (4_761, "4e8b144dd34e558f530231026d229bedb0eb8877233bf5d9b457bf1bfa4558c1"),
+            bin: (2_577_104, "8321c450efedcd94192196b03ddec19c2a023a5637df7208d49e9e0461560dff"),
+            "Real-CUGAN SE, ×3, conservative (keeps more of the input's texture): anime images; ncnn."),
+        .ncnnPair(
+            "realcugan-denoise3-x3", x: 3, from: realcugan, "up3x-denoise3x",
+            param: (4_761, "4e8b144dd34e558f530231026d229bedb0eb8877233bf5d9b457bf1bfa4558c1"),
+            bin: (2_577_104, "fdb269034f7d6bf59be8fe1c03c43a75671af464e045a13870b24b649d64f1f6"),
+            "Real-CUGAN SE, ×3, strong denoising: anime images; ncnn."),
+        .ncnnPair(
+            "realcugan-conservative-x4", x: 4, from: realcugan, "up4x-conservative",
+            param: (5_018, "ffbcdc7ef979e13f4d0b61542d32e88ec6316e4962535f851a9ddfccc4cad4c1"),
+            bin: (2_818_348, "1ffde324bf3444adade3e70ff4ff4eac7a4bfbf4c01b5aab4563a89e5cec16da"),
+            "Real-CUGAN SE, ×4, conservative (keeps more of the input's texture): anime images; ncnn."),
+        .ncnnPair(
+            "realcugan-denoise3-x4", x: 4, from: realcugan, "up4x-denoise3x",
+            param: (5_018, "ffbcdc7ef979e13f4d0b61542d32e88ec6316e4962535f851a9ddfccc4cad4c1"),
+            bin: (2_818_348, "1fe05d6066901d354bbbc0cb53fba6588ef7637e1ec9c3bce7546900484d0b35"),
+            "Real-CUGAN SE, ×4, strong denoising: anime images; ncnn."),
+        .ncnnPair(
             "span-ch48-x2", x: 2, from: span, "models/spanx2_ch48",
             param: (10_994, "6a0fbb7e352a9bae094c02ce747cc004d7c1ad27ee260d0c21957d6535e456ae"),
             bin: (823_540, "2571a1bdfb6000092aba8b2c75070ab5596d56e60ba2f6da63f3279219f6edc0"),
