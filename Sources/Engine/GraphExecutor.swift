@@ -468,9 +468,13 @@ package final class GraphExecutor: Sendable {
         case .pixelShuffle(let s):
             return ReferenceKernels.pixelShuffle(inputs[0], blockSize: s)
         case .crop(let top, let left, let bottom, let right):
-            return ReferenceKernels.crop(inputs[0], top: top, left: left, bottom: bottom, right: right)
+            return fast
+                ? LayoutKernels.crop(inputs[0], top: top, left: left, bottom: bottom, right: right)
+                : ReferenceKernels.crop(inputs[0], top: top, left: left, bottom: bottom, right: right)
         case .spaceToDepth(let s):
-            return ReferenceKernels.spaceToDepth(inputs[0], blockSize: s)
+            return fast
+                ? LayoutKernels.spaceToDepth(inputs[0], blockSize: s)
+                : ReferenceKernels.spaceToDepth(inputs[0], blockSize: s)
         case .globalAveragePool:
             return ReferenceKernels.globalAveragePool(inputs[0])
         }

@@ -164,6 +164,7 @@ extension DirectConvolution {
             let w1 = weights + (hasSecond ? block0 + 1 : block0) * taps * lanes
             var x = 0
             let width = outputShape.width
+            #if SUPERRES_AVX512_REGISTERS
             if hasSecond {
                 while x + 6 <= width {
                     sixPixelsTwoBlocks(y: y, x: x, w0: w0, w1: w1, block0: block0)
@@ -184,6 +185,22 @@ extension DirectConvolution {
                     x += 1
                 }
             }
+            #else
+            // 16 vector registers (AVX2): 6 pixels × 2 blocks (24 sums) or 8 pixels × 1 block (16) would spill, so
+            // each block gets passes of 6 pixels (12 sums). Every sum sees the same multiply-adds in the same order.
+            for block in block0..<(hasSecond ? block0 + 2 : block0 + 1) {
+                let w = block == block0 ? w0 : w1
+                x = 0
+                while x + 6 <= width {
+                    sixPixelsOneBlock(y: y, x: x, w: w, block: block)
+                    x += 6
+                }
+                while x < width {
+                    onePixel(y: y, x: x, weights: w, block: block)
+                    x += 1
+                }
+            }
+            #endif
         }
 
         @inline(__always)
@@ -279,6 +296,35 @@ extension DirectConvolution {
             store(a5, y: y, x: x + 5, block: block)
             store(a6, y: y, x: x + 6, block: block)
             store(a7, y: y, x: x + 7, block: block)
+        }
+
+        private func sixPixelsOneBlock(y: Int, x: Int, w: UnsafePointer<Float>, block: Int) {
+            let g = geometry
+            let ci = g.inputChannels
+            let lanes = DirectConvolution.lanes
+            var a0 = Vector(), a1 = Vector(), a2 = Vector(), a3 = Vector(), a4 = Vector(), a5 = Vector()
+            var tap = 0
+            for ky in 0..<g.kernelHeight {
+                for kx in 0..<g.kernelWidth {
+                    let p = inputBase(y: y, x: x, ky: ky, kx: kx)
+                    for channel in 0..<ci {
+                        let v = load(w + tap * lanes)
+                        a0 = a0.addingProduct(Vector(repeating: p[channel]), v)
+                        a1 = a1.addingProduct(Vector(repeating: p[ci + channel]), v)
+                        a2 = a2.addingProduct(Vector(repeating: p[2 * ci + channel]), v)
+                        a3 = a3.addingProduct(Vector(repeating: p[3 * ci + channel]), v)
+                        a4 = a4.addingProduct(Vector(repeating: p[4 * ci + channel]), v)
+                        a5 = a5.addingProduct(Vector(repeating: p[5 * ci + channel]), v)
+                        tap += 1
+                    }
+                }
+            }
+            store(a0, y: y, x: x, block: block)
+            store(a1, y: y, x: x + 1, block: block)
+            store(a2, y: y, x: x + 2, block: block)
+            store(a3, y: y, x: x + 3, block: block)
+            store(a4, y: y, x: x + 4, block: block)
+            store(a5, y: y, x: x + 5, block: block)
         }
 
         private func onePixel(y: Int, x: Int, weights w: UnsafePointer<Float>, block: Int) {

@@ -142,16 +142,7 @@ package enum ElementwiseKernels {
         if let channels = a.shape.last, b.count == channels, b.rank <= a.rank, b.shape.last == channels,
             broadcastShape(a.shape, b.shape) == a.shape
         {
-            let vector = b.scalars
-            var out = a.scalars
-            out.withUnsafeMutableBufferPointer { o in
-                vector.withUnsafeBufferPointer { v in
-                    for start in stride(from: 0, to: o.count, by: channels) {
-                        for c in 0..<channels { o[start + c] = op.apply(o[start + c], v[c]) }
-                    }
-                }
-            }
-            return Tensor(shape: a.shape, scalars: out)
+            return Tensor(shape: a.shape, scalars: perChannel(a.scalars, b.scalars, op: op, pool: pool))
         }
         return ReferenceKernels.binary(op, a, b)
     }
@@ -187,6 +178,41 @@ package enum ElementwiseKernels {
         _ a: [Float], pool: ComputePool, _ f: (SIMD16<Float>) -> SIMD16<Float>
     ) -> [Float] {
         mapVectorPairs(a, a, pool: pool) { x, _ in f(x) }
+    }
+
+    /// `op(a, vector[channel])` for every value of `a` (pixels of `vector.count` channels), pixels spread over the
+    /// pool, 16 channels at a time where the channel count allows.
+    private static func perChannel(_ a: [Float], _ vector: [Float], op: BinaryOperation, pool: ComputePool) -> [Float] {
+        let channels = vector.count
+        let pixels = a.count / channels
+        let pixelsPerPart = max(1, chunk / channels)
+        return [Float](unsafeUninitializedCapacity: a.count) { dst, initialized in
+            a.withUnsafeBufferPointer { srcA in
+                vector.withUnsafeBufferPointer { srcV in
+                    let pa = SendablePointer(srcA.baseAddress!)
+                    let pv = SendablePointer(srcV.baseAddress!)
+                    let d = SendableMutablePointer(dst.baseAddress!)
+                    pool.parallelFor((pixels + pixelsPerPart - 1) / pixelsPerPart) { part in
+                        for pixel in (part * pixelsPerPart)..<min(pixels, (part + 1) * pixelsPerPart) {
+                            let base = pixel * channels
+                            var c = 0
+                            while c + 16 <= channels {
+                                let x = UnsafeRawPointer(pa.pointer + base + c).loadUnaligned(as: SIMD16<Float>.self)
+                                let y = UnsafeRawPointer(pv.pointer + c).loadUnaligned(as: SIMD16<Float>.self)
+                                UnsafeMutableRawPointer(d.pointer + base + c).storeBytes(
+                                    of: op.apply(x, y), as: SIMD16<Float>.self)
+                                c += 16
+                            }
+                            while c < channels {
+                                d.pointer[base + c] = op.apply(pa.pointer[base + c], pv.pointer[c])
+                                c += 1
+                            }
+                        }
+                    }
+                }
+            }
+            initialized = a.count
+        }
     }
 
     /// `f` on 16 pairs of values at a time (the tail padded), spread over the pool.

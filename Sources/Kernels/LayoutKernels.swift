@@ -44,28 +44,70 @@ extension ReferenceKernels {
     }
 }
 
-/// Fast layout kernels.
+/// Fast layout kernels: whole runs of channels copied, rows spread over the compute pool, outputs not zero-filled
+/// first (every value is written once).
 package enum LayoutKernels {
-    /// `DepthToSpace` as `ReferenceKernels.depthToSpace`, copying whole channel runs.
-    package static func depthToSpace(_ input: Tensor, blockSize s: Int) -> Tensor {
+    /// `DepthToSpace` as `ReferenceKernels.depthToSpace`.
+    package static func depthToSpace(_ input: Tensor, blockSize s: Int, pool: ComputePool = .shared) -> Tensor {
         let shape = FeatureMapShape(nhwc: input.shape)!
         let c = shape.channels / (s * s)
         let outShape = FeatureMapShape(height: shape.height * s, width: shape.width * s, channels: c)
-        var out = [Float](repeating: 0, count: outShape.elementCount)
-        input.scalars.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                for y in 0..<shape.height {
-                    for x in 0..<shape.width {
-                        let from = src.baseAddress! + (y * shape.width + x) * shape.channels
-                        for dy in 0..<s {
-                            let to = dst.baseAddress! + ((y * s + dy) * outShape.width + x * s) * c
-                            (to).update(from: from + dy * s * c, count: s * c)
-                        }
-                    }
+        let out = rows(of: input, count: outShape.elementCount, rows: shape.height, pool: pool) { y, src, dst in
+            for x in 0..<shape.width {
+                let from = src + (y * shape.width + x) * shape.channels
+                for dy in 0..<s {
+                    (dst + ((y * s + dy) * outShape.width + x * s) * c).update(from: from + dy * s * c, count: s * c)
                 }
             }
         }
         return Tensor(shape: outShape.nhwc, scalars: out)
+    }
+
+    /// `Crop` as `ReferenceKernels.crop`.
+    package static func crop(
+        _ input: Tensor, top: Int, left: Int, bottom: Int, right: Int, pool: ComputePool = .shared
+    ) -> Tensor {
+        let shape = FeatureMapShape(nhwc: input.shape)!
+        let height = shape.height - top - bottom
+        let width = shape.width - left - right
+        precondition(min(top, left, bottom, right) >= 0 && height > 0 && width > 0, "bad crop")
+        let c = shape.channels
+        let out = rows(of: input, count: height * width * c, rows: height, pool: pool) { y, src, dst in
+            (dst + y * width * c).update(from: src + ((y + top) * shape.width + left) * c, count: width * c)
+        }
+        return Tensor(shape: [1, height, width, c], scalars: out)
+    }
+
+    /// `SpaceToDepth` as `ReferenceKernels.spaceToDepth`.
+    package static func spaceToDepth(_ input: Tensor, blockSize s: Int, pool: ComputePool = .shared) -> Tensor {
+        let shape = FeatureMapShape(nhwc: input.shape)!
+        let (height, width, c) = (shape.height / s, shape.width / s, shape.channels)
+        precondition(s >= 1 && height > 0 && width > 0, "the map is smaller than one block")
+        let out = rows(of: input, count: height * width * s * s * c, rows: height, pool: pool) { y, src, dst in
+            for x in 0..<width {
+                let pixel = dst + (y * width + x) * s * s * c
+                for dy in 0..<s {
+                    (pixel + dy * s * c).update(from: src + ((y * s + dy) * shape.width + x * s) * c, count: s * c)
+                }
+            }
+        }
+        return Tensor(shape: [1, height, width, s * s * c], scalars: out)
+    }
+
+    /// `count` values made by `fill(row, input, output)` for each of `rows` rows (each writing its own part), the
+    /// rows spread over `pool`.
+    private static func rows(
+        of input: Tensor, count: Int, rows: Int, pool: ComputePool,
+        _ fill: (Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
+    ) -> [Float] {
+        [Float](unsafeUninitializedCapacity: count) { dst, initialized in
+            input.scalars.withUnsafeBufferPointer { src in
+                let from = SendablePointer(src.baseAddress!)
+                let to = SendableMutablePointer(dst.baseAddress!)
+                pool.parallelFor(rows) { row in fill(row, from.pointer, to.pointer) }
+            }
+            initialized = count
+        }
     }
 
     /// NHWC `[1, H, W, C]` to NCHW `[1, C, H, W]`; other permutations fall back to the reference kernel.

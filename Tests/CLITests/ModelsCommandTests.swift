@@ -43,7 +43,7 @@ struct ModelsCommandTests {
             lines.dropFirst(2).map { line in (String(line.split(separator: " ")[0]), line) },
             uniquingKeysWith: { first, _ in first }
         )
-        #expect(rows.count == 37)
+        #expect(rows.count == 45)
         let espcn = try #require(rows["espcn-x2"])
         #expect(
             espcn.split(separator: " ", omittingEmptySubsequences: true).map(String.init) == [

@@ -10,6 +10,8 @@ import Testing
         (7, 9, 3, 5, 5), (13, 11, 3, 12, 12), (6, 17, 5, 1, 56), (10, 8, 4, 64, 4), (9, 9, 1, 32, 5),
         (5, 23, 3, 3, 27), (8, 7, 3, 17, 33), (4, 4, 4, 1, 4), (3, 14, 3, 16, 16), (12, 13, 1, 5, 32),
         (3, 40, 3, 8, 1), (5, 33, 3, 4, 2), (4, 19, 5, 3, 9),
+        // 1 × 1 with many channels (Real-CUGAN's folded strides and deconvolution phases), rows not a multiple of 6.
+        (3, 17, 1, 64, 48), (2, 13, 1, 40, 256),
     ]
 
     @Test(arguments: 0..<geometries.count)
@@ -94,6 +96,36 @@ import Testing
                 == ReferenceKernels.depthToSpace(input, blockSize: blockSize))
     }
 
+    @Test(arguments: [(0, 0, 0, 0), (1, 2, 3, 0), (4, 4, 4, 4), (0, 5, 0, 1)])
+    func fastCropMatchesReference(top: Int, left: Int, bottom: Int, right: Int) {
+        var rng = SeededGenerator(seed: 5)
+        let input = Tensor(shape: [1, 9, 11, 6], scalars: rng.floats(9 * 11 * 6))
+        let fast = LayoutKernels.crop(input, top: top, left: left, bottom: bottom, right: right)
+        #expect(fast == ReferenceKernels.crop(input, top: top, left: left, bottom: bottom, right: right))
+        #expect(fast.shape == [1, 9 - top - bottom, 11 - left - right, 6])
+        #expect(fast.scalars.first == input.scalars[(top * 11 + left) * 6])
+    }
+
+    @Test(arguments: [(2, 7, 9), (2, 8, 8), (3, 7, 10)])
+    func fastSpaceToDepthMatchesReferenceAndUndoesDepthToSpace(blockSize s: Int, height: Int, width: Int) {
+        var rng = SeededGenerator(seed: UInt64(s * 100 + height))
+        let input = Tensor(shape: [1, height, width, 5], scalars: rng.floats(height * width * 5))
+        let folded = LayoutKernels.spaceToDepth(input, blockSize: s)
+        #expect(folded == ReferenceKernels.spaceToDepth(input, blockSize: s))
+        #expect(folded.shape == [1, height / s, width / s, s * s * 5])
+        // DepthToSpace gives back the part of the map that fills whole blocks.
+        let back = LayoutKernels.depthToSpace(folded, blockSize: s)
+        let kept = ReferenceKernels.crop(input, top: 0, left: 0, bottom: height % s, right: width % s)
+        #expect(back == kept)
+    }
+
+    @Test func globalAveragePoolAndChannelSums() {
+        let input = Tensor(shape: [1, 2, 3, 2], scalars: [1, 10, 2, 20, 3, 30, 4, 40, 5, 50, 6, 60])
+        #expect(ReferenceKernels.globalAveragePool(input).scalars == [3.5, 35])
+        #expect(ReferenceKernels.globalAveragePool(input).shape == [1, 1, 1, 2])
+        #expect(ReferenceKernels.channelSums(input, rows: 1..<2, columns: 1..<3) == [11, 110])
+    }
+
     @Test func transposeToNCHW() {
         var rng = SeededGenerator(seed: 3)
         let input = Tensor(shape: [1, 4, 5, 3], scalars: rng.floats(60))
@@ -124,11 +156,15 @@ import Testing
         let sameShape = Tensor(shape: [1, 6, 7, 5], scalars: rng.floats(210))
         let scalar = Tensor(scalar: 0.5)
         let vector = Tensor(shape: [5], scalars: rng.floats(5))
+        // Per-channel vectors as squeeze-and-excitation makes them: 16-channel runs and a tail.
+        let wide = Tensor(shape: [1, 5, 3, 37], scalars: rng.floats(555))
+        let wideVector = Tensor(shape: [1, 1, 1, 37], scalars: rng.floats(37))
         for op in [BinaryOperation.add, .subtract, .multiply, .maximum, .minimum] {
             for b in [sameShape, scalar, vector] {
                 #expect(ElementwiseKernels.binary(op, a, b) == ReferenceKernels.binary(op, a, b))
             }
             #expect(ElementwiseKernels.binary(op, scalar, a) == ReferenceKernels.binary(op, scalar, a))
+            #expect(ElementwiseKernels.binary(op, wide, wideVector) == ReferenceKernels.binary(op, wide, wideVector))
         }
         #expect(broadcastShape([1, 6, 7, 5], [7, 1]) == [1, 6, 7, 5])
         #expect(broadcastShape([3], [4]) == nil)

@@ -6,7 +6,7 @@ import Tensor
 // convolution), mapped onto engine operations that compute the same values:
 //   - a stride-s convolution with an s × s kernel is SpaceToDepth(s) and a 1 × 1 convolution;
 //   - a transposed convolution of kernel k and stride s is, per output phase, a ⌈k/s⌉ × ⌈k/s⌉ convolution of the
-//     input padded by ⌈k/s⌉ − 1: one convolution with s·s·C outputs, a PixelShuffle(s), then a Crop of the padding;
+//     input padded by ⌈k/s⌉ − 1: one convolution with s·s·C outputs, a DepthToSpace(s), then a Crop of the padding;
 //   - global average pooling and InnerProduct on its `[1, 1, 1, C]` result (a 1 × 1 convolution) make the
 //     squeeze-and-excitation vector that BinaryOp multiplies into the map per channel.
 
@@ -111,7 +111,7 @@ extension NCNNImporter.Builder {
 
     /// ncnn `Deconvolution` (transposed convolution, weights `[out][in][kh][kw]`, output
     /// `(n − 1)·s + k − pads`): per output phase a convolution over the input padded by ⌈k/s⌉ − 1, all phases in one
-    /// convolution of s·s·out channels, interleaved by PixelShuffle(s), the padding and the pixels past `(n−1)·s + k`
+    /// convolution of s·s·out channels, interleaved by DepthToSpace(s), the padding and the pixels past `(n−1)·s + k`
     /// cropped.
     mutating func deconvolution(_ layer: NCNNParam.Layer, weights: inout NCNNModelBin) throws -> NodeID {
         let x = try inputs(of: layer, count: 1)
@@ -159,8 +159,8 @@ extension NCNNImporter.Builder {
                                 let ky = ry + s * (kh - 1 - jy)
                                 let kx = rx + s * (kw - 1 - jx)
                                 guard ky < kernelHeight, kx < kernelWidth else { continue }
-                                // PixelShuffle's channel order: o·s·s + ry·s + rx.
-                                hwio[((jy * kw + jx) * inputs + i) * phases + (o * s + ry) * s + rx] =
+                                // DepthToSpace's channel order: (ry·s + rx)·out + o (whole runs of channels move).
+                                hwio[((jy * kw + jx) * inputs + i) * phases + (ry * s + rx) * outputs + o] =
                                     raw[((o * inputs + i) * kernelHeight + ky) * kernelWidth + kx]
                             }
                         }
@@ -171,11 +171,11 @@ extension NCNNImporter.Builder {
         let geometry = ConvolutionGeometry(
             kernelHeight: kh, kernelWidth: kw, inputChannels: inputs, outputChannels: phases, padTop: kh - 1,
             padLeft: kw - 1, padBottom: kh - 1, padRight: kw - 1)
-        let phaseBias = bias.map { values in (0..<phases).map { values[$0 / (s * s)] } }
+        let phaseBias = bias.map { values in (0..<phases).map { values[$0 % outputs] } }
         let convolved = convolutionNode(
             layer.name + "/phases", input: x[0], geometry: geometry, weights: hwio, bias: phaseBias,
             activation: activation)
-        var result = graph.add(layer.name + "/interleave", .pixelShuffle(blockSize: s), [convolved])
+        var result = graph.add(layer.name + "/interleave", .depthToSpace(blockSize: s), [convolved])
         // The interleaved map is s·(n + K − 1) long: s·K − k more than ncnn's uncut (n − 1)·s + k.
         let extraBottom = s * kh - kernelHeight
         let extraRight = s * kw - kernelWidth

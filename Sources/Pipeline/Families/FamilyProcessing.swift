@@ -19,6 +19,13 @@ protocol FamilyProcessing: Sendable {
 extension FamilyProcessing {
     func takesNoiseLevel(_ model: SuperResolutionModel) -> Bool { false }
 
+    /// Throws when `upscaler` was given a noise level, which the family `name` does not take.
+    func refuseNoiseLevel(_ upscaler: Upscaler, family name: String) throws(PipelineError) {
+        if let level = upscaler.options.noiseLevel {
+            throw .unsupportedImage("\(name) takes no noise level (got \(level)); --noise is for SRMD models")
+        }
+    }
+
     /// The whole enlarged colour of `planes`: its bands put together.
     func enlarge(
         _ planes: ImagePlanes, with upscaler: Upscaler, progress: (Int, Int) -> Void, shouldCancel: () -> Bool

@@ -21,9 +21,7 @@ struct RealCUGANProcessing: FamilyProcessing {
         _ planes: ImagePlanes, with upscaler: Upscaler, progress: (Int, Int) -> Void, shouldCancel: () -> Bool,
         onBand: (_ firstRow: Int, _ rows: Int, _ colour: ImagePlanes.Colour) throws(PipelineError) -> Void
     ) throws(PipelineError) {
-        if let level = upscaler.options.noiseLevel {
-            throw .unsupportedImage("Real-CUGAN takes no noise level (got \(level)); --noise is for SRMD models")
-        }
+        try refuseNoiseLevel(upscaler, family: "Real-CUGAN")
         let model = upscaler.model
         let s = model.scale
         guard model.borderLoss > 0, model.borderLoss % s == 0 else {

@@ -17,9 +17,7 @@ struct RealESRGANProcessing: FamilyProcessing {
         _ planes: ImagePlanes, with upscaler: Upscaler, progress: (Int, Int) -> Void, shouldCancel: () -> Bool,
         onBand: (_ firstRow: Int, _ rows: Int, _ colour: ImagePlanes.Colour) throws(PipelineError) -> Void
     ) throws(PipelineError) {
-        if let level = upscaler.options.noiseLevel {
-            throw .unsupportedImage("\(name) takes no noise level (got \(level)); --noise is for SRMD models")
-        }
+        try refuseNoiseLevel(upscaler, family: name)
         let margin = Self.prepadding
         try NCNNPadding.runPaddedBands(
             NCNNPadding.paddedInput(planes, margin: margin, mode: .reflect), planes: planes, margin: margin,
