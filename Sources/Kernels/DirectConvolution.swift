@@ -298,6 +298,8 @@ extension DirectConvolution {
             store(a7, y: y, x: x + 7, block: block)
         }
 
+        /// AVX2's pass: 6 pixels of one block, 12 vector registers of sums. Kept apart from `eightPixelsOneBlock`
+        /// (AVX-512's, whose 8 independent sums keep both FMA ports busy) because each must stay register-blocked.
         private func sixPixelsOneBlock(y: Int, x: Int, w: UnsafePointer<Float>, block: Int) {
             let g = geometry
             let ci = g.inputChannels

@@ -186,32 +186,24 @@ package enum ElementwiseKernels {
         let channels = vector.count
         let pixels = a.count / channels
         let pixelsPerPart = max(1, chunk / channels)
-        return [Float](unsafeUninitializedCapacity: a.count) { dst, initialized in
-            a.withUnsafeBufferPointer { srcA in
-                vector.withUnsafeBufferPointer { srcV in
-                    let pa = SendablePointer(srcA.baseAddress!)
-                    let pv = SendablePointer(srcV.baseAddress!)
-                    let d = SendableMutablePointer(dst.baseAddress!)
-                    pool.parallelFor((pixels + pixelsPerPart - 1) / pixelsPerPart) { part in
-                        for pixel in (part * pixelsPerPart)..<min(pixels, (part + 1) * pixelsPerPart) {
-                            let base = pixel * channels
-                            var c = 0
-                            while c + 16 <= channels {
-                                let x = UnsafeRawPointer(pa.pointer + base + c).loadUnaligned(as: SIMD16<Float>.self)
-                                let y = UnsafeRawPointer(pv.pointer + c).loadUnaligned(as: SIMD16<Float>.self)
-                                UnsafeMutableRawPointer(d.pointer + base + c).storeBytes(
-                                    of: op.apply(x, y), as: SIMD16<Float>.self)
-                                c += 16
-                            }
-                            while c < channels {
-                                d.pointer[base + c] = op.apply(pa.pointer[base + c], pv.pointer[c])
-                                c += 1
-                            }
-                        }
+        return filled(count: a.count, from: a, vector) { pa, pv, d in
+            pool.parallelFor((pixels + pixelsPerPart - 1) / pixelsPerPart) { part in
+                for pixel in (part * pixelsPerPart)..<min(pixels, (part + 1) * pixelsPerPart) {
+                    let base = pixel * channels
+                    var c = 0
+                    while c + 16 <= channels {
+                        let x = UnsafeRawPointer(pa.pointer + base + c).loadUnaligned(as: SIMD16<Float>.self)
+                        let y = UnsafeRawPointer(pv.pointer + c).loadUnaligned(as: SIMD16<Float>.self)
+                        UnsafeMutableRawPointer(d.pointer + base + c).storeBytes(
+                            of: op.apply(x, y), as: SIMD16<Float>.self)
+                        c += 16
+                    }
+                    while c < channels {
+                        d.pointer[base + c] = op.apply(pa.pointer[base + c], pv.pointer[c])
+                        c += 1
                     }
                 }
             }
-            initialized = a.count
         }
     }
 
@@ -220,36 +212,47 @@ package enum ElementwiseKernels {
         _ a: [Float], _ b: [Float], pool: ComputePool, _ f: (SIMD16<Float>, SIMD16<Float>) -> SIMD16<Float>
     ) -> [Float] {
         precondition(a.count == b.count, "operands of \(a.count) and \(b.count) values")
-        return [Float](unsafeUninitializedCapacity: a.count) { dst, initialized in
-            a.withUnsafeBufferPointer { srcA in
-                b.withUnsafeBufferPointer { srcB in
-                    let pa = SendablePointer(srcA.baseAddress!)
-                    let pb = SendablePointer(srcB.baseAddress!)
-                    let d = SendableMutablePointer(dst.baseAddress!)
-                    let count = srcA.count
-                    pool.parallelFor((count + chunk - 1) / chunk) { part in
-                        var i = part * chunk
-                        let end = min(count, (part + 1) * chunk)
-                        while i + 16 <= end {
-                            let x = UnsafeRawPointer(pa.pointer + i).loadUnaligned(as: SIMD16<Float>.self)
-                            let y = UnsafeRawPointer(pb.pointer + i).loadUnaligned(as: SIMD16<Float>.self)
-                            UnsafeMutableRawPointer(d.pointer + i).storeBytes(of: f(x, y), as: SIMD16<Float>.self)
-                            i += 16
-                        }
-                        if i < end {
-                            var x = SIMD16<Float>()
-                            var y = SIMD16<Float>()
-                            for lane in 0..<(end - i) {
-                                x[lane] = pa.pointer[i + lane]
-                                y[lane] = pb.pointer[i + lane]
-                            }
-                            let r = f(x, y)
-                            for lane in 0..<(end - i) { d.pointer[i + lane] = r[lane] }
-                        }
+        let count = a.count
+        return filled(count: count, from: a, b) { pa, pb, d in
+            pool.parallelFor((count + chunk - 1) / chunk) { part in
+                var i = part * chunk
+                let end = min(count, (part + 1) * chunk)
+                while i + 16 <= end {
+                    let x = UnsafeRawPointer(pa.pointer + i).loadUnaligned(as: SIMD16<Float>.self)
+                    let y = UnsafeRawPointer(pb.pointer + i).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(d.pointer + i).storeBytes(of: f(x, y), as: SIMD16<Float>.self)
+                    i += 16
+                }
+                if i < end {
+                    var x = SIMD16<Float>()
+                    var y = SIMD16<Float>()
+                    for lane in 0..<(end - i) {
+                        x[lane] = pa.pointer[i + lane]
+                        y[lane] = pb.pointer[i + lane]
                     }
+                    let r = f(x, y)
+                    for lane in 0..<(end - i) { d.pointer[i + lane] = r[lane] }
                 }
             }
-            initialized = a.count
+        }
+    }
+
+    /// `count` values written by `fill` from raw views of `a` and `b` (read only while it runs); empty operands give
+    /// an empty result.
+    private static func filled(
+        count: Int, from a: [Float], _ b: [Float],
+        _ fill: (SendablePointer<Float>, SendablePointer<Float>, SendableMutablePointer<Float>) -> Void
+    ) -> [Float] {
+        guard count > 0, !a.isEmpty, !b.isEmpty else { return [] }
+        return [Float](unsafeUninitializedCapacity: count) { dst, initialized in
+            a.withUnsafeBufferPointer { srcA in
+                b.withUnsafeBufferPointer { srcB in
+                    fill(
+                        SendablePointer(srcA.baseAddress!), SendablePointer(srcB.baseAddress!),
+                        SendableMutablePointer(dst.baseAddress!))
+                }
+            }
+            initialized = count
         }
     }
 

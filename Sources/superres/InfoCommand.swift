@@ -17,6 +17,16 @@ struct InfoCommand: ParsableCommand {
     @Argument(help: "A model (a catalogue name or a model file), or an image file (PNG, JPEG, WebP or TIFF).")
     var model: String
 
+    /// What the network takes per pixel, as its family's pre-processing makes it.
+    static func inputDescription(_ model: SuperResolutionModel) -> String {
+        switch model.family {
+        case .edsr: "BGR, 3 channels"
+        case .espcn, .fsrcnn, .lapsrn: "Y (luma), 1 channel"
+        case .srmd: "RGB and \(model.inputChannels - 3) degradation maps, \(model.inputChannels) channels"
+        case .realesrgan, .span, .realcugan: "RGB, 3 channels"
+        }
+    }
+
     func run() throws {
         if try describeImage() { return }
         let loaded = try CommandLineFailure.reporting { try ModelLoader.load(nameOrPath: model) }
@@ -24,11 +34,15 @@ struct InfoCommand: ParsableCommand {
         print("model:       \(loaded.source) (\(size) bytes)")
         print("family:      \(loaded.family.rawValue)")
         print("scale:       ×\(loaded.scale)")
-        print("input:       \(loaded.inputChannels == 3 ? "BGR, 3 channels" : "Y (luma), 1 channel")")
+        print("input:       \(Self.inputDescription(loaded))")
         print("output:      \(loaded.outputName)")
         print("parameters:  \(loaded.parameterCount.formatted())")
         print("FLOPs/pixel: \(loaded.flopsPerInputPixel.formatted()) per input pixel (\(String(format: "%.2f", Double(loaded.flopsPerInputPixel) / 1e6)) MFLOP)")
-        print("tile margin: \(loaded.tileMargin) input pixels (receptive field radius)")
+        if loaded.borderLoss > 0 {
+            print("tile margin: \(loaded.tileMargin) input pixels (the border its unpadded convolutions lose)")
+        } else {
+            print("tile margin: \(loaded.tileMargin) input pixels (receptive field radius)")
+        }
         if let live = loaded.liveValuesPerInputPixel {
             print("working set: \(live) values per input pixel at its peak (\(live * 4) bytes, how tiles are sized)")
         }
