@@ -103,6 +103,15 @@ extension Graph {
             let (channels, overflow) = input.channels.multipliedReportingOverflow(by: s * s)
             guard !overflow, channels <= maxFeatureMapElements else { throw Self.tooLarge(node, "\(input) × \(s)²") }
             return FeatureMapShape(height: input.height / s, width: input.width / s, channels: channels).nhwc
+        case .addCropped(let top, let left, let bottom, let right):
+            let cropped = try shape(
+                of: Node(name: node.name, operation: .crop(top: top, left: left, bottom: bottom, right: right)),
+                inputShapes: [inputShapes[0]], graphInput: graphInput)
+            guard let shape = broadcastShape(cropped, inputShapes[1]) else {
+                throw GraphError(
+                    .shapeMismatch, node: node.name, "shapes \(cropped) and \(inputShapes[1]) do not broadcast")
+            }
+            return shape
         case .globalAveragePool:
             guard let input = FeatureMapShape(nhwc: inputShapes[0]) else {
                 throw GraphError(.shapeMismatch, node: node.name, "pooling input \(inputShapes[0]) is not NHWC")

@@ -39,6 +39,9 @@ package enum Operation: Sendable, Equatable {
     case spaceToDepth(blockSize: Int)
     /// The mean of each channel over the whole map, `[1, 1, 1, C]` (squeeze-and-excitation blocks).
     case globalAveragePool
+    /// Input 0 without `top`, `left`, `bottom` and `right` pixels at its edges, plus input 1: a U-Net's skip
+    /// connection (Crop then Add) in one pass, made by the optimizer.
+    case addCropped(top: Int, left: Int, bottom: Int, right: Int)
 
     /// A short name for messages and op counts.
     package var kind: String {
@@ -58,6 +61,7 @@ package enum Operation: Sendable, Equatable {
         case .crop: "Crop"
         case .spaceToDepth: "SpaceToDepth"
         case .globalAveragePool: "GlobalAveragePool"
+        case .addCropped: "AddCropped"
         }
     }
 }

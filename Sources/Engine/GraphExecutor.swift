@@ -477,6 +477,15 @@ package final class GraphExecutor: Sendable {
                 : ReferenceKernels.spaceToDepth(inputs[0], blockSize: s)
         case .globalAveragePool:
             return ReferenceKernels.globalAveragePool(inputs[0])
+        case .addCropped(let top, let left, let bottom, let right):
+            if fast, let sum = ElementwiseKernels.addCropped(
+                inputs[0], top: top, left: left, bottom: bottom, right: right, inputs[1])
+            {
+                return sum
+            }
+            let cropped = ReferenceKernels.crop(inputs[0], top: top, left: left, bottom: bottom, right: right)
+            return fast
+                ? ElementwiseKernels.binary(.add, cropped, inputs[1]) : ReferenceKernels.binary(.add, cropped, inputs[1])
         }
     }
 }

@@ -14,8 +14,33 @@ package enum GraphOptimizer {
         fuseSigmoidGates(&g)
         removeDeadNodes(&g)
         fuseConvolutionTails(&g)
+        fuseCroppedSums(&g)
         removeDeadNodes(&g)
         return g
+    }
+
+    /// Replaces `Add(Crop(x), y)` (either order) by one `addCropped` node when the crop is read by nothing else: a
+    /// U-Net's skip connection in one pass over memory instead of two. The same additions, so the same values. After
+    /// `fuseConvolutionTails`, which takes a sum that follows a convolution into its epilogue instead.
+    package static func fuseCroppedSums(_ g: inout Graph) {
+        let counts = g.consumerCounts()
+        let outputNodes = Set(g.outputs.map(\.node))
+        for id in g.nodes.indices {
+            guard case .binary(.add) = g.nodes[id].operation, g.nodes[id].inputs.count == 2 else { continue }
+            let (p, q) = (g.nodes[id].inputs[0], g.nodes[id].inputs[1])
+            for (cropNode, other) in [(p, q), (q, p)] {
+                guard case .crop(let top, let left, let bottom, let right) = g.nodes[cropNode].operation,
+                    counts[cropNode] == 1, !outputNodes.contains(cropNode), cropNode != other
+                else { continue }
+                g.replace(
+                    id,
+                    with: Node(
+                        name: g.nodes[id].name,
+                        operation: .addCropped(top: top, left: left, bottom: bottom, right: right),
+                        inputs: [g.nodes[cropNode].inputs[0], other]))
+                break
+            }
+        }
     }
 
     /// Makes the outputs NHWC, the layout the pipeline takes: an output produced by an NHWC → NCHW Transpose (the

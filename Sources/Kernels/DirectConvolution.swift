@@ -111,9 +111,17 @@ package final class DirectConvolution: Sendable {
                     residual: epilogue.addsResidual ? residual!.baseAddress! : nil,
                     outputShape: outShape, geometry: g, blockCount: blockCount, epilogue: values)
                 let pairCount = (blockCount + 1) / 2
-                // Block-pair major: consecutive work items reuse the same weights from cache.
-                pool.parallelFor(pairCount * outShape.height) { item in
-                    job.run(row: item % outShape.height, pair: item / outShape.height)
+                if g.kernelHeight == 1 && g.kernelWidth == 1 && pairCount > 1 {
+                    // A 1 × 1 layer with many outputs reads little per output: one row with all its blocks per work
+                    // item, so the row is read once (from cache) and each thread writes whole output rows.
+                    pool.parallelFor(outShape.height) { row in
+                        for pair in 0..<pairCount { job.run(row: row, pair: pair) }
+                    }
+                } else {
+                    // Block-pair major: consecutive work items reuse the same weights from cache.
+                    pool.parallelFor(pairCount * outShape.height) { item in
+                        job.run(row: item % outShape.height, pair: item / outShape.height)
+                    }
                 }
             }
         }

@@ -180,6 +180,37 @@ package enum ElementwiseKernels {
         mapVectorPairs(a, a, pool: pool) { x, _ in f(x) }
     }
 
+    /// `crop(a) + b` in one pass when the cropped `a` and `b` have the same shape (a U-Net's skip connection), rows
+    /// spread over the pool; nil for other shapes (the caller crops, then adds with broadcasting).
+    package static func addCropped(
+        _ a: Tensor, top: Int, left: Int, bottom: Int, right: Int, _ b: Tensor, pool: ComputePool = .shared
+    ) -> Tensor? {
+        guard let shape = FeatureMapShape(nhwc: a.shape), let out = FeatureMapShape(nhwc: b.shape),
+            min(top, left, bottom, right) >= 0, out.channels == shape.channels,
+            out.height == shape.height - top - bottom, out.width == shape.width - left - right, out.elementCount > 0
+        else { return nil }
+        let rowLength = out.width * out.channels
+        let sums = filled(count: b.count, from: a.scalars, b.scalars) { pa, pb, d in
+            pool.parallelFor(out.height) { y in
+                let from = pa.pointer + ((y + top) * shape.width + left) * shape.channels
+                let other = pb.pointer + y * rowLength
+                let to = d.pointer + y * rowLength
+                var i = 0
+                while i + 16 <= rowLength {
+                    let x = UnsafeRawPointer(from + i).loadUnaligned(as: SIMD16<Float>.self)
+                    let z = UnsafeRawPointer(other + i).loadUnaligned(as: SIMD16<Float>.self)
+                    UnsafeMutableRawPointer(to + i).storeBytes(of: x + z, as: SIMD16<Float>.self)
+                    i += 16
+                }
+                while i < rowLength {
+                    to[i] = from[i] + other[i]
+                    i += 1
+                }
+            }
+        }
+        return Tensor(shape: b.shape, scalars: sums)
+    }
+
     /// `op(a, vector[channel])` for every value of `a` (pixels of `vector.count` channels), pixels spread over the
     /// pool, 16 channels at a time where the channel count allows.
     private static func perChannel(_ a: [Float], _ vector: [Float], op: BinaryOperation, pool: ComputePool) -> [Float] {

@@ -229,6 +229,7 @@ package enum ModelLoader {
                 break
             }
         }
-        return (parameters, Int(flops.rounded()))
+        // A crafted graph can claim absurd up- and down-sampling: the count saturates rather than trapping.
+        return (parameters, flops.isFinite && flops < 0x1p62 ? Int(flops.rounded()) : 1 << 62)
     }
 }

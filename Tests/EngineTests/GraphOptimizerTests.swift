@@ -136,6 +136,32 @@ import Testing
         #expect(GraphOptimizer.optimize(shared).operationCounts["SigmoidGate"] == nil)
     }
 
+    /// A U-Net's skip connection, `Add(Crop(x), y)` in either order, becomes one `AddCropped` node with the same
+    /// values; a crop that something else also reads stays.
+    @Test(arguments: [false, true])
+    func fusesCroppedSums(cropSecond: Bool) throws {
+        var rng = SeededGenerator(seed: 9)
+        var g = Graph()
+        let x = g.add("input", .input)
+        let skip = g.add("skip", .crop(top: 1, left: 2, bottom: 3, right: 0), [x])
+        let inner = g.add("inner", .crop(top: 2, left: 1, bottom: 2, right: 1), [x])
+        let path = g.add("path", .unary(.relu), [inner])
+        let sum = g.add("sum", .binary(.add), cropSecond ? [path, skip] : [skip, path])
+        g.addOutput("output", sum)
+        let optimized = GraphOptimizer.optimize(g)
+        #expect(optimized.operationCounts["AddCropped"] == 1 && optimized.operationCounts["Crop"] == 1)
+        let input = Tensor(shape: [1, 9, 11, 20], scalars: rng.floats(9 * 11 * 20, in: -2...2))
+        let plain = try GraphExecutor(graph: g, kernels: .reference, optimize: false).run(input, output: nil)
+        #expect(plain.shape == [1, 5, 9, 20])
+        for kernels in KernelChoice.allCases {
+            let fused = try GraphExecutor(graph: g, kernels: kernels).run(input, output: nil)
+            #expect(fused == plain, "\(kernels)")
+        }
+        var shared = g
+        shared.addOutput("skip", skip)
+        #expect(GraphOptimizer.optimize(shared).operationCounts["AddCropped"] == nil)
+    }
+
     @Test func receptiveFieldCountsPaddingAcrossUpscaling() {
         let field = Self.sampleGraph(seed: 4).receptiveField()
         // Three 3×3 convs (1 each) + one 4×4 (2 after) at input resolution; nothing after DepthToSpace.

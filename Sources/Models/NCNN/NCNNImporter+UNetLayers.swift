@@ -126,6 +126,11 @@ extension NCNNImporter.Builder {
         guard strideWidth == strideHeight, (1...NCNNImporter.maximumKernel).contains(strideWidth) else {
             throw unsupported(layer, "strides \(strideWidth)×\(strideHeight) (equal strides up to 64 are supported)")
         }
+        // A stride beyond the kernel leaves gaps no network wants, and would make the phase convolution s²/k² times
+        // the file's weights.
+        guard strideWidth <= kernelWidth, strideWidth <= kernelHeight else {
+            throw unsupported(layer, "a stride larger than the kernel")
+        }
         guard try p.int(2, default: 1) == 1, try p.int(12, default: 1) == 1 else {
             throw unsupported(layer, "dilation other than 1")
         }
