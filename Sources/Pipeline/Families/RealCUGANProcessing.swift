@@ -26,8 +26,8 @@ struct RealCUGANProcessing: FamilyProcessing {
         let s = model.scale
         guard model.borderLoss > 0, model.borderLoss % s == 0 else {
             throw .unsupportedImage(
-                "this Real-CUGAN network loses \(model.borderLoss) output pixels at each edge, not a whole number of "
-                    + "input pixels")
+                "this network is not fed as Real-CUGAN: Real-CUGAN's U-Nets lose a whole number of input pixels at "
+                    + "each edge (their padding), this one loses \(model.borderLoss) output pixels")
         }
         let padding = model.borderLoss / s
         let alignment = Self.alignment(scale: s)
