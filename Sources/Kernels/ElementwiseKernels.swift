@@ -3,7 +3,7 @@ import Tensor
 
 /// A binary element-wise operation.
 package enum BinaryOperation: String, Sendable, Hashable {
-    case add, subtract, multiply, maximum, minimum
+    case add, subtract, multiply, divide, maximum, minimum
 
     /// The operation on two values.
     @inlinable
@@ -12,6 +12,7 @@ package enum BinaryOperation: String, Sendable, Hashable {
         case .add: a + b
         case .subtract: a - b
         case .multiply: a * b
+        case .divide: a / b
         case .maximum: Swift.max(a, b)
         case .minimum: Swift.min(a, b)
         }
@@ -24,6 +25,7 @@ package enum BinaryOperation: String, Sendable, Hashable {
         case .add: return a + b
         case .subtract: return a - b
         case .multiply: return a * b
+        case .divide: return a / b
         case .maximum: return a.replacing(with: b, where: b .> a)
         case .minimum: return a.replacing(with: b, where: b .< a)
         }
@@ -33,6 +35,8 @@ package enum BinaryOperation: String, Sendable, Hashable {
 /// A unary element-wise operation.
 package enum UnaryOperation: String, Sendable, Hashable {
     case relu, abs, tanh, negate, sigmoid
+    /// The error function (ONNX `Erf`, the heart of exact GELU).
+    case erf
     /// `x · sigmoid(x)`, written as ncnn's Swish layer computes it: `x / (1 + exp(-x))`.
     case swish
 
@@ -46,6 +50,7 @@ package enum UnaryOperation: String, Sendable, Hashable {
         case .negate: -x
         case .sigmoid: 1 / (1 + Foundation.exp(-x))
         case .swish: x / (1 + Foundation.exp(-x))
+        case .erf: Foundation.erf(x)
         }
     }
 }
@@ -168,7 +173,7 @@ package enum ElementwiseKernels {
         case .tanh: Tensor(shape: x.shape, scalars: mapVectors(x.scalars, pool: pool, VectorMath.tanh))
         case .sigmoid: Tensor(shape: x.shape, scalars: mapVectors(x.scalars, pool: pool, VectorMath.sigmoid))
         case .swish: Tensor(shape: x.shape, scalars: mapVectors(x.scalars, pool: pool, VectorMath.swish))
-        case .relu, .abs, .negate: Tensor(shape: x.shape, scalars: map1(x.scalars, pool: pool, op.apply))
+        case .relu, .abs, .negate, .erf: Tensor(shape: x.shape, scalars: map1(x.scalars, pool: pool, op.apply))
         }
     }
 

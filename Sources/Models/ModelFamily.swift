@@ -17,6 +17,9 @@ package enum ModelFamily: String, Sendable, CaseIterable, Codable {
     case realcugan
     /// SPAN (ncnn; Wan et al., NTIRE 2024 efficient SR): RGB in [0, 1] in and out, the mean subtracted in the graph.
     case span
+    /// A network read from an ONNX file (any architecture): RGB in [0, 1] in and out, as chaiNNer and spandrel feed
+    /// PyTorch super-resolution models.
+    case onnx
 
     /// Whether the network sees only the Y channel (the chroma is enlarged by interpolation).
     package var usesLumaOnly: Bool { self == .espcn || self == .fsrcnn || self == .lapsrn }

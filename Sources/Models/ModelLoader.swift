@@ -42,6 +42,10 @@ package enum ModelLoader {
             let (graph, layerCounts) = try NCNNImporter.readGraph(paramPath: path)
             return (graph, .ncnn, layerCounts)
         }
+        if ONNXImporter.isONNXFile(path) {
+            let (graph, operationCounts) = try ONNXImporter.readGraph(path: path)
+            return (graph, .onnx, operationCounts)
+        }
         let def: GraphDef
         do {
             def = try GraphDef(contentsOf: path)
@@ -59,6 +63,8 @@ package enum ModelLoader {
         case tensorFlow
         /// An ncnn network: the family from the input channels and layers (SRMD, Real-ESRGAN, SPAN); RGB out.
         case ncnn
+        /// An ONNX export of any architecture: RGB in and out.
+        case onnx
     }
 
     /// Wraps an imported graph: makes its output NHWC, prepares the executor, finds the scale by probing (two input
@@ -91,10 +97,17 @@ package enum ModelLoader {
         case .ncnn:
             detected = try NCNNImporter.family(
                 inputChannels: channels, layers: fileOperationCounts, source: source)
+        case .onnx:
+            guard channels == 3 else {
+                throw ModelError(
+                    .notSuperResolution, source: source,
+                    "the network takes \(channels) channels; superres feeds ONNX networks RGB images (3 channels)")
+            }
+            detected = .onnx
         }
         // Check that the network maps an image to an image a whole number of times larger (Real-CUGAN's valid
         // convolutions lose a fixed border, so its U-Nets are probed at sizes they divide, and the border is kept).
-        let outputChannels = format == .ncnn ? 3 : channels
+        let outputChannels = format == .tensorFlow ? channels : 3
         let losesBorder = detected == .realcugan
         let sides = losesBorder ? [64, 96] : [8, 12]
         var outputs: [Int] = []
@@ -177,7 +190,7 @@ package enum ModelLoader {
                     .mismatch, source: source,
                     "\(family.rawValue) networks take \(family.usesLumaOnly ? 1 : 3) channels; this file takes \(channels)")
             }
-        case .ncnn:
+        case .ncnn, .onnx:
             guard family == detected else {
                 throw ModelError(
                     .mismatch, source: source,

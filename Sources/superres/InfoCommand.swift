@@ -23,7 +23,7 @@ struct InfoCommand: ParsableCommand {
         case .edsr: "BGR, 3 channels"
         case .espcn, .fsrcnn, .lapsrn: "Y (luma), 1 channel"
         case .srmd: "RGB and \(model.inputChannels - 3) degradation maps, \(model.inputChannels) channels"
-        case .realesrgan, .span, .realcugan: "RGB, 3 channels"
+        case .realesrgan, .span, .realcugan, .onnx: "RGB, 3 channels"
         }
     }
 

@@ -88,17 +88,9 @@ extension NCNNImporter.Builder {
         let (activation, thenSigmoid) = try fusedActivation(layer)
         let raw = try weights.loadTagged(count: total, layer: layer.name).values
         let bias = try p.int(5, default: 0) != 0 ? try weights.loadRaw(count: outputs, layer: layer.name) : nil
-        // [out][in][ky][kx] → 1 × 1 over folded channel (ky·s + kx)·C + in.
         let folded = s * s * inputs
-        var hwio = [Float](repeating: 0, count: total)
-        for o in 0..<outputs {
-            for i in 0..<inputs {
-                for ky in 0..<s {
-                    for kx in 0..<s {
-                        hwio[((ky * s + kx) * inputs + i) * outputs + o] = raw[((o * inputs + i) * s + ky) * s + kx]
-                    }
-                }
-            }
+        let hwio = WeightLayout.spaceToDepthPointwise(outputs: outputs, inputs: inputs, stride: s) { o, i, ky, kx in
+            raw[((o * inputs + i) * s + ky) * s + kx]
         }
         let fold = graph.add(layer.name + "/fold", .spaceToDepth(blockSize: s), [input])
         let geometry = ConvolutionGeometry(
@@ -149,41 +141,16 @@ extension NCNNImporter.Builder {
         let (activation, thenSigmoid) = try fusedActivation(layer)
         let raw = try weights.loadTagged(count: total, layer: layer.name).values
         let bias = try p.int(5, default: 0) != 0 ? try weights.loadRaw(count: outputs, layer: layer.name) : nil
-        // Phase (ry, rx) of output pixel (s·qy + ry, s·qx + rx) sums input (qy − my, qx − mx) times weight
-        // (ry + s·my, rx + s·mx): a convolution whose tap (jy, jx) over the input padded by K − 1 is m = K − 1 − j.
-        let kh = (kernelHeight + s - 1) / s
-        let kw = (kernelWidth + s - 1) / s
-        let phases = s * s * outputs
-        var hwio = [Float](repeating: 0, count: kh * kw * inputs * phases)
-        for o in 0..<outputs {
-            for i in 0..<inputs {
-                for jy in 0..<kh {
-                    for jx in 0..<kw {
-                        for ry in 0..<s {
-                            for rx in 0..<s {
-                                let ky = ry + s * (kh - 1 - jy)
-                                let kx = rx + s * (kw - 1 - jx)
-                                guard ky < kernelHeight, kx < kernelWidth else { continue }
-                                // DepthToSpace's channel order: (ry·s + rx)·out + o (whole runs of channels move).
-                                hwio[((jy * kw + jx) * inputs + i) * phases + (ry * s + rx) * outputs + o] =
-                                    raw[((o * inputs + i) * kernelHeight + ky) * kernelWidth + kx]
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        let geometry = ConvolutionGeometry(
-            kernelHeight: kh, kernelWidth: kw, inputChannels: inputs, outputChannels: phases, padTop: kh - 1,
-            padLeft: kw - 1, padBottom: kh - 1, padRight: kw - 1)
+        let (geometry, hwio, extraBottom, extraRight) = WeightLayout.transposedConvolutionPhases(
+            outputs: outputs, inputs: inputs, kernelHeight: kernelHeight, kernelWidth: kernelWidth, stride: s
+        ) { o, i, ky, kx in raw[((o * inputs + i) * kernelHeight + ky) * kernelWidth + kx] }
+        let phases = geometry.outputChannels
         let phaseBias = bias.map { values in (0..<phases).map { values[$0 % outputs] } }
         let convolved = convolutionNode(
             layer.name + "/phases", input: x[0], geometry: geometry, weights: hwio, bias: phaseBias,
             activation: activation)
         var result = graph.add(layer.name + "/interleave", .depthToSpace(blockSize: s), [convolved])
         // The interleaved map is s·(n + K − 1) long: s·K − k more than ncnn's uncut (n − 1)·s + k.
-        let extraBottom = s * kh - kernelHeight
-        let extraRight = s * kw - kernelWidth
         let cut = (padTop, padLeft, padBottom + extraBottom, padRight + extraRight)
         if cut != (0, 0, 0, 0) {
             result = graph.add(

@@ -246,18 +246,8 @@ package enum NCNNImporter {
             }
             let raw = try weights.loadTagged(count: weightCount, layer: layer.name).values
             let bias = try p.int(5, default: 0) != 0 ? try weights.loadRaw(count: outputs, layer: layer.name) : nil
-            // [out][in][kh][kw] → [kh][kw][in][out].
-            var hwio = [Float](repeating: 0, count: weightCount)
-            for o in 0..<outputs {
-                for i in 0..<inputs {
-                    for ky in 0..<kernelHeight {
-                        for kx in 0..<kernelWidth {
-                            hwio[((ky * kernelWidth + kx) * inputs + i) * outputs + o] =
-                                raw[((o * inputs + i) * kernelHeight + ky) * kernelWidth + kx]
-                        }
-                    }
-                }
-            }
+            let hwio = WeightLayout.hwio(
+                oihw: raw, outputs: outputs, inputs: inputs, kernelHeight: kernelHeight, kernelWidth: kernelWidth)
             let geometry = ConvolutionGeometry(
                 kernelHeight: kernelHeight,
                 kernelWidth: kernelWidth,

@@ -52,6 +52,7 @@ extension ModelFamily {
         case .realesrgan: RealESRGANProcessing()
         case .span: RealESRGANProcessing(name: "SPAN")
         case .realcugan: RealCUGANProcessing()
+        case .onnx: RealESRGANProcessing(name: "ONNX")
         }
     }
 }
