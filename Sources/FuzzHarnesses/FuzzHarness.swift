@@ -32,6 +32,8 @@ package enum FuzzHarness: String, CaseIterable, Sendable {
     case ncnnParam = "ncnn-param"
     /// The ncnn `.bin` weight reader, under a fixed small `.param`.
     case ncnnBin = "ncnn-bin"
+    /// The ONNX reader and importer (no external data), then the loader's checks for image networks.
+    case onnx
     /// The multipart/form-data intake of `/enhance` and `/api/v1/jobs` (boundary `fuzz`), header probe included.
     case multipart
 
@@ -108,6 +110,14 @@ package enum FuzzHarness: String, CaseIterable, Sendable {
                 }
                 _ = try ModelLoader.make(
                     graph: graph, format: .ncnn, source: "fuzz.param", fileOperationCounts: NCNNImporter.layerCounts(param),
+                    family: nil, scale: nil, kernels: .reference)
+            case .onnx:
+                let model = try ONNXModel(serializedBytes: bytes)
+                let graph = try ONNXImporter.makeGraph(model, source: "fuzz.onnx", folder: nil)
+                // Operator graphs of other channel counts stop at the import; image networks go through the loader's
+                // probing too (whose refusals are not the importer's).
+                _ = try? ModelLoader.make(
+                    graph: graph, format: .onnx, source: "fuzz.onnx", fileOperationCounts: ONNXImporter.operationCounts(model),
                     family: nil, scale: nil, kernels: .reference)
             case .ncnnBin:
                 let param = try NCNNParam(text: Self.binHarnessParam, source: "fuzz.param")
