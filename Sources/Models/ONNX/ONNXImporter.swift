@@ -55,6 +55,22 @@ package enum ONNXImporter {
         return (try makeGraph(model, source: path, folder: folder.isEmpty ? "." : folder), operationCounts(model))
     }
 
+    /// The external data files the ONNX file at `path` names (relative to its folder), each once, in file order.
+    package static func externalDataFiles(path: String) throws(ModelError) -> [String] {
+        let data = FileManager.default.contents(atPath: path) ?? Data()
+        let model: ONNXModel
+        do {
+            model = try ONNXModel(serializedBytes: [UInt8](data))
+        } catch {
+            throw ModelError(.malformed, source: path, "not a readable ONNX model: \(error)")
+        }
+        var seen: [String] = []
+        for tensor in model.graph.initializers {
+            if let location = tensor.externalData["location"], !seen.contains(location) { seen.append(location) }
+        }
+        return seen
+    }
+
     /// Operator counts as written (domain-qualified outside the default domain).
     package static func operationCounts(_ model: ONNXModel) -> [String: Int] {
         var counts: [String: Int] = [:]

@@ -36,7 +36,7 @@ package struct ONNXTensor: Sendable {
     var doubleData: [Double] = []
     var uint64Data: [UInt64] = []
     /// `external_data` entries (location, offset, length, checksum) when the values live in another file.
-    var externalData: [String: String] = [:]
+    package var externalData: [String: String] = [:]
     /// `data_location`: 1 when the values are external.
     var dataLocation: Int32 = 0
 
