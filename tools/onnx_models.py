@@ -254,6 +254,30 @@ def to_fp16_weights(model):
     return model
 
 
+def to_bgr_255(model):
+    """The network behind an OpenCV-style convention: BGR in 0..255 in and out (a Split/Concat swaps red and blue)."""
+    graph = model.graph
+    g = GraphWriter()
+    three = g.const("three", np.array([1, 1, 1], dtype=np.int64))
+    b, gr, r = g.node("Split", ["input_bgr", three], axis=1, outputs=3)
+    rgb = g.node("Concat", [r, gr, b], axis=1)
+    g.nodes.append(helper.make_node("Div", [rgb, g.const("k255", np.array(255, dtype=np.float32))], ["input"],
+                                    name="to_unit"))
+    tail = GraphWriter()
+    tail.count = 10_000
+    scaled = tail.node("Mul", ["output", tail.const("k255", np.array(255, dtype=np.float32))])
+    r2, g2, b2 = tail.node("Split", [scaled, tail.const("three", np.array([1, 1, 1], dtype=np.int64))], axis=1,
+                           outputs=3)
+    tail.nodes.append(helper.make_node("Concat", [b2, g2, r2], ["output_bgr"], axis=1, name="to_bgr"))
+    nodes = g.nodes + list(graph.node) + tail.nodes
+    new = helper.make_graph(
+        nodes, graph.name,
+        [helper.make_tensor_value_info("input_bgr", TensorProto.FLOAT, ["batch", 3, "height", "width"])],
+        [helper.make_tensor_value_info("output_bgr", TensorProto.FLOAT, ["batch", 3, "out_height", "out_width"])],
+        list(graph.initializer) + g.initializers + tail.initializers)
+    return make_model(new)
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # Operator graphs (seeded random weights)
 
@@ -483,30 +507,39 @@ def main():
         manifest[kind].append(entry)
         print(f"{name}: {list(x.shape)} -> {list(y.shape)}", file=sys.stderr)
 
+    # name, ncnn param, pixel shuffle form, variant (fp16 weights, BGR 0-255 convention), external data, input size
     networks = [
-        ("span-x4", "span-ch48-x4/spanx4_ch48.param", "reshape", False, False, (36, 44), "span-ch48-x4"),
-        ("animevideov3-x4", "realesr-animevideov3-x4/realesr-animevideov3-x4.param", "depth", False, False, (40, 52),
-         "realesr-animevideov3-x4"),
-        ("animevideov3-x4-fp16", "realesr-animevideov3-x4/realesr-animevideov3-x4.param", "depth", True, False,
-         (40, 52), "realesr-animevideov3-x4"),
-        ("x4plus", "realesrgan-x4plus/realesrgan-x4plus.param", "reshape", False, True, (28, 36), "realesrgan-x4plus"),
+        ("span-x4", "span-ch48-x4/spanx4_ch48.param", "reshape", None, False, (36, 44)),
+        ("animevideov3-x4", "realesr-animevideov3-x4/realesr-animevideov3-x4.param", "depth", None, False, (40, 52)),
+        ("animevideov3-x4-fp16", "realesr-animevideov3-x4/realesr-animevideov3-x4.param", "depth", "fp16", False,
+         (40, 52)),
+        ("animevideov3-x4-bgr255", "realesr-animevideov3-x4/realesr-animevideov3-x4.param", "depth", "bgr255",
+         False, (24, 20)),
+        ("x4plus", "realesrgan-x4plus/realesrgan-x4plus.param", "reshape", None, True, (28, 36)),
     ]
-    for name, param, shuffle, half, external, (h, w), ncnn in networks:
+    for name, param, shuffle, variant, external, (h, w) in networks:
         path = os.path.join(args.store, param)
         if not os.path.exists(path):
             print(f"{path} is missing: {name} is not written", file=sys.stderr)
             continue
         model = ncnn_to_onnx(path, shuffle)
-        if half:
+        x = picture(args.shared, h, w)
+        extra = {"ncnnParam": param}
+        if variant == "fp16":
             model = to_fp16_weights(model)
+            # The float16 copy rounds the weights: the same network as onnxruntime runs it, not as ncnn does.
+            extra = {}
+        elif variant == "bgr255":
+            model = to_bgr_255(model)
+            x = np.ascontiguousarray(x[:, ::-1] * 255)
+            extra = {"convention": {"range": "0-255", "channels": "bgr"}}
         target = os.path.join(args.out, name + ".onnx")
         if external:
             onnx.save(model, target, save_as_external_data=True, all_tensors_to_one_file=True,
                       location=name + ".onnx.data", size_threshold=1024)
         else:
             onnx.save(model, target)
-        # The float16 copy rounds the weights: it is the same network as onnxruntime runs it, not as ncnn does.
-        record("networks", name, target, picture(args.shared, h, w), {} if half else {"ncnnParam": param})
+        record("networks", name, target, x, extra)
 
     for name, (model, channels) in op_graphs().items():
         target = os.path.join(args.out, "op-" + name + ".onnx")

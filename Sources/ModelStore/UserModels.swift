@@ -28,6 +28,8 @@ package struct UserModel: Codable, Sendable, Equatable {
     package var summary: String?
     /// Where the file was added from.
     package var addedFrom: String
+    /// The input range and channel order the network takes (nil: RGB in [0, 1]).
+    package var convention: ONNXConvention?
 
     /// The bytes of all its files.
     package var size: Int { files.reduce(0) { $0 + $1.size } }
@@ -79,7 +81,8 @@ package enum UserModels {
     /// it as superres would run it (so a file that cannot run is refused before anything is copied). A stated
     /// `scale` must be the file's. Replaces an added model of the same name; never a catalogue model.
     package static func add(
-        file path: String, name: String, scale: Int?, licence: String?, summary: String?, in directory: String
+        file path: String, name: String, scale: Int?, licence: String?, summary: String?,
+        convention: ONNXConvention = .standard, in directory: String
     ) throws -> UserModel {
         guard isValidName(name) else {
             throw ModelStoreError(
@@ -93,7 +96,7 @@ package enum UserModels {
         guard ONNXImporter.isONNXFile(path) else {
             throw ModelError(.unreadable, source: path, "superres adds ONNX files (.onnx); others are not supported")
         }
-        let model = try ModelLoader.load(path: path, scale: scale)
+        let model = try ModelLoader.load(path: path, scale: scale, convention: convention)
         let source = (path as NSString).deletingLastPathComponent
         var names = [(path as NSString).lastPathComponent]
         names += try ONNXImporter.externalDataFiles(path: path)
@@ -112,7 +115,8 @@ package enum UserModels {
             }
             let added = UserModel(
                 name: name, files: files, scale: model.scale, format: "onnx", licence: licence, summary: summary,
-                addedFrom: URL(fileURLWithPath: path).standardizedFileURL.path)
+                addedFrom: URL(fileURLWithPath: path).standardizedFileURL.path,
+                convention: convention == .standard ? nil : convention)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try encoder.encode(added).write(

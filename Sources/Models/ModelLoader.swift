@@ -9,15 +9,24 @@ package enum ModelLoader {
     /// `family` and `scale` may be stated (like OpenCV's `setModel(algo, scale)`) and are otherwise detected from
     /// the graph; stated values must fit the file. `precision: .bf16` needs a CPU with bfloat16 instructions
     /// (`BFloat16Hardware.best`) and is an `.unsupportedPrecision` error elsewhere, before the file is read.
+    ///
+    /// `convention` says how an ONNX network wants its pixels (range and channel order); other formats have theirs
+    /// fixed by their family, and a convention other than the standard one is a `.mismatch` for them.
     package static func load(
         path: String, family stated: ModelFamily? = nil, scale statedScale: Int? = nil, kernels: KernelChoice = .fast,
-        precision: Precision = .fp32
+        precision: Precision = .fp32, convention: ONNXConvention = .standard
     ) throws(ModelError) -> SuperResolutionModel {
         if precision == .bf16 && BFloat16Hardware.best == nil {
             throw ModelError(.unsupportedPrecision, source: path, BFloat16Hardware.unavailableReason)
         }
+        if convention != .standard && !ONNXImporter.isONNXFile(path) {
+            throw ModelError(
+                .mismatch, source: path,
+                "an input range and channel order are stated for ONNX models; this file's family fixes its own")
+        }
         let model = try loadFile(
-            path: path, family: stated, scale: statedScale, kernels: kernels, precision: precision)
+            path: path, family: stated, scale: statedScale, kernels: kernels, precision: precision,
+            convention: convention)
         // The file's bytes and the plain weights are gone now (the kernels hold their own form): return their pages.
         MemoryPolicy.returnFreedMemory()
         return model
@@ -25,9 +34,9 @@ package enum ModelLoader {
 
     private static func loadFile(
         path: String, family stated: ModelFamily?, scale statedScale: Int?, kernels: KernelChoice,
-        precision: Precision
+        precision: Precision, convention: ONNXConvention
     ) throws(ModelError) -> SuperResolutionModel {
-        let (graph, format, operationCounts) = try readGraph(path: path)
+        let (graph, format, operationCounts) = try readGraph(path: path, convention: convention)
         return try make(
             graph: graph, format: format, source: path, fileOperationCounts: operationCounts, family: stated,
             scale: statedScale, kernels: kernels, precision: precision)
@@ -36,14 +45,14 @@ package enum ModelLoader {
     /// The graph of the file at `path` (an ncnn `.param` with its `.bin` beside it, or a TensorFlow `.pb`), its
     /// format and the file's operation counts, which `make` tells the family by.
     private static func readGraph(
-        path: String
+        path: String, convention: ONNXConvention
     ) throws(ModelError) -> (graph: Graph, format: Format, operationCounts: [String: Int]) {
         if NCNNImporter.isParamFile(path) {
             let (graph, layerCounts) = try NCNNImporter.readGraph(paramPath: path)
             return (graph, .ncnn, layerCounts)
         }
         if ONNXImporter.isONNXFile(path) {
-            let (graph, operationCounts) = try ONNXImporter.readGraph(path: path)
+            let (graph, operationCounts) = try ONNXImporter.readGraph(path: path, convention: convention)
             return (graph, .onnx, operationCounts)
         }
         let def: GraphDef

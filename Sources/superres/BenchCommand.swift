@@ -162,7 +162,7 @@ struct BenchCommand: ParsableCommand {
         model path: String, size: BenchSize, threads threadCount: Int, precision: Precision
     ) throws -> BenchRow {
         ComputePool.configure(threads: threadCount)
-        let model = try ModelLoader.load(path: path, precision: precision)
+        let model = try ModelLoader.load(nameOrPath: path, precision: precision)
         let input = try BenchInput.crop(size, from: image ?? BenchInput.defaultImage)
         let upscaler = Upscaler(model: model, options: UpscaleOptions(tileSize: tile))
         let rssAfterLoad = BenchInput.peakRSSMegabytes()

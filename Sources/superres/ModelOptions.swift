@@ -49,6 +49,22 @@ struct ModelOptions: ParsableArguments {
             """)
     var precision: Precision = .fp32
 
+    @Option(
+        help: """
+            For an ONNX model: the values it takes and gives for black to white, 0-1 (default) or 0-255 (a model \
+            added with `models add` keeps what was stated there).
+            """)
+    var inputRange: ONNXConvention.Range?
+
+    @Option(help: "For an ONNX model: its channel order, rgb (default) or bgr.")
+    var channels: ONNXConvention.Channels?
+
+    /// The ONNX convention stated by `--input-range` and `--channels`, nil when neither is given.
+    var convention: ONNXConvention? {
+        guard inputRange != nil || channels != nil else { return nil }
+        return ONNXConvention(range: inputRange ?? .unit, channels: channels ?? .rgb)
+    }
+
     /// The size asked for by `--scale`, `--width` and `--height`; nil for the model's own scale.
     func request() throws -> OutputRequest? {
         let request: OutputRequest
@@ -110,7 +126,7 @@ struct ModelOptions: ParsableArguments {
         if precision == .bf16 && BFloat16Hardware.best == .avx512 {
             printError("superres: note: this CPU has AVX-512 BF16 but no AMX; bf16 runs slower than fp32 here")
         }
-        return try ModelLoader.load(nameOrPath: model, family: algo, precision: precision)
+        return try ModelLoader.load(nameOrPath: model, family: algo, precision: precision, convention: convention)
     }
 }
 
@@ -146,3 +162,6 @@ extension TIFFCompression: ExpressibleByArgument {}
 extension JPEGChroma: ExpressibleByArgument {}
 
 extension ResizeFilter: ExpressibleByArgument {}
+
+extension ONNXConvention.Range: ExpressibleByArgument {}
+extension ONNXConvention.Channels: ExpressibleByArgument {}

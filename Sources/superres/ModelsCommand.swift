@@ -83,6 +83,8 @@ extension ModelsCommand {
             for file in model.files { print("    file:    \(file.name), \(file.size) bytes, sha256:\(file.sha256)") }
             print("    licence: \(model.licence ?? "not stated")")
             print("    about:   \(model.summary ?? "not stated")")
+            let convention = model.convention ?? .standard
+            print("    pixels:  \(convention.channels.rawValue.uppercased()) in \(convention.range.rawValue)")
         }
 
         private func printDetails(_ entry: ModelCatalogue.Entry) {
@@ -291,6 +293,12 @@ extension ModelsCommand {
         @Option(help: "A line about what the model is for.")
         var summary: String?
 
+        @Option(help: "The values the network takes and gives for black to white: 0-1 (default) or 0-255.")
+        var inputRange: ONNXConvention.Range = .unit
+
+        @Option(help: "The network's channel order: rgb (default) or bgr.")
+        var channels: ONNXConvention.Channels = .rgb
+
         func validate() throws {
             guard UserModels.isValidName(name) else {
                 throw ValidationError(
@@ -308,7 +316,8 @@ extension ModelsCommand {
             let directory = ModelStore.directory()
             let added = try CommandLineFailure.reporting {
                 try UserModels.add(
-                    file: file, name: name, scale: scale, licence: licence, summary: summary, in: directory)
+                    file: file, name: name, scale: scale, licence: licence, summary: summary,
+                    convention: ONNXConvention(range: inputRange, channels: channels), in: directory)
             }
             print(
                 "added \(added.name): ×\(added.scale) ONNX model, \(ModelStore.formattedSize(added.size)), sha256:"

@@ -18,6 +18,7 @@ enum ONNXFixtures {
         let outputShape: [Int]
         let ncnnParam: String?
         let fixedSize: Int?
+        let convention: ONNXConvention?
     }
 
     struct Manifest: Decodable {
@@ -85,11 +86,32 @@ struct ONNXParityTests {
     @Test("networks from the catalogue's ncnn weights, written as PyTorch exports them, match onnxruntime",
         arguments: ONNXFixtures.manifest?.networks ?? [])
     func networkMatchesOnnxruntime(_ fixture: ONNXFixtures.Case) throws {
-        let model = try ModelLoader.load(path: ONNXFixtures.path(fixture.file))
+        let convention = fixture.convention ?? .standard
+        let model = try ModelLoader.load(path: ONNXFixtures.path(fixture.file), convention: convention)
         #expect(model.family == .onnx)
-        let input = ONNXFixtures.nhwc(try ONNXFixtures.tensor(fixture.input, shape: fixture.inputShape))
-        let reference = ONNXFixtures.nhwc(try ONNXFixtures.tensor(fixture.output, shape: fixture.outputShape))
+        // The fixture's values are in the network's convention; the loaded model takes and gives RGB in [0, 1].
+        func standard(_ t: Tensor) -> Tensor {
+            var values = ONNXFixtures.nhwc(t)
+            if convention.range == .byte { values.scalars = values.scalars.map { $0 / 255 } }
+            if convention.channels == .bgr {
+                for pixel in stride(from: 0, to: values.count, by: 3) { values.scalars.swapAt(pixel, pixel + 2) }
+            }
+            return values
+        }
+        let input = standard(try ONNXFixtures.tensor(fixture.input, shape: fixture.inputShape))
+        let reference = standard(try ONNXFixtures.tensor(fixture.output, shape: fixture.outputShape))
         ONNXFixtures.expectSamePicture(try model.run(input), reference, fixture.name)
+    }
+
+    @Test("an input range or channel order is refused for formats whose family fixes them")
+    func conventionOnlyForONNX() throws {
+        let store = try #require(ProcessInfo.processInfo.environment["SUPERRES_MODELS"])
+        let ncnn = try #require(ONNXFixtures.manifest?.networks.compactMap(\.ncnnParam).first)
+        let error = #expect(throws: ModelError.self) {
+            try ModelLoader.load(
+                path: (store as NSString).appendingPathComponent(ncnn), convention: ONNXConvention(channels: .bgr))
+        }
+        #expect(error?.code == .mismatch)
     }
 
     @Test("the same network read from ONNX and from ncnn gives the same pixels",

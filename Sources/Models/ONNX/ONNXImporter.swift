@@ -31,7 +31,9 @@ package enum ONNXImporter {
     package static func isONNXFile(_ path: String) -> Bool { path.lowercased().hasSuffix(".onnx") }
 
     /// Reads the ONNX file at `path` (external data beside it) into a graph, with its operator counts.
-    package static func readGraph(path: String) throws(ModelError) -> (graph: Graph, operationCounts: [String: Int]) {
+    package static func readGraph(
+        path: String, convention: ONNXConvention = .standard
+    ) throws(ModelError) -> (graph: Graph, operationCounts: [String: Int]) {
         let bytes: [UInt8]
         do {
             let data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
@@ -52,7 +54,8 @@ package enum ONNXImporter {
             throw ModelError(.malformed, source: path, "not a readable ONNX model: \(error)")
         }
         let folder = (path as NSString).deletingLastPathComponent
-        return (try makeGraph(model, source: path, folder: folder.isEmpty ? "." : folder), operationCounts(model))
+        let graph = try makeGraph(model, source: path, folder: folder.isEmpty ? "." : folder, convention: convention)
+        return (graph, operationCounts(model))
     }
 
     /// The external data files the ONNX file at `path` names (relative to its folder), each once, in file order.
@@ -82,8 +85,11 @@ package enum ONNXImporter {
         node.domain.isEmpty || node.domain == "ai.onnx" ? node.opType : "\(node.domain).\(node.opType)"
     }
 
-    /// Builds the engine graph of `model`; `folder` is where its external data files are.
-    package static func makeGraph(_ model: ONNXModel, source: String, folder: String?) throws(ModelError) -> Graph {
+    /// Builds the engine graph of `model`; `folder` is where its external data files are. The graph takes and gives
+    /// RGB in [0, 1] whatever the network's `convention` (which is converted to and from at its ends).
+    package static func makeGraph(
+        _ model: ONNXModel, source: String, folder: String?, convention: ONNXConvention = .standard
+    ) throws(ModelError) -> Graph {
         let opset = model.defaultOpset
         guard opsetRange.contains(opset) else {
             throw ModelError(
@@ -103,7 +109,7 @@ package enum ONNXImporter {
                 "unsupported ONNX operators: \(list.joined(separator: ", ")); superres runs the operators of "
                     + "convolutional super-resolution networks (see `superres info --help` and docs/ONNX.md)")
         }
-        var builder = Builder(source: source, folder: folder, opset: opset)
+        var builder = Builder(source: source, folder: folder, opset: opset, convention: convention)
         try builder.addInitializers(model.graph)
         try builder.addInput(model.graph)
         for node in model.graph.nodes {
@@ -148,15 +154,33 @@ package enum ONNXImporter {
         let source: String
         let folder: String?
         let opset: Int64
+        let convention: ONNXConvention
         var graph = Graph()
         var values: [String: Value] = [:]
         /// The input's size when the export fixes it (the constants of such a file may spell out its sizes).
         var fixedInputSize: (height: Int, width: Int)?
 
-        init(source: String, folder: String?, opset: Int64) {
+        init(source: String, folder: String?, opset: Int64, convention: ONNXConvention) {
             self.source = source
             self.folder = folder
             self.opset = opset
+            self.convention = convention
+        }
+
+        /// RGB in [0, 1] to or from the network's convention (`toNetwork`): ×255 or ÷255 (exact as ÷ and ×255
+        /// round as the network's own would), the red and blue channels swapped by a 1 × 1 selection.
+        mutating func convert(_ id: NodeID, channels: Int, name: String, toNetwork: Bool) -> NodeID {
+            var result = id
+            if convention.channels == .bgr, channels == 3 {
+                result = channelSelection(result, from: 3, picking: [2, 1, 0], name: name + "/swap-red-blue")
+            }
+            if convention.range == .byte {
+                let factor = graph.add(name + "/255", .constant(Tensor(scalar: 255)))
+                result = graph.add(
+                    name + (toNetwork ? "/to-0-255" : "/to-0-1"), .binary(toNetwork ? .multiply : .divide),
+                    [result, factor])
+            }
+            return result
         }
 
         func unsupported(_ node: ONNXNode, _ message: String) -> ModelError {
@@ -214,7 +238,8 @@ package enum ONNXImporter {
             if case .fixed(let h) = dims[2], case .fixed(let w) = dims[3], h > 0, w > 0, h < 1 << 20, w < 1 << 20 {
                 fixedInputSize = (Int(h), Int(w))
             }
-            let node = graph.add(input.name, .input)
+            let node = convert(
+                graph.add(input.name, .input), channels: Int(channels), name: input.name, toNetwork: true)
             values[input.name] = .map(node, MapShape(channels: Int(channels), height: .height, width: .width))
         }
 
@@ -228,7 +253,8 @@ package enum ONNXImporter {
                     throw ModelError(
                         .notSuperResolution, source: source, node: output.name, "the output is not an image")
                 }
-                graph.addOutput(output.name, node)
+                graph.addOutput(
+                    output.name, convert(node, channels: shape.channels, name: output.name, toNetwork: false))
             }
             guard !graph.outputs.isEmpty else {
                 throw ModelError(.notSuperResolution, source: source, "the graph has no output")
