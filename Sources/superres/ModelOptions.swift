@@ -12,8 +12,8 @@ struct ModelOptions: ParsableArguments {
         help: """
             Model: auto (default: for clean inputs the best clean model of the enlargement, SPAN; for compressed or \
             noisy ones SRMD with a fitting noise level; fetched into the model store on first use), auto-x2, \
-            auto-x3 or auto-x4 (auto at that scale), a catalogue name (see `superres models list`) or a model file \
-            (.pb, or ncnn .param).
+            auto-x3 or auto-x4 (auto at that scale), a catalogue or added name (see `superres models list`) or a \
+            model file (.pb, ncnn .param, or .onnx).
             """)
     var model: String = "auto"
 

@@ -107,7 +107,7 @@ package enum ONNXImporter {
             throw ModelError(
                 .unsupportedOperation, source: source,
                 "unsupported ONNX operators: \(list.joined(separator: ", ")); superres runs the operators of "
-                    + "convolutional super-resolution networks (see `superres info --help` and docs/ONNX.md)")
+                    + "convolutional super-resolution networks (docs/ONNX.md lists them)")
         }
         var builder = Builder(source: source, folder: folder, opset: opset, convention: convention)
         try builder.addInitializers(model.graph)
