@@ -377,13 +377,16 @@ def op_graphs():
     y = g.node("Conv", [y, g.const("w", rand(8, 64, 1, 1))])
     finish("depth-and-space", g, "x", y)
 
-    # Resizing: nearest (half-pixel, round_prefer_floor) by 2, cubic (PyTorch's bicubic) by 2, nearest by sizes.
+    # Resizing: nearest (half-pixel, round_prefer_floor) by 2, cubic (PyTorch's bicubic) by 2, nearest by sizes,
+    # linear (PyTorch's bilinear) by 2.
     g = GraphWriter()
     near = g.node("Resize", ["x", "", g.const("scales", np.array([1, 1, 2, 2], dtype=np.float32))], mode="nearest")
     cubic = g.node("Resize", ["x", "", g.const("scales", np.array([1, 1, 2, 2], dtype=np.float32))], mode="cubic",
                    coordinate_transformation_mode="pytorch_half_pixel", cubic_coeff_a=-0.75)
     sized = g.upsample_by_sizes("x", 2.0)
-    y = g.node("Concat", [near, cubic, sized], axis=1)
+    linear = g.node("Resize", ["x", "", g.const("scales", np.array([1, 1, 2, 2], dtype=np.float32))], mode="linear",
+                    coordinate_transformation_mode="half_pixel")
+    y = g.node("Concat", [near, cubic, sized, linear], axis=1)
     finish("resize", g, "x", y)
 
     # Channel attention: GlobalAveragePool, Flatten, Gemm, Relu, MatMul, Sigmoid, Reshape back, and ReduceMean.

@@ -177,12 +177,13 @@ extension Graph {
                 // families that use them carry their own context and share the means across tiles).
                 radius[id] = Int.max
             case .resample(let mode, let scaleY, _):
-                // Integer upsampling multiplies the scale; cubic taps reach 2 source pixels further.
+                // Integer upsampling multiplies the scale; cubic taps reach 2 source pixels further, linear 1.
                 let factor = max(1, clampedInt(scaleY.rounded()))
                 if scaleY >= 1, Float(factor) == scaleY {
                     scale[id] = saturatingProduct(scale[id], factor)
                     radius[id] = saturatingSum(
-                        saturatingProduct(radius[id], factor), mode == .bicubic ? saturatingProduct(2, factor) : 0)
+                        saturatingProduct(radius[id], factor),
+                        mode == .bicubic ? saturatingProduct(2, factor) : mode == .bilinear ? factor : 0)
                 } else {
                     // A fractional resample (e.g. 0.75 after 4×): keep the scale in whole steps, widen the field.
                     let step = max(1, clampedInt((1 / scaleY).rounded(.up)))

@@ -13,6 +13,10 @@ package enum ResampleMode: String, Sendable, Hashable {
     /// `out / in` for its output-size form), the taps past an edge folded onto the edge pixels (the weights added up
     /// as ncnn does), a horizontal pass then a vertical one.
     case bicubic
+    /// Bilinear with half-pixel centres, as PyTorch's `interpolate(mode="bilinear", align_corners=False)` and ONNX
+    /// `Resize` (linear, half_pixel) compute it: source `max((d + 0.5) / scale − 0.5, 0)`, its floor and the next
+    /// pixel (the last one repeated at the edge), weighted by the fraction; a horizontal pass then a vertical one.
+    case bilinear
 }
 
 extension ReferenceKernels {
@@ -39,6 +43,11 @@ extension ReferenceKernels {
             let hs = scaleY.map { 1 / $0 } ?? Float(shape.height) / Float(outputHeight)
             let ws = scaleX.map { 1 / $0 } ?? Float(shape.width) / Float(outputWidth)
             return nearest(input, shape: shape, outputHeight: outputHeight, outputWidth: outputWidth, hs: hs, ws: ws)
+        case .bilinear:
+            return bilinear(
+                input, shape: shape, outputHeight: outputHeight, outputWidth: outputWidth,
+                stepY: scaleY.map { 1 / $0 } ?? Float(shape.height) / Float(outputHeight),
+                stepX: scaleX.map { 1 / $0 } ?? Float(shape.width) / Float(outputWidth))
         case .bicubic:
             return bicubic(
                 input,
@@ -73,6 +82,51 @@ extension ReferenceKernels {
                         )
                     }
                 }
+            }
+        }
+        return Tensor(shape: [1, outputHeight, outputWidth, c], scalars: out)
+    }
+
+    /// Per output position the two source indices and the second one's weight (half-pixel centres, clamped).
+    static func linearTable(input length: Int, output: Int, step: Float) -> (index: [Int], fraction: [Float]) {
+        var index: [Int] = []
+        var fraction: [Float] = []
+        for d in 0..<output {
+            let source = max((Float(d) + 0.5) * step - 0.5, 0)
+            let low = min(Int(source), length - 1)
+            index += [low, min(low + 1, length - 1)]
+            fraction.append(low == length - 1 ? 0 : source - Float(low))
+        }
+        return (index, fraction)
+    }
+
+    private static func bilinear(
+        _ input: Tensor, shape: FeatureMapShape, outputHeight: Int, outputWidth: Int, stepY: Float, stepX: Float
+    ) -> Tensor {
+        let c = shape.channels
+        let rows = linearTable(input: shape.height, output: outputHeight, step: stepY)
+        let cols = linearTable(input: shape.width, output: outputWidth, step: stepX)
+        // Horizontal pass over every input row, then vertical: a·(1 − λ) + b·λ, as onnxruntime's loops.
+        var horizontal = [Float](repeating: 0, count: shape.height * outputWidth * c)
+        for y in 0..<shape.height {
+            for x in 0..<outputWidth {
+                let a = (y * shape.width + cols.index[2 * x]) * c
+                let b = (y * shape.width + cols.index[2 * x + 1]) * c
+                let lambda = cols.fraction[x]
+                for k in 0..<c {
+                    horizontal[(y * outputWidth + x) * c + k] =
+                        input.scalars[a + k] * (1 - lambda) + input.scalars[b + k] * lambda
+                }
+            }
+        }
+        let rowLength = outputWidth * c
+        var out = [Float](repeating: 0, count: outputHeight * rowLength)
+        for y in 0..<outputHeight {
+            let a = rows.index[2 * y] * rowLength
+            let b = rows.index[2 * y + 1] * rowLength
+            let lambda = rows.fraction[y]
+            for k in 0..<rowLength {
+                out[y * rowLength + k] = horizontal[a + k] * (1 - lambda) + horizontal[b + k] * lambda
             }
         }
         return Tensor(shape: [1, outputHeight, outputWidth, c], scalars: out)

@@ -142,7 +142,8 @@ extension ONNXImporter.Builder {
     }
 
     /// `Resize` and `Upsample` by whole factors: nearest neighbour (any coordinate mode that picks ⌊y/s⌋ for whole
-    /// factors) or cubic (a = −0.75, half-pixel centres, edge pixels repeated: the engine's bicubic). The factors
+    /// factors), linear (half-pixel centres, PyTorch's bilinear) or cubic (a = −0.75, half-pixel centres, edge pixels
+    /// repeated: the engine's bicubic). The factors
     /// come from `scales`, or from `sizes` in terms of the input's size.
     mutating func resize(_ node: ONNXNode) throws {
         let (id, shape) = try mapInput(node, 0)
@@ -211,8 +212,12 @@ extension ONNXImporter.Builder {
                         + "(half-pixel centres and a = −0.75 are supported)")
             }
             defineMap(node, .resample(.bicubic, scaleY: Float(sy), scaleX: Float(sx)), [id], out)
+        case "linear" where ["half_pixel", "pytorch_half_pixel"].contains(transformation):
+            defineMap(node, .resample(.bilinear, scaleY: Float(sy), scaleX: Float(sx)), [id], out)
+        case "linear":
+            throw unsupported(node, "linear resize with \(transformation) (half-pixel centres are supported)")
         default:
-            throw unsupported(node, "\(mode) resize (nearest and cubic are supported)")
+            throw unsupported(node, "\(mode) resize (nearest, linear and cubic are supported)")
         }
     }
 
