@@ -348,7 +348,7 @@ def op_graphs():
                                                            g.const("one", np.array(1, dtype=np.float32))])])])
     finish("arithmetic", g, "x", y)
 
-    # Channel splits, slices, crops, concatenation, zero padding into a convolution.
+    # Channel splits, slices, crops, concatenation, zero padding into a convolution, reflect and edge padding.
     g = GraphWriter()
     first, second = g.node("Split", ["x", g.const("split", np.array([3, 5], dtype=np.int64))], axis=1, outputs=2)
     sliced = g.node("Slice", ["x", g.const("s", np.array([2], dtype=np.int64)), g.const("e", np.array([6], dtype=np.int64)),
@@ -356,6 +356,9 @@ def op_graphs():
     y = g.node("Concat", [second, first, sliced], axis=1)
     padded = g.node("Pad", [y, g.const("pads", np.array([0, 0, 2, 1, 0, 0, 0, 3], dtype=np.int64))])
     y = g.node("Conv", [padded, g.const("w", rand(8, 12, 3, 3))])
+    reflected = g.node("Pad", [y, g.const("pads", np.array([0, 0, 3, 1, 0, 0, 2, 4], dtype=np.int64))], mode="reflect")
+    y = g.node("Add", [g.node("Pad", [reflected, g.const("pads", np.array([0, 0, 0, 2, 0, 0, 1, 0], dtype=np.int64))],
+                              mode="edge"), g.const("one", np.array(1, dtype=np.float32))])
     cropped = g.node("Slice", [y, g.const("s", np.array([1, 2], dtype=np.int64)),
                                g.const("e", np.array([-1, 9223372036854775807], dtype=np.int64)),
                                g.const("a", np.array([2, 3], dtype=np.int64))])

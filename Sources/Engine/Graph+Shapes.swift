@@ -96,6 +96,17 @@ extension Graph {
             return FeatureMapShape(
                 height: input.height - top - bottom, width: input.width - left - right, channels: input.channels
             ).nhwc
+        case .pad(let top, let left, let bottom, let right, let mode):
+            guard let input = FeatureMapShape(nhwc: inputShapes[0]), min(top, left, bottom, right) >= 0,
+                mode == .edge || max(top, bottom) < input.height && max(left, right) < input.width
+            else {
+                throw GraphError(
+                    .shapeMismatch, node: node.name,
+                    "padding \(top), \(left), \(bottom), \(right) pixels (\(mode.rawValue)) does not fit \(inputShapes[0])")
+            }
+            return try bounded(
+                height: input.height + top + bottom, width: input.width + left + right, times: 1,
+                channels: input.channels, node: node)
         case .spaceToDepth(let s):
             guard let input = FeatureMapShape(nhwc: inputShapes[0]), s > 0, input.height >= s, input.width >= s else {
                 throw GraphError(.shapeMismatch, node: node.name, "SpaceToDepth(\(s)) cannot fold \(inputShapes[0])")

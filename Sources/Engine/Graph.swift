@@ -39,6 +39,9 @@ package enum Operation: Sendable, Equatable {
     case spaceToDepth(blockSize: Int)
     /// The mean of each channel over the whole map, `[1, 1, 1, C]` (squeeze-and-excitation blocks).
     case globalAveragePool
+    /// The map with `top`, `left`, `bottom` and `right` pixels added at its edges, mirrored or repeated (ONNX `Pad`
+    /// in reflect or edge mode; zero padding is a convolution's own).
+    case pad(top: Int, left: Int, bottom: Int, right: Int, mode: PadMode)
     /// Input 0 without `top`, `left`, `bottom` and `right` pixels at its edges, plus input 1: a U-Net's skip
     /// connection (Crop then Add) in one pass, made by the optimizer.
     case addCropped(top: Int, left: Int, bottom: Int, right: Int)
@@ -59,6 +62,7 @@ package enum Operation: Sendable, Equatable {
         case .pixelShuffle: "PixelShuffle"
         case .sigmoidGate: "SigmoidGate"
         case .crop: "Crop"
+        case .pad(_, _, _, _, let mode): "Pad(\(mode.rawValue))"
         case .spaceToDepth: "SpaceToDepth"
         case .globalAveragePool: "GlobalAveragePool"
         case .addCropped: "AddCropped"

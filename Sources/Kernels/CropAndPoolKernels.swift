@@ -4,7 +4,45 @@ import Tensor
 // channels (a stride-s convolution with an s × s kernel is this fold and a 1 × 1 convolution), and the channel means
 // of squeeze-and-excitation blocks. Each is a single pass over memory, simple enough to be its own reference.
 
+/// How `ReferenceKernels.pad` fills the pixels it adds.
+package enum PadMode: String, Sendable, Hashable {
+    /// Mirrored about the edge pixel, which is not repeated (numpy's and ONNX's `reflect`): `c b | a b c`.
+    case reflect
+    /// The edge pixel repeated (`edge`, `replicate`): `a a | a b c`.
+    case edge
+}
+
 extension ReferenceKernels {
+    /// The feature map with `top`, `left`, `bottom` and `right` pixels added at its edges, filled as `mode` says:
+    /// `[1, H, W, C]` to `[1, H + top + bottom, W + left + right, C]`. Reflection needs pads smaller than the map.
+    package static func pad(_ input: Tensor, top: Int, left: Int, bottom: Int, right: Int, mode: PadMode) -> Tensor {
+        let shape = FeatureMapShape(nhwc: input.shape)!
+        let (h, w, c) = (shape.height, shape.width, shape.channels)
+        precondition(min(top, left, bottom, right) >= 0, "negative pad")
+        precondition(mode == .edge || max(top, bottom) < h && max(left, right) < w, "reflection past the map")
+        if top == 0 && left == 0 && bottom == 0 && right == 0 { return input }
+        func source(_ i: Int, _ n: Int) -> Int {
+            switch mode {
+            case .edge: return min(max(i, 0), n - 1)
+            case .reflect: return i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i
+            }
+        }
+        let (height, width) = (h + top + bottom, w + left + right)
+        var out = [Float](repeating: 0, count: height * width * c)
+        input.scalars.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for y in 0..<height {
+                    let row = source(y - top, h) * w
+                    for x in 0..<width {
+                        (dst.baseAddress! + (y * width + x) * c).update(
+                            from: src.baseAddress! + (row + source(x - left, w)) * c, count: c)
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [1, height, width, c], scalars: out)
+    }
+
     /// The feature map without `top`, `left`, `bottom` and `right` pixels at its edges (all ≥ 0, leaving at least
     /// one pixel): `[1, H, W, C]` to `[1, H − top − bottom, W − left − right, C]`.
     package static func crop(_ input: Tensor, top: Int, left: Int, bottom: Int, right: Int) -> Tensor {

@@ -202,6 +202,17 @@ struct ONNXImporterUnitTests {
         #expect(!ONNXImporter.Builder.nearestPicksFloor(scale: 2, transformation: "align_corners", rounding: "floor"))
     }
 
+    @Test("reflect and edge padding fill as numpy's reflect and edge modes do")
+    func padModes() {
+        // One row of three one-channel pixels, padded by 2 on the left and 1 on the right.
+        let row = Tensor(shape: [1, 1, 3, 1], scalars: [1, 2, 3])
+        let reflected = ReferenceKernels.pad(row, top: 0, left: 2, bottom: 0, right: 1, mode: .reflect)
+        #expect(reflected.scalars == [3, 2, 1, 2, 3, 2])
+        let repeated = ReferenceKernels.pad(row, top: 1, left: 2, bottom: 0, right: 1, mode: .edge)
+        #expect(repeated.shape == [1, 2, 6, 1])
+        #expect(repeated.scalars == [1, 1, 1, 2, 3, 3, 1, 1, 1, 2, 3, 3])
+    }
+
     @Test("float16 widens exactly, subnormals and infinities included")
     func halfPrecision() {
         #expect(ONNXTensor.halfToFloat(0x3C00) == 1)

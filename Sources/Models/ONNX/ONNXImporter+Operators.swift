@@ -309,13 +309,13 @@ extension ONNXImporter.Builder {
         define(node, .map(result, MapShape(channels: n, height: .constant(1), width: .constant(1), rank: 2)))
     }
 
-    /// `Pad` of a map's height and width with zeros (left pending for the next convolution to take as its own
-    /// padding); reflect and edge padding are not supported.
+    /// `Pad` of a map's height and width: with zeros (left pending for the next convolution to take as its own
+    /// padding), or mirrored (`reflect`) or repeated (`edge`) as a pad node.
     mutating func pad(_ node: ONNXNode) throws {
         let (id, shape) = try mapInput(node, 0)
         let mode = string(node, "mode", default: "constant")
-        guard mode == "constant" else {
-            throw unsupported(node, "\(mode) padding (zero padding is supported)")
+        guard ["constant", "reflect", "edge"].contains(mode) else {
+            throw unsupported(node, "\(mode) padding (constant zeros, reflect and edge are supported)")
         }
         var pads = opset < 11 ? (ints(node, "pads") ?? []) : (try constantInts(node, 1) ?? [])
         if let value = opset < 11 ? node.attributes["value"]?.float : try constantFloats(node, 2)?.asFloats.first,
@@ -339,7 +339,18 @@ extension ONNXImporter.Builder {
         guard spatial.allSatisfy({ (0...ONNXImporter.maximumKernel).contains($0) }) else {
             throw unsupported(node, "pads \(spatial) (0 to \(ONNXImporter.maximumKernel) on each side)")
         }
-        define(node, .padded(id, shape, pads: spatial))
+        guard mode != "constant" else {
+            define(node, .padded(id, shape, pads: spatial))
+            return
+        }
+        var out = shape
+        out.height = shape.height + .constant(Double(spatial[0] + spatial[2]))
+        out.width = shape.width + .constant(Double(spatial[1] + spatial[3]))
+        defineMap(
+            node,
+            .pad(
+                top: spatial[0], left: spatial[1], bottom: spatial[2], right: spatial[3],
+                mode: mode == "reflect" ? .reflect : .edge), [id], out)
     }
 
     /// Zero padding applied as a 1 × 1 identity convolution with that padding (exact).
