@@ -236,7 +236,11 @@ package final class WinogradConvolution: InPlaceResidualConvolution {
 
     /// The bytes of `V` and `M` per block (EDSR's 256 channels, F6: 126 tiles); 4 MiB is 20% slower at 256×256.
     static let blockBudgetBytes = 16 << 20
-    static let maximumTilesPerBlock = 384
+    /// At most 96 tiles per block: networks of few channels (SPAN's 48, SRVGG's 64) would otherwise take 384, whose
+    /// 5–6 MB of transformed tiles leave the caches between the transforms and the products; 2 MB blocks (84 tiles)
+    /// ran SPAN ch48 x4 at 256×256 in 0.36–0.49 s against 0.45–0.52 s with 384 (three alternating runs, AVX2 EPYC),
+    /// and EDSR's 126-tile blocks cut to 96 ran as fast (2.95–3.00 s against 3.00–3.30 s at 128×128).
+    static let maximumTilesPerBlock = 96
     private static let blockBudgetOverride = Atomic<Int>(0)
 
     /// Replaces the per-block budget of transformed tiles (nil: the default), for tuning.
