@@ -403,6 +403,33 @@ def op_graphs():
     y = g.node("Add", [y, mean])
     finish("channel-attention", g, "x", y)
 
+    # A ConvNeXt/transformer-style block: to channels-last, LayerNormalization, Linear (MatMul + bias), GELU,
+    # Linear, layer scale, back to NCHW, residual; then a layer norm written out over the channels of the NCHW map
+    # (ReduceMean, Sub, Pow, Sqrt, Div), and a softmax over the channels beside ReduceMax/ReduceSum/Exp.
+    g = GraphWriter()
+    t = g.node("Transpose", ["x"], perm=[0, 2, 3, 1])
+    t = g.node("LayerNormalization", [t, g.const("gamma", 1 + rand(8)), g.const("beta", rand(8))], axis=-1,
+               epsilon=1e-6)
+    t = g.node("Add", [g.node("MatMul", [t, g.const("w1", rand(8, 16))]), g.const("b1", rand(16))])
+    erf = g.node("Erf", [g.node("Div", [t, g.const("sqrt2", np.array(np.sqrt(2), dtype=np.float32))])])
+    t = g.node("Mul", [g.node("Mul", [t, g.node("Add", [erf, g.const("one", np.array(1, dtype=np.float32))])]),
+                       g.const("half", np.array(0.5, dtype=np.float32))])
+    t = g.node("Mul", [g.node("MatMul", [t, g.const("w2", rand(16, 8))]), g.const("layer_scale", rand(8))])
+    y = g.node("Add", ["x", g.node("Transpose", [t], perm=[0, 3, 1, 2])])
+    mean = g.node("ReduceMean", [y], axes=[1], keepdims=1)
+    centred = g.node("Sub", [y, mean])
+    variance = g.node("ReduceMean", [g.node("Pow", [centred, g.const("two", np.array(2, dtype=np.float32))])],
+                      axes=[1], keepdims=1)
+    spread = g.node("Sqrt", [g.node("Add", [variance, g.const("eps", np.array(1e-6, dtype=np.float32))])])
+    y = g.node("Add", [g.node("Mul", [g.node("Div", [centred, spread]), g.const("w", 1 + rand(8, 1, 1))]),
+                       g.const("b", rand(8, 1, 1))])
+    soft = g.node("Softmax", [y], axis=1)
+    largest = g.node("ReduceMax", [y], axes=[1], keepdims=1)
+    total = g.node("ReduceSum", [g.node("Exp", [g.node("Sub", [y, largest])]),
+                                 g.const("axes", np.array([1], dtype=np.int64))], keepdims=1)
+    y = g.node("Concat", [soft, g.node("Div", [y, total])], axis=1)
+    finish("layer-norm-and-softmax", g, "x", y)
+
     return graphs
 
 
@@ -413,12 +440,12 @@ def op_graphs():
 def hostile_files(out):
     rng = np.random.default_rng(7)
     cases = {}
-    # An unsupported operator (three of them, of two kinds): the error lists both.
+    # Unsupported operators (three nodes of two kinds): the error lists both.
     g = GraphWriter()
     y = g.node("Conv", ["input", g.const("w", rng.standard_normal((3, 3, 3, 3)).astype(np.float32))], pads=[1] * 4)
-    y = g.node("Softmax", [y], axis=1)
+    y = g.node("LpNormalization", [y], axis=1)
     y = g.node("Einsum", [y, y], equation="bchw,bchw->bchw")
-    y = g.node("Softmax", [y], axis=1)
+    y = g.node("LpNormalization", [y], axis=1)
     graph = helper.make_graph(g.nodes, "unsupported",
                               [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, "h", "w"])],
                               [helper.make_tensor_value_info(y, TensorProto.FLOAT, ["n", "c", "oh", "ow"])], g.initializers)

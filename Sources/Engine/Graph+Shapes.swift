@@ -96,6 +96,11 @@ extension Graph {
             return FeatureMapShape(
                 height: input.height - top - bottom, width: input.width - left - right, channels: input.channels
             ).nhwc
+        case .channelReduce:
+            guard let input = FeatureMapShape(nhwc: inputShapes[0]) else {
+                throw GraphError(.shapeMismatch, node: node.name, "reducing the channels of \(inputShapes[0])")
+            }
+            return [1, input.height, input.width, 1]
         case .pad(let top, let left, let bottom, let right, let mode):
             guard let input = FeatureMapShape(nhwc: inputShapes[0]), min(top, left, bottom, right) >= 0,
                 mode == .edge || max(top, bottom) < input.height && max(left, right) < input.width

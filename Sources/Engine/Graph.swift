@@ -39,6 +39,9 @@ package enum Operation: Sendable, Equatable {
     case spaceToDepth(blockSize: Int)
     /// The mean of each channel over the whole map, `[1, 1, 1, C]` (squeeze-and-excitation blocks).
     case globalAveragePool
+    /// Each pixel's channels reduced to one (mean, maximum or sum): `[1, H, W, 1]` (a layer norm's statistics, a
+    /// softmax's maximum and sum).
+    case channelReduce(ChannelReduction)
     /// The map with `top`, `left`, `bottom` and `right` pixels added at its edges, mirrored or repeated (ONNX `Pad`
     /// in reflect or edge mode; zero padding is a convolution's own).
     case pad(top: Int, left: Int, bottom: Int, right: Int, mode: PadMode)
@@ -63,6 +66,7 @@ package enum Operation: Sendable, Equatable {
         case .sigmoidGate: "SigmoidGate"
         case .crop: "Crop"
         case .pad(_, _, _, _, let mode): "Pad(\(mode.rawValue))"
+        case .channelReduce(let reduction): "Channel\(reduction.rawValue.capitalized)"
         case .spaceToDepth: "SpaceToDepth"
         case .globalAveragePool: "GlobalAveragePool"
         case .addCropped: "AddCropped"

@@ -467,6 +467,8 @@ package final class GraphExecutor: Sendable {
                 outputWidth: Int(Float(shape.width) * scaleX), scaleY: scaleY, scaleX: scaleX)
         case .pixelShuffle(let s):
             return ReferenceKernels.pixelShuffle(inputs[0], blockSize: s)
+        case .channelReduce(let reduction):
+            return ReferenceKernels.channelReduce(inputs[0], reduction)
         case .pad(let top, let left, let bottom, let right, let mode):
             return ReferenceKernels.pad(inputs[0], top: top, left: left, bottom: bottom, right: right, mode: mode)
         case .crop(let top, let left, let bottom, let right):

@@ -12,7 +12,29 @@ package enum PadMode: String, Sendable, Hashable {
     case edge
 }
 
+/// What `ReferenceKernels.channelReduce` computes over each pixel's channels.
+package enum ChannelReduction: String, Sendable, Hashable {
+    case mean, maximum, sum
+}
+
 extension ReferenceKernels {
+    /// Each pixel's channels reduced to one value (their mean, largest or sum, summed in channel order):
+    /// `[1, H, W, C]` to `[1, H, W, 1]`.
+    package static func channelReduce(_ input: Tensor, _ reduction: ChannelReduction) -> Tensor {
+        let shape = FeatureMapShape(nhwc: input.shape)!
+        let c = shape.channels
+        var out = [Float](repeating: 0, count: shape.height * shape.width)
+        for pixel in out.indices {
+            let values = input.scalars[(pixel * c)..<((pixel + 1) * c)]
+            switch reduction {
+            case .maximum: out[pixel] = values.max() ?? 0
+            case .sum: out[pixel] = values.reduce(0, +)
+            case .mean: out[pixel] = values.reduce(0, +) / Float(c)
+            }
+        }
+        return Tensor(shape: [1, shape.height, shape.width, 1], scalars: out)
+    }
+
     /// The feature map with `top`, `left`, `bottom` and `right` pixels added at its edges, filled as `mode` says:
     /// `[1, H, W, C]` to `[1, H + top + bottom, W + left + right, C]`. Reflection needs pads smaller than the map.
     package static func pad(_ input: Tensor, top: Int, left: Int, bottom: Int, right: Int, mode: PadMode) -> Tensor {

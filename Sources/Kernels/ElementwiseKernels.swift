@@ -37,6 +37,10 @@ package enum UnaryOperation: String, Sendable, Hashable {
     case relu, abs, tanh, negate, sigmoid
     /// The error function (ONNX `Erf`, the heart of exact GELU).
     case erf
+    /// `e^x` (ONNX `Exp`, softmax).
+    case exp
+    /// The square root (ONNX `Sqrt`, a layer norm's deviation).
+    case sqrt
     /// `x · sigmoid(x)`, written as ncnn's Swish layer computes it: `x / (1 + exp(-x))`.
     case swish
 
@@ -51,6 +55,8 @@ package enum UnaryOperation: String, Sendable, Hashable {
         case .sigmoid: 1 / (1 + Foundation.exp(-x))
         case .swish: x / (1 + Foundation.exp(-x))
         case .erf: Foundation.erf(x)
+        case .exp: Foundation.exp(x)
+        case .sqrt: x.squareRoot()
         }
     }
 }
@@ -173,7 +179,7 @@ package enum ElementwiseKernels {
         case .tanh: Tensor(shape: x.shape, scalars: mapVectors(x.scalars, pool: pool, VectorMath.tanh))
         case .sigmoid: Tensor(shape: x.shape, scalars: mapVectors(x.scalars, pool: pool, VectorMath.sigmoid))
         case .swish: Tensor(shape: x.shape, scalars: mapVectors(x.scalars, pool: pool, VectorMath.swish))
-        case .relu, .abs, .negate, .erf: Tensor(shape: x.shape, scalars: map1(x.scalars, pool: pool, op.apply))
+        case .relu, .abs, .negate, .erf, .exp, .sqrt: Tensor(shape: x.shape, scalars: map1(x.scalars, pool: pool, op.apply))
         }
     }
 

@@ -7,16 +7,16 @@ import Tensor
 // fully connected layers of channel attention, padding and channel splits.
 
 extension ONNXImporter.Builder {
-    /// A constant as an engine operand of a map of `rank`: a scalar, or per-channel `[1, 1, 1, C]` (NCHW
-    /// `[C, 1, 1]`, `[1, C, 1, 1]`, or `[C]`/`[1, C]` for a flattened vector). Constants that vary over the picture
-    /// do not fit a network that takes any size.
-    func engineConstant(_ node: ONNXNode, _ array: ONNXArray, mapRank: Int) throws(ModelError) -> Tensor {
+    /// A constant as an engine operand of `map`: a scalar, or per-channel `[1, 1, 1, C]` (NCHW `[C, 1, 1]`,
+    /// `[1, C, 1, 1]`; `[C]` for a channels-last map or a flattened vector). Constants that vary over the picture do
+    /// not fit a network that takes any size.
+    func engineConstant(_ node: ONNXNode, _ array: ONNXArray, map: MapShape) throws(ModelError) -> Tensor {
         let values = array.asFloats
         if values.count == 1 { return Tensor(scalar: values[0]) }
         var shape = array.shape
-        while shape.count < mapRank { shape.insert(1, at: 0) }
-        let channelAxis = 1
-        guard shape.count == mapRank, shape.enumerated().allSatisfy({ $0.offset == channelAxis || $0.element == 1 })
+        while shape.count < map.rank { shape.insert(1, at: 0) }
+        let channelAxis = map.channelAxis
+        guard shape.count == map.rank, shape.enumerated().allSatisfy({ $0.offset == channelAxis || $0.element == 1 })
         else {
             throw unsupported(node, "a constant of shape \(array.shape) (only scalars and per-channel values fit)")
         }
@@ -54,9 +54,11 @@ extension ONNXImporter.Builder {
         for index in 0..<2 {
             switch try input(node, index) {
             case .map, .padded:
-                let (id, shape) = try mapInput(node, index)
+                let (id, shape) = try mapInput(node, index, anyLayout: true)
                 if let known = mapShape {
-                    guard known.rank == shape.rank else { throw unsupported(node, "a map and a flattened vector") }
+                    guard known.rank == shape.rank, known.channelsLast == shape.channelsLast else {
+                        throw unsupported(node, "maps of different layouts (NCHW, NHWC or flattened)")
+                    }
                     // A pooled 1 × 1 map broadcasts over a full one.
                     if known.height.integer == 1, known.width.integer == 1 { mapShape?.height = shape.height }
                     if known.height.integer == 1, known.width.integer == 1 { mapShape?.width = shape.width }
@@ -86,7 +88,7 @@ extension ONNXImporter.Builder {
                 return
             }
             operands[index] = graph.add(
-                "\(node.label)/operand\(index)", .constant(try engineConstant(node, array, mapRank: shape.rank)))
+                "\(node.label)/operand\(index)", .constant(try engineConstant(node, array, map: shape)))
         }
         let operation: BinaryOperation
         switch node.opType {
@@ -147,17 +149,17 @@ extension ONNXImporter.Builder {
         return ONNXArray(shape: shape, floats: result.scalars)
     }
 
-    /// A one-input operation on a map.
+    /// A one-input operation on a map (of any layout).
     mutating func unary(_ node: ONNXNode, _ operation: Engine.Operation) throws {
-        let (id, shape) = try mapInput(node, 0)
+        let (id, shape) = try mapInput(node, 0, anyLayout: true)
         defineMap(node, operation, [id], shape)
     }
 
     /// `PRelu` with a per-channel or single slope.
     mutating func prelu(_ node: ONNXNode) throws {
-        let (id, shape) = try mapInput(node, 0)
+        let (id, shape) = try mapInput(node, 0, anyLayout: true)
         guard let slope = try constantFloats(node, 1) else { throw malformed(node, "no slope") }
-        let tensor = try engineConstant(node, slope, mapRank: shape.rank)
+        let tensor = try engineConstant(node, slope, map: shape)
         let activation: Activation =
             tensor.count == 1 ? .leakyReLU(slope: tensor.scalars[0]) : .prelu(slopes: tensor.scalars)
         guard tensor.count == 1 || tensor.count == shape.channels else {
@@ -168,7 +170,7 @@ extension ONNXImporter.Builder {
 
     /// `Clip` to [min, max] (attributes before opset 11, inputs after): a maximum and a minimum.
     mutating func clip(_ node: ONNXNode) throws {
-        let (id, shape) = try mapInput(node, 0)
+        let (id, shape) = try mapInput(node, 0, anyLayout: true)
         let low: Float?
         let high: Float?
         if opset < 11 {
@@ -192,7 +194,7 @@ extension ONNXImporter.Builder {
 
     /// `HardSigmoid` (max(0, min(1, α·x + β))) and `HardSwish` (x times it, α = 1/6, β = ½).
     mutating func hardSigmoid(_ node: ONNXNode) throws {
-        let (id, shape) = try mapInput(node, 0)
+        let (id, shape) = try mapInput(node, 0, anyLayout: true)
         let swish = node.opType == "HardSwish"
         let alpha = swish ? 1 / 6 : float(node, "alpha", default: 0.2)
         let beta = swish ? 0.5 : float(node, "beta", default: 0.5)
@@ -212,7 +214,7 @@ extension ONNXImporter.Builder {
 
     /// `Gelu` (opset 20): ½·x·(1 + erf(x/√2)), or with `approximate = "tanh"` ½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
     mutating func gelu(_ node: ONNXNode) throws {
-        let (x, shape) = try mapInput(node, 0)
+        let (x, shape) = try mapInput(node, 0, anyLayout: true)
         func scalar(_ name: String, _ value: Float) -> NodeID {
             graph.add("\(node.label)/\(name)", .constant(Tensor(scalar: value)))
         }
@@ -258,27 +260,44 @@ extension ONNXImporter.Builder {
         }
     }
 
-    /// `GlobalAveragePool` and `ReduceMean` over the height and width.
+    /// `GlobalAveragePool` and `ReduceMean` over the height and width; `ReduceMean`, `ReduceMax` and `ReduceSum`
+    /// over the channels (kept as one channel: LayerNorm written out, Softmax).
     mutating func mean(_ node: ONNXNode) throws {
-        let (id, shape) = try mapInput(node, 0)
-        guard shape.rank == 4 else { throw unsupported(node, "the mean of a flattened vector") }
+        let (id, shape) = try mapInput(node, 0, anyLayout: true)
+        guard shape.rank == 4 else { throw unsupported(node, "reducing a flattened vector") }
         var keep = true
-        if node.opType == "ReduceMean" {
+        if node.opType != "GlobalAveragePool" {
+            // The axes are an attribute before opset 18 (ReduceSum: 13), an input after.
             let axes = try ints(node, "axes") ?? constantInts(node, 1) ?? [0, 1, 2, 3]
-            guard Set(axes.map { $0 < 0 ? $0 + 4 : $0 }) == [2, 3] else {
-                throw unsupported(node, "a mean over axes \(axes) (the height and width are supported)")
-            }
+            let reduced = Set(axes.map { $0 < 0 ? $0 + 4 : $0 })
             keep = int(node, "keepdims", default: 1) != 0
+            if reduced == [shape.channelAxis] {
+                guard keep else { throw unsupported(node, "dropping the reduced channel axis (keepdims = 0)") }
+                let reduction: ChannelReduction =
+                    node.opType == "ReduceMax" ? .maximum : node.opType == "ReduceSum" ? .sum : .mean
+                var out = shape
+                out.channels = 1
+                defineMap(node, .channelReduce(reduction), [id], out)
+                return
+            }
+            guard node.opType == "ReduceMean", !shape.channelsLast, reduced == [2, 3] else {
+                throw unsupported(
+                    node, "\(node.opType) over axes \(axes) (the channels, or for a mean the height and width)")
+            }
         }
+        guard !shape.channelsLast else { throw unsupported(node, "pooling a channels-last map") }
         let out = MapShape(channels: shape.channels, height: .constant(1), width: .constant(1), rank: keep ? 4 : 2)
         defineMap(node, .globalAveragePool, [id], out)
     }
 
-    /// `Gemm` and `MatMul` of a flattened `[1, K]` vector by constant weights: a 1 × 1 convolution.
+    /// `Gemm` and `MatMul` of a flattened `[1, K]` vector or a channels-last map (a Linear layer over the channels)
+    /// by constant weights: a 1 × 1 convolution.
     mutating func fullyConnected(_ node: ONNXNode) throws {
-        let (id, shape) = try mapInput(node, 0)
-        guard shape.rank == 2 else {
-            throw unsupported(node, "a matrix product over a feature map (window attention is not supported)")
+        let (id, shape) = try mapInput(node, 0, anyLayout: true)
+        guard shape.rank == 2 || shape.channelsLast, node.opType == "MatMul" || shape.rank == 2 else {
+            throw unsupported(
+                node, "a matrix product over an NCHW feature map (Linear layers on channels-last maps and on pooled "
+                    + "vectors are supported; window attention is not)")
         }
         guard let weights = try constantFloats(node, 1), weights.shape.count == 2 else {
             throw unsupported(node, "weights that are not a constant matrix")
@@ -306,7 +325,9 @@ extension ONNXImporter.Builder {
             kernelHeight: 1, kernelWidth: 1, inputChannels: k, outputChannels: n, padTop: 0, padLeft: 0, padBottom: 0,
             padRight: 0)
         let result = convolutionNode(node.label, geometry, input: id, weights: hwio, bias: bias)
-        define(node, .map(result, MapShape(channels: n, height: .constant(1), width: .constant(1), rank: 2)))
+        var out = shape
+        out.channels = n
+        define(node, .map(result, out))
     }
 
     /// `Pad` of a map's height and width: with zeros (left pending for the next convolution to take as its own
@@ -391,5 +412,51 @@ extension ONNXImporter.Builder {
             out.channels = part
             values[name] = .map(channelSelection(id, from: shape.channels, picking: picked, name: name), out)
         }
+    }
+
+    /// `Softmax` over the channels: exp(x − max) / Σ exp(x − max), the maximum and the sum taken per pixel.
+    mutating func softmax(_ node: ONNXNode) throws {
+        let (x, shape) = try mapInput(node, 0, anyLayout: true)
+        let rank = shape.rank
+        var axis = int(node, "axis", default: opset < 13 ? 1 : -1)
+        if axis < 0 { axis += rank }
+        guard axis == shape.channelAxis, rank == 4 || axis == 1 else {
+            throw unsupported(node, "a softmax over axis \(axis) (over the channels is supported)")
+        }
+        let largest = graph.add(node.label + "/max", .channelReduce(.maximum), [x])
+        let shifted = graph.add(node.label + "/shifted", .binary(.subtract), [x, largest])
+        let exponentials = graph.add(node.label + "/exp", .unary(.exp), [shifted])
+        let total = graph.add(node.label + "/sum", .channelReduce(.sum), [exponentials])
+        defineMap(node, .binary(.divide), [exponentials, total], shape)
+    }
+
+    /// `LayerNormalization` over the channels of a channels-last map (axis −1) or an NCHW map's channels written as
+    /// axis 1: (x − mean) / √(variance + ε) · scale + bias, the statistics per pixel.
+    mutating func layerNormalization(_ node: ONNXNode) throws {
+        let (x, shape) = try mapInput(node, 0, anyLayout: true)
+        var axis = int(node, "axis", default: -1)
+        if axis < 0 { axis += shape.rank }
+        guard axis == shape.channelAxis, shape.rank == 4 || axis == 1 else {
+            throw unsupported(node, "a layer norm from axis \(axis) (over the channels is supported)")
+        }
+        guard let scale = try constantFloats(node, 1) else { throw malformed(node, "no scale") }
+        let epsilon = float(node, "epsilon", default: 1e-5)
+        let mean = graph.add(node.label + "/mean", .channelReduce(.mean), [x])
+        let centred = graph.add(node.label + "/centred", .binary(.subtract), [x, mean])
+        let square = graph.add(node.label + "/square", .binary(.multiply), [centred, centred])
+        let variance = graph.add(node.label + "/variance", .channelReduce(.mean), [square])
+        let eps = graph.add(node.label + "/epsilon", .constant(Tensor(scalar: epsilon)))
+        let spread = graph.add(node.label + "/spread", .unary(.sqrt), [graph.add(node.label + "/plus-epsilon", .binary(.add), [variance, eps])])
+        var result = graph.add(node.label + "/normalized", .binary(.divide), [centred, spread])
+        let gamma = graph.add(node.label + "/scale", .constant(try engineConstant(node, scale, map: shape)))
+        result = graph.add(node.label + "/scaled", .binary(.multiply), [result, gamma])
+        if let bias = try constantFloats(node, 2) {
+            let beta = graph.add(node.label + "/bias", .constant(try engineConstant(node, bias, map: shape)))
+            result = graph.add(node.label, .binary(.add), [result, beta])
+        }
+        guard node.outputs.count == 1 || node.outputs.dropFirst().allSatisfy(\.isEmpty) else {
+            throw unsupported(node, "the mean and inverse deviation outputs (training exports)")
+        }
+        define(node, .map(result, shape))
     }
 }

@@ -414,8 +414,16 @@ extension ONNXImporter.Builder {
             define(node, .floats(ONNXArray(shape: transposed.shape, floats: transposed.scalars)))
         case .map(_, let shape) where ints(node, "perm") == [0, 1, 2, 3] || shape.rank == 2 && ints(node, "perm") == [0, 1]:
             define(node, try input(node, 0))
+        case .map(let id, var shape) where shape.rank == 4 && !shape.channelsLast && ints(node, "perm") == [0, 2, 3, 1]:
+            // NCHW → NHWC: the engine's layout already; the ONNX axes change.
+            shape.channelsLast = true
+            define(node, .map(id, shape))
+        case .map(let id, var shape) where shape.rank == 4 && shape.channelsLast && ints(node, "perm") == [0, 3, 1, 2]:
+            shape.channelsLast = false
+            define(node, .map(id, shape))
         default:
-            throw unsupported(node, "transposing a feature map (NCHW layouts other than a pixel shuffle chain)")
+            throw unsupported(
+                node, "transposing a feature map (to and from channels-last, and pixel shuffle chains, are read)")
         }
     }
 

@@ -17,7 +17,7 @@ package enum ONNXImporter {
         "Dropout", "Erf", "Flatten", "Gather", "Gelu", "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish",
         "Identity", "LeakyRelu", "MatMul", "Max", "Min", "Mul", "Pad", "Pow", "PRelu", "ReduceMean", "Relu", "Reshape",
         "Resize", "Shape", "Sigmoid", "Slice", "SpaceToDepth", "Split", "Sqrt", "Squeeze", "Sub", "Tanh", "Transpose",
-        "Unsqueeze", "Upsample", "Floor", "Ceil",
+        "Unsqueeze", "Upsample", "Floor", "Ceil", "Exp", "Softmax", "LayerNormalization", "ReduceMax", "ReduceSum",
     ]
 
     /// The operator-set versions read (Upsample-era opset 9 exports up to opset 22).
@@ -278,10 +278,19 @@ package enum ONNXImporter {
             return value
         }
 
-        /// Input `index` as a feature map (a pending zero padding is applied first).
-        mutating func mapInput(_ node: ONNXNode, _ index: Int) throws(ModelError) -> (NodeID, MapShape) {
+        /// Input `index` as a feature map (a pending zero padding is applied first). Only operators that work on
+        /// any layout (`anyLayout`: element-wise ones, Linear layers, LayerNorm, Softmax) take a channels-last map.
+        mutating func mapInput(
+            _ node: ONNXNode, _ index: Int, anyLayout: Bool = false
+        ) throws(ModelError) -> (NodeID, MapShape) {
             switch try input(node, index) {
-            case .map(let id, let shape): return (id, shape)
+            case .map(let id, let shape):
+                guard anyLayout || !shape.channelsLast else {
+                    throw unsupported(
+                        node, "input \(index) is a map the export transposed to channels-last (NHWC); \(node.opType) "
+                            + "is read on NCHW maps")
+                }
+                return (id, shape)
             case .padded(let id, let shape, let pads): return applyPadding(id, shape, pads: pads, name: node.label)
             default: throw unsupported(node, "input \(index) must be a feature map computed from the image")
             }
@@ -368,7 +377,12 @@ package enum ONNXImporter {
             case "Reshape", "Flatten": try reshape(node)
             case "Transpose": try transpose(node)
             case "ConstantOfShape": try constantOfShape(node)
-            case "Floor", "Ceil", "Sqrt": try roundSizes(node)
+            case "Floor", "Ceil": try roundSizes(node)
+            case "Sqrt":
+                if case .map = try input(node, 0) { try unary(node, .unary(.sqrt)) } else { try roundSizes(node) }
+            case "Exp": try unary(node, .unary(.exp))
+            case "Softmax": try softmax(node)
+            case "LayerNormalization": try layerNormalization(node)
             case "Add", "Sub", "Mul", "Div", "Pow", "Max", "Min": try binary(node)
             case "Conv": try convolution(node)
             case "ConvTranspose": try transposedConvolution(node)
@@ -384,7 +398,7 @@ package enum ONNXImporter {
             case "Gelu": try gelu(node)
             case "DepthToSpace", "SpaceToDepth": try depthToSpace(node)
             case "Resize", "Upsample": try resize(node)
-            case "GlobalAveragePool", "ReduceMean": try mean(node)
+            case "GlobalAveragePool", "ReduceMean", "ReduceMax", "ReduceSum": try mean(node)
             case "Gemm", "MatMul": try fullyConnected(node)
             case "Pad": try pad(node)
             case "Split": try split(node)

@@ -73,10 +73,17 @@ struct MapShape: Sendable, Equatable {
     var width: SymbolicSize
     /// 4 for an NCHW map, 2 for a flattened `[1, C]` vector (a pooled map after Flatten, before Gemm).
     var rank = 4
+    /// Whether the export has transposed the map to NHWC (`[1, H, W, C]`), as transformer-style blocks do around
+    /// their LayerNorm and Linear layers. The engine's map is NHWC either way; only the ONNX axes differ.
+    var channelsLast = false
 
-    /// The NCHW (or `[1, C]`) dimensions.
+    /// The ONNX dimensions: NCHW, NHWC when `channelsLast`, or `[1, C]`.
     var dims: [SymbolicSize] {
-        rank == 2 ? [.constant(1), .constant(Double(channels))]
-            : [.constant(1), .constant(Double(channels)), height, width]
+        let c = SymbolicSize.constant(Double(channels))
+        if rank == 2 { return [.constant(1), c] }
+        return channelsLast ? [.constant(1), height, width, c] : [.constant(1), c, height, width]
     }
+
+    /// The ONNX axis of the channels.
+    var channelAxis: Int { rank == 4 && channelsLast ? 3 : 1 }
 }
