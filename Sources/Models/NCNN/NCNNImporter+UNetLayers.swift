@@ -37,14 +37,8 @@ extension NCNNImporter.Builder {
         _ name: String, input: NodeID, geometry: ConvolutionGeometry, weights: [Float], bias: [Float]?,
         activation: Activation
     ) -> NodeID {
-        let weightNode = graph.add(
-            name + "/weights",
-            .constant(
-                Tensor(
-                    shape: [geometry.kernelHeight, geometry.kernelWidth, geometry.inputChannels, geometry.outputChannels],
-                    scalars: weights)))
-        return graph.add(
-            name, .convolution(geometry, ConvolutionEpilogue(bias: bias, activation: activation)), [input, weightNode])
+        graph.addConvolution(
+            name, input: input, geometry: geometry, weights: weights, bias: bias, activation: activation)
     }
 
     /// The counts of a weighted layer: `0=num_output`, `6=weight_data_size` a multiple of `num_output × perOutput`;

@@ -258,15 +258,8 @@ package enum NCNNImporter {
                 padBottom: padBottom,
                 padRight: padRight
             )
-            let weightNode = graph.add(
-                layer.name + "/weights",
-                .constant(Tensor(shape: [kernelHeight, kernelWidth, inputs, outputs], scalars: hwio))
-            )
-            return graph.add(
-                layer.name,
-                .convolution(geometry, ConvolutionEpilogue(bias: bias, activation: activation)),
-                [input, weightNode]
-            )
+            return graph.addConvolution(
+                layer.name, input: input, geometry: geometry, weights: hwio, bias: bias, activation: activation)
         }
 
         /// ncnn `Eltwise`: 0 product, 1 sum (`a·c0 + b·c1 + …`, a coefficient of 1 is no multiply), 2 maximum.

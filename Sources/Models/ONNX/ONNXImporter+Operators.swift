@@ -90,17 +90,23 @@ extension ONNXImporter.Builder {
             operands[index] = graph.add(
                 "\(node.label)/operand\(index)", .constant(try engineConstant(node, array, map: shape)))
         }
-        let operation: BinaryOperation
-        switch node.opType {
-        case "Add": operation = .add
-        case "Sub": operation = .subtract
-        case "Mul": operation = .multiply
-        case "Div": operation = .divide
-        case "Max": operation = .maximum
-        case "Min": operation = .minimum
-        default: throw unsupported(node, "a feature map raised to a feature map")
+        guard let operation = Self.binaryOperation(node.opType) else {
+            throw unsupported(node, "a feature map raised to a feature map")
         }
         defineMap(node, .binary(operation), operands, shape)
+    }
+
+    /// The engine's operation for an ONNX element-wise operator (nil for `Pow`).
+    static func binaryOperation(_ opType: String) -> BinaryOperation? {
+        switch opType {
+        case "Add": .add
+        case "Sub": .subtract
+        case "Mul": .multiply
+        case "Div": .divide
+        case "Max": .maximum
+        case "Min": .minimum
+        default: nil
+        }
     }
 
     func isScalar(_ value: Value) -> Bool {
@@ -136,15 +142,7 @@ extension ONNXImporter.Builder {
             guard y.count == 1 else { throw unsupported(node, "Pow of constants with a non-scalar exponent") }
             return ONNXArray(shape: x.shape, floats: x.floats.map { Foundation.pow($0, y.floats[0]) })
         }
-        let operation: BinaryOperation
-        switch node.opType {
-        case "Add": operation = .add
-        case "Sub": operation = .subtract
-        case "Mul": operation = .multiply
-        case "Div": operation = .divide
-        case "Max": operation = .maximum
-        default: operation = .minimum
-        }
+        guard let operation = Self.binaryOperation(node.opType) else { throw unsupported(node, node.opType) }
         let result = ReferenceKernels.binary(operation, a, b)
         return ONNXArray(shape: shape, floats: result.scalars)
     }

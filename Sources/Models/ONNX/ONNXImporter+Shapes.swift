@@ -251,13 +251,7 @@ extension ONNXImporter.Builder {
     mutating func convolutionNode(
         _ name: String, _ geometry: ConvolutionGeometry, input: NodeID, weights: [Float], bias: [Float]?
     ) -> NodeID {
-        let w = graph.add(
-            name + "/weights",
-            .constant(
-                Tensor(
-                    shape: [geometry.kernelHeight, geometry.kernelWidth, geometry.inputChannels, geometry.outputChannels],
-                    scalars: weights)))
-        return graph.add(name, .convolution(geometry, ConvolutionEpilogue(bias: bias, activation: .none)), [input, w])
+        graph.addConvolution(name, input: input, geometry: geometry, weights: weights, bias: bias)
     }
 
     /// The target of a Reshape: 0 copies the input's axis (unless `allowzero`), at most one −1 is inferred.

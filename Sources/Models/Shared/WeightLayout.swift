@@ -1,4 +1,6 @@
+import Engine
 import Kernels
+import Tensor
 
 /// Weight re-orderings the importers share: ncnn and ONNX both hold convolution weights as `[out][in][kh][kw]`,
 /// the engine as HWIO `[kh][kw][in][out]`.
@@ -70,5 +72,18 @@ enum WeightLayout {
         -> [Float]
     {
         hwio(outputs: outputs, inputs: inputs, kernelHeight: s, kernelWidth: s, weight)
+    }
+}
+
+extension Graph {
+    /// Adds a convolution of HWIO `weights` (held by a constant node `name/weights`) on `input`, with its bias and
+    /// activation as the epilogue; returns the convolution's node.
+    mutating func addConvolution(
+        _ name: String, input: NodeID, geometry: ConvolutionGeometry, weights: [Float], bias: [Float]?,
+        activation: Activation = .none
+    ) -> NodeID {
+        let shape = [geometry.kernelHeight, geometry.kernelWidth, geometry.inputChannels, geometry.outputChannels]
+        let weightNode = add(name + "/weights", .constant(Tensor(shape: shape, scalars: weights)))
+        return add(name, .convolution(geometry, ConvolutionEpilogue(bias: bias, activation: activation)), [input, weightNode])
     }
 }
