@@ -203,7 +203,8 @@ package enum ModelLoader {
             guard family == detected else {
                 throw ModelError(
                     .mismatch, source: source,
-                    "this ncnn network takes \(channels) channels: it is a \(detected.rawValue) model, not \(family.rawValue)")
+                    "this \(format == .onnx ? "ONNX" : "ncnn") network takes \(channels) channels: it is a "
+                        + "\(detected.rawValue) model, not \(family.rawValue)")
             }
         }
     }
