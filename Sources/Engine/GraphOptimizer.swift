@@ -141,6 +141,14 @@ package enum GraphOptimizer {
                     } else {
                         break fusing
                     }
+                case .sigmoidGate(let offset) where nextNode.inputs.count == 2 && nextNode.inputs[0] == tail:
+                    // SPAN's gate on this convolution's output (the operand under the sigmoid) and a feature map.
+                    guard let other, g.constant(other) == nil, !epilogue.addsResidual, other < next else {
+                        break fusing
+                    }
+                    epilogue.addsResidual = true
+                    epilogue.residualGate = offset
+                    inputs.append(other)
                 case .unary(.relu) where epilogue.activation == .none && epilogue.scale == nil && !epilogue.addsResidual:
                     epilogue.activation = .relu
                 case .unary(.swish)

@@ -75,11 +75,61 @@ package final class BFloat16Convolution: InPlaceResidualConvolution {
         output: UnsafeMutableBufferPointer<Float>, residual: UnsafeBufferPointer<Float>?, pool: ComputePool
     ) {
         let bytes = paddedInputBytes(height: height, width: width)
+        guard let gate = epilogue.residualGate, let residual else {
+            ConvolutionScratchArena.shared.withBuffer(bytes: bytes) { scratch in
+                convolve(
+                    input: input, height: height, width: width, outputShape: outputShape, output: output,
+                    residual: residual,
+                    padded: scratch.bindMemory(to: UInt16.self, capacity: bytes / MemoryLayout<UInt16>.stride),
+                    pool: pool)
+            }
+            return
+        }
+        // SPAN's gate has no C epilogue: the sums are stored, then gated with their residual here (kept aside first
+        // when it is the output's own buffer), the same float steps as the fp32 kernels' epilogue.
+        let kept = residual.baseAddress == UnsafePointer(output.baseAddress) ? Array(residual) : nil
         ConvolutionScratchArena.shared.withBuffer(bytes: bytes) { scratch in
             convolve(
-                input: input, height: height, width: width, outputShape: outputShape, output: output,
-                residual: residual,
+                input: input, height: height, width: width, outputShape: outputShape, output: output, residual: nil,
                 padded: scratch.bindMemory(to: UInt16.self, capacity: bytes / MemoryLayout<UInt16>.stride), pool: pool)
+        }
+        if let kept {
+            kept.withUnsafeBufferPointer { Self.gate(output, residual: $0, offset: gate, pool: pool) }
+        } else {
+            Self.gate(output, residual: residual, offset: gate, pool: pool)
+        }
+    }
+
+    /// `v = (v + r) · (sigmoid(v) − offset)` over the output, 16 values at a time, spread over the pool.
+    private static func gate(
+        _ output: UnsafeMutableBufferPointer<Float>, residual: UnsafeBufferPointer<Float>, offset: Float,
+        pool: ComputePool
+    ) {
+        let lanes = SIMD16<Float>.scalarCount
+        let vectors = (output.count + lanes - 1) / lanes
+        let chunk = 4096
+        let shift = SIMD16<Float>(repeating: offset)
+        pool.parallelFor((vectors + chunk - 1) / chunk) { part in
+            for vector in part * chunk..<min(vectors, (part + 1) * chunk) {
+                let start = vector * lanes
+                let count = min(lanes, output.count - start)
+                var v = SIMD16<Float>(), r = SIMD16<Float>()
+                if count == lanes {
+                    v = UnsafeRawPointer(output.baseAddress! + start).loadUnaligned(as: SIMD16<Float>.self)
+                    r = UnsafeRawPointer(residual.baseAddress! + start).loadUnaligned(as: SIMD16<Float>.self)
+                } else {
+                    for lane in 0..<count {
+                        v[lane] = output[start + lane]
+                        r[lane] = residual[start + lane]
+                    }
+                }
+                let gated = (v + r) * (VectorMath.sigmoid(v) - shift)
+                if count == lanes {
+                    UnsafeMutableRawPointer(output.baseAddress! + start).storeBytes(of: gated, as: SIMD16<Float>.self)
+                } else {
+                    for lane in 0..<count { output[start + lane] = gated[lane] }
+                }
+            }
         }
     }
 
@@ -112,7 +162,7 @@ package final class BFloat16Convolution: InPlaceResidualConvolution {
                         activation: Self.stageActivation(vectorEpilogue.activation),
                         slope: 0, slopes: slopes.baseAddress, has_scale: vectorEpilogue.scale == nil ? 0 : 1,
                         scale: vectorEpilogue.scale ?? 1,
-                        residual: epilogue.addsResidual ? residual!.baseAddress : nil)
+                        residual: epilogue.addsResidual ? residual?.baseAddress : nil)
                     var convolution = superres_bf16_convolution(
                         padded: padded, padded_width: Int32(paddedWidth), channel_stride: Int32(channelStride),
                         weights: weights.baseAddress, kernel_height: Int32(g.kernelHeight),

@@ -100,9 +100,9 @@ package enum Activation: Sendable, Hashable {
 }
 
 /// What a convolution does to its sums before storing them, in this order:
-/// `+ bias[c]`, activation, `× scale`, `+ residual`.
+/// `+ bias[c]`, activation, `× scale`, `+ residual` (or, with `residualGate`, SPAN's gate on the residual).
 ///
-/// These are the element-wise tails of the layers of EDSR, FSRCNN and LapSRN, fused so that the feature map is
+/// These are the element-wise tails of the layers of EDSR, FSRCNN, LapSRN and SPAN, fused so that the feature map is
 /// written once; each step is the same float operation the unfused graph does, so fusing changes no bits.
 package struct ConvolutionEpilogue: Sendable, Hashable {
     /// One value per output channel, or nil.
@@ -111,15 +111,30 @@ package struct ConvolutionEpilogue: Sendable, Hashable {
     package var activation: Activation
     /// A scalar multiplier, or nil.
     package var scale: Float?
-    /// Whether a residual tensor of the output's shape is added last.
+    /// Whether a residual tensor of the output's shape is combined last.
     package var addsResidual: Bool
+    /// With a residual r: the value v becomes `(v + r) · (sigmoid(v) − residualGate)` (SPAN's attention gate, the
+    /// `sigmoidGate` operation) instead of `v + r`; nil for the plain sum.
+    package var residualGate: Float?
 
     /// An epilogue of the given steps; the default does nothing to the sums.
-    package init(bias: [Float]? = nil, activation: Activation = .none, scale: Float? = nil, addsResidual: Bool = false) {
+    package init(
+        bias: [Float]? = nil, activation: Activation = .none, scale: Float? = nil, addsResidual: Bool = false,
+        residualGate: Float? = nil
+    ) {
         self.bias = bias
         self.activation = activation
         self.scale = scale
         self.addsResidual = addsResidual
+        self.residualGate = residualGate
+    }
+
+    /// The last step on one value `value` (already through `apply`) and its residual, as the reference kernels
+    /// compute it: the sum, or the gate with Foundation's exp.
+    @inlinable
+    package func combine(_ value: Float, residual: Float) -> Float {
+        guard let residualGate else { return value + residual }
+        return (value + residual) * (UnaryOperation.sigmoid.apply(value) - residualGate)
     }
 
     /// Applies every step but the residual to one sum of output channel `channel`.

@@ -371,9 +371,11 @@ extension DirectConvolution {
             let whole = valid == lanes || (blockCount == 1 && x * co + lanes <= outputShape.width * co)
             if let residual {
                 if whole {
-                    value += load(residual + offset)
+                    value = epilogue.combine(value, residual: load(residual + offset))
                 } else {
-                    for lane in 0..<valid { value[lane] += residual[offset + lane] }
+                    var lanesOfResidual = Vector()
+                    for lane in 0..<valid { lanesOfResidual[lane] = residual[offset + lane] }
+                    value = epilogue.combine(value, residual: lanesOfResidual)
                 }
             }
             if whole {

@@ -6,6 +6,8 @@ struct VectorEpilogue: Sendable {
     /// 0 none, 1 ReLU, 2 per-channel slopes (leaky ReLU, PReLU), 3 swish.
     let activation: Int
     let scale: Float?
+    /// `ConvolutionEpilogue.residualGate`.
+    let residualGate: Float?
 
     init(_ epilogue: ConvolutionEpilogue, outputChannels: Int) {
         let lanes = SIMD16<Float>.scalarCount
@@ -35,6 +37,7 @@ struct VectorEpilogue: Sendable {
             paddedSlopes = [Float](repeating: 0, count: padded)
         }
         scale = epilogue.scale
+        residualGate = epilogue.residualGate
     }
 
     /// Calls `body` with raw views of the epilogue, valid during the call.
@@ -44,7 +47,7 @@ struct VectorEpilogue: Sendable {
                 body(
                     EpilogueValues(
                         bias: paddedBias == nil ? nil : bias.baseAddress!, activation: activation,
-                        slopes: slopes.baseAddress!, scale: scale))
+                        slopes: slopes.baseAddress!, scale: scale, residualGate: residualGate))
             }
         }
     }
@@ -57,6 +60,7 @@ struct EpilogueValues: @unchecked Sendable {
     let activation: Int
     let slopes: UnsafePointer<Float>
     let scale: Float?
+    let residualGate: Float?
 
     /// Bias, activation and scale on the sums of output channels `firstChannel ..< firstChannel + 16`, in the order of
     /// the reference kernel (the residual, if any, is the caller's: it is added last).
@@ -74,5 +78,13 @@ struct EpilogueValues: @unchecked Sendable {
         }
         if let scale { value *= scale }
         return value
+    }
+
+    /// The residual step on 16 values (already through `apply`) and their residuals: the sum, or SPAN's gate with the
+    /// vectorized sigmoid, as `ElementwiseKernels.sigmoidGate` computes it.
+    @inline(__always)
+    func combine(_ value: SIMD16<Float>, residual: SIMD16<Float>) -> SIMD16<Float> {
+        guard let residualGate else { return value + residual }
+        return (value + residual) * (VectorMath.sigmoid(value) - SIMD16<Float>(repeating: residualGate))
     }
 }

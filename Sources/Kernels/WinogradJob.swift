@@ -223,14 +223,11 @@ struct WinogradJob: @unchecked Sendable {
         let offset = (y * outputWidth + x) * outputChannels + firstChannel
         let valid = min(lanes, outputChannels - firstChannel)
         if valid == lanes {
-            if let residual { value += loadVector(residual + offset) }
+            if let residual { value = epilogue.combine(value, residual: loadVector(residual + offset)) }
             storeVector(value, output + offset)
         } else {
-            for lane in 0..<valid {
-                var scalar = value[lane]
-                if let residual { scalar += residual[offset + lane] }
-                output[offset + lane] = scalar
-            }
+            if let residual { value = epilogue.combine(value, residual: partialVector(residual + offset, count: valid)) }
+            for lane in 0..<valid { output[offset + lane] = value[lane] }
         }
     }
 }
