@@ -273,7 +273,7 @@ package final class GraphExecutor: Sendable {
             } else {
                 trimSpares(toBytes: GraphExecutor.cachedBufferBytes)
             }
-            return [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+            return MemoryPolicy.uninitializedFloats(count: count)
         }
 
         /// Keeps the most recently released buffers that fit in `bytes`, lets the others go.
@@ -459,14 +459,15 @@ package final class GraphExecutor: Sendable {
                 ? LayoutKernels.transpose(inputs[0], permutation: permutation)
                 : ReferenceKernels.transpose(inputs[0], permutation: permutation)
         case .concatenate:
-            return ReferenceKernels.concatenateChannels(inputs)
+            return fast ? LayoutKernels.concatenateChannels(inputs) : ReferenceKernels.concatenateChannels(inputs)
         case .resample(let mode, let scaleY, let scaleX):
             let shape = FeatureMapShape(nhwc: inputs[0].shape)!
             return ReferenceKernels.resample(
                 inputs[0], mode: mode, outputHeight: Int(Float(shape.height) * scaleY),
                 outputWidth: Int(Float(shape.width) * scaleX), scaleY: scaleY, scaleX: scaleX)
         case .pixelShuffle(let s):
-            return ReferenceKernels.pixelShuffle(inputs[0], blockSize: s)
+            return fast
+                ? LayoutKernels.pixelShuffle(inputs[0], blockSize: s) : ReferenceKernels.pixelShuffle(inputs[0], blockSize: s)
         case .channelReduce(let reduction):
             return ReferenceKernels.channelReduce(inputs[0], reduction)
         case .pad(let top, let left, let bottom, let right, let mode):

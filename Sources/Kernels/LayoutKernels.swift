@@ -94,19 +94,86 @@ package enum LayoutKernels {
         return Tensor(shape: [1, height, width, s * s * c], scalars: out)
     }
 
+    /// PyTorch's `PixelShuffle` (CRD order) as `ReferenceKernels.pixelShuffle`.
+    package static func pixelShuffle(_ input: Tensor, blockSize s: Int, pool: ComputePool = .shared) -> Tensor {
+        let shape = FeatureMapShape(nhwc: input.shape)!
+        let c = shape.channels / (s * s)
+        let outWidth = shape.width * s
+        let out = rows(of: input, count: shape.elementCount, rows: shape.height, pool: pool) { y, src, dst in
+            for x in 0..<shape.width {
+                let pixel = src + (y * shape.width + x) * shape.channels
+                for i in 0..<s {
+                    for j in 0..<s {
+                        let target = dst + ((y * s + i) * outWidth + x * s + j) * c
+                        for k in 0..<c { target[k] = pixel[k * s * s + i * s + j] }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [1, shape.height * s, outWidth, c], scalars: out)
+    }
+
+    /// Channel concatenation as `ReferenceKernels.concatenateChannels`, rows spread over the pool.
+    package static func concatenateChannels(_ inputs: [Tensor], pool: ComputePool = .shared) -> Tensor {
+        let shapes = inputs.map { FeatureMapShape(nhwc: $0.shape)! }
+        let (height, width) = (shapes[0].height, shapes[0].width)
+        precondition(shapes.allSatisfy { $0.height == height && $0.width == width }, "maps of different sizes")
+        let total = shapes.reduce(0) { $0 + $1.channels }
+        var pieces: [(source: SendablePointer<Float>, channels: Int, offset: Int)] = []
+        var offset = 0
+        let out = withPointers(to: inputs.map(\.scalars)) { sources in
+            for (source, shape) in zip(sources, shapes) {
+                pieces.append((SendablePointer(source), shape.channels, offset))
+                offset += shape.channels
+            }
+            return uninitialized(count: height * width * total) { dst in
+                let to = SendableMutablePointer(dst)
+                pool.parallelFor(height) { y in
+                    for piece in pieces {
+                        for x in 0..<width {
+                            let pixel = y * width + x
+                            (to.pointer + pixel * total + piece.offset).update(
+                                from: piece.source.pointer + pixel * piece.channels, count: piece.channels)
+                        }
+                    }
+                }
+            }
+        }
+        return Tensor(shape: [1, height, width, total], scalars: out)
+    }
+
+    /// `count` floats written by `fill` (which must write every one), with huge pages asked for when large.
+    private static func uninitialized(count: Int, _ fill: (UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+        [Float](unsafeUninitializedCapacity: count) { dst, initialized in
+            if count * MemoryLayout<Float>.stride >= 2 * hugePageBytes {
+                MemoryPolicy.adviseHugePages(UnsafeMutableRawPointer(dst.baseAddress!), bytes: count * 4)
+            }
+            if count > 0 { fill(dst.baseAddress!) }
+            initialized = count
+        }
+    }
+
+    /// Calls `body` with a base pointer for each array, valid during the call.
+    private static func withPointers<R>(to arrays: [[Float]], _ body: ([UnsafePointer<Float>]) -> R) -> R {
+        func nest(_ index: Int, _ gathered: [UnsafePointer<Float>]) -> R {
+            guard index < arrays.count else { return body(gathered) }
+            return arrays[index].withUnsafeBufferPointer { nest(index + 1, gathered + [$0.baseAddress!]) }
+        }
+        return nest(0, [])
+    }
+
     /// `count` values made by `fill(row, input, output)` for each of `rows` rows (each writing its own part), the
     /// rows spread over `pool`.
     private static func rows(
         of input: Tensor, count: Int, rows: Int, pool: ComputePool,
         _ fill: (Int, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void
     ) -> [Float] {
-        [Float](unsafeUninitializedCapacity: count) { dst, initialized in
+        uninitialized(count: count) { dst in
             input.scalars.withUnsafeBufferPointer { src in
                 let from = SendablePointer(src.baseAddress!)
-                let to = SendableMutablePointer(dst.baseAddress!)
+                let to = SendableMutablePointer(dst)
                 pool.parallelFor(rows) { row in fill(row, from.pointer, to.pointer) }
             }
-            initialized = count
         }
     }
 

@@ -96,6 +96,29 @@ import Testing
                 == ReferenceKernels.depthToSpace(input, blockSize: blockSize))
     }
 
+    @Test(arguments: [2, 3, 4])
+    func fastPixelShuffleMatchesReference(blockSize: Int) {
+        var rng = SeededGenerator(seed: UInt64(50 + blockSize))
+        let c = 3 * blockSize * blockSize
+        let input = Tensor(shape: [1, 6, 5, c], scalars: rng.floats(6 * 5 * c))
+        let fast = LayoutKernels.pixelShuffle(input, blockSize: blockSize)
+        #expect(fast == ReferenceKernels.pixelShuffle(input, blockSize: blockSize))
+        #expect(fast.shape == [1, 6 * blockSize, 5 * blockSize, 3])
+        // CRD: output (0, 1) channel 1 is input (0, 0) channel 1·s² + 0·s + 1.
+        #expect(fast.scalars[3 + 1] == input.scalars[blockSize * blockSize + 1])
+    }
+
+    /// Maps of different channel counts, big enough (over 4 MiB) that the output asks for huge pages.
+    @Test func fastConcatenationMatchesReference() {
+        var rng = SeededGenerator(seed: 77)
+        let small = [5, 16, 1].map { Tensor(shape: [1, 7, 9, $0], scalars: rng.floats(7 * 9 * $0)) }
+        #expect(LayoutKernels.concatenateChannels(small) == ReferenceKernels.concatenateChannels(small))
+        let big = [48, 48, 3].map { Tensor(shape: [1, 96, 128, $0], scalars: rng.floats(96 * 128 * $0)) }
+        let fast = LayoutKernels.concatenateChannels(big)
+        #expect(fast == ReferenceKernels.concatenateChannels(big))
+        #expect(fast.shape == [1, 96, 128, 99] && fast.scalars[48] == big[1].scalars[0] && fast.scalars[98] == big[2].scalars[2])
+    }
+
     @Test(arguments: [(0, 0, 0, 0), (1, 2, 3, 0), (4, 4, 4, 4), (0, 5, 0, 1)])
     func fastCropMatchesReference(top: Int, left: Int, bottom: Int, right: Int) {
         var rng = SeededGenerator(seed: 5)
