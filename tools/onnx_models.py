@@ -381,7 +381,7 @@ def op_graphs():
     finish("depth-and-space", g, "x", y)
 
     # Resizing: nearest (half-pixel, round_prefer_floor) by 2, cubic (PyTorch's bicubic) by 2, nearest by sizes,
-    # linear (PyTorch's bilinear) by 2.
+    # linear (PyTorch's bilinear) by 2, and linear and cubic by 3 with asymmetric coordinates (TensorFlow 1's).
     g = GraphWriter()
     near = g.node("Resize", ["x", "", g.const("scales", np.array([1, 1, 2, 2], dtype=np.float32))], mode="nearest")
     cubic = g.node("Resize", ["x", "", g.const("scales", np.array([1, 1, 2, 2], dtype=np.float32))], mode="cubic",
@@ -391,6 +391,13 @@ def op_graphs():
                     coordinate_transformation_mode="half_pixel")
     y = g.node("Concat", [near, cubic, sized, linear], axis=1)
     finish("resize", g, "x", y)
+    g = GraphWriter()
+    three = g.const("scales", np.array([1, 1, 3, 3], dtype=np.float32))
+    linear = g.node("Resize", ["x", "", three], mode="linear", coordinate_transformation_mode="asymmetric")
+    cubic = g.node("Resize", ["x", "", three], mode="cubic", coordinate_transformation_mode="asymmetric",
+                   cubic_coeff_a=-0.75)
+    y = g.node("Concat", [linear, cubic], axis=1)
+    finish("resize-asymmetric", g, "x", y)
 
     # Channel attention: GlobalAveragePool, Flatten, Gemm, Relu, MatMul, Sigmoid, Reshape back, and ReduceMean.
     g = GraphWriter()
@@ -451,6 +458,16 @@ def hostile_files(out):
                               [helper.make_tensor_value_info(y, TensorProto.FLOAT, ["n", "c", "oh", "ow"])], g.initializers)
     onnx.save(make_model(graph), os.path.join(out, "unsupported-operators.onnx"))
     cases["unsupported-operators.onnx"] = "unsupportedOperation"
+    # A bilinear resize with align_corners: its grid depends on the whole picture's size.
+    g = GraphWriter()
+    y = g.node("Resize", ["input", "", g.const("scales", np.array([1, 1, 2, 2], dtype=np.float32))], mode="linear",
+               coordinate_transformation_mode="align_corners")
+    y = g.node("Conv", [y, g.const("w", (rng.standard_normal((3, 3, 3, 3)) * 0.3).astype(np.float32))], pads=[1, 1, 1, 1])
+    graph = helper.make_graph(g.nodes, "align-corners",
+                              [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 3, "h", "w"])],
+                              [helper.make_tensor_value_info(y, TensorProto.FLOAT, ["n", "c", "oh", "ow"])], g.initializers)
+    onnx.save(make_model(graph), os.path.join(out, "align-corners.onnx"))
+    cases["align-corners.onnx"] = "unsupportedAttribute"
     # A truncated copy of a real file.
     with open(os.path.join(out, "animevideov3-x4.onnx"), "rb") as f:
         data = f.read()

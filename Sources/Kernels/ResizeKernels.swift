@@ -17,6 +17,13 @@ package enum ResampleMode: String, Sendable, Hashable {
     /// `Resize` (linear, half_pixel) compute it: source `max((d + 0.5) / scale − 0.5, 0)`, its floor and the next
     /// pixel (the last one repeated at the edge), weighted by the fraction; a horizontal pass then a vertical one.
     case bilinear
+    /// `bilinear` with ONNX's `asymmetric` coordinates (TensorFlow 1's resize): source `d / scale`.
+    case bilinearAsymmetric
+    /// `bicubic` with ONNX's `asymmetric` coordinates: source `d / scale`.
+    case bicubicAsymmetric
+
+    /// Whether source coordinates are `(d + 0.5) / scale − 0.5` (half-pixel centres) rather than `d / scale`.
+    var usesHalfPixelCentres: Bool { self != .bilinearAsymmetric && self != .bicubicAsymmetric }
 }
 
 extension ReferenceKernels {
@@ -43,19 +50,21 @@ extension ReferenceKernels {
             let hs = scaleY.map { 1 / $0 } ?? Float(shape.height) / Float(outputHeight)
             let ws = scaleX.map { 1 / $0 } ?? Float(shape.width) / Float(outputWidth)
             return nearest(input, shape: shape, outputHeight: outputHeight, outputWidth: outputWidth, hs: hs, ws: ws)
-        case .bilinear:
+        case .bilinear, .bilinearAsymmetric:
             return bilinear(
                 input, shape: shape, outputHeight: outputHeight, outputWidth: outputWidth,
                 stepY: scaleY.map { 1 / $0 } ?? Float(shape.height) / Float(outputHeight),
-                stepX: scaleX.map { 1 / $0 } ?? Float(shape.width) / Float(outputWidth))
-        case .bicubic:
+                stepX: scaleX.map { 1 / $0 } ?? Float(shape.width) / Float(outputWidth),
+                halfPixel: mode.usesHalfPixelCentres)
+        case .bicubic, .bicubicAsymmetric:
             return bicubic(
                 input,
                 shape: shape,
                 outputHeight: outputHeight,
                 outputWidth: outputWidth,
                 stepY: scaleY.map { 1 / Double($0) } ?? Double(shape.height) / Double(outputHeight),
-                stepX: scaleX.map { 1 / Double($0) } ?? Double(shape.width) / Double(outputWidth)
+                stepX: scaleX.map { 1 / Double($0) } ?? Double(shape.width) / Double(outputWidth),
+                halfPixel: mode.usesHalfPixelCentres
             )
         }
     }
@@ -87,12 +96,15 @@ extension ReferenceKernels {
         return Tensor(shape: [1, outputHeight, outputWidth, c], scalars: out)
     }
 
-    /// Per output position the two source indices and the second one's weight (half-pixel centres, clamped).
-    static func linearTable(input length: Int, output: Int, step: Float) -> (index: [Int], fraction: [Float]) {
+    /// Per output position the two source indices and the second one's weight (half-pixel centres or `d · step`,
+    /// clamped).
+    static func linearTable(
+        input length: Int, output: Int, step: Float, halfPixel: Bool = true
+    ) -> (index: [Int], fraction: [Float]) {
         var index: [Int] = []
         var fraction: [Float] = []
         for d in 0..<output {
-            let source = max((Float(d) + 0.5) * step - 0.5, 0)
+            let source = max(halfPixel ? (Float(d) + 0.5) * step - 0.5 : Float(d) * step, 0)
             let low = min(Int(source), length - 1)
             index += [low, min(low + 1, length - 1)]
             fraction.append(low == length - 1 ? 0 : source - Float(low))
@@ -101,11 +113,12 @@ extension ReferenceKernels {
     }
 
     private static func bilinear(
-        _ input: Tensor, shape: FeatureMapShape, outputHeight: Int, outputWidth: Int, stepY: Float, stepX: Float
+        _ input: Tensor, shape: FeatureMapShape, outputHeight: Int, outputWidth: Int, stepY: Float, stepX: Float,
+        halfPixel: Bool
     ) -> Tensor {
         let c = shape.channels
-        let rows = linearTable(input: shape.height, output: outputHeight, step: stepY)
-        let cols = linearTable(input: shape.width, output: outputWidth, step: stepX)
+        let rows = linearTable(input: shape.height, output: outputHeight, step: stepY, halfPixel: halfPixel)
+        let cols = linearTable(input: shape.width, output: outputWidth, step: stepX, halfPixel: halfPixel)
         // Horizontal pass over every input row, then vertical: a·(1 − λ) + b·λ, as onnxruntime's loops.
         var horizontal = [Float](repeating: 0, count: shape.height * outputWidth * c)
         for y in 0..<shape.height {
@@ -138,11 +151,12 @@ extension ReferenceKernels {
         outputHeight: Int,
         outputWidth: Int,
         stepY: Double,
-        stepX: Double
+        stepX: Double,
+        halfPixel: Bool
     ) -> Tensor {
         let c = shape.channels
-        let rows = cubicTable(input: shape.height, output: outputHeight, step: stepY)
-        let cols = cubicTable(input: shape.width, output: outputWidth, step: stepX)
+        let rows = cubicTable(input: shape.height, output: outputHeight, step: stepY, halfPixel: halfPixel)
+        let cols = cubicTable(input: shape.width, output: outputWidth, step: stepX, halfPixel: halfPixel)
         // Horizontal pass over every input row: S[-1]·a0 + S[0]·a1 + S[1]·a2 + S[2]·a3, left to right.
         var horizontal = [Float](repeating: 0, count: shape.height * outputWidth * c)
         input.scalars.withUnsafeBufferPointer { src in
@@ -191,12 +205,14 @@ extension ReferenceKernels {
     /// which this reproduces). Inputs narrower than 4 pixels, where ncnn would read outside the row, clamp.
     /// The weights agree with ncnn 1.0.20261020's to a few 1e-6: the polynomial cancels terms near 10, so its last
     /// bits depend on how the compiler orders and fuses the operations.
-    static func cubicTable(input w: Int, output: Int, step scale: Double) -> (index: [Int], weight: [Float]) {
+    static func cubicTable(
+        input w: Int, output: Int, step scale: Double, halfPixel: Bool = true
+    ) -> (index: [Int], weight: [Float]) {
         var index = [Int](repeating: 0, count: output * 4)
         var weight = [Float](repeating: 0, count: output * 4)
         let a: Float = -0.75
         for d in 0..<output {
-            var fx = Float((Double(d) + 0.5) * scale - 0.5)
+            var fx = Float(halfPixel ? (Double(d) + 0.5) * scale - 0.5 : Double(d) * scale)
             var sx = Int(fx.rounded(.down))
             fx -= Float(sx)
             let fx0 = fx + 1

@@ -142,9 +142,9 @@ extension ONNXImporter.Builder {
     }
 
     /// `Resize` and `Upsample` by whole factors: nearest neighbour (any coordinate mode that picks ⌊y/s⌋ for whole
-    /// factors), linear (half-pixel centres, PyTorch's bilinear) or cubic (a = −0.75, half-pixel centres, edge pixels
-    /// repeated: the engine's bicubic). The factors
-    /// come from `scales`, or from `sizes` in terms of the input's size.
+    /// factors), linear or cubic (a = −0.75, edge pixels repeated: the engine's bicubic), each with half-pixel centres
+    /// (PyTorch's) or asymmetric coordinates (TensorFlow 1's); align_corners is refused (no tile could reproduce its
+    /// grid). The factors come from `scales`, or from `sizes` in terms of the input's size.
     mutating func resize(_ node: ONNXNode) throws {
         let (id, shape) = try mapInput(node, 0)
         guard shape.rank == 4 else { throw unsupported(node, "resizing a flattened vector") }
@@ -203,19 +203,28 @@ extension ONNXImporter.Builder {
                 }
             }
             defineMap(node, .resample(.nearest, scaleY: Float(sy), scaleX: Float(sx)), [id], out)
-        case "cubic":
-            guard ["half_pixel", "pytorch_half_pixel"].contains(transformation),
-                float(node, "cubic_coeff_a", default: -0.75) == -0.75, int(node, "exclude_outside", default: 0) == 0
-            else {
-                throw unsupported(
-                    node, "cubic resize with \(transformation), a = \(float(node, "cubic_coeff_a", default: -0.75)) "
-                        + "(half-pixel centres and a = −0.75 are supported)")
+        case "cubic", "linear":
+            let cubic = mode == "cubic"
+            let a = float(node, "cubic_coeff_a", default: -0.75)
+            guard !cubic || (a == -0.75 && int(node, "exclude_outside", default: 0) == 0) else {
+                throw unsupported(node, "cubic resize with a = \(a) or exclude_outside (a = −0.75 is supported)")
             }
-            defineMap(node, .resample(.bicubic, scaleY: Float(sy), scaleX: Float(sx)), [id], out)
-        case "linear" where ["half_pixel", "pytorch_half_pixel"].contains(transformation):
-            defineMap(node, .resample(.bilinear, scaleY: Float(sy), scaleX: Float(sx)), [id], out)
-        case "linear":
-            throw unsupported(node, "linear resize with \(transformation) (half-pixel centres are supported)")
+            let resample: ResampleMode
+            switch transformation {
+            case "half_pixel", "pytorch_half_pixel": resample = cubic ? .bicubic : .bilinear
+            case "asymmetric": resample = cubic ? .bicubicAsymmetric : .bilinearAsymmetric
+            case "align_corners":
+                // Source d·(in − 1)/(out − 1): the grid depends on the whole picture's size, so tiles could not
+                // reproduce it.
+                throw unsupported(
+                    node,
+                    "\(mode) resize with align_corners (its sampling grid depends on the whole picture's size; "
+                        + "re-export with align_corners=False)")
+            default:
+                throw unsupported(
+                    node, "\(mode) resize with \(transformation) (half_pixel, pytorch_half_pixel and asymmetric are supported)")
+            }
+            defineMap(node, .resample(resample, scaleY: Float(sy), scaleX: Float(sx)), [id], out)
         default:
             throw unsupported(node, "\(mode) resize (nearest, linear and cubic are supported)")
         }
