@@ -104,7 +104,7 @@ package final class DirectConvolution: Sendable {
         }
         packedWeights.withUnsafeBufferPointer { weightBuffer in
             vectorEpilogue.withValues { values in
-                let job = Job(
+                let job = Pass(
                     input: source,
                     paddedWidth: width + g.padLeft + g.padRight,
                     weights: weightBuffer.baseAddress!, output: output.baseAddress!,
@@ -147,7 +147,7 @@ package final class DirectConvolution: Sendable {
 
 extension DirectConvolution {
     /// Raw views of one call's buffers, valid only inside `run`.
-    fileprivate struct Job: @unchecked Sendable {
+    fileprivate struct Pass: @unchecked Sendable {
         // @unchecked Sendable: the pointers outlive the loop (the caller waits for it) and each work item writes a
         // disjoint set of output rows × channel blocks.
         let input: UnsafePointer<Float>
