@@ -200,7 +200,8 @@ extension Graph {
                     radius[id] = saturatingSum(
                         saturatingProduct(radius[id], factor),
                         [.bicubic, .bicubicAsymmetric].contains(mode)
-                            ? saturatingProduct(2, factor) : [.bilinear, .bilinearAsymmetric].contains(mode) ? factor : 0)
+                            ? saturatingProduct(2, factor)
+                            : [.bilinear, .bilinearAsymmetric].contains(mode) ? factor : 0)
                 } else {
                     // A fractional resample (e.g. 0.75 after 4×): keep the scale in whole steps, widen the field.
                     let step = max(1, clampedInt((1 / scaleY).rounded(.up)))

@@ -467,7 +467,8 @@ package final class GraphExecutor: Sendable {
                 outputWidth: Int(Float(shape.width) * scaleX), scaleY: scaleY, scaleX: scaleX)
         case .pixelShuffle(let s):
             return fast
-                ? LayoutKernels.pixelShuffle(inputs[0], blockSize: s) : ReferenceKernels.pixelShuffle(inputs[0], blockSize: s)
+                ? LayoutKernels.pixelShuffle(inputs[0], blockSize: s)
+                : ReferenceKernels.pixelShuffle(inputs[0], blockSize: s)
         case .channelReduce(let reduction):
             return ReferenceKernels.channelReduce(inputs[0], reduction)
         case .pad(let top, let left, let bottom, let right, let mode):

@@ -146,8 +146,7 @@ package enum GraphOptimizer {
                     guard let other, g.constant(other) == nil, !epilogue.addsResidual, other < next else {
                         break fusing
                     }
-                    epilogue.addsResidual = true
-                    epilogue.residualGate = offset
+                    epilogue = epilogue.gatingResidual(offset: offset)
                     inputs.append(other)
                 case .unary(.relu) where epilogue.activation == .none && epilogue.scale == nil && !epilogue.addsResidual:
                     epilogue.activation = .relu

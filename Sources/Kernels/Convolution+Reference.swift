@@ -36,7 +36,9 @@ package enum ReferenceKernels {
                     }
                     let index = (y * outShape.width + x) * g.outputChannels + co
                     var value = epilogue.apply(sum, channel: co)
-                    if epilogue.addsResidual, let residual { value = epilogue.combine(value, residual: residual.scalars[index]) }
+                    if epilogue.addsResidual, let residual {
+                        value = epilogue.combine(value, residual: residual.scalars[index])
+                    }
                     out[index] = value
                 }
             }

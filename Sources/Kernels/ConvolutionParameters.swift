@@ -117,16 +117,21 @@ package struct ConvolutionEpilogue: Sendable, Hashable {
     /// `sigmoidGate` operation) instead of `v + r`; nil for the plain sum.
     package var residualGate: Float?
 
-    /// An epilogue of the given steps; the default does nothing to the sums.
-    package init(
-        bias: [Float]? = nil, activation: Activation = .none, scale: Float? = nil, addsResidual: Bool = false,
-        residualGate: Float? = nil
-    ) {
+    /// An epilogue of the given steps (a plain residual sum; set `residualGate` for the gate); the default does
+    /// nothing to the sums.
+    package init(bias: [Float]? = nil, activation: Activation = .none, scale: Float? = nil, addsResidual: Bool = false) {
         self.bias = bias
         self.activation = activation
         self.scale = scale
         self.addsResidual = addsResidual
-        self.residualGate = residualGate
+    }
+
+    /// This epilogue with SPAN's gate, `(v + r) · (sigmoid(v) − offset)`, as its residual step.
+    package func gatingResidual(offset: Float) -> ConvolutionEpilogue {
+        var gated = self
+        gated.addsResidual = true
+        gated.residualGate = offset
+        return gated
     }
 
     /// The last step on one value `value` (already through `apply`) and its residual, as the reference kernels

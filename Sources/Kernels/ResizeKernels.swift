@@ -45,27 +45,26 @@ extension ReferenceKernels {
         let shape = FeatureMapShape(nhwc: input.shape)!
         precondition(outputHeight > 0 && outputWidth > 0, "empty resample output")
         if outputHeight == shape.height && outputWidth == shape.width { return input }
+        let halfPixel = mode.usesHalfPixelCentres
         switch mode {
         case .nearest:
             let hs = scaleY.map { 1 / $0 } ?? Float(shape.height) / Float(outputHeight)
             let ws = scaleX.map { 1 / $0 } ?? Float(shape.width) / Float(outputWidth)
             return nearest(input, shape: shape, outputHeight: outputHeight, outputWidth: outputWidth, hs: hs, ws: ws)
         case .bilinear, .bilinearAsymmetric:
+            let stepY = scaleY.map { 1 / $0 } ?? Float(shape.height) / Float(outputHeight)
+            let stepX = scaleX.map { 1 / $0 } ?? Float(shape.width) / Float(outputWidth)
             return bilinear(
-                input, shape: shape, outputHeight: outputHeight, outputWidth: outputWidth,
-                stepY: scaleY.map { 1 / $0 } ?? Float(shape.height) / Float(outputHeight),
-                stepX: scaleX.map { 1 / $0 } ?? Float(shape.width) / Float(outputWidth),
-                halfPixel: mode.usesHalfPixelCentres)
+                input, shape: shape,
+                rows: linearTable(input: shape.height, output: outputHeight, step: stepY, halfPixel: halfPixel),
+                columns: linearTable(input: shape.width, output: outputWidth, step: stepX, halfPixel: halfPixel))
         case .bicubic, .bicubicAsymmetric:
+            let stepY = scaleY.map { 1 / Double($0) } ?? Double(shape.height) / Double(outputHeight)
+            let stepX = scaleX.map { 1 / Double($0) } ?? Double(shape.width) / Double(outputWidth)
             return bicubic(
-                input,
-                shape: shape,
-                outputHeight: outputHeight,
-                outputWidth: outputWidth,
-                stepY: scaleY.map { 1 / Double($0) } ?? Double(shape.height) / Double(outputHeight),
-                stepX: scaleX.map { 1 / Double($0) } ?? Double(shape.width) / Double(outputWidth),
-                halfPixel: mode.usesHalfPixelCentres
-            )
+                input, shape: shape,
+                rows: cubicTable(input: shape.height, output: outputHeight, step: stepY, halfPixel: halfPixel),
+                columns: cubicTable(input: shape.width, output: outputWidth, step: stepX, halfPixel: halfPixel))
         }
     }
 
@@ -112,13 +111,13 @@ extension ReferenceKernels {
         return (index, fraction)
     }
 
+    /// Bilinear resampling by the tables of `linearTable` for the rows and the columns.
     private static func bilinear(
-        _ input: Tensor, shape: FeatureMapShape, outputHeight: Int, outputWidth: Int, stepY: Float, stepX: Float,
-        halfPixel: Bool
+        _ input: Tensor, shape: FeatureMapShape, rows: (index: [Int], fraction: [Float]),
+        columns cols: (index: [Int], fraction: [Float])
     ) -> Tensor {
         let c = shape.channels
-        let rows = linearTable(input: shape.height, output: outputHeight, step: stepY, halfPixel: halfPixel)
-        let cols = linearTable(input: shape.width, output: outputWidth, step: stepX, halfPixel: halfPixel)
+        let (outputHeight, outputWidth) = (rows.fraction.count, cols.fraction.count)
         // Horizontal pass over every input row, then vertical: a·(1 − λ) + b·λ, as onnxruntime's loops.
         var horizontal = [Float](repeating: 0, count: shape.height * outputWidth * c)
         for y in 0..<shape.height {
@@ -145,18 +144,13 @@ extension ReferenceKernels {
         return Tensor(shape: [1, outputHeight, outputWidth, c], scalars: out)
     }
 
+    /// Bicubic resampling by the tables of `cubicTable` (four taps per output) for the rows and the columns.
     private static func bicubic(
-        _ input: Tensor,
-        shape: FeatureMapShape,
-        outputHeight: Int,
-        outputWidth: Int,
-        stepY: Double,
-        stepX: Double,
-        halfPixel: Bool
+        _ input: Tensor, shape: FeatureMapShape, rows: (index: [Int], weight: [Float]),
+        columns cols: (index: [Int], weight: [Float])
     ) -> Tensor {
         let c = shape.channels
-        let rows = cubicTable(input: shape.height, output: outputHeight, step: stepY, halfPixel: halfPixel)
-        let cols = cubicTable(input: shape.width, output: outputWidth, step: stepX, halfPixel: halfPixel)
+        let (outputHeight, outputWidth) = (rows.weight.count / 4, cols.weight.count / 4)
         // Horizontal pass over every input row: S[-1]·a0 + S[0]·a1 + S[1]·a2 + S[2]·a3, left to right.
         var horizontal = [Float](repeating: 0, count: shape.height * outputWidth * c)
         input.scalars.withUnsafeBufferPointer { src in

@@ -226,7 +226,9 @@ struct WinogradJob: @unchecked Sendable {
             if let residual { value = epilogue.combine(value, residual: loadVector(residual + offset)) }
             storeVector(value, output + offset)
         } else {
-            if let residual { value = epilogue.combine(value, residual: partialVector(residual + offset, count: valid)) }
+            if let residual {
+                value = epilogue.combine(value, residual: partialVector(residual + offset, count: valid))
+            }
             for lane in 0..<valid { output[offset + lane] = value[lane] }
         }
     }

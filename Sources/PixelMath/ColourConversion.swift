@@ -27,72 +27,42 @@ package enum ColourConversion {
         UInt8(truncatingIfNeeded: min(max(value, 0), 255))
     }
 
-    // MARK: - Conversions of either sample type
+    // MARK: - 8-bit YCrCb
 
-    /// `COLOR_BGR2YCrCb`: interleaved B, G, R (every `channelCount` samples, 3 or 4) to Y, Cr, Cb. On 8-bit data
-    /// exact; on float data in 0...1 (Cr and Cb centred on 0.5) as OpenCV's SIMD path rounds it: `Y = fma(b, 0.114,
-    /// fma(g, 0.587, r * 0.299))`, `Cr = fma(r - Y, 0.713, 0.5)` (its scalar path, taken only for rows shorter than
-    /// one SIMD vector, rounds differently).
-    package static func bgrToYCrCb<Sample: ColourSample>(_ bgr: [Sample], channelCount: Int = 3) -> [Sample] {
-        Sample.ycrcb(checked(bgr, channelCount), channelCount: channelCount, blueIndex: 0)
+    /// `COLOR_BGR2YCrCb` on 8-bit data: interleaved B, G, R (every `channelCount` samples, 3 or 4) to Y, Cr, Cb.
+    package static func bgrToYCrCb(_ bgr: [UInt8], channelCount: Int = 3) -> [UInt8] {
+        toYCrCb(bgr, channelCount: channelCount, blueIndex: 0)
     }
 
-    /// `COLOR_RGB2YCrCb`: interleaved R, G, B (every `channelCount` samples, 3 or 4) to Y, Cr, Cb; on float data
-    /// `Y = fma(r, 0.299, fma(g, 0.587, b * 0.114))`.
-    package static func rgbToYCrCb<Sample: ColourSample>(_ rgb: [Sample], channelCount: Int = 3) -> [Sample] {
-        Sample.ycrcb(checked(rgb, channelCount), channelCount: channelCount, blueIndex: 2)
+    /// `COLOR_RGB2YCrCb` on 8-bit data: interleaved R, G, B (every `channelCount` samples, 3 or 4) to Y, Cr, Cb.
+    package static func rgbToYCrCb(_ rgb: [UInt8], channelCount: Int = 3) -> [UInt8] {
+        toYCrCb(rgb, channelCount: channelCount, blueIndex: 2)
     }
 
-    /// `COLOR_YCrCb2BGR`: interleaved Y, Cr, Cb to B, G, R. On float data `B = fma(Cb - 0.5, 1.773, Y)`,
-    /// `G = fma(Cr - 0.5, -0.714, fma(Cb - 0.5, -0.344, Y))`, `R = fma(Cr - 0.5, 1.403, Y)`, no clamping.
-    package static func ycrcbToBGR<Sample: ColourSample>(_ ycrcb: [Sample]) -> [Sample] {
-        precondition(ycrcb.count % 3 == 0, "\(ycrcb.count) samples is not a whole number of Y, Cr, Cb pixels")
-        return Sample.colour(ofYCrCb: ycrcb, blueIndex: 0)
+    /// `COLOR_YCrCb2BGR` on 8-bit data: interleaved Y, Cr, Cb to B, G, R.
+    package static func ycrcbToBGR(_ ycrcb: [UInt8]) -> [UInt8] {
+        fromYCrCb(ycrcb, blueIndex: 0)
     }
 
-    /// `COLOR_YCrCb2RGB`: interleaved Y, Cr, Cb to R, G, B (see `ycrcbToBGR(_:)`).
-    package static func ycrcbToRGB<Sample: ColourSample>(_ ycrcb: [Sample]) -> [Sample] {
-        precondition(ycrcb.count % 3 == 0, "\(ycrcb.count) samples is not a whole number of Y, Cr, Cb pixels")
-        return Sample.colour(ofYCrCb: ycrcb, blueIndex: 2)
+    /// `COLOR_YCrCb2RGB` on 8-bit data: interleaved Y, Cr, Cb to R, G, B.
+    package static func ycrcbToRGB(_ ycrcb: [UInt8]) -> [UInt8] {
+        fromYCrCb(ycrcb, blueIndex: 2)
     }
 
-    /// `COLOR_RGB2GRAY`: on 8-bit data `(9798 R + 19235 G + 3735 B + 2^14) >> 15`, exact; on float data as the Intel
-    /// IPP routine that OpenCV's x86-64 wheels call rounds it, `fma(B, 0.114, fma(R, 0.299, G * 0.587))`.
-    package static func rgbToGrey<Sample: ColourSample>(_ rgb: [Sample], channelCount: Int = 3) -> [Sample] {
-        Sample.grey(checked(rgb, channelCount), channelCount: channelCount, blueIndex: 2)
-    }
-
-    /// `COLOR_BGR2GRAY`: exact on 8-bit data; on float data as IPP rounds it, `fma(R, 0.299, fma(B, 0.114,
-    /// G * 0.587))`.
-    package static func bgrToGrey<Sample: ColourSample>(_ bgr: [Sample], channelCount: Int = 3) -> [Sample] {
-        Sample.grey(checked(bgr, channelCount), channelCount: channelCount, blueIndex: 0)
-    }
-
-    /// `source`, after checking that it holds whole pixels of `channelCount` (3 or 4) samples.
-    private static func checked<Sample>(_ source: [Sample], _ channelCount: Int) -> [Sample] {
+    private static func toYCrCb(_ source: [UInt8], channelCount: Int, blueIndex: Int) -> [UInt8] {
         precondition(channelCount == 3 || channelCount == 4, "channelCount \(channelCount) is not 3 or 4")
         precondition(source.count % channelCount == 0, "\(source.count) samples is not a whole number of pixels")
-        return source
-    }
-
-    /// `kernel` run with the pixel layout as constants, so that the compiler can vectorise each of the four variants.
-    @inline(__always)
-    fileprivate static func withConstantLayout<Sample>(
-        _ source: [Sample], channelCount: Int, blueIndex: Int,
-        _ kernel: ([Sample], _ channelCount: Int, _ blueIndex: Int) -> [Sample]
-    ) -> [Sample] {
+        // Constant strides and channel positions let the compiler vectorise each variant.
         switch (channelCount, blueIndex) {
-        case (3, 0): return kernel(source, 3, 0)
-        case (3, _): return kernel(source, 3, 2)
-        case (_, 0): return kernel(source, 4, 0)
-        default: return kernel(source, 4, 2)
+        case (3, 0): return toYCrCbKernel(source, channelCount: 3, blueIndex: 0)
+        case (3, _): return toYCrCbKernel(source, channelCount: 3, blueIndex: 2)
+        case (_, 0): return toYCrCbKernel(source, channelCount: 4, blueIndex: 0)
+        default: return toYCrCbKernel(source, channelCount: 4, blueIndex: 2)
         }
     }
 
-    // MARK: - 8-bit YCrCb
-
     @inline(__always)
-    fileprivate static func toYCrCbKernel(_ source: [UInt8], channelCount: Int, blueIndex: Int) -> [UInt8] {
+    private static func toYCrCbKernel(_ source: [UInt8], channelCount: Int, blueIndex: Int) -> [UInt8] {
         let pixels = source.count / channelCount
         let half = 1 << (yuvShift - 1)
         let chromaDelta = 128 << yuvShift
@@ -140,7 +110,8 @@ package enum ColourConversion {
         }
     }
 
-    fileprivate static func fromYCrCb(_ source: [UInt8], blueIndex: Int) -> [UInt8] {
+    private static func fromYCrCb(_ source: [UInt8], blueIndex: Int) -> [UInt8] {
+        precondition(source.count % 3 == 0, "\(source.count) samples is not a whole number of Y, Cr, Cb pixels")
         let pixels = source.count / 3
         let half = 1 << (yuvShift - 1)
         return [UInt8](unsafeUninitializedCapacity: pixels * 3) { out, initialised in
@@ -161,8 +132,44 @@ package enum ColourConversion {
 
     // MARK: - Float YCrCb
 
+    /// `COLOR_BGR2YCrCb` on float data in 0...1 (Cr and Cb centred on 0.5), as OpenCV's SIMD path rounds it.
+    ///
+    /// OpenCV computes `Y = fma(b, 0.114, fma(g, 0.587, r * 0.299))` and `Cr = fma(r - Y, 0.713, 0.5)`; its scalar
+    /// path, which it takes only for rows shorter than one SIMD vector (16 pixels with AVX-512), rounds differently.
+    package static func bgrToYCrCb(_ bgr: [Float], channelCount: Int = 3) -> [Float] {
+        toYCrCb(bgr, channelCount: channelCount, blueIndex: 0)
+    }
+
+    /// `COLOR_RGB2YCrCb` on float data in 0...1, as OpenCV's SIMD path rounds it
+    /// (`Y = fma(r, 0.299, fma(g, 0.587, b * 0.114))`).
+    package static func rgbToYCrCb(_ rgb: [Float], channelCount: Int = 3) -> [Float] {
+        toYCrCb(rgb, channelCount: channelCount, blueIndex: 2)
+    }
+
+    /// `COLOR_YCrCb2BGR` on float data: `B = fma(Cb - 0.5, 1.773, Y)`, `G = fma(Cr - 0.5, -0.714, fma(Cb - 0.5,
+    /// -0.344, Y))`, `R = fma(Cr - 0.5, 1.403, Y)`; no clamping.
+    package static func ycrcbToBGR(_ ycrcb: [Float]) -> [Float] {
+        fromYCrCb(ycrcb, blueIndex: 0)
+    }
+
+    /// `COLOR_YCrCb2RGB` on float data (see `ycrcbToBGR(_:)` for the arithmetic).
+    package static func ycrcbToRGB(_ ycrcb: [Float]) -> [Float] {
+        fromYCrCb(ycrcb, blueIndex: 2)
+    }
+
+    private static func toYCrCb(_ source: [Float], channelCount: Int, blueIndex: Int) -> [Float] {
+        precondition(channelCount == 3 || channelCount == 4, "channelCount \(channelCount) is not 3 or 4")
+        precondition(source.count % channelCount == 0, "\(source.count) samples is not a whole number of pixels")
+        switch (channelCount, blueIndex) {
+        case (3, 0): return toYCrCbKernel(source, channelCount: 3, blueIndex: 0)
+        case (3, _): return toYCrCbKernel(source, channelCount: 3, blueIndex: 2)
+        case (_, 0): return toYCrCbKernel(source, channelCount: 4, blueIndex: 0)
+        default: return toYCrCbKernel(source, channelCount: 4, blueIndex: 2)
+        }
+    }
+
     @inline(__always)
-    fileprivate static func toYCrCbKernel(_ source: [Float], channelCount: Int, blueIndex: Int) -> [Float] {
+    private static func toYCrCbKernel(_ source: [Float], channelCount: Int, blueIndex: Int) -> [Float] {
         let pixels = source.count / channelCount
         // OpenCV's vector code computes fma(s0, c0, fma(s1, c1, s2 * c2)) in memory order s0, s1, s2.
         let c0 = blueIndex == 0 ? b2yF : r2yF
@@ -184,7 +191,8 @@ package enum ColourConversion {
         }
     }
 
-    fileprivate static func fromYCrCb(_ source: [Float], blueIndex: Int) -> [Float] {
+    private static func fromYCrCb(_ source: [Float], blueIndex: Int) -> [Float] {
+        precondition(source.count % 3 == 0, "\(source.count) samples is not a whole number of Y, Cr, Cb pixels")
         let pixels = source.count / 3
         return [Float](unsafeUninitializedCapacity: pixels * 3) { out, initialised in
             source.withUnsafeBufferPointer { src in
@@ -201,8 +209,29 @@ package enum ColourConversion {
 
     // MARK: - Grey
 
+    /// `COLOR_RGB2GRAY` on 8-bit data: `(9798 R + 19235 G + 3735 B + 2^14) >> 15`, exact.
+    package static func rgbToGrey(_ rgb: [UInt8], channelCount: Int = 3) -> [UInt8] {
+        toGrey(rgb, channelCount: channelCount, blueIndex: 2)
+    }
+
+    /// `COLOR_BGR2GRAY` on 8-bit data, exact.
+    package static func bgrToGrey(_ bgr: [UInt8], channelCount: Int = 3) -> [UInt8] {
+        toGrey(bgr, channelCount: channelCount, blueIndex: 0)
+    }
+
+    private static func toGrey(_ source: [UInt8], channelCount: Int, blueIndex: Int) -> [UInt8] {
+        precondition(channelCount == 3 || channelCount == 4, "channelCount \(channelCount) is not 3 or 4")
+        precondition(source.count % channelCount == 0, "\(source.count) samples is not a whole number of pixels")
+        switch (channelCount, blueIndex) {
+        case (3, 0): return toGreyKernel(source, channelCount: 3, blueIndex: 0)
+        case (3, _): return toGreyKernel(source, channelCount: 3, blueIndex: 2)
+        case (_, 0): return toGreyKernel(source, channelCount: 4, blueIndex: 0)
+        default: return toGreyKernel(source, channelCount: 4, blueIndex: 2)
+        }
+    }
+
     @inline(__always)
-    fileprivate static func toGreyKernel(_ source: [UInt8], channelCount: Int, blueIndex: Int) -> [UInt8] {
+    private static func toGreyKernel(_ source: [UInt8], channelCount: Int, blueIndex: Int) -> [UInt8] {
         let pixels = source.count / channelCount
         let half = 1 << (greyShift - 1)
         return [UInt8](unsafeUninitializedCapacity: pixels) { out, initialised in
@@ -217,8 +246,20 @@ package enum ColourConversion {
         }
     }
 
-    @inline(__always)
-    fileprivate static func toGreyKernel(_ source: [Float], channelCount: Int, blueIndex: Int) -> [Float] {
+    /// `COLOR_RGB2GRAY` on float data, as the Intel IPP routine that OpenCV's x86-64 wheels call rounds it:
+    /// `fma(B, 0.114, fma(R, 0.299, G * 0.587))`.
+    package static func rgbToGrey(_ rgb: [Float], channelCount: Int = 3) -> [Float] {
+        toGrey(rgb, channelCount: channelCount, blueIndex: 2)
+    }
+
+    /// `COLOR_BGR2GRAY` on float data, as IPP rounds it: `fma(R, 0.299, fma(B, 0.114, G * 0.587))`.
+    package static func bgrToGrey(_ bgr: [Float], channelCount: Int = 3) -> [Float] {
+        toGrey(bgr, channelCount: channelCount, blueIndex: 0)
+    }
+
+    private static func toGrey(_ source: [Float], channelCount: Int, blueIndex: Int) -> [Float] {
+        precondition(channelCount == 3 || channelCount == 4, "channelCount \(channelCount) is not 3 or 4")
+        precondition(source.count % channelCount == 0, "\(source.count) samples is not a whole number of pixels")
         let pixels = source.count / channelCount
         // IPP: fma(s2, k2, fma(s0, k0, s1 * k1)) in memory order s0, s1, s2.
         let k0 = blueIndex == 0 ? b2yF : r2yF
@@ -255,54 +296,6 @@ package enum ColourConversion {
                 }
             }
             initialised = pixels
-        }
-    }
-}
-
-/// The samples `ColourConversion` converts: 8-bit (OpenCV's fixed point, exact) or float in 0...1 (its SIMD rounding).
-package protocol ColourSample: Sendable {
-    /// Y, Cr, Cb of whole pixels of `channelCount` samples, blue at `blueIndex` (0 or 2).
-    static func ycrcb(_ pixels: [Self], channelCount: Int, blueIndex: Int) -> [Self]
-    /// Three-sample colour, blue at `blueIndex`, of whole Y, Cr, Cb pixels.
-    static func colour(ofYCrCb pixels: [Self], blueIndex: Int) -> [Self]
-    /// Grey of whole pixels of `channelCount` samples, blue at `blueIndex`.
-    static func grey(_ pixels: [Self], channelCount: Int, blueIndex: Int) -> [Self]
-}
-
-extension UInt8: ColourSample {
-    /// OpenCV's 14-bit fixed point.
-    package static func ycrcb(_ pixels: [UInt8], channelCount: Int, blueIndex: Int) -> [UInt8] {
-        ColourConversion.withConstantLayout(pixels, channelCount: channelCount, blueIndex: blueIndex) {
-            ColourConversion.toYCrCbKernel($0, channelCount: $1, blueIndex: $2)
-        }
-    }
-    /// OpenCV's 14-bit fixed point, saturated.
-    package static func colour(ofYCrCb pixels: [UInt8], blueIndex: Int) -> [UInt8] {
-        ColourConversion.fromYCrCb(pixels, blueIndex: blueIndex)
-    }
-    /// OpenCV's 15-bit fixed point.
-    package static func grey(_ pixels: [UInt8], channelCount: Int, blueIndex: Int) -> [UInt8] {
-        ColourConversion.withConstantLayout(pixels, channelCount: channelCount, blueIndex: blueIndex) {
-            ColourConversion.toGreyKernel($0, channelCount: $1, blueIndex: $2)
-        }
-    }
-}
-
-extension Float: ColourSample {
-    /// OpenCV's SIMD rounding.
-    package static func ycrcb(_ pixels: [Float], channelCount: Int, blueIndex: Int) -> [Float] {
-        ColourConversion.withConstantLayout(pixels, channelCount: channelCount, blueIndex: blueIndex) {
-            ColourConversion.toYCrCbKernel($0, channelCount: $1, blueIndex: $2)
-        }
-    }
-    /// OpenCV's SIMD rounding, no clamping.
-    package static func colour(ofYCrCb pixels: [Float], blueIndex: Int) -> [Float] {
-        ColourConversion.fromYCrCb(pixels, blueIndex: blueIndex)
-    }
-    /// IPP's rounding.
-    package static func grey(_ pixels: [Float], channelCount: Int, blueIndex: Int) -> [Float] {
-        ColourConversion.withConstantLayout(pixels, channelCount: channelCount, blueIndex: blueIndex) {
-            ColourConversion.toGreyKernel($0, channelCount: $1, blueIndex: $2)
         }
     }
 }

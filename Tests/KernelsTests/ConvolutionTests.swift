@@ -116,7 +116,8 @@ import Testing
         let big = [48, 48, 3].map { Tensor(shape: [1, 96, 128, $0], scalars: rng.floats(96 * 128 * $0)) }
         let fast = LayoutKernels.concatenateChannels(big)
         #expect(fast == ReferenceKernels.concatenateChannels(big))
-        #expect(fast.shape == [1, 96, 128, 99] && fast.scalars[48] == big[1].scalars[0] && fast.scalars[98] == big[2].scalars[2])
+        #expect(fast.shape == [1, 96, 128, 99])
+        #expect(fast.scalars[48] == big[1].scalars[0] && fast.scalars[98] == big[2].scalars[2])
     }
 
     @Test(arguments: [(0, 0, 0, 0), (1, 2, 3, 0), (4, 4, 4, 4), (0, 5, 0, 1)])

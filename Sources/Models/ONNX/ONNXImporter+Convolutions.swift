@@ -222,7 +222,9 @@ extension ONNXImporter.Builder {
                         + "re-export with align_corners=False)")
             default:
                 throw unsupported(
-                    node, "\(mode) resize with \(transformation) (half_pixel, pytorch_half_pixel and asymmetric are supported)")
+                    node,
+                    "\(mode) resize with \(transformation) "
+                        + "(half_pixel, pytorch_half_pixel and asymmetric are supported)")
             }
             defineMap(node, .resample(resample, scaleY: Float(sy), scaleX: Float(sx)), [id], out)
         default:
