@@ -75,7 +75,7 @@ package final class BFloat16Convolution: InPlaceResidualConvolution {
         output: UnsafeMutableBufferPointer<Float>, residual: UnsafeBufferPointer<Float>?, pool: ComputePool
     ) {
         let bytes = paddedInputBytes(height: height, width: width)
-        guard let gate = epilogue.residualGate, let residual else {
+        guard epilogue.residualGate != nil, let residual else {
             ConvolutionScratchArena.shared.withBuffer(bytes: bytes) { scratch in
                 convolve(
                     input: input, height: height, width: width, outputShape: outputShape, output: output,
@@ -93,22 +93,24 @@ package final class BFloat16Convolution: InPlaceResidualConvolution {
                 input: input, height: height, width: width, outputShape: outputShape, output: output, residual: nil,
                 padded: scratch.bindMemory(to: UInt16.self, capacity: bytes / MemoryLayout<UInt16>.stride), pool: pool)
         }
-        if let kept {
-            kept.withUnsafeBufferPointer { Self.gate(output, residual: $0, offset: gate, pool: pool) }
-        } else {
-            Self.gate(output, residual: residual, offset: gate, pool: pool)
+        vectorEpilogue.withValues { values in
+            if let kept {
+                kept.withUnsafeBufferPointer { Self.gate(output, residual: $0, by: values, pool: pool) }
+            } else {
+                Self.gate(output, residual: residual, by: values, pool: pool)
+            }
         }
     }
 
-    /// `v = (v + r) · (sigmoid(v) − offset)` over the output, 16 values at a time, spread over the pool.
+    /// The epilogue's residual step (`EpilogueValues.combine`) over finished sums, in place, 16 values at a time,
+    /// spread over the pool.
     private static func gate(
-        _ output: UnsafeMutableBufferPointer<Float>, residual: UnsafeBufferPointer<Float>, offset: Float,
+        _ output: UnsafeMutableBufferPointer<Float>, residual: UnsafeBufferPointer<Float>, by values: EpilogueValues,
         pool: ComputePool
     ) {
         let lanes = SIMD16<Float>.scalarCount
         let vectors = (output.count + lanes - 1) / lanes
         let chunk = 4096
-        let shift = SIMD16<Float>(repeating: offset)
         pool.parallelFor((vectors + chunk - 1) / chunk) { part in
             for vector in part * chunk..<min(vectors, (part + 1) * chunk) {
                 let start = vector * lanes
@@ -123,7 +125,7 @@ package final class BFloat16Convolution: InPlaceResidualConvolution {
                         r[lane] = residual[start + lane]
                     }
                 }
-                let gated = (v + r) * (VectorMath.sigmoid(v) - shift)
+                let gated = values.combine(v, residual: r)
                 if count == lanes {
                     UnsafeMutableRawPointer(output.baseAddress! + start).storeBytes(of: gated, as: SIMD16<Float>.self)
                 } else {

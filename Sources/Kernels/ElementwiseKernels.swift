@@ -287,9 +287,7 @@ package enum ElementwiseKernels {
     ) -> [Float] {
         guard count > 0, !a.isEmpty, !b.isEmpty else { return [] }
         return [Float](unsafeUninitializedCapacity: count) { dst, initialized in
-            if count * MemoryLayout<Float>.stride >= 2 * hugePageBytes {
-                MemoryPolicy.adviseHugePages(UnsafeMutableRawPointer(dst.baseAddress!), bytes: count * 4)
-            }
+            MemoryPolicy.adviseHugePages(for: dst)
             a.withUnsafeBufferPointer { srcA in
                 b.withUnsafeBufferPointer { srcB in
                     fill(

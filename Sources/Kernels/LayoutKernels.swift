@@ -145,9 +145,7 @@ package enum LayoutKernels {
     /// `count` floats written by `fill` (which must write every one), with huge pages asked for when large.
     private static func uninitialized(count: Int, _ fill: (UnsafeMutablePointer<Float>) -> Void) -> [Float] {
         [Float](unsafeUninitializedCapacity: count) { dst, initialized in
-            if count * MemoryLayout<Float>.stride >= 2 * hugePageBytes {
-                MemoryPolicy.adviseHugePages(UnsafeMutableRawPointer(dst.baseAddress!), bytes: count * 4)
-            }
+            MemoryPolicy.adviseHugePages(for: dst)
             if count > 0 { fill(dst.baseAddress!) }
             initialized = count
         }

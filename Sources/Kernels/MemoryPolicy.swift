@@ -36,12 +36,17 @@ package enum MemoryPolicy {
         #endif
     }
 
+    /// `adviseHugePages` for a fresh buffer of floats that spans several huge pages; nothing for smaller ones.
+    package static func adviseHugePages(for buffer: UnsafeMutableBufferPointer<Float>) {
+        let bytes = buffer.count * MemoryLayout<Float>.stride
+        guard bytes >= 2 * hugePageBytes, let base = buffer.baseAddress else { return }
+        adviseHugePages(UnsafeMutableRawPointer(base), bytes: bytes)
+    }
+
     /// A buffer of `count` floats whose contents are undefined, with huge pages asked for when it spans several.
     package static func uninitializedFloats(count: Int) -> [Float] {
         [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            if count * MemoryLayout<Float>.stride >= 2 * hugePageBytes, let base = buffer.baseAddress {
-                adviseHugePages(UnsafeMutableRawPointer(base), bytes: count * MemoryLayout<Float>.stride)
-            }
+            adviseHugePages(for: buffer)
             initialized = count
         }
     }
