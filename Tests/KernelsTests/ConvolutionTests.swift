@@ -158,7 +158,9 @@ import Testing
         #expect(fast == reference)
         #expect(fast.shape == [1, 3, 4, 5])
         // Element (c=2, y=1, x=3) comes from NHWC (y=1, x=3, c=2).
-        #expect(fast.scalars[2 * 20 + 1 * 5 + 3] == input.scalars[(1 * 5 + 3) * 3 + 2])
+        let nchwIndex: Int = 2 * 20 + 1 * 5 + 3
+        let nhwcIndex: Int = (1 * 5 + 3) * 3 + 2
+        #expect(fast.scalars[nchwIndex] == input.scalars[nhwcIndex])
     }
 
     /// Permutations that move only axes of size 1 (a one-channel map to NCHW) and general ones, against the reference.

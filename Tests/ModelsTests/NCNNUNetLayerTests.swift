@@ -168,11 +168,12 @@ import Testing
             for y in 0..<h { for x in 0..<w { mean[k] += input[k, y, x] } }
             mean[k] /= Float(h * w)
         }
-        let hidden = (0..<reduced).map { o in
+        let hidden: [Float] = (0..<reduced).map { (o: Int) -> Float in
             max(0, (0..<c).reduce(downBias[o]) { $0 + down[o * c + $1] * mean[$1] })
         }
-        let gate = (0..<c).map { o in
-            1 / (1 + exp(-(0..<reduced).reduce(upBias[o]) { $0 + up[o * reduced + $1] * hidden[$1] }))
+        let gate: [Float] = (0..<c).map { (o: Int) -> Float in
+            let sum: Float = (0..<reduced).reduce(upBias[o]) { $0 + up[o * reduced + $1] * hidden[$1] }
+            return 1 / (1 + exp(-sum))
         }
         let (oh, ow) = (h - 3, w - 3)
         var out = [Float](repeating: 0, count: c * oh * ow)

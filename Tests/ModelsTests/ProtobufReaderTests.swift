@@ -297,7 +297,8 @@ private func error(_ body: () throws(GraphDefError) -> Void) -> GraphDefError? {
         }
         #expect(floats == [1, -2.5, 3])
         #expect(int32s == [5, -7, Int32.min, -1])
-        #expect(int64s == [1 << 40, -(1 << 40), .max])
+        let expectedInt64s: [Int64] = [1 << 40, -(1 << 40), .max]
+        #expect(int64s == expectedInt64s)
         #expect(bools == [false, true, true, false])
     }
 

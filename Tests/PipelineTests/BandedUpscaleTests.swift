@@ -84,7 +84,10 @@ struct BandedUpscaleTests {
         let (cropX, cropY, cropWidth, cropHeight) = (30, 20, 48, 44)
         guard case .uint8(let all) = image.samples else { preconditionFailure("8-bit") }
         var crop: [UInt8] = []
-        for y in cropY..<(cropY + cropHeight) { crop += all[((y * 96 + cropX) * 3)..<((y * 96 + cropX + cropWidth) * 3)] }
+        for y in cropY..<(cropY + cropHeight) {
+            let rowStart: Int = (y * 96 + cropX) * 3
+            crop += all[rowStart..<(rowStart + cropWidth * 3)]
+        }
         let whole = try upscaler.upscale(image)
         let part = try upscaler.upscale(PixelImage(width: cropWidth, height: cropHeight, layout: .rgb, uint8: crop))
         guard case .uint8(let big) = whole.samples, case .uint8(let small) = part.samples else {
