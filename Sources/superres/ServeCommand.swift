@@ -155,11 +155,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "With --store: this node's name among the workers (default: host name and process id).")
     var name: String?
 
-    @Option(help: "trace, debug, info, notice, warning, error or critical (default info; env SUPERRES_LOG_LEVEL).")
-    var logLevel: String?
-
-    @Option(help: "text or json (default text; env SUPERRES_LOG_FORMAT).")
-    var logFormat: String?
+    @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
         try await start(listening: true)
@@ -173,7 +169,7 @@ struct ServeCommand: AsyncParsableCommand {
         let logger: Logger
         do throws(ServerStartupError) {
             configuration = try resolve(environment)
-            logger = try makeLogger(environment)
+            logger = try logging.makeLogger(environment)
         } catch {
             printError("superres: \(command): \(error)")
             throw ExitCode(64)
@@ -306,34 +302,6 @@ struct ServeCommand: AsyncParsableCommand {
     func duration(_ seconds: Double, _ name: String) throws(ServerStartupError) -> Duration {
         guard seconds > 0, seconds.isFinite, seconds < 1e9 else { throw ServerStartupError("\(name) must be positive") }
         return .milliseconds(Int64(seconds * 1000))
-    }
-
-    /// Sets up swift-log (text or JSON lines on stderr) and returns the server's logger.
-    func makeLogger(_ environment: [String: String]) throws(ServerStartupError) -> Logger {
-        let levelName = try setting(logLevel, "SUPERRES_LOG_LEVEL", environment, { $0 }) ?? "info"
-        guard let level = Logger.Level(rawValue: levelName.lowercased()) else {
-            throw ServerStartupError("log level \(levelName) is not one of trace, debug, info, notice, warning, error")
-        }
-        let format = try setting(logFormat, "SUPERRES_LOG_FORMAT", environment, { $0 }) ?? "text"
-        switch format.lowercased() {
-        case "json":
-            LoggingSystem.bootstrap { label in
-                var handler = JSONLogHandler(label: label)
-                handler.logLevel = level
-                return handler
-            }
-        case "text":
-            LoggingSystem.bootstrap { label in
-                var handler = TextLogHandler(label: label)
-                handler.logLevel = level
-                return handler
-            }
-        default:
-            throw ServerStartupError("log format \(format) is not text or json")
-        }
-        var logger = Logger(label: "superres")
-        logger.logLevel = level
-        return logger
     }
 }
 

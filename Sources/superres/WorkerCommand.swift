@@ -53,11 +53,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Convolution arithmetic: fp32 (default) or bf16.")
     var precision: String?
 
-    @Option(help: "trace, debug, info, notice, warning, error or critical (default info).")
-    var logLevel: String?
-
-    @Option(help: "text or json (default text).")
-    var logFormat: String?
+    @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -72,9 +68,10 @@ struct WorkerCommand: AsyncParsableCommand {
             ("--lease-seconds", leaseSeconds.map { String($0) }), ("--max-attempts", maxAttempts.map(String.init)),
             ("--name", name), ("--data-dir", dataDir), ("--job-timeout", jobTimeout.map { String($0) }),
             ("--max-memory-mb", maxMemoryMb.map(String.init)), ("--grace-period", gracePeriod.map { String($0) }),
-            ("--precision", precision), ("--log-level", logLevel), ("--log-format", logFormat),
+            ("--precision", precision),
         ]
         for case (let flag, let value?) in optional { arguments += [flag, value] }
+        arguments += logging.arguments
         guard workers >= 1 else {
             printError("superres: worker: --workers must be at least 1")
             throw ExitCode(64)
