@@ -11,6 +11,7 @@ import Testing
         (1, 1, 3, 5, .same), (2, 3, 1, 16, .same), (7, 5, 5, 17, .same), (13, 17, 16, 16, .same),
         (37, 29, 27, 33, .same), (9, 11, 64, 64, .same), (13, 17, 33, 3, .valid), (7, 5, 17, 27, .valid),
         (3, 3, 16, 1, .valid), (20, 14, 64, 48, .valid), (11, 8, 3, 64, .asymmetric), (25, 31, 17, 80, .same),
+        (19, 23, 52, 52, .same),
     ]
 
     enum Padding: Sendable {

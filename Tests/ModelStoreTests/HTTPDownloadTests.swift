@@ -18,8 +18,11 @@ struct HTTPDownloadTests {
     }
 
     /// A server answering `/ESPCN_x2.pb` with `body`; `stallAfter` bytes sent, it stops sending (keeps the
-    /// connection open) for 30 s.
-    static func app(body: [UInt8], stallAfter: Int? = nil, requests: Counter) -> some ApplicationProtocol {
+    /// connection open) for 30 s, or until `released` is counted up (so that the server can stop when the test is
+    /// done rather than wait for the handler).
+    static func app(
+        body: [UInt8], stallAfter: Int? = nil, released: Counter = Counter(), requests: Counter
+    ) -> some ApplicationProtocol {
         let router = Router()
         router.get("/ESPCN_x2.pb") { _, _ -> Response in
             requests.add()
@@ -29,7 +32,7 @@ struct HTTPDownloadTests {
                 status: .ok, headers: [.contentLength: "\(body.count)"],
                 body: .init { writer in
                     try await writer.write(head)
-                    try await Task.sleep(for: .seconds(30))
+                    for _ in 0..<600 where released.value == 0 { try await Task.sleep(for: .milliseconds(50)) }
                     try await writer.finish(nil)
                 })
         }
@@ -78,7 +81,9 @@ struct HTTPDownloadTests {
         let requests = Counter()
         let store = TemporaryFolder()
         let entry = entry
-        try await Self.app(body: original, stallAfter: original.count / 2, requests: requests).test(.live) { client in
+        let released = Counter()
+        let app = Self.app(body: original, stallAfter: original.count / 2, released: released, requests: requests)
+        try await app.test(.live) { client in
             let start = ContinuousClock.now
             let error = await #expect(throws: ModelStoreError.self) {
                 try await ModelStore.pull(
@@ -87,6 +92,7 @@ struct HTTPDownloadTests {
             #expect(start.duration(to: .now) < .seconds(20))
             #expect(error?.code == .network)
             #expect(error?.message.contains("stalled") == true, "\(String(describing: error))")
+            released.add()
         }
         #expect(store.contents().isEmpty)
     }
