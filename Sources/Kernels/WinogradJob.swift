@@ -2,11 +2,26 @@
 
 import Tensor
 
-/// The first `count` (< 16) values at `pointer`, zeros after.
+/// The first `count` (< 16) values at `pointer`, zeros after; read 8 and 4 at a time, then one by one, and nothing
+/// after them (another thread may be writing there).
 @inline(__always)
 func partialVector(_ pointer: UnsafePointer<Float>, count: Int) -> WinogradVector {
+    let raw = UnsafeRawPointer(pointer)
     var value = WinogradVector()
-    for lane in 0..<count { value[lane] = pointer[lane] }
+    var lane = 0
+    if count & 8 != 0 {
+        value.lowHalf = raw.loadUnaligned(as: SIMD8<Float>.self)
+        lane = 8
+    }
+    if count & 4 != 0 {
+        let four = raw.loadUnaligned(fromByteOffset: 4 * lane, as: SIMD4<Float>.self)
+        if lane == 8 { value.highHalf.lowHalf = four } else { value.lowHalf.lowHalf = four }
+        lane += 4
+    }
+    while lane < count {
+        value[lane] = pointer[lane]
+        lane += 1
+    }
     return value
 }
 
@@ -18,6 +33,27 @@ func loadChannels(_ pointer: UnsafePointer<Float>, count: Int, end: UnsafePointe
     guard pointer + WinogradVector.scalarCount <= end else { return partialVector(pointer, count: count) }
     let lanes: SIMD16<Int32> = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]
     return loadVector(pointer).replacing(with: 0, where: lanes .>= SIMD16<Int32>(repeating: Int32(count)))
+}
+
+/// Stores the first `count` (< 16) lanes of `value` at `pointer`, 8 and 4 lanes at a time, then one by one: nothing
+/// after them is touched (it may be another tile's output, or a residual still to be read).
+@inline(__always)
+func storeChannels(_ value: WinogradVector, _ pointer: UnsafeMutablePointer<Float>, count: Int) {
+    let raw = UnsafeMutableRawPointer(pointer)
+    var lane = 0
+    if count & 8 != 0 {
+        raw.storeBytes(of: value.lowHalf, as: SIMD8<Float>.self)
+        lane = 8
+    }
+    if count & 4 != 0 {
+        let four = lane == 8 ? value.highHalf.lowHalf : value.lowHalf.lowHalf
+        raw.storeBytes(of: four, toByteOffset: 4 * lane, as: SIMD4<Float>.self)
+        lane += 4
+    }
+    while lane < count {
+        pointer[lane] = value[lane]
+        lane += 1
+    }
 }
 
 /// Raw views of one call's buffers, valid only inside `WinogradConvolution.run`.
@@ -99,7 +135,11 @@ struct WinogradJob: @unchecked Sendable {
             while channel < ci {
                 let valid = min(lanes, ci - channel)
                 let target = rowTarget + channel
-                if interior && valid == lanes {
+                // A short last group of channels (52 = 3 × 16 + 4) is read 16 wide too when that stays inside the
+                // input: its lanes past the last channel hold the next pixel's values, transformed into lanes of V
+                // that the products never read (they sum over the `inputChannels` first lanes only).
+                let rowEnd = input + (y * width + x0 + alpha - 1) * ci + channel + lanes
+                if interior && (valid == lanes || rowEnd <= inputEnd) {
                     Tile.transformInput(input + (y * width + x0) * ci + channel, ci, target, pointStride)
                 } else {
                     for column in 0..<alpha {
@@ -229,7 +269,7 @@ struct WinogradJob: @unchecked Sendable {
             if let residual {
                 value = epilogue.combine(value, residual: partialVector(residual + offset, count: valid))
             }
-            for lane in 0..<valid { output[offset + lane] = value[lane] }
+            storeChannels(value, output + offset, count: valid)
         }
     }
 }

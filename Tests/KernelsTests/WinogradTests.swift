@@ -176,6 +176,20 @@ import Testing
         #expect(narrow == expected)
     }
 
+    /// The short last group of channels: `partialVector` reads exactly `count` values (zeros after) and
+    /// `storeChannels` writes exactly `count`, for every count a group can have.
+    @Test func partialLoadsAndStoresTouchOnlyTheirChannels() {
+        let source = (0..<32).map { Float($0) + 0.5 }
+        let value = WinogradVector((0..<16).map { -Float($0) - 1 })
+        for count in 0..<16 {
+            let loaded = source.withUnsafeBufferPointer { partialVector($0.baseAddress! + 3, count: count) }
+            #expect((0..<16).map { loaded[$0] } == (0..<16).map { $0 < count ? source[3 + $0] : 0 })
+            var target = [Float](repeating: 7, count: 32)
+            target.withUnsafeMutableBufferPointer { storeChannels(value, $0.baseAddress! + 5, count: count) }
+            #expect(target == (0..<32).map { (5..<(5 + count)).contains($0) ? value[$0 - 5] : 7 })
+        }
+    }
+
     @Test func winogradIsBitIdenticalAcrossRunsAndThreadCounts() {
         var rng = SeededGenerator(seed: 17)
         let g = ConvolutionGeometry.same(kernelHeight: 3, kernelWidth: 3, inputChannels: 40, outputChannels: 56)
