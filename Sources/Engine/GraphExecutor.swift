@@ -338,7 +338,16 @@ package final class GraphExecutor: Sendable {
             state.trimSpares(toBytes: Self.cachedBufferBytes)
             var inputs: [Tensor] = []
             for id in node.inputs { inputs.append(try value(id, input: input, state: &state)) }
-            state.values[index] = try Self.evaluate(node, inputs: inputs, kernels: kernels)
+            if case .concatenate = node.operation, kernels != .reference {
+                // Into a buffer kept between runs: a concatenation is often the widest map of its network (SPAN's
+                // four blocks), and fresh memory of that size costs a page fault per page at every run.
+                let shape = try Graph.shape(of: node, inputShapes: inputs.map(\.shape), graphInput: [])
+                var output = state.buffer(count: shape.reduce(1, *))
+                LayoutKernels.concatenateChannels(inputs, into: &output)
+                state.values[index] = Tensor(shape: shape, scalars: output)
+            } else {
+                state.values[index] = try Self.evaluate(node, inputs: inputs, kernels: kernels)
+            }
         }
         // Recomputed inputs are rebuilt where they are next needed.
         for id in node.inputs where recomputed.contains(id) { state.values[id] = nil }

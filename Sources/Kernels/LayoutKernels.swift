@@ -115,19 +115,37 @@ package enum LayoutKernels {
 
     /// Channel concatenation as `ReferenceKernels.concatenateChannels`, rows spread over the pool.
     package static func concatenateChannels(_ inputs: [Tensor], pool: ComputePool = .shared) -> Tensor {
+        let shape = concatenatedShape(inputs)
+        var output = MemoryPolicy.uninitializedFloats(count: shape.reduce(1, *))
+        concatenateChannels(inputs, into: &output, pool: pool)
+        return Tensor(shape: shape, scalars: output)
+    }
+
+    /// The shape of the maps `inputs` joined along the channels.
+    package static func concatenatedShape(_ inputs: [Tensor]) -> [Int] {
         let shapes = inputs.map { FeatureMapShape(nhwc: $0.shape)! }
-        let (height, width) = (shapes[0].height, shapes[0].width)
-        precondition(shapes.allSatisfy { $0.height == height && $0.width == width }, "maps of different sizes")
-        let total = shapes.reduce(0) { $0 + $1.channels }
+        precondition(
+            shapes.allSatisfy { $0.height == shapes[0].height && $0.width == shapes[0].width }, "maps of different sizes")
+        return [1, shapes[0].height, shapes[0].width, shapes.reduce(0) { $0 + $1.channels }]
+    }
+
+    /// `concatenateChannels` into `output` (of `concatenatedShape(inputs)`'s size; every value overwritten), for a
+    /// caller that reuses its buffers.
+    package static func concatenateChannels(_ inputs: [Tensor], into output: inout [Float], pool: ComputePool = .shared) {
+        let shape = concatenatedShape(inputs)
+        let (height, width, total) = (shape[1], shape[2], shape[3])
+        precondition(output.count == height * width * total, "the output buffer does not fit")
         var pieces: [(source: SendablePointer<Float>, channels: Int, offset: Int)] = []
         var offset = 0
-        let out = withPointers(to: inputs.map(\.scalars)) { sources in
-            for (source, shape) in zip(sources, shapes) {
-                pieces.append((SendablePointer(source), shape.channels, offset))
-                offset += shape.channels
+        withPointers(to: inputs.map(\.scalars)) { sources in
+            for (source, input) in zip(sources, inputs) {
+                let channels = input.shape[3]
+                pieces.append((SendablePointer(source), channels, offset))
+                offset += channels
             }
-            return uninitialized(count: height * width * total) { dst in
-                let to = SendableMutablePointer(dst)
+            output.withUnsafeMutableBufferPointer { dst in
+                guard let base = dst.baseAddress else { return }
+                let to = SendableMutablePointer(base)
                 pool.parallelFor(height) { y in
                     for piece in pieces {
                         for x in 0..<width {
@@ -139,7 +157,6 @@ package enum LayoutKernels {
                 }
             }
         }
-        return Tensor(shape: [1, height, width, total], scalars: out)
     }
 
     /// `count` floats written by `fill` (which must write every one), with huge pages asked for when large.
