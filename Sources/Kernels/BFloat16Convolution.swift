@@ -115,21 +115,14 @@ package final class BFloat16Convolution: InPlaceResidualConvolution {
             for vector in part * chunk..<min(vectors, (part + 1) * chunk) {
                 let start = vector * lanes
                 let count = min(lanes, output.count - start)
-                var v = SIMD16<Float>(), r = SIMD16<Float>()
+                let target = output.baseAddress! + start
+                let source = residual.baseAddress! + start
                 if count == lanes {
-                    v = UnsafeRawPointer(output.baseAddress! + start).loadUnaligned(as: SIMD16<Float>.self)
-                    r = UnsafeRawPointer(residual.baseAddress! + start).loadUnaligned(as: SIMD16<Float>.self)
+                    storeVector(values.combine(loadVector(target), residual: loadVector(source)), target)
                 } else {
-                    for lane in 0..<count {
-                        v[lane] = output[start + lane]
-                        r[lane] = residual[start + lane]
-                    }
-                }
-                let gated = values.combine(v, residual: r)
-                if count == lanes {
-                    UnsafeMutableRawPointer(output.baseAddress! + start).storeBytes(of: gated, as: SIMD16<Float>.self)
-                } else {
-                    for lane in 0..<count { output[start + lane] = gated[lane] }
+                    let gated = values.combine(
+                        partialVector(target, count: count), residual: partialVector(source, count: count))
+                    storeChannels(gated, target, count: count)
                 }
             }
         }

@@ -373,15 +373,13 @@ extension DirectConvolution {
                 if whole {
                     value = epilogue.combine(value, residual: load(residual + offset))
                 } else {
-                    var lanesOfResidual = Vector()
-                    for lane in 0..<valid { lanesOfResidual[lane] = residual[offset + lane] }
-                    value = epilogue.combine(value, residual: lanesOfResidual)
+                    value = epilogue.combine(value, residual: partialVector(residual + offset, count: valid))
                 }
             }
             if whole {
                 UnsafeMutableRawPointer(output + offset).storeBytes(of: value, as: Vector.self)
             } else {
-                for lane in 0..<valid { output[offset + lane] = value[lane] }
+                storeChannels(value, output + offset, count: valid)
             }
         }
     }
