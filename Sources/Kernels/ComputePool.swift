@@ -37,7 +37,7 @@ package final class ComputePool: Sendable {
     package init(threadCount: Int) {
         self.threadCount = max(1, threadCount)
         state = PoolState()
-        for _ in 1..<self.threadCount { state.startWorker() }
+        for thread in 1..<self.threadCount { state.startWorker(thread: thread) }
     }
 
     deinit { state.shutDown() }
@@ -53,8 +53,24 @@ package final class ComputePool: Sendable {
         }
         withoutActuallyEscaping(body) { escapable in
             callerLock.withLock { _ in
-                let job = ParallelLoop(count: count, chunk: max(1, grain), body: escapable)
+                let job = ParallelLoop(count: count, chunk: max(1, grain)) { index, _ in escapable(index) }
                 state.run(job, workers: threadCount - 1)
+            }
+        }
+    }
+
+    /// Runs `body(i, thread)` for every `i` in `0..<count`, one index at a time, where `thread` (in
+    /// `0..<threadCount`) names the pool thread running it: no two calls with the same `thread` overlap, so a body
+    /// may use a per-thread scratch region. A nested loop runs serially with `thread` 0.
+    package func parallelForEachThread(_ count: Int, _ body: (_ index: Int, _ thread: Int) -> Void) {
+        guard count > 0 else { return }
+        if count == 1 || threadCount == 1 || PoolState.insideLoop {
+            for index in 0..<count { body(index, 0) }
+            return
+        }
+        withoutActuallyEscaping(body) { escapable in
+            callerLock.withLock { _ in
+                state.run(ParallelLoop(count: count, chunk: 1, body: escapable), workers: threadCount - 1)
             }
         }
     }
@@ -65,21 +81,33 @@ private final class ParallelLoop: @unchecked Sendable {
     // @unchecked Sendable: `body` is only called while the posting thread waits in `PoolState.run`.
     let count: Int
     let chunk: Int
-    let body: (Int) -> Void
+    let body: (_ index: Int, _ thread: Int) -> Void
     let nextIndex = Atomic<Int>(0)
 
-    init(count: Int, chunk: Int, body: @escaping (Int) -> Void) {
+    init(count: Int, chunk: Int, body: @escaping (_ index: Int, _ thread: Int) -> Void) {
         self.count = count
         self.chunk = chunk
         self.body = body
     }
 
-    func drain() {
+    /// Runs indices until none is left, on behalf of pool thread `thread`.
+    func drain(thread: Int) {
         while true {
             let start = nextIndex.wrappingAdd(chunk, ordering: .relaxed).oldValue
             if start >= count { return }
-            for index in start..<min(start + chunk, count) { body(index) }
+            for index in start..<min(start + chunk, count) { body(index, thread) }
         }
+    }
+}
+
+/// What a new worker thread is handed: the shared state and its thread number.
+private final class WorkerStart: Sendable {
+    let state: PoolState
+    let thread: Int
+
+    init(state: PoolState, thread: Int) {
+        self.state = state
+        self.thread = thread
     }
 }
 
@@ -118,7 +146,7 @@ private final class PoolState: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
 
         PoolState.insideLoop = true
-        job.drain()
+        job.drain(thread: 0)
         PoolState.insideLoop = false
 
         pthread_mutex_lock(mutex)
@@ -134,21 +162,22 @@ private final class PoolState: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
-    func startWorker() {
-        let context = Unmanaged.passRetained(self).toOpaque()
+    /// Starts the worker that runs loop bodies as pool thread `thread` (1 or more; the caller is 0).
+    func startWorker(thread index: Int) {
+        let context = Unmanaged.passRetained(WorkerStart(state: self, thread: index)).toOpaque()
         var thread = pthread_t()
         let status = pthread_create(
             &thread, nil,
             { raw in
-                let state = Unmanaged<PoolState>.fromOpaque(raw!).takeRetainedValue()
-                state.workerLoop()
+                let start = Unmanaged<WorkerStart>.fromOpaque(raw!).takeRetainedValue()
+                start.state.workerLoop(thread: start.thread)
                 return nil
             }, context)
         precondition(status == 0, "pthread_create failed: \(status)")
         pthread_detach(thread)
     }
 
-    private func workerLoop() {
+    private func workerLoop(thread: Int) {
         PoolState.insideLoop = true
         var seenGeneration = 0
         while true {
@@ -162,7 +191,7 @@ private final class PoolState: @unchecked Sendable {
             var current = job
             pthread_mutex_unlock(mutex)
 
-            current?.drain()
+            current?.drain(thread: thread)
             // Let go of the job (and its non-escaping body) before the caller can return.
             current = nil
 

@@ -1,4 +1,3 @@
-import Synchronization
 import Tensor
 
 /// A stride-1 3×3 convolution by Winograd's minimal filtering, F(4×4, 3×3) or F(6×6, 3×3) (Lavin & Gray).
@@ -7,9 +6,9 @@ import Tensor
 /// `[1, H + padTop + padBottom - 2, W + padLeft + padRight - 2, outputChannels]`, zero padding, then the epilogue
 /// (bias, activation, scale, residual) fused into the output transform.
 ///
-/// The output is cut into m×m tiles. A block of tiles goes through three phases, each spread over the pool: the
-/// input transform gathers each tile's α×α patch (borders read as zeros, no padded copy) into `V[ξ][tile][ci]`;
-/// for each of the α² transform points ξ a matrix product `M[ξ][tile][co] = Σ_ci V[ξ][tile][ci] U[ξ][ci][co]`
+/// The output is cut into m×m tiles, and the tiles into blocks that the pool's threads take whole, each in scratch
+/// memory of its own. A block goes through three phases: the input transform gathers each tile's α×α patch (borders
+/// read as zeros, no padded copy) into `V[ξ][tile][ci]`; for each of the α² transform points ξ a matrix product `M[ξ][tile][co] = Σ_ci V[ξ][tile][ci] U[ξ][ci][co]`
 /// runs on a 6-tile × 32-channel register-blocked micro-kernel; the output transform turns `M` back into pixels.
 /// Every output value is computed by the same operations in the same order whatever the image size, the blocking or
 /// the thread count, so results are bit-identical across runs and thread counts. They differ from the exact sums by
@@ -149,12 +148,9 @@ package final class WinogradConvolution: InPlaceResidualConvolution {
         let alpha = m + 2
         let tilesX = (outShape.width + m - 1) / m
         let tileCount = tilesX * ((outShape.height + m - 1) / m)
-        let tilesPerBlock = Self.tilesPerBlock(
-            tileCount: tileCount,
-            alpha: alpha,
-            inputStride: inputStride,
-            outputStride: blockCount * lanes
-        )
+        let tilesPerBlock = Self.tilesPerBlock(tileCount: tileCount, threads: pool.threadCount)
+        // One region of V and M per pool thread (any thread may take any block), or one when there is one block.
+        let regions = tileCount > tilesPerBlock ? pool.threadCount : 1
         let outputStride = blockCount * lanes
         // Each transform point's slice is skewed by one cache line so the α² slices of a tile do not all fall into the
         // same cache set (their natural stride is a multiple of 4 KiB).
@@ -162,15 +158,18 @@ package final class WinogradConvolution: InPlaceResidualConvolution {
         let outputPointStride = tilesPerBlock * outputStride + lanes
         let vCount = alpha * alpha * inputPointStride
         let mCount = alpha * alpha * outputPointStride
+        let regionStride = vCount + mCount
         let uCount = keepsTransformedWeights ? 0 : transformedWeightBytes / MemoryLayout<Float>.stride
         let decodedCount = palette == nil ? 0 : palette!.count
-        let scratchCount = vCount + mCount + uCount + decodedCount
+        let scratchCount = regions * regionStride + uCount + decodedCount
 
         ConvolutionScratchArena.shared.withBuffer(bytes: scratchCount * MemoryLayout<Float>.stride) { raw in
             let scratch = raw.bindMemory(to: Float.self, capacity: scratchCount)
             if !keepsTransformedWeights {
                 transformWeightsInParallel(
-                    into: scratch + vCount + mCount, decoding: scratch + vCount + mCount + uCount, pool: pool)
+                    into: scratch + regions * regionStride,
+                    decoding: scratch + regions * regionStride + uCount,
+                    pool: pool)
             }
             transformedWeights.withUnsafeBufferPointer { kept in
                 vectorEpilogue.withValues { values in
@@ -180,7 +179,7 @@ package final class WinogradConvolution: InPlaceResidualConvolution {
                             output: output.baseAddress!,
                             residual: epilogue.addsResidual ? residual!.baseAddress! : nil,
                             weights: keepsTransformedWeights
-                                ? kept.baseAddress! : UnsafePointer(scratch + vCount + mCount),
+                                ? kept.baseAddress! : UnsafePointer(scratch + regions * regionStride),
                             weightPointStride: Self.weightPointStride(
                                 blockCount: blockCount,
                                 inputChannels: g.inputChannels
@@ -205,8 +204,10 @@ package final class WinogradConvolution: InPlaceResidualConvolution {
                             epilogue: values
                         )
                         switch tileSize {
-                        case .f4x4: job.run(WinogradF4.self, tileCount: tileCount, pool: pool)
-                        case .f6x6: job.run(WinogradF6.self, tileCount: tileCount, pool: pool)
+                        case .f4x4:
+                            job.run(WinogradF4.self, tileCount: tileCount, regionStride: regionStride, pool: pool)
+                        case .f6x6:
+                            job.run(WinogradF6.self, tileCount: tileCount, regionStride: regionStride, pool: pool)
                         }
                 }
             }
@@ -221,32 +222,26 @@ package final class WinogradConvolution: InPlaceResidualConvolution {
     /// The scratch bytes kept for later calls.
     package static var retainedScratchBytes: Int { ConvolutionScratchArena.shared.unusedBytes }
 
-    /// Tiles per block: as many as fit in `blockBudgetBytes` of transformed tiles (`V` and `M`), so that each panel
-    /// of transformed weights, read from memory once per block, serves many tiles; blocks of equal size (a multiple
-    /// of the micro-kernel's 6 rows) so that the last one is not nearly empty.
-    static func tilesPerBlock(tileCount: Int, alpha: Int, inputStride: Int, outputStride: Int) -> Int {
-        let bytesPerTile = alpha * alpha * (inputStride + outputStride) * MemoryLayout<Float>.stride
-        let override = blockBudgetOverride.load(ordering: .relaxed)
-        let budget = override > 0 ? override : blockBudgetBytes
-        let largest = max(6, min(maximumTilesPerBlock, budget / bytesPerTile) / 6 * 6)
-        let blocks = (tileCount + largest - 1) / largest
-        let balanced = (tileCount + blocks - 1) / blocks
-        return min(tileCount, (balanced + 5) / 6 * 6)
+    /// Tiles per block: about 24 (four passes of the 6-row micro-kernel), a multiple of 6, sized so that the blocks
+    /// come close to a multiple of the thread count.
+    ///
+    /// A block's `V` and `M` (32 KB per tile at 52–64 channels, 128 KB at EDSR's 256) then stay near the core that
+    /// makes them, while each block still uses every panel of `U` for 24 tiles. Alternating runs at 2 threads
+    /// (AMD EPYC Zen 2, 2026-12-05): 12 and 24 tiles within 4% of each other on SPAN, SRMD-NF, animevideov3,
+    /// Real-CUGAN and x4plus; EDSR (256 channels) 2.96–3.03 s at 24 against 3.70 at 12 and 4.44 at 6.
+    static func tilesPerBlock(tileCount: Int, threads: Int) -> Int {
+        let threads = max(1, threads)
+        let preferredBlocks = (tileCount + preferredTilesPerBlock - 1) / preferredTilesPerBlock
+        let blocks = max(1, (preferredBlocks + threads - 1) / threads * threads)
+        let perBlock = (tileCount + blocks - 1) / blocks
+        let roundedUp = max(6, (perBlock + 5) / 6 * 6)
+        // Rounding up can leave a thread without a block; then round down.
+        if (tileCount + roundedUp - 1) / roundedUp < min(threads, tileCount / 6) { return max(6, perBlock / 6 * 6) }
+        return roundedUp
     }
 
-    /// The bytes of `V` and `M` per block (EDSR's 256 channels, F6: 126 tiles); 4 MiB is 20% slower at 256×256.
-    static let blockBudgetBytes = 16 << 20
-    /// At most 96 tiles per block: networks of few channels (SPAN's 48, SRVGG's 64) would otherwise take 384, whose
-    /// 5–6 MB of transformed tiles leave the caches between the transforms and the products; 2 MB blocks (84 tiles)
-    /// ran SPAN ch48 x4 at 256×256 in 0.36–0.49 s against 0.45–0.52 s with 384 (three alternating runs, AVX2 EPYC),
-    /// and EDSR's 126-tile blocks cut to 96 ran as fast (2.95–3.00 s against 3.00–3.30 s at 128×128).
-    static let maximumTilesPerBlock = 96
-    private static let blockBudgetOverride = Atomic<Int>(0)
-
-    /// Replaces the per-block budget of transformed tiles (nil: the default), for tuning.
-    package static func setBlockBudgetForBenchmarks(bytes: Int?) {
-        blockBudgetOverride.store(bytes ?? 0, ordering: .relaxed)
-    }
+    /// The block size when the image has tiles enough.
+    static let preferredTilesPerBlock = 24
 
     /// Transforms the weights into `target`, spread over the pool by input channel; palette-coded weights are first
     /// decoded, each chunk of channels by the thread that transforms it, into `decoding` (HWIO, `palette.count` floats).

@@ -70,9 +70,9 @@ struct WinogradJob: @unchecked Sendable {
     let weights: UnsafePointer<Float>
     let weightPointStride: Int
     /// `V[ξ][slot][inputStride]` for the block's tiles.
-    let transformedInput: UnsafeMutablePointer<Float>
+    var transformedInput: UnsafeMutablePointer<Float>
     /// `M[ξ][slot][outputStride]` for the block's tiles.
-    let products: UnsafeMutablePointer<Float>
+    var products: UnsafeMutablePointer<Float>
     let height: Int
     let width: Int
     let outputHeight: Int
@@ -91,25 +91,24 @@ struct WinogradJob: @unchecked Sendable {
     let outputPointStride: Int
     let epilogue: EpilogueValues
 
-    func run<Tile: WinogradTile>(_ tile: Tile.Type, tileCount: Int, pool: ComputePool) {
-        let alpha = Tile.inputSize
+    /// Runs every block of tiles: each pool thread takes whole blocks (input transform, products, output
+    /// transform) in a region of V and M of its own, `regionStride` floats after the previous thread's, so a block's
+    /// transformed tiles stay in the caches of the core that made them.
+    func run<Tile: WinogradTile>(
+        _ tile: Tile.Type, tileCount: Int, regionStride: Int, pool: ComputePool
+    ) {
+        let points = Tile.inputSize * Tile.inputSize
         let panels = (blockCount + 1) / 2
-        // Tiles are handed out in runs of consecutive ones when each is little work (few channels), so that the
-        // threads do not take turns on neighbouring tiles, whose edge pixels share cache lines.
-        let vectorsPerPixel = blockCount + inputStride / WinogradVector.scalarCount
-        let grain = max(1, min(32 / vectorsPerPixel, tilesPerBlock / (4 * pool.threadCount)))
-        var start = 0
-        while start < tileCount {
-            let count = min(tilesPerBlock, tileCount - start)
-            let first = start
-            pool.parallelFor(count, grain: grain) { slot in transformInput(Tile.self, tile: first + slot, slot: slot) }
-            pool.parallelFor(alpha * alpha * panels) { item in
-                multiply(point: item / panels, panel: item % panels, tiles: count)
-            }
-            pool.parallelFor(count, grain: grain) { slot in
-                transformOutput(Tile.self, tile: first + slot, slot: slot)
-            }
-            start += count
+        let blocks = (tileCount + tilesPerBlock - 1) / tilesPerBlock
+        pool.parallelForEachThread(blocks) { block, thread in
+            var own = self
+            own.transformedInput = transformedInput + thread * regionStride
+            own.products = products + thread * regionStride
+            let first = block * tilesPerBlock
+            let count = min(tilesPerBlock, tileCount - first)
+            for slot in 0..<count { own.transformInput(Tile.self, tile: first + slot, slot: slot) }
+            for item in 0..<points * panels { own.multiply(point: item / panels, panel: item % panels, tiles: count) }
+            for slot in 0..<count { own.transformOutput(Tile.self, tile: first + slot, slot: slot) }
         }
     }
 

@@ -1,4 +1,5 @@
 import Kernels
+import Synchronization
 import Tensor
 import TestSupport
 import Testing
@@ -267,4 +268,36 @@ import Testing
         }
         #expect(hits.allSatisfy { $0 == 1 })
     }
+
+    /// Each index runs once, on a thread numbered inside the pool, and never while another body holds that number.
+    @Test func poolNamesTheThreadOfEachIndex() {
+        let pool = ComputePool(threadCount: 3)
+        let busy = (0..<3).map { _ in AtomicBox() }
+        let strays = Atomic<Int>(0)
+        let overlaps = Atomic<Int>(0)
+        var hits = [Int](repeating: 0, count: 300)
+        hits.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let shared = buffer.baseAddress!
+            pool.parallelForEachThread(300) { index, thread in
+                guard (0..<3).contains(thread) else {
+                    strays.add(1, ordering: .relaxed)
+                    return
+                }
+                if busy[thread].value.add(1, ordering: .acquiringAndReleasing).newValue != 1 {
+                    overlaps.add(1, ordering: .relaxed)
+                }
+                shared[index] += 1
+                for _ in 0..<(index % 7) * 100 { _ = busy[thread].value.load(ordering: .relaxed) }
+                busy[thread].value.subtract(1, ordering: .acquiringAndReleasing)
+            }
+        }
+        #expect(hits.allSatisfy { $0 == 1 })
+        #expect(strays.load(ordering: .relaxed) == 0)
+        #expect(overlaps.load(ordering: .relaxed) == 0)
+    }
+}
+
+/// An atomic integer that can live in an array.
+private final class AtomicBox: Sendable {
+    let value = Atomic<Int>(0)
 }

@@ -193,15 +193,34 @@ import Testing
     @Test func winogradIsBitIdenticalAcrossRunsAndThreadCounts() {
         var rng = SeededGenerator(seed: 17)
         let g = ConvolutionGeometry.same(kernelHeight: 3, kernelWidth: 3, inputChannels: 40, outputChannels: 56)
-        let input = Tensor(shape: [1, 31, 26, 40], scalars: rng.floats(31 * 26 * 40))
         let weights = Tensor(shape: [3, 3, 40, 56], scalars: rng.floats(9 * 40 * 56))
         let epilogue = ConvolutionEpilogue(bias: rng.floats(56), activation: .leakyReLU(slope: 0.1), scale: 0.5)
-        for tileSize in WinogradConvolution.TileSize.allCases {
-            let conv = WinogradConvolution(weights: weights, geometry: g, epilogue: epilogue, tileSize: tileSize)
-            let first = conv(input, pool: ComputePool(threadCount: 2))
-            #expect(conv(input, pool: ComputePool(threadCount: 2)).scalars == first.scalars)
-            #expect(conv(input, pool: ComputePool(threadCount: 1)).scalars == first.scalars)
-            #expect(conv(input, pool: ComputePool(threadCount: 3)).scalars == first.scalars)
+        // 31 × 26: two to four blocks; 75 × 64: 143 tiles of 6 × 6, 6 blocks at 2 threads and 9 at 3.
+        for (height, width) in [(31, 26), (75, 64)] {
+            let input = Tensor(shape: [1, height, width, 40], scalars: rng.floats(height * width * 40))
+            for tileSize in WinogradConvolution.TileSize.allCases {
+                let conv = WinogradConvolution(weights: weights, geometry: g, epilogue: epilogue, tileSize: tileSize)
+                let first = conv(input, pool: ComputePool(threadCount: 2))
+                #expect(conv(input, pool: ComputePool(threadCount: 2)).scalars == first.scalars)
+                #expect(conv(input, pool: ComputePool(threadCount: 1)).scalars == first.scalars)
+                #expect(conv(input, pool: ComputePool(threadCount: 3)).scalars == first.scalars)
+            }
+        }
+    }
+
+    /// Blocks are a multiple of 6 tiles, near 24, at least one per thread when tiles suffice, spread evenly.
+    @Test(arguments: [1, 2, 3, 8])
+    func blocksAreWholeMicroKernelPassesSpreadEvenly(threads: Int) {
+        for tileCount in [1, 5, 6, 7, 13, 48, 100, 143, 1849, 10_000] {
+            let size = WinogradConvolution.tilesPerBlock(tileCount: tileCount, threads: threads)
+            let blocks = (tileCount + size - 1) / size
+            #expect(size % 6 == 0 && size >= 6 && size <= 30, "\(tileCount) tiles: \(size)")
+            if tileCount >= 6 * threads {
+                #expect(blocks >= threads, "\(tileCount) tiles, \(threads) threads: \(blocks) blocks of \(size)")
+            }
+            // The busiest thread has at most one block more than an even share.
+            let busiest = min(tileCount, (blocks + threads - 1) / threads * size)
+            #expect(busiest <= (tileCount + threads - 1) / threads + size, "\(tileCount) tiles: \(blocks) × \(size)")
         }
     }
 
