@@ -8,8 +8,9 @@ import Tensor
 ///
 /// The output is cut into m×m tiles, and the tiles into blocks that the pool's threads take whole, each in scratch
 /// memory of its own. A block goes through three phases: the input transform gathers each tile's α×α patch (borders
-/// read as zeros, no padded copy) into `V[ξ][tile][ci]`; for each of the α² transform points ξ a matrix product `M[ξ][tile][co] = Σ_ci V[ξ][tile][ci] U[ξ][ci][co]`
-/// runs on a 6-tile × 32-channel register-blocked micro-kernel; the output transform turns `M` back into pixels.
+/// read as zeros, no padded copy) into `V[ξ][tile][ci]`; for each of the α² transform points ξ a matrix product
+/// `M[ξ][tile][co] = Σ_ci V[ξ][tile][ci] U[ξ][ci][co]` runs on a 6-tile × 32-channel register-blocked micro-kernel;
+/// the output transform turns `M` back into pixels.
 /// Every output value is computed by the same operations in the same order whatever the image size, the blocking or
 /// the thread count, so results are bit-identical across runs and thread counts. They differ from the exact sums by
 /// rounding: on EDSR-like data at most 2.4e-6 (F4) and 5.1e-6 (F6) of `Σ|x·w|`, 1.9e-6 and 3.9e-6 of the outputs'

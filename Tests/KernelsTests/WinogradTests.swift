@@ -195,7 +195,7 @@ import Testing
         let g = ConvolutionGeometry.same(kernelHeight: 3, kernelWidth: 3, inputChannels: 40, outputChannels: 56)
         let weights = Tensor(shape: [3, 3, 40, 56], scalars: rng.floats(9 * 40 * 56))
         let epilogue = ConvolutionEpilogue(bias: rng.floats(56), activation: .leakyReLU(slope: 0.1), scale: 0.5)
-        // 31 × 26: two to four blocks; 75 × 64: 143 tiles of 6 × 6, 6 blocks at 2 threads and 9 at 3.
+        // 31 × 26: two to four blocks; 75 × 64: 143 tiles of 6 × 6 in 6 blocks, 304 of 4 × 4 in 13.
         for (height, width) in [(31, 26), (75, 64)] {
             let input = Tensor(shape: [1, height, width, 40], scalars: rng.floats(height * width * 40))
             for tileSize in WinogradConvolution.TileSize.allCases {
