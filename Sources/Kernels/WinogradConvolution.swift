@@ -228,8 +228,8 @@ package final class WinogradConvolution: InPlaceResidualConvolution {
     ///
     /// A block's `V` and `M` (32 KB per tile at 52–64 channels, 128 KB at EDSR's 256) then stay near the core that
     /// makes them, while each block still uses every panel of `U` for 24 tiles. Alternating runs at 2 threads
-    /// (AMD EPYC Zen 2, 2026-12-05): 12 and 24 tiles within 4% of each other on SPAN, SRMD-NF, animevideov3,
-    /// Real-CUGAN and x4plus; EDSR (256 channels) 2.96–3.03 s at 24 against 3.70 at 12 and 4.44 at 6.
+    /// (AMD EPYC Zen 2, 2026-12-05, docs/PERFORMANCE.md): 24 ties with 12 and 48 on SPAN and wins on animevideov3,
+    /// 12 is about 4% faster on SRMD-NF; EDSR (256 channels) 2.99–3.08 s at 24 against 3.73 at 12 and 4.47 at 6.
     static func tilesPerBlock(tileCount: Int, threads: Int) -> Int {
         let threads = max(1, threads)
         let preferredBlocks = (tileCount + preferredTilesPerBlock - 1) / preferredTilesPerBlock
