@@ -18,11 +18,11 @@ struct LoggingOptions: ParsableArguments {
     /// Sets up swift-log (text or JSON lines on stderr) from the options, else the environment, and returns the
     /// service's logger.
     func makeLogger(_ environment: [String: String]) throws(ServerStartupError) -> Logger {
-        let levelName = logLevel ?? environment["SUPERRES_LOG_LEVEL"].flatMap { $0.isEmpty ? nil : $0 } ?? "info"
+        let levelName = try setting(logLevel, "SUPERRES_LOG_LEVEL", environment, { $0 }) ?? "info"
         guard let level = Logger.Level(rawValue: levelName.lowercased()) else {
             throw ServerStartupError("log level \(levelName) is not one of trace, debug, info, notice, warning, error")
         }
-        let format = logFormat ?? environment["SUPERRES_LOG_FORMAT"].flatMap { $0.isEmpty ? nil : $0 } ?? "text"
+        let format = try setting(logFormat, "SUPERRES_LOG_FORMAT", environment, { $0 }) ?? "text"
         switch format.lowercased() {
         case "json":
             LoggingSystem.bootstrap { label in

@@ -284,21 +284,6 @@ struct ServeCommand: AsyncParsableCommand {
         return configuration
     }
 
-    /// The flag's value, else the environment variable's (parsed), else nil.
-    func setting<Value>(
-        _ flag: Value?,
-        _ variable: String,
-        _ environment: [String: String],
-        _ parse: (String) -> Value?
-    ) throws(ServerStartupError) -> Value? {
-        if let flag { return flag }
-        guard let text = environment[variable], !text.isEmpty else { return nil }
-        guard let value = parse(text) else {
-            throw ServerStartupError("\(variable)=\(text) is not a valid value")
-        }
-        return value
-    }
-
     func duration(_ seconds: Double, _ name: String) throws(ServerStartupError) -> Duration {
         guard seconds > 0, seconds.isFinite, seconds < 1e9 else { throw ServerStartupError("\(name) must be positive") }
         return .milliseconds(Int64(seconds * 1000))
