@@ -14,3 +14,9 @@ func setting<Value>(
     }
     return value
 }
+
+/// `seconds` as a duration, or a startup error naming `flag` unless it is positive and finite.
+func positiveDuration(seconds: Double, _ flag: String) throws(ServerStartupError) -> Duration {
+    guard seconds > 0, seconds.isFinite, seconds < 1e9 else { throw ServerStartupError("\(flag) must be positive") }
+    return .milliseconds(Int64(seconds * 1000))
+}

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import Kernels
 import Logging
 import Pipeline
 import Server
@@ -57,31 +56,14 @@ struct ServeCommand: AsyncParsableCommand {
             """)
     var maxOutputPixels: Int?
 
-    @Option(
-        help: """
-            Memory one job may use, in MiB (default: a quarter of the machine's memory, at most 1024; env \
-            SUPERRES_MAX_MEMORY_MB). A job whose whole PNG or JPEG result would need more is written to the data \
-            folder a band of rows at a time.
-            """)
-    var maxMemoryMb: Int?
-
     @Option(help: "Inference worker threads (default 1; env SUPERRES_WORKERS).")
     var workers: Int?
 
     @Option(help: "Images that may wait for a worker before new ones get 503 (default 16; env SUPERRES_QUEUE).")
     var queue: Int?
 
-    @Option(help: "Folder for job inputs and results (default ~/.local/state/superres; env SUPERRES_DATA_DIR).")
-    var dataDir: String?
-
-    @Option(help: "Longest time one image may take, in seconds (default 600; env SUPERRES_JOB_TIMEOUT).")
-    var jobTimeout: Double?
-
     @Option(help: "Hours a finished job and its files are kept (default 24; env SUPERRES_EXPIRY).")
     var expiry: Double?
-
-    @Option(help: "Seconds a shutdown waits for running jobs (default 30; env SUPERRES_GRACE_PERIOD).")
-    var gracePeriod: Double?
 
     @Option(
         help: """
@@ -125,35 +107,9 @@ struct ServeCommand: AsyncParsableCommand {
             """)
     var rateLimit: Int?
 
-    @Option(
-        help:
-            "Tile size in input pixels; 0 runs whole images (default: from the model's memory needs; env SUPERRES_TILE)."
-    )
-    var tile: Int?
+    @OptionGroup var jobs: JobOptions
 
-    @Option(help: "Compute threads shared by the workers (default: one per core; env SUPERRES_THREADS).")
-    var threads: Int?
-
-    @Option(
-        help: "Convolution arithmetic: fp32 (default) or bf16, on CPUs with AMX or AVX-512 BF16 (env SUPERRES_PRECISION).")
-    var precision: Precision?
-
-    @Option(
-        help: """
-            Keep jobs, uploads and results in PostgreSQL (postgres://USER[:PASSWORD]@HOST[:PORT]/DB, or \
-            postgres://USER@/DB?host=/socket/dir), shared with other nodes and `superres worker`s; with --workers 0 \
-            this node only answers the API (env SUPERRES_STORE). See docs/SCALING.md.
-            """)
-    var store: String?
-
-    @Option(help: "With --store: seconds a lease on a job lasts unless renewed (default 30; env SUPERRES_LEASE_SECONDS).")
-    var leaseSeconds: Double?
-
-    @Option(help: "With --store: times a job is taken before an expired lease fails it (default 3).")
-    var maxAttempts: Int?
-
-    @Option(help: "With --store: this node's name among the workers (default: host name and process id).")
-    var name: String?
+    @OptionGroup var fleet: StoreOptions
 
     @OptionGroup var logging: LoggingOptions
 
@@ -174,9 +130,7 @@ struct ServeCommand: AsyncParsableCommand {
             printError("superres: \(command): \(error)")
             throw ExitCode(64)
         }
-        if let threads = try? setting(threads, "SUPERRES_THREADS", environment, Int.init), threads > 0 {
-            ComputePool.configure(threads: threads)
-        }
+        jobs.configurePool(environment)
         // `auto` serves every size, so it loads the networks of every scale: fetch the missing ones first.
         if configuration.models.contains(where: { AutoModelName($0) != nil }) {
             try await FirstUseFetch.fetch(FirstUseFetch.missing(AutoModels.modelNames(for: nil)))
@@ -227,26 +181,12 @@ struct ServeCommand: AsyncParsableCommand {
             guard value > 0 else { throw ServerStartupError("--max-output-pixels must be positive") }
             configuration.maxOutputPixels = value
         }
-        if let value = try setting(maxMemoryMb, "SUPERRES_MAX_MEMORY_MB", environment, Int.init) {
-            guard value > 0, value < 1 << 30 else { throw ServerStartupError("--max-memory-mb must be positive") }
-            configuration.memoryPerJob = MemoryBudget(megabytes: value)
-        }
         if let value = try setting(workers, "SUPERRES_WORKERS", environment, Int.init) { configuration.workers = value }
         if let value = try setting(queue, "SUPERRES_QUEUE", environment, Int.init) {
             configuration.queueCapacity = value
         }
-        if let value = try setting(dataDir, "SUPERRES_DATA_DIR", environment, { $0 }) {
-            configuration.dataDirectory = value
-        }
-        if let value = try setting(jobTimeout, "SUPERRES_JOB_TIMEOUT", environment, Double.init) {
-            configuration.jobTimeout = try duration(value, "--job-timeout")
-        }
         if let value = try setting(expiry, "SUPERRES_EXPIRY", environment, Double.init) {
-            configuration.expiry = try duration(value * 3600, "--expiry")
-        }
-        if let value = try setting(gracePeriod, "SUPERRES_GRACE_PERIOD", environment, Double.init) {
-            guard value >= 0, value.isFinite else { throw ServerStartupError("--grace-period must be 0 or more") }
-            configuration.shutdownGracePeriod = .milliseconds(Int64(value * 1000))
+            configuration.expiry = try positiveDuration(seconds: value * 3600, "--expiry")
         }
         if let value = try setting(idleTimeout, "SUPERRES_IDLE_TIMEOUT", environment, Double.init) {
             guard value > 0, value <= 86_400 else { throw ServerStartupError("--idle-timeout must be 0 < s ≤ 86400") }
@@ -268,25 +208,8 @@ struct ServeCommand: AsyncParsableCommand {
         if let value = try setting(rateLimit, "SUPERRES_RATE_LIMIT", environment, Int.init) {
             configuration.rateLimitPerMinute = value
         }
-        if let value = try setting(tile, "SUPERRES_TILE", environment, Int.init) { configuration.tileSize = value }
-        if let value = try setting(precision, "SUPERRES_PRECISION", environment, Precision.init(rawValue:)) {
-            configuration.precision = value
-        }
-        configuration.store = try setting(store, "SUPERRES_STORE", environment, { $0 })
-        if let value = try setting(leaseSeconds, "SUPERRES_LEASE_SECONDS", environment, Double.init) {
-            configuration.leaseSeconds = value
-        }
-        if let maxAttempts { configuration.maxAttempts = maxAttempts }
-        configuration.workerName = name
-        if configuration.store == nil && (leaseSeconds != nil || maxAttempts != nil || name != nil) {
-            throw ServerStartupError("--lease-seconds, --max-attempts and --name need --store")
-        }
+        try jobs.apply(to: &configuration, environment)
+        try fleet.apply(to: &configuration, environment)
         return configuration
     }
-
-    func duration(_ seconds: Double, _ name: String) throws(ServerStartupError) -> Duration {
-        guard seconds > 0, seconds.isFinite, seconds < 1e9 else { throw ServerStartupError("\(name) must be positive") }
-        return .milliseconds(Int64(seconds * 1000))
-    }
 }
-
