@@ -67,7 +67,9 @@ package enum ImageFile {
             if descriptor >= 0 || errno != EEXIST { break }
         }
         guard descriptor >= 0 else {
-            throw ImagingError(.writeFailed, source: path, message: "cannot create \(temporary): \(lastError())")
+            // The folder, not the temporary name, is what the user can act on.
+            let place = folder ?? "the current folder"
+            throw ImagingError(.writeFailed, source: path, message: "cannot create a file in \(place): \(lastError())")
         }
         return (temporary, descriptor)
     }
