@@ -2,18 +2,13 @@ import ArgumentParser
 import Logging
 import Server
 
-/// `--log-level` and `--log-format`, shared by `serve` and `worker` (which hands them on to the service it runs).
+/// `--log-level` and `--log-format`, shared by `serve` and `worker`.
 struct LoggingOptions: ParsableArguments {
     @Option(help: "trace, debug, info, notice, warning, error or critical (default info; env SUPERRES_LOG_LEVEL).")
     var logLevel: String?
 
     @Option(help: "text or json (default text; env SUPERRES_LOG_FORMAT).")
     var logFormat: String?
-
-    /// The options as given, for a command that passes them on (`worker` to `serve`).
-    var arguments: [String] {
-        [("--log-level", logLevel), ("--log-format", logFormat)].flatMap { flag, value in value.map { [flag, $0] } ?? [] }
-    }
 
     /// Sets up swift-log (text or JSON lines on stderr) from the options, else the environment, and returns the
     /// service's logger.
