@@ -67,10 +67,10 @@ struct StoreCommand: AsyncParsableCommand {
         @Option(help: "postgres://USER[:PASSWORD]@HOST[:PORT]/DB (env SUPERRES_STORE).")
         var store: String?
 
-        @Option(help: "Concurrent takers, comma-separated (default 1,4,16).")
+        @Option(help: "Concurrent takers, comma-separated.")
         var takers: String = "1,4,16"
 
-        @Option(help: "Jobs per run (default 2000).")
+        @Option(help: "Jobs per run.")
         var jobs: Int = 2000
 
         @Option(help: "Bytes of each job's input, in KiB (default: 64 bytes).")

@@ -17,7 +17,7 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(name: .customLong("model"), help: "Model file or catalogue name this worker serves; repeat for several.")
     var models: [String] = []
 
-    @Option(help: "Jobs run at once (default 1).")
+    @Option(help: "Jobs run at once.")
     var workers: Int = 1
 
     @OptionGroup var jobs: JobOptions
