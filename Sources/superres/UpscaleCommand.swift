@@ -148,6 +148,13 @@ struct UpscaleCommand: AsyncParsableCommand {
         if case .level(let level) = noise, level != -1, !SRMDProcessing.noiseLevels.contains(level) {
             throw ValidationError("--noise must be auto, -1 or 0...75")
         }
+        // The size asked for and `auto`'s scale are usage too (exit 64), checked before any file is read.
+        do {
+            _ = try modelOptions.request()
+            _ = try modelOptions.autoScale()
+        } catch let failure as CommandLineFailure {
+            throw ValidationError(failure.description)
+        }
     }
 
     func run() async throws {

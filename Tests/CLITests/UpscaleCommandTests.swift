@@ -141,7 +141,11 @@ struct UpscaleCommandTests {
     }
 
     @Test func usageErrorsExitWith64() throws {
-        for arguments in [["--png-compression", "10"], ["--png-compression", "-1"], ["--jpeg-chroma", "422"]] {
+        let usageErrors = [
+            ["--png-compression", "10"], ["--png-compression", "-1"], ["--jpeg-chroma", "422"], ["--scale", "0.5"],
+            ["--scale", "nan"], ["--scale", "17"], ["--width", "0"], ["--height", "0"], ["--scale", "2", "--width", "9"],
+        ]
+        for arguments in usageErrors {
             let result = try CommandRunner.run(["upscale", "a.png", "-o", "b.png", "--model", "m.pb"] + arguments)
             #expect(result.status == 64, "\(arguments)")
             #expect(result.standardError.contains(arguments[0].dropFirst(2)), "\(result.standardError)")
@@ -275,15 +279,21 @@ struct UpscaleCommandTests {
         let level = try CommandRunner.run(
             ["upscale", jpeg, "-o", output, "--verbose", "--model", "srmd-x3", "--noise", "2"])
         #expect(level.status == 0 && level.standardError.contains(": srmd-x3, noise level 2\n"), "\(level.standardError)")
-        // auto with a level, a scale beyond ×16, a scale its name contradicts or an auto-xN that does not exist is
-        // a one-line error.
-        for arguments in [
-            ["--noise", "5"], ["--scale", "17"], ["--model", "auto-x3", "--scale", "2"], ["--model", "auto-x5"],
-            ["--scale", "2", "--width", "900"], ["--width", "100"], ["--scale", "0.5"],
-        ] {
+        // auto with a level, or a width below the input's, is a one-line error.
+        for arguments in [["--noise", "5"], ["--width", "100"]] {
             let refused = try CommandRunner.run(["upscale", jpeg, "-o", output] + arguments)
             #expect(refused.status == 1, "\(arguments): \(refused.standardError)")
             #expect(refused.standardError.split(separator: "\n").count == 1, "\(refused.standardError)")
+        }
+        // A scale beyond ×16 or below 1, a scale its name contradicts, an auto-xN that does not exist, or a scale
+        // and a size together are usage errors, refused before the input is read: exit 64, the reason first.
+        for arguments in [
+            ["--scale", "17"], ["--model", "auto-x3", "--scale", "2"], ["--model", "auto-x5"],
+            ["--scale", "2", "--width", "900"], ["--scale", "0.5"],
+        ] {
+            let refused = try CommandRunner.run(["upscale", jpeg, "-o", output] + arguments)
+            #expect(refused.status == 64, "\(arguments): \(refused.standardError)")
+            #expect(refused.standardError.hasPrefix("Error: "), "\(refused.standardError)")
         }
         let info = try CommandRunner.run(["info", jpeg])
         #expect(info.standardOutput.contains("auto model:   SRMD (srmd-x2/x3/x4), noise level "), "\(info.standardOutput)")
