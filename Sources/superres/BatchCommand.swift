@@ -79,7 +79,7 @@ struct BatchCommand: AsyncParsableCommand {
             settings: BatchSettings(model: model, scale: scale, format: format.flatMap(BatchRunner.normalizedFormat))
         )
         configuration.concurrency = concurrency
-        configuration.apiKey = apiKey ?? environment["SUPERRES_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        configuration.apiKey = textSetting(apiKey, "SUPERRES_API_KEY", environment)
         configuration.restart = restart
         let runner = BatchRunner(
             configuration: configuration,

@@ -90,7 +90,7 @@ struct StoreOptions: ParsableArguments {
 
     /// The store's location from `--store` or `SUPERRES_STORE`; nil when neither gives one.
     func location(_ environment: [String: String]) -> String? {
-        try? setting(store, "SUPERRES_STORE", environment, { $0 })
+        textSetting(store, "SUPERRES_STORE", environment)
     }
 
     /// Writes the store settings into `configuration`; the lease settings without a store are a startup error.

@@ -15,7 +15,8 @@ struct StoreCommand: AsyncParsableCommand {
     static func withQueue<Value: Sendable>(
         _ location: String?, _ body: @Sendable (SharedQueue) async throws(StoreError) -> Value
     ) async throws -> Value {
-        guard let text = location ?? ProcessInfo.processInfo.environment["SUPERRES_STORE"], !text.isEmpty else {
+        guard let text = textSetting(location, "SUPERRES_STORE", ProcessInfo.processInfo.environment), !text.isEmpty
+        else {
             printError("superres: store: --store (or SUPERRES_STORE) is required")
             throw ExitCode(64)
         }
